@@ -1,0 +1,163 @@
+# Faultline — plain GNU make, no generator.
+#
+#   make                 everything into build/
+#   make check           unit tests (no root, no network)
+#   make test-integration  root: host kernel, network namespaces
+#   make test-vm         real-kernel tests under qemu (Debian's stock kernel)
+#   make test            all tiers, ending with one "N passed, N failed, N skipped" line
+#   make bench           benchmarks (bench/RESULTS.md)
+#   make demo            the main job (see README)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make format | format-check
+#   make SANITIZE=address,undefined ...
+#   make deps            install the Debian packages the build and the tests need
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+CLANG ?= clang
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+PKGS := libmnl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl)
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wimplicit-fallthrough -Wnull-dereference
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu17 $(WARN) $(HARDEN)
+CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include $(PKG_CFLAGS)
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS += $(PKG_LIBS) -lm -lpthread
+
+ifeq ($(CI),true)
+CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# ---- sources --------------------------------------------------------------------------
+COMMON_SRC := $(wildcard common/src/*.c)
+NETEM_SRC := $(wildcard netem/src/*.c)
+CONTROLLER_SRC := $(wildcard controller/src/*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+VM_SRC := $(wildcard tests/vm/vm_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+tobj = $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
+
+LIB_COMMON := $(BUILD)/libfl-common.a
+LIB_NETEM := $(BUILD)/libfl-netem.a
+TLIB_COMMON := $(BUILD)/t/libfl-common.a
+TLIB_NETEM := $(BUILD)/t/libfl-netem.a
+TLIB_TEST := $(BUILD)/t/libfltest.a
+
+FAULTLINE := $(BUILD)/faultline
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all check test test-integration test-vm test-fuzz bench demo install format \
+	format-check deps clean fuzz lint
+all: $(FAULTLINE) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
+
+# ---- compile --------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Test objects: FL_TESTABLE functions become visible (see common/include/fl/macro.h).
+$(BUILD)/tobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DFL_TEST_BUILD -Itests/lib $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB_COMMON): $(call obj,$(COMMON_SRC))
+$(LIB_NETEM): $(call obj,$(NETEM_SRC))
+$(TLIB_COMMON): $(call tobj,$(COMMON_SRC))
+$(TLIB_NETEM): $(call tobj,$(NETEM_SRC))
+$(TLIB_TEST): $(call tobj,$(TESTLIB_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The controller links netem only to validate and encode specs (DESIGN.md).
+$(FAULTLINE): $(call obj,$(CONTROLLER_SRC)) $(LIB_NETEM) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+TEST_LINK = $(TLIB_TEST) $(TLIB_NETEM) $(TLIB_COMMON)
+$(BUILD)/tests/unit/%: $(BUILD)/tobj/tests/unit/%.o $(TEST_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/integration/%: $(BUILD)/tobj/tests/integration/%.o $(TEST_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/vm/%: $(BUILD)/tobj/tests/vm/%.o $(TEST_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/%: $(BUILD)/tobj/bench/%.o $(TEST_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzzing (clang libFuzzer + ASan/UBSan) -------------------------------------------
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -DFL_TEST_BUILD
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+fuzz: $(FUZZ_BINS)
+
+# ---- test tiers -----------------------------------------------------------------------
+check: $(UNIT_BINS) $(FAULTLINE)
+	@tests/run.sh unit
+
+test-integration: $(INTEG_BINS) $(FAULTLINE)
+	@tests/run.sh integration
+
+test-vm: $(VM_BINS) $(FAULTLINE)
+	@tests/run.sh vm
+
+test-fuzz: $(FUZZ_BINS)
+	@tests/run.sh fuzz
+
+# All tiers in one run: one closing line for the whole suite.
+test: deps all $(FUZZ_BINS)
+	@tests/run.sh unit integration vm fuzz
+
+bench: deps all
+	@bench/run.sh
+
+demo: deps all
+	@scripts/demo.sh
+
+deps:
+	@scripts/install-deps.sh
+
+install: $(FAULTLINE) $(LIB_NETEM) $(LIB_COMMON)
+	install -D -m 0755 $(FAULTLINE) $(DESTDIR)$(PREFIX)/bin/faultline
+	install -D -m 0644 $(LIB_NETEM) $(DESTDIR)$(PREFIX)/lib/libfl-netem.a
+	install -D -m 0644 $(LIB_COMMON) $(DESTDIR)$(PREFIX)/lib/libfl-common.a
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/include/fl netem/include/fl/*.h \
+		common/include/fl/*.h
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^third_party/')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
