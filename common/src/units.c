@@ -197,14 +197,24 @@ void fl_format_duration(uint64_t ns, char *buf, size_t size)
 
 void fl_format_rate(uint64_t bytes_per_s, char *buf, size_t size)
 {
-	double bits = (double)bytes_per_s * 8;
+	/* Exact whenever possible (this text is parsed back): the largest unit that divides. */
+	static const struct {
+		const char *name;
+		uint64_t bits;
+	} units[] = { { "tbit", 1000000000000ull }, { "gbit", 1000000000ull },
+		      { "mbit", 1000000ull },	     { "kbit", 1000ull } };
+	uint64_t bits = bytes_per_s * 8;
 
-	if (bits >= 1e9)
-		(void)snprintf(buf, size, "%.6ggbit", bits / 1e9);
-	else if (bits >= 1e6)
-		(void)snprintf(buf, size, "%.6gmbit", bits / 1e6);
-	else if (bits >= 1e3)
-		(void)snprintf(buf, size, "%.6gkbit", bits / 1e3);
-	else
-		(void)snprintf(buf, size, "%.6gbit", bits);
+	if (bytes_per_s > UINT64_MAX / 8) {
+		(void)snprintf(buf, size, "%llubps", (unsigned long long)bytes_per_s);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (bits >= units[i].bits && bits % units[i].bits == 0) {
+			(void)snprintf(buf, size, "%llu%s", (unsigned long long)(bits / units[i].bits),
+				       units[i].name);
+			return;
+		}
+	}
+	(void)snprintf(buf, size, "%llubit", (unsigned long long)bits);
 }

@@ -143,11 +143,8 @@ static int decode_attrs(struct decode_state *st, const struct tc_netem_qopt *q,
 
 	s->delay_correlation = fl_netem_u32_to_percent(corr.delay_corr);
 	s->duplicate_correlation = fl_netem_u32_to_percent(corr.dup_corr);
-	if (q->loss) {
-		s->loss.model = FL_NETEM_LOSS_RANDOM;
-		s->loss.percent = fl_netem_u32_to_percent(q->loss);
+	if (q->loss)
 		s->loss.correlation = fl_netem_u32_to_percent(corr.loss_corr);
-	}
 	if ((r = decode_loss_model(st, s)) < 0)
 		return r;
 	s->reorder = fl_netem_u32_to_percent(reorder.probability);
@@ -198,6 +195,10 @@ int fl_netem_decode_options(const void *payload, size_t len, struct fl_netem_spe
 	s.limit = q.limit;
 	s.gap = q.gap;
 	s.duplicate = fl_netem_u32_to_percent(q.duplicate);
+	if (q.loss) {
+		s.loss.model = FL_NETEM_LOSS_RANDOM;
+		s.loss.percent = fl_netem_u32_to_percent(q.loss);
+	}
 
 	if (len > sizeof(q)) {
 		/* The attributes start right after the (4-byte aligned) struct. */

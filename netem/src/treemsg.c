@@ -76,16 +76,15 @@ int fl_msg_htb_class(void *buf, size_t size, uint32_t seq, int ifindex)
 static int put_u32_sel(struct nlmsghdr *nlh, size_t size, const struct tc_u32_key *keys,
 		       unsigned n)
 {
-	struct {
-		struct tc_u32_sel sel;
-		struct tc_u32_key keys[FL_U32_MAX_KEYS];
-	} s;
+	/* struct tc_u32_sel ends in a flexible array: lay it out in a plain byte buffer. */
+	uint8_t raw[sizeof(struct tc_u32_sel) + FL_U32_MAX_KEYS * sizeof(struct tc_u32_key)];
+	struct tc_u32_sel sel = { .flags = TC_U32_TERMINAL, .nkeys = (unsigned char)n };
 
-	memset(&s, 0, sizeof(s));
-	s.sel.flags = TC_U32_TERMINAL;
-	s.sel.nkeys = (unsigned char)n;
-	memcpy(s.keys, keys, n * sizeof(keys[0]));
-	return fl_attr_put(nlh, size, TCA_U32_SEL, sizeof(s.sel) + n * sizeof(keys[0]), &s);
+	if (n > FL_U32_MAX_KEYS)
+		return -E2BIG;
+	memcpy(raw, &sel, sizeof(sel));
+	memcpy(raw + sizeof(sel), keys, n * sizeof(keys[0]));
+	return fl_attr_put(nlh, size, TCA_U32_SEL, sizeof(sel) + n * sizeof(keys[0]), raw);
 }
 
 int fl_msg_u32_match(void *buf, size_t size, uint32_t seq, int ifindex,

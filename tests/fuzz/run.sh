@@ -1,0 +1,50 @@
+#!/bin/bash
+# Run every libFuzzer target for a bounded time (FUZZ_SECONDS each, default 30), seeded
+# from the golden data. A crash, leak or property violation fails the run; the crashing
+# input is kept in build/fuzz/artifacts/. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SECONDS_EACH=${FUZZ_SECONDS:-30}
+passed=0 failed=0
+
+make -s "$BUILD/fuzz/fuzz_netem_decode" "$BUILD/fuzz/fuzz_tc_args" || {
+	echo "FAIL fuzz: could not build the fuzz targets (clang with libFuzzer needed)"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+mkdir -p "$BUILD/fuzz/artifacts"
+
+seed_corpus() { # $1 = target, $2 = corpus dir
+	mkdir -p "$2"
+	case $1 in
+	fuzz_netem_decode)
+		for f in tests/data/netem-golden/*.opts.hex tests/data/tc-golden/*.opts.hex; do
+			[ -f "$f" ] || continue
+			xxd -r -p "$f" > "$2/$(basename "$f" .opts.hex)" 2>/dev/null ||
+				python3 -c 'import sys;sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' "$f" > "$2/$(basename "$f" .opts.hex)"
+		done ;;
+	fuzz_tc_args)
+		[ -f tests/data/netem-golden/cases.txt ] &&
+			grep -v '^#' tests/data/netem-golden/cases.txt | cut -f2 | split -l 1 - "$2/case-" ;;
+	esac
+}
+
+for target in fuzz_netem_decode fuzz_tc_args; do
+	corpus=$(mktemp -d)
+	seed_corpus "$target" "$corpus"
+	echo "=== $target for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
+	if "$BUILD/fuzz/$target" -max_total_time="$SECONDS_EACH" -max_len=20000 \
+		-artifact_prefix="$BUILD/fuzz/artifacts/$target-" -print_final_stats=1 \
+		"$corpus" > "$BUILD/fuzz/$target.log" 2>&1; then
+		echo "ok   $target: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$BUILD/fuzz/$target.log" | grep -Eo '[0-9]+$') inputs, no crash"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $target (see $BUILD/fuzz/$target.log)"
+		tail -30 "$BUILD/fuzz/$target.log"
+		failed=$((failed + 1))
+	fi
+	rm -rf "$corpus"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
