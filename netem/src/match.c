@@ -223,12 +223,15 @@ int fl_u32_keys(const struct fl_netem_match *m, struct tc_u32_key *ret_keys, uns
 	int r;
 
 	if (m->family == AF_INET) {
-		/* IPv4 header: protocol at byte 9, saddr 12, daddr 16, ports at 20 (IHL 5). */
-		if (m->ip_proto && (r = add_key(keys, &n, 8, (uint32_t)m->ip_proto << 16,
-						0x00ff0000u)) < 0)
-			return r;
+		/*
+		 * IPv4 header: protocol at byte 9, saddr 12, daddr 16, ports at 20 (IHL 5).
+		 * Key order as tc's "match ip dst .. match ip protocol .. match ip dport ..".
+		 */
 		if ((r = add_addr_keys(keys, &n, m->source ? 12 : 16, m->addr, 1,
 				       m->prefix_len)) < 0)
+			return r;
+		if (m->ip_proto && (r = add_key(keys, &n, 8, (uint32_t)m->ip_proto << 16,
+						0x00ff0000u)) < 0)
 			return r;
 		if (m->port && (r = add_key(keys, &n, 20,
 					    m->source ? (uint32_t)m->port << 16 : m->port,
@@ -236,11 +239,11 @@ int fl_u32_keys(const struct fl_netem_match *m, struct tc_u32_key *ret_keys, uns
 			return r;
 	} else {
 		/* IPv6 header: next header at byte 6, saddr 8, daddr 24, ports at 40. */
-		if (m->ip_proto && (r = add_key(keys, &n, 4, (uint32_t)m->ip_proto << 8,
-						0x0000ff00u)) < 0)
-			return r;
 		if ((r = add_addr_keys(keys, &n, m->source ? 8 : 24, m->addr, 4,
 				       m->prefix_len)) < 0)
+			return r;
+		if (m->ip_proto && (r = add_key(keys, &n, 4, (uint32_t)m->ip_proto << 8,
+						0x0000ff00u)) < 0)
 			return r;
 		if (m->port && (r = add_key(keys, &n, 40,
 					    m->source ? (uint32_t)m->port << 16 : m->port,
