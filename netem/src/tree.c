@@ -110,8 +110,13 @@ static int build_tree(struct fl_nl *nl, int ifindex, const char *ifname,
 
 	if ((ours = inspect_root(nl, ifindex, ifname, kind, diag)) < 0)
 		return ours;
-	/* Same shape as before: change the parameters in place, atomically. */
-	if (ours && fault->n_matches == 0 && strcmp(kind, fault_kind(fault)) == 0) {
+	/*
+	 * Same shape as before: change the parameters in place, atomically. Not for tbf: a
+	 * packet queued under a larger burst than the new one can never earn enough tokens
+	 * and blocks the queue for good (seen on 6.x kernels), so tbf is rebuilt instead.
+	 */
+	if (ours && fault->n_matches == 0 && fault->kind == FL_NETEM_FAULT_NETEM &&
+	    strcmp(kind, fault_kind(fault)) == 0) {
 		r = (int)fl_netem_msg_qdisc(buf, sizeof(buf), 0, FL_NL_REPLACE, ifindex, TC_H_ROOT,
 					    ROOT_HANDLE, fault);
 		return send_msg(nl, buf, r, diag);

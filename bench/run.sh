@@ -1,0 +1,47 @@
+#!/bin/bash
+# Benchmarks, each side by side with what a user would use instead, in one run.
+# Writes bench/RESULTS.md (the figures of this machine) and prints it.
+#
+#   bench/run.sh                    all
+#   FL_BENCH_CHANGES=500 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+N=${FL_BENCH_CHANGES:-200}
+OUT=bench/RESULTS.md
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
+make -s "$BUILD/bench/bench_netem"
+
+echo "== host kernel ($(uname -r)): tbf through libfl-netem vs spawning tc, $N changes"
+host=$("$BUILD/bench/bench_netem" --changes "$N" --kind tbf | tee /dev/stderr)
+echo "== Debian kernel in qemu (TCG): netem through libfl-netem vs spawning tc, $N changes"
+vm=$(tests/vm/vm.sh --with-tc --timeout 1500 --bin "$BUILD/bench/bench_netem" -- \
+	/bin/bench_netem --changes "$N" --kind netem --ip /sbin/ip --tc /sbin/tc | tee /dev/stderr)
+
+table() { # $1 = bench output
+	echo '```'
+	echo "$1" | grep -v '^BENCH' | grep -v '^fl-vm:' | grep -v 'FL_VM_RESULT'
+	echo '```'
+}
+{
+	echo "# Benchmark results"
+	echo
+	echo "Produced by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) cores,"
+	echo "host kernel $(uname -r), iproute2 $(tc -V | sed 's/.*iproute2-//; s/,.*//')."
+	echo
+	echo "## Apply-and-verify / remove latency of a fault in a network namespace"
+	echo
+	echo "libfl-netem (one netlink request, then a dump and compare) against what other chaos"
+	echo "tools do per change: spawn \`ip netns exec NS tc qdisc replace|del ...\`. Same"
+	echo "changes on the same veth, interleaved, $N each. Our apply includes the read-back"
+	echo "verification; tc's does not."
+	echo
+	echo "### Host kernel (no sch_netem here): tbf"
+	echo
+	table "$host"
+	echo
+	echo "### Debian's stock kernel under qemu TCG (emulated CPU, so everything is slower): netem"
+	echo
+	table "$vm"
+} > "$OUT"
+echo "bench: wrote $OUT"
