@@ -209,15 +209,17 @@ int main(int argc, char **argv)
 		double tr50 = pct(tc_remove, n, 50), tr99 = pct(tc_remove, n, 99);
 
 		printf("changes: %d, kind: %s (e.g. \"%s ...\")\n", n, kind,
-		       strcmp(kind, "tbf") == 0 ? "rate 10mbit burst 32kb latency 50ms" :
-						  "delay 10ms");
+		       strcmp(kind, "tbf") == 0 ? "rate 10mbit burst 32kb latency 50ms"
+						: "delay 10ms");
 		printf("%-42s %9s %9s\n", "", "p50 ms", "p99 ms");
 		printf("%-42s %9.3f %9.3f\n", "faultline apply + read-back verify", la50, la99);
 		printf("%-42s %9.3f %9.3f\n", "ip netns exec NS tc qdisc replace", ta50, ta99);
-		printf("%-42s %8.1fx %8.1fx\n", "  ratio (tc / faultline)", ta50 / la50, ta99 / la99);
+		printf("%-42s %8.1fx %8.1fx\n", "  ratio (tc / faultline)", ta50 / la50,
+		       ta99 / la99);
 		printf("%-42s %9.3f %9.3f\n", "faultline remove", lr50, lr99);
 		printf("%-42s %9.3f %9.3f\n", "ip netns exec NS tc qdisc del", tr50, tr99);
-		printf("%-42s %8.1fx %8.1fx\n", "  ratio (tc / faultline)", tr50 / lr50, tr99 / lr99);
+		printf("%-42s %8.1fx %8.1fx\n", "  ratio (tc / faultline)", tr50 / lr50,
+		       tr99 / lr99);
 		printf("BENCH kind=%s n=%d lib_apply_p50=%.3f lib_apply_p99=%.3f tc_apply_p50=%.3f "
 		       "tc_apply_p99=%.3f lib_remove_p50=%.3f lib_remove_p99=%.3f "
 		       "tc_remove_p50=%.3f tc_remove_p99=%.3f\n",

@@ -58,6 +58,9 @@ for tier in "$@"; do
 	unit)
 		for t in "$BUILD"/tests/unit/test_*; do
 			[ -x "$t" ] && run_bin "unit/$(basename "$t")" "$t"
+		done
+		for t in tests/unit/*.sh; do
+			[ -x "$t" ] && run_bin "unit/$(basename "$t")" "$t"
 		done ;;
 	integration)
 		need_root integration || continue

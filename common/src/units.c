@@ -45,10 +45,10 @@ static const struct unit *find_unit(const struct unit *units, const char *suffix
 }
 
 static const struct unit duration_units[] = {
-	{ "ns", 1 },	      { "nsec", 1 },	    { "nsecs", 1 },	{ "us", 1e3 },	    { "usec", 1e3 },	{ "usecs", 1e3 },
-	{ "ms", 1e6 },	      { "msec", 1e6 },	    { "msecs", 1e6 },	{ "s", 1e9 },
-	{ "sec", 1e9 },	      { "secs", 1e9 },	    { "m", 60e9 },	{ "min", 60e9 },
-	{ "h", 3600e9 },      { NULL, 0 },
+	{ "ns", 1 },	  { "nsec", 1 },    { "nsecs", 1 },  { "us", 1e3 },
+	{ "usec", 1e3 },  { "usecs", 1e3 }, { "ms", 1e6 },   { "msec", 1e6 },
+	{ "msecs", 1e6 }, { "s", 1e9 },	    { "sec", 1e9 },  { "secs", 1e9 },
+	{ "m", 60e9 },	  { "min", 60e9 },  { "h", 3600e9 }, { NULL, 0 },
 };
 
 static int parse_duration(const char *text, bool bare_is_usec, uint64_t *ret_ns)
@@ -201,8 +201,10 @@ void fl_format_rate(uint64_t bytes_per_s, char *buf, size_t size)
 	static const struct {
 		const char *name;
 		uint64_t bits;
-	} units[] = { { "tbit", 1000000000000ull }, { "gbit", 1000000000ull },
-		      { "mbit", 1000000ull },	     { "kbit", 1000ull } };
+	} units[] = { { "tbit", 1000000000000ull },
+		      { "gbit", 1000000000ull },
+		      { "mbit", 1000000ull },
+		      { "kbit", 1000ull } };
 	uint64_t bits = bytes_per_s * 8;
 
 	if (bytes_per_s > UINT64_MAX / 8) {
@@ -211,8 +213,8 @@ void fl_format_rate(uint64_t bytes_per_s, char *buf, size_t size)
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (bits >= units[i].bits && bits % units[i].bits == 0) {
-			(void)snprintf(buf, size, "%llu%s", (unsigned long long)(bits / units[i].bits),
-				       units[i].name);
+			(void)snprintf(buf, size, "%llu%s",
+				       (unsigned long long)(bits / units[i].bits), units[i].name);
 			return;
 		}
 	}

@@ -35,7 +35,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: faultline netem VERB [FLAGS] [netem] OPTIONS...\n"
-		"       faultline netem VERB [FLAGS] tbf rate RATE [burst SIZE] [limit SIZE | latency T]\n"
+		"       faultline netem VERB [FLAGS] tbf rate RATE [burst SIZE] [limit SIZE | "
+		"latency T]\n"
 		"\n"
 		"Verbs:\n"
 		"  encode   print the RTM_NEWQDISC request as hex (no socket is opened)\n"
@@ -59,7 +60,8 @@ static void usage(FILE *out)
 		"  -h, --help        this text\n"
 		"\n"
 		"netem options (as tc): delay T [JITTER [CORR%%]] [distribution normal|pareto|\n"
-		"paretonormal], loss [random] P%% [CORR%%] | loss state P13 [P31 [P32 [P23 [P14]]]]\n"
+		"paretonormal], loss [random] P%% [CORR%%] | loss state P13 [P31 [P32 [P23 "
+		"[P14]]]]\n"
 		"| loss gemodel P [R [1-H [1-K]]], duplicate P%% [CORR%%], corrupt P%% [CORR%%],\n"
 		"reorder P%% [CORR%%] [gap N], rate RATE [OVERHEAD [CELLSIZE [CELLOVERHEAD]]],\n"
 		"limit PACKETS, ecn, slot MIN [MAX] [packets N] [bytes SIZE].\n",
@@ -88,8 +90,7 @@ static int add_target(struct netem_args *a, const char *text, bool source)
 			FL_NETEM_MAX_MATCHES);
 		return -E2BIG;
 	}
-	if (fl_netem_match_parse(text, source, &a->fault.matches[a->fault.n_matches], &diag) <
-	    0) {
+	if (fl_netem_match_parse(text, source, &a->fault.matches[a->fault.n_matches], &diag) < 0) {
 		fprintf(stderr, "faultline: --%s: %s\n", source ? "from" : "to", diag.msg);
 		return -EINVAL;
 	}
@@ -126,7 +127,8 @@ static int parse_flags(int argc, char **argv, struct netem_args *a)
 			errno = 0;
 			a->ifindex = (int)strtol(optarg, &end, 10);
 			if (*end || errno || a->ifindex <= 0) {
-				fprintf(stderr, "faultline: --ifindex: \"%s\" is not a positive number\n",
+				fprintf(stderr,
+					"faultline: --ifindex: \"%s\" is not a positive number\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -145,7 +147,8 @@ static int parse_flags(int argc, char **argv, struct netem_args *a)
 		case 'o':
 			if (parse_op(optarg, &a->op) < 0) {
 				fprintf(stderr,
-					"faultline: --op: \"%s\" is not add, replace, change or delete\n",
+					"faultline: --op: \"%s\" is not add, replace, change or "
+					"delete\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -193,8 +196,8 @@ static int parse_fault(struct netem_args *a)
 	}
 	if (r < 0) {
 		fprintf(stderr, "faultline: %s%s\n", diag.msg,
-			strncmp(diag.msg, "\"--", 3) == 0 ? " (flags go before the fault options)" :
-							     "");
+			strncmp(diag.msg, "\"--", 3) == 0 ? " (flags go before the fault options)"
+							  : "");
 		return r;
 	}
 	if ((r = fl_netem_fault_validate(&a->fault, &diag)) < 0) {
@@ -213,9 +216,9 @@ static int cmd_encode(struct netem_args *a)
 	if (a->op != FL_NL_DELETE && parse_fault(a) < 0)
 		return FL_EXIT_USAGE;
 	if (a->options_only) {
-		len = a->fault.kind == FL_NETEM_FAULT_TBF ?
-			      fl_tbf_encode_options(&a->fault.tbf, buf, sizeof(buf)) :
-			      fl_netem_encode_options(&a->fault.netem, buf, sizeof(buf));
+		len = a->fault.kind == FL_NETEM_FAULT_TBF
+			      ? fl_tbf_encode_options(&a->fault.tbf, buf, sizeof(buf))
+			      : fl_netem_encode_options(&a->fault.netem, buf, sizeof(buf));
 		if (len < 0) {
 			fprintf(stderr, "faultline: encode: %s\n", strerror((int)-len));
 			return FL_EXIT_ERROR;
@@ -429,6 +432,7 @@ int fl_cmd_netem(int argc, char **argv)
 		return cmd_list_sweep(&a, false);
 	if (strcmp(verb, "sweep") == 0)
 		return cmd_list_sweep(&a, true);
-	fprintf(stderr, "faultline netem: unknown verb \"%s\" (see faultline netem --help)\n", verb);
+	fprintf(stderr, "faultline netem: unknown verb \"%s\" (see faultline netem --help)\n",
+		verb);
 	return FL_EXIT_USAGE;
 }

@@ -34,8 +34,8 @@ static int get_struct(struct decode_state *st, int type, const char *name, void 
 	if (!a)
 		return 0;
 	if (mnl_attr_get_payload_len(a) < len)
-		return fl_diag_set(st->diag, -EBADMSG, "%s: %u bytes, expected at least %zu",
-				   name, (unsigned)mnl_attr_get_payload_len(a), len);
+		return fl_diag_set(st->diag, -EBADMSG, "%s: %u bytes, expected at least %zu", name,
+				   (unsigned)mnl_attr_get_payload_len(a), len);
 	memcpy(dst, mnl_attr_get_payload(a), len);
 	return 1;
 }
@@ -80,7 +80,7 @@ static int decode_loss_model(struct decode_state *st, struct fl_netem_spec *s)
 	if (!nest)
 		return 0;
 	/* The kernel dumps an empty nest for the random model. */
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		size_t len = mnl_attr_get_payload_len(a);
 
 		if (mnl_attr_get_type(a) == NETEM_LOSS_GI) {
@@ -187,8 +187,8 @@ int fl_netem_decode_options(const void *payload, size_t len, struct fl_netem_spe
 
 	if (len < sizeof(q))
 		return fl_diag_set(diag, -EBADMSG,
-				   "netem options: %zu bytes, shorter than tc_netem_qopt (%zu)", len,
-				   sizeof(q));
+				   "netem options: %zu bytes, shorter than tc_netem_qopt (%zu)",
+				   len, sizeof(q));
 	memcpy(&q, payload, sizeof(q));
 	s.delay_ns = (uint64_t)q.latency * FL_PSCHED_NS_PER_TICK;
 	s.jitter_ns = (uint64_t)q.jitter * FL_PSCHED_NS_PER_TICK;

@@ -31,10 +31,10 @@
  * slot rint(16384 * Phi(x)) and remembers, per slot, the LAST x that landed in it. Table
  * entry j is the x of slot 4 * j.
  */
-#define SWEEP_SLOTS 16384 /* iproute2's TABLESIZE: the sweep resolves 4x finer than a table */
-#define SWEEP_START -10.0
-#define SWEEP_END 10.05
-#define SWEEP_STEP 0.00005
+#define SWEEP_SLOTS	16384 /* iproute2's TABLESIZE: the sweep resolves 4x finer than a table */
+#define SWEEP_START	-10.0
+#define SWEEP_END	10.05
+#define SWEEP_STEP	0.00005
 #define SLOTS_PER_ENTRY (SWEEP_SLOTS / FL_NETEM_DIST_ENTRIES)
 
 /*

@@ -101,9 +101,9 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 	struct tc_netem_qopt qopt = {
 		.latency = fl_ns_to_ticks(s->delay_ns, &latency_inexact),
 		.limit = s->limit ? s->limit : FL_NETEM_DEFAULT_LIMIT,
-		.loss = s->loss.model == FL_NETEM_LOSS_RANDOM ?
-				fl_netem_percent_to_u32(s->loss.percent) :
-				0,
+		.loss = s->loss.model == FL_NETEM_LOSS_RANDOM
+				? fl_netem_percent_to_u32(s->loss.percent)
+				: 0,
 		/* Without a gap the kernel never reorders; tc defaults it to 1. */
 		.gap = s->reorder > 0 && s->gap == 0 ? 1 : s->gap,
 		.duplicate = fl_netem_percent_to_u32(s->duplicate),
@@ -111,9 +111,9 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 	};
 	struct tc_netem_corr corr = {
 		.delay_corr = fl_netem_percent_to_u32(s->delay_correlation),
-		.loss_corr = s->loss.model == FL_NETEM_LOSS_RANDOM ?
-				     fl_netem_percent_to_u32(s->loss.correlation) :
-				     0,
+		.loss_corr = s->loss.model == FL_NETEM_LOSS_RANDOM
+				     ? fl_netem_percent_to_u32(s->loss.correlation)
+				     : 0,
 		.dup_corr = fl_netem_percent_to_u32(s->duplicate_correlation),
 	};
 	struct nlattr *opts = mnl_nlmsg_get_payload_tail(nlh);
@@ -152,8 +152,8 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 		if ((r = fl_attr_put(nlh, size, TCA_NETEM_CORRUPT, sizeof(corrupt), &corrupt)) < 0)
 			return r;
 	}
-	if ((r = put_slot(nlh, size, &s->slot)) < 0 || (r = put_loss_model(nlh, size, &s->loss)) < 0 ||
-	    (r = put_rate(nlh, size, s)) < 0)
+	if ((r = put_slot(nlh, size, &s->slot)) < 0 ||
+	    (r = put_loss_model(nlh, size, &s->loss)) < 0 || (r = put_rate(nlh, size, s)) < 0)
 		return r;
 	if (s->distribution != FL_NETEM_DIST_NONE &&
 	    (r = put_table(nlh, size, TCA_NETEM_DELAY_DIST, s->distribution)) < 0)

@@ -23,13 +23,12 @@
 uint32_t fl_ns_to_ticks(uint64_t ns, bool *ret_inexact);
 
 /* Start a request header: type, NLM_F_REQUEST | NLM_F_ACK | flags. */
-struct nlmsghdr *fl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags,
-			      uint32_t seq);
+struct nlmsghdr *fl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags, uint32_t seq);
 /* NLM_F_* creation flags for an operation. */
 uint16_t fl_op_flags(enum fl_nl_op op);
 /* Append a struct tcmsg. */
-struct tcmsg *fl_msg_put_tcmsg(struct nlmsghdr *nlh, int ifindex, uint32_t parent,
-			       uint32_t handle, uint32_t info);
+struct tcmsg *fl_msg_put_tcmsg(struct nlmsghdr *nlh, int ifindex, uint32_t parent, uint32_t handle,
+			       uint32_t info);
 /* mnl_attr_put with a bounds check against the buffer size; 0 or -ENOSPC. */
 int fl_attr_put(struct nlmsghdr *nlh, size_t size, uint16_t type, size_t len, const void *data);
 int fl_attr_put_str(struct nlmsghdr *nlh, size_t size, uint16_t type, const char *str);
@@ -46,8 +45,8 @@ uint32_t fl_tbf_limit(const struct fl_tbf_spec *spec);
 
 /* The targeted tree: htb root, its class, u32 filters, the ingress redirect. */
 #define FL_HTB_CLASS_RATE_BPS 12500000000ull /* 100 Gbit/s: never the bottleneck */
-#define FL_HTB_CLASS_BURST 1048576u
-#define FL_HTB_QUANTUM 60000u
+#define FL_HTB_CLASS_BURST    1048576u
+#define FL_HTB_QUANTUM	      60000u
 int fl_msg_htb_root(void *buf, size_t size, uint32_t seq, int ifindex);
 int fl_msg_htb_class(void *buf, size_t size, uint32_t seq, int ifindex);
 int fl_msg_u32_match(void *buf, size_t size, uint32_t seq, int ifindex,
@@ -57,8 +56,7 @@ int fl_msg_ingress_redirect(void *buf, size_t size, uint32_t seq, int ifindex, i
 
 /* u32 selector keys for a match (network byte order values, as the kernel stores them). */
 #define FL_U32_MAX_KEYS 8
-int fl_u32_keys(const struct fl_netem_match *m, struct tc_u32_key *ret_keys,
-		unsigned *ret_n);
+int fl_u32_keys(const struct fl_netem_match *m, struct tc_u32_key *ret_keys, unsigned *ret_n);
 uint16_t fl_match_ethertype(const struct fl_netem_match *m);
 
 /* ---- Dumps of tc objects (tcdump.c) ---- */

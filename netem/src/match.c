@@ -106,8 +106,9 @@ int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *r
 	}
 	if (port) {
 		if (parse_port(port, &m.port) < 0)
-			return fl_diag_set(diag, -EINVAL, "target: \"%s\": port \"%s\" is not in 1..65535",
-					   text, port);
+			return fl_diag_set(diag, -EINVAL,
+					   "target: \"%s\": port \"%s\" is not in 1..65535", text,
+					   port);
 		if (!m.ip_proto)
 			m.ip_proto = IPPROTO_TCP; /* Kafka, HTTP, gRPC: TCP unless said otherwise */
 	}
@@ -118,9 +119,9 @@ int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *r
 size_t fl_netem_match_format(const struct fl_netem_match *m, char *buf, size_t size)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	const char *proto = m->ip_proto == IPPROTO_TCP ? "tcp:" :
-			    m->ip_proto == IPPROTO_UDP ? "udp:" :
-							 "";
+	const char *proto = m->ip_proto == IPPROTO_TCP	 ? "tcp:"
+			    : m->ip_proto == IPPROTO_UDP ? "udp:"
+							 : "";
 	int n;
 
 	(void)inet_ntop(m->family, m->addr, addr, sizeof(addr));
@@ -227,27 +228,27 @@ int fl_u32_keys(const struct fl_netem_match *m, struct tc_u32_key *ret_keys, uns
 		 * IPv4 header: protocol at byte 9, saddr 12, daddr 16, ports at 20 (IHL 5).
 		 * Key order as tc's "match ip dst .. match ip protocol .. match ip dport ..".
 		 */
-		if ((r = add_addr_keys(keys, &n, m->source ? 12 : 16, m->addr, 1,
-				       m->prefix_len)) < 0)
+		if ((r = add_addr_keys(keys, &n, m->source ? 12 : 16, m->addr, 1, m->prefix_len)) <
+		    0)
 			return r;
-		if (m->ip_proto && (r = add_key(keys, &n, 8, (uint32_t)m->ip_proto << 16,
-						0x00ff0000u)) < 0)
+		if (m->ip_proto &&
+		    (r = add_key(keys, &n, 8, (uint32_t)m->ip_proto << 16, 0x00ff0000u)) < 0)
 			return r;
-		if (m->port && (r = add_key(keys, &n, 20,
-					    m->source ? (uint32_t)m->port << 16 : m->port,
-					    m->source ? 0xffff0000u : 0x0000ffffu)) < 0)
+		if (m->port &&
+		    (r = add_key(keys, &n, 20, m->source ? (uint32_t)m->port << 16 : m->port,
+				 m->source ? 0xffff0000u : 0x0000ffffu)) < 0)
 			return r;
 	} else {
 		/* IPv6 header: next header at byte 6, saddr 8, daddr 24, ports at 40. */
-		if ((r = add_addr_keys(keys, &n, m->source ? 8 : 24, m->addr, 4,
-				       m->prefix_len)) < 0)
+		if ((r = add_addr_keys(keys, &n, m->source ? 8 : 24, m->addr, 4, m->prefix_len)) <
+		    0)
 			return r;
-		if (m->ip_proto && (r = add_key(keys, &n, 4, (uint32_t)m->ip_proto << 8,
-						0x0000ff00u)) < 0)
+		if (m->ip_proto &&
+		    (r = add_key(keys, &n, 4, (uint32_t)m->ip_proto << 8, 0x0000ff00u)) < 0)
 			return r;
-		if (m->port && (r = add_key(keys, &n, 40,
-					    m->source ? (uint32_t)m->port << 16 : m->port,
-					    m->source ? 0xffff0000u : 0x0000ffffu)) < 0)
+		if (m->port &&
+		    (r = add_key(keys, &n, 40, m->source ? (uint32_t)m->port << 16 : m->port,
+				 m->source ? 0xffff0000u : 0x0000ffffu)) < 0)
 			return r;
 	}
 	if (n == 0) {

@@ -24,8 +24,7 @@ uint32_t fl_ns_to_ticks(uint64_t ns, bool *ret_inexact)
 	return (uint32_t)ticks;
 }
 
-struct nlmsghdr *fl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags,
-			      uint32_t seq)
+struct nlmsghdr *fl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags, uint32_t seq)
 {
 	struct nlmsghdr *nlh;
 
@@ -53,8 +52,8 @@ uint16_t fl_op_flags(enum fl_nl_op op)
 	return 0;
 }
 
-struct tcmsg *fl_msg_put_tcmsg(struct nlmsghdr *nlh, int ifindex, uint32_t parent,
-			       uint32_t handle, uint32_t info)
+struct tcmsg *fl_msg_put_tcmsg(struct nlmsghdr *nlh, int ifindex, uint32_t parent, uint32_t handle,
+			       uint32_t info)
 {
 	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 

@@ -166,7 +166,7 @@ static int link_cb(const void *buf, void *data)
 		return 0;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	l->ifindex = ifi->ifi_index;
-	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+	mnl_attr_for_each (a, nlh, sizeof(*ifi)) {
 		if (mnl_attr_get_type(a) == IFLA_IFNAME &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			(void)snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(a));

@@ -119,8 +119,9 @@ static int validate_slot(const struct fl_netem_slot *slot, struct fl_diag *diag)
 				   "slot distribution: only normal, pareto and paretonormal can be "
 				   "encoded");
 	if (slot->dist_jitter_ns == 0)
-		return fl_diag_set(diag, -EINVAL,
-				   "slot distribution jitter: must be positive with a distribution");
+		return fl_diag_set(
+			diag, -EINVAL,
+			"slot distribution jitter: must be positive with a distribution");
 	return 0;
 }
 

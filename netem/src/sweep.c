@@ -35,7 +35,7 @@ static int link_info_kind(const struct nlattr *info, char *kind, size_t size)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, info) {
+	mnl_attr_for_each_nested (a, info) {
 		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			(void)snprintf(kind, size, "%s", mnl_attr_get_str(a));
@@ -68,7 +68,7 @@ static int links_cb(const void *buf, void *data)
 	lk = &l->v[l->n++];
 	memset(lk, 0, sizeof(*lk));
 	lk->ifindex = ifi->ifi_index;
-	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+	mnl_attr_for_each (a, nlh, sizeof(*ifi)) {
 		if (mnl_attr_get_type(a) == IFLA_IFNAME &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			(void)snprintf(lk->name, sizeof(lk->name), "%s", mnl_attr_get_str(a));
@@ -155,8 +155,8 @@ int fl_netem_list_ours(struct fl_nl *nl, fl_netem_owned_cb cb, void *data, struc
 		const struct fl_tc_obj *q = &qdiscs.v[i];
 		const struct link *lk = find_link(&links, q->ifindex);
 
-		if (q->parent == TC_H_ROOT && TC_H_MAJ(q->handle) ==
-						      FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0))
+		if (q->parent == TC_H_ROOT &&
+		    TC_H_MAJ(q->handle) == FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0))
 			r = report(cb, data, lk, FL_NETEM_OWNED_ROOT_QDISC, q->kind);
 		else if (q->parent == TC_H_INGRESS && has_our_ingress_filter(nl, q->ifindex))
 			r = report(cb, data, lk, FL_NETEM_OWNED_INGRESS_FILTER, "u32");

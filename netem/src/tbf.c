@@ -12,7 +12,7 @@
 #include "internal.h"
 
 #define TBF_DEFAULT_LATENCY_NS 50000000ull /* 50 ms of queue, as commonly used with tc */
-#define TBF_MIN_BURST 16384u		    /* above a GSO-less MTU, enough for small rates */
+#define TBF_MIN_BURST	       16384u	   /* above a GSO-less MTU, enough for small rates */
 
 uint32_t fl_tbf_burst(const struct fl_tbf_spec *spec)
 {
@@ -149,8 +149,8 @@ int fl_tbf_decode_options(const void *payload, size_t len, struct fl_tbf_spec *r
 		memcpy(&s.burst_bytes, mnl_attr_get_payload(t.tb[TCA_TBF_BURST]), 4);
 	} else if (s.rate_bytes_per_s) {
 		/* Kernel dumps carry only the bucket as time: convert back to bytes. */
-		double bytes = (double)q.buffer * FL_PSCHED_NS_PER_TICK / 1e9 *
-			       (double)s.rate_bytes_per_s;
+		double bytes =
+			(double)q.buffer * FL_PSCHED_NS_PER_TICK / 1e9 * (double)s.rate_bytes_per_s;
 		s.burst_bytes = bytes >= UINT32_MAX ? UINT32_MAX : (uint32_t)(bytes + 0.5);
 	}
 	*ret_spec = s;

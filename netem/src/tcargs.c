@@ -42,9 +42,9 @@ static bool next_is_number(const struct words *w)
 
 static bool next_is_signed_number(const struct words *w)
 {
-	return w->i + 1 < w->argc && (isdigit((unsigned char)w->argv[w->i + 1][0]) ||
-				      (w->argv[w->i + 1][0] == '-' &&
-				       isdigit((unsigned char)w->argv[w->i + 1][1])));
+	return w->i + 1 < w->argc &&
+	       (isdigit((unsigned char)w->argv[w->i + 1][0]) ||
+		(w->argv[w->i + 1][0] == '-' && isdigit((unsigned char)w->argv[w->i + 1][1])));
 }
 
 /* Advance to the value of keyword `what`; error if the words ran out. */
@@ -121,8 +121,8 @@ static int get_size32(struct words *w, const char *what, uint32_t *ret)
 
 	if (fl_parse_size(cur(w), &v) < 0 || v > UINT32_MAX)
 		return fl_diag_set(w->diag, -EINVAL,
-				   "%s: \"%s\" is not a size (expected e.g. 1000, 64kb, 1mb)",
-				   what, cur(w));
+				   "%s: \"%s\" is not a size (expected e.g. 1000, 64kb, 1mb)", what,
+				   cur(w));
 	*ret = (uint32_t)v;
 	return 0;
 }
@@ -394,8 +394,7 @@ int fl_netem_parse_tc(int argc, char *const *argv, struct fl_netem_spec *ret_spe
 
 /* ---- tbf ------------------------------------------------------------------------------ */
 
-int fl_tbf_parse_tc(int argc, char *const *argv, struct fl_tbf_spec *ret_spec,
-		    struct fl_diag *diag)
+int fl_tbf_parse_tc(int argc, char *const *argv, struct fl_tbf_spec *ret_spec, struct fl_diag *diag)
 {
 	struct fl_tbf_spec s = { 0 };
 	struct words w = { .argc = argc, .argv = argv, .diag = diag };

@@ -62,7 +62,7 @@ static int dump_cb(const void *buf, void *data)
 	o->handle = tcm->tcm_handle;
 	o->parent = tcm->tcm_parent;
 	o->info = tcm->tcm_info;
-	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+	mnl_attr_for_each (a, nlh, sizeof(*tcm)) {
 		switch (mnl_attr_get_type(a)) {
 		case TCA_KIND:
 			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
@@ -151,8 +151,7 @@ int fl_tc_del_filter_prio(struct fl_nl *nl, int ifindex, uint32_t parent, uint32
 	return fl_nl_request(nl, nlh, nlh->nlmsg_len, NULL, NULL, diag);
 }
 
-static struct nlmsghdr *link_msg(char *buf, size_t size, uint16_t type, uint16_t flags,
-				 int ifindex)
+static struct nlmsghdr *link_msg(char *buf, size_t size, uint16_t type, uint16_t flags, int ifindex)
 {
 	struct nlmsghdr *nlh = fl_msg_start(buf, size, type, flags, 0);
 	struct ifinfomsg *ifi;
@@ -178,7 +177,8 @@ int fl_link_del(struct fl_nl *nl, int ifindex, struct fl_diag *diag)
 int fl_link_add_ifb(struct fl_nl *nl, const char *name, struct fl_diag *diag)
 {
 	char buf[256];
-	struct nlmsghdr *nlh = link_msg(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlmsghdr *nlh =
+		link_msg(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *info;
 	int r;
 

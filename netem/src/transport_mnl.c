@@ -134,9 +134,10 @@ int fl_nl_open(const char *netns_path, struct fl_nl **ret_nl, struct fl_diag *di
 		close(o.nsfd);
 	if (o.setns_failed) {
 		if (o.err == -EPERM)
-			return fl_diag_set(diag, o.err,
-					   "netns %s: entering it needs CAP_SYS_ADMIN (run as root)",
-					   netns_path);
+			return fl_diag_set(
+				diag, o.err,
+				"netns %s: entering it needs CAP_SYS_ADMIN (run as root)",
+				netns_path);
 		if (o.err == -EINVAL)
 			return fl_diag_set(diag, o.err, "netns %s: not a network namespace",
 					   netns_path);

@@ -14,9 +14,9 @@
 
 #include "internal.h"
 
-#define ROOT_HANDLE FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0)
-#define CHILD_HANDLE FL_NETEM_HANDLE(FL_NETEM_CHILD_MAJOR, 0)
-#define CLASS_HANDLE FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 1)
+#define ROOT_HANDLE    FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0)
+#define CHILD_HANDLE   FL_NETEM_HANDLE(FL_NETEM_CHILD_MAJOR, 0)
+#define CLASS_HANDLE   FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 1)
 #define INGRESS_HANDLE FL_NETEM_HANDLE(0xFFFF, 0)
 
 static const char *fault_kind(const struct fl_netem_fault *fault)
@@ -32,11 +32,12 @@ static int explain_missing_kind(int r, const char *kind, struct fl_diag *diag)
 	if (!diag || !strstr(diag->msg, "kind is unknown"))
 		return r;
 	if (strcmp(kind, "netem") == 0)
-		return fl_diag_set(diag, -EOPNOTSUPP,
-				   "this kernel has no sch_netem (the netem qdisc is unknown): load "
-				   "it with `modprobe sch_netem` (on RHEL/Rocky install "
-				   "kernel-modules-extra), or use a mechanism that does not need "
-				   "it: the agent's NFQUEUE delay line or nftables loss");
+		return fl_diag_set(
+			diag, -EOPNOTSUPP,
+			"this kernel has no sch_netem (the netem qdisc is unknown): load "
+			"it with `modprobe sch_netem` (on RHEL/Rocky install "
+			"kernel-modules-extra), or use a mechanism that does not need "
+			"it: the agent's NFQUEUE delay line or nftables loss");
 	return fl_diag_set(diag, -EOPNOTSUPP,
 			   "this kernel has no sch_%s (the %s qdisc is unknown): load it with "
 			   "`modprobe sch_%s`",
@@ -233,7 +234,8 @@ int fl_netem_apply(struct fl_nl *nl, const char *ifname, const struct fl_netem_f
 	if ((ifindex = fl_nl_ifindex(nl, ifname, diag)) < 0)
 		return ifindex;
 	target = ifindex;
-	if (fault->direction == FL_NETEM_INGRESS && (target = setup_ingress(nl, ifindex, diag)) < 0) {
+	if (fault->direction == FL_NETEM_INGRESS &&
+	    (target = setup_ingress(nl, ifindex, diag)) < 0) {
 		r = target;
 		goto undo;
 	}

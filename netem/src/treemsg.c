@@ -73,8 +73,7 @@ int fl_msg_htb_class(void *buf, size_t size, uint32_t seq, int ifindex)
 	return (int)nlh->nlmsg_len;
 }
 
-static int put_u32_sel(struct nlmsghdr *nlh, size_t size, const struct tc_u32_key *keys,
-		       unsigned n)
+static int put_u32_sel(struct nlmsghdr *nlh, size_t size, const struct tc_u32_key *keys, unsigned n)
 {
 	/* struct tc_u32_sel ends in a flexible array: lay it out in a plain byte buffer. */
 	uint8_t raw[sizeof(struct tc_u32_sel) + FL_U32_MAX_KEYS * sizeof(struct tc_u32_key)];

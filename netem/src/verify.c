@@ -19,9 +19,9 @@
 #include "fl/units.h"
 #include "internal.h"
 
-#define ROOT_HANDLE FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0)
-#define CHILD_HANDLE FL_NETEM_HANDLE(FL_NETEM_CHILD_MAJOR, 0)
-#define CLASS_HANDLE FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 1)
+#define ROOT_HANDLE    FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0)
+#define CHILD_HANDLE   FL_NETEM_HANDLE(FL_NETEM_CHILD_MAJOR, 0)
+#define CLASS_HANDLE   FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 1)
 #define INGRESS_HANDLE FL_NETEM_HANDLE(0xFFFF, 0)
 
 static void add_diff(struct fl_netem_diff *diff, const char *field, const char *want,
@@ -96,9 +96,9 @@ static void cmp_netem(struct fl_netem_diff *diff, const struct fl_netem_spec *w,
 	}
 	cmp_u64(diff, "ecn", w->ecn, g->ecn);
 	/* A random loss of 0% and no loss model are the same thing to the kernel. */
-	if ((wl->model == FL_NETEM_LOSS_RANDOM && wl->percent > 0 ? FL_NETEM_LOSS_RANDOM :
-		     wl->model == FL_NETEM_LOSS_RANDOM			      ? FL_NETEM_LOSS_NONE :
-										wl->model) != gl->model) {
+	if ((wl->model == FL_NETEM_LOSS_RANDOM && wl->percent > 0 ? FL_NETEM_LOSS_RANDOM
+	     : wl->model == FL_NETEM_LOSS_RANDOM		  ? FL_NETEM_LOSS_NONE
+								  : wl->model) != gl->model) {
 		cmp_u64(diff, "loss model", wl->model, gl->model);
 		return;
 	}
@@ -133,7 +133,8 @@ static void cmp_netem(struct fl_netem_diff *diff, const struct fl_netem_spec *w,
 		       g->slot.dist_jitter_ns);
 		cmp_u64(diff, "slot packets", (uint64_t)w->slot.max_packets,
 			(uint64_t)g->slot.max_packets);
-		cmp_u64(diff, "slot bytes", (uint64_t)w->slot.max_bytes, (uint64_t)g->slot.max_bytes);
+		cmp_u64(diff, "slot bytes", (uint64_t)w->slot.max_bytes,
+			(uint64_t)g->slot.max_bytes);
 	}
 }
 
@@ -196,8 +197,8 @@ static void parse_mirred(const struct nlattr *acts, struct u32_knode *k)
 {
 	const struct nlattr *act, *a, *o;
 
-	mnl_attr_for_each_nested(act, acts) {
-		mnl_attr_for_each_nested(a, act) {
+	mnl_attr_for_each_nested (act, acts) {
+		mnl_attr_for_each_nested (a, act) {
 			if (mnl_attr_get_type(a) == TCA_ACT_COOKIE &&
 			    mnl_attr_get_payload_len(a) == strlen(FL_NETEM_ACT_COOKIE) &&
 			    memcmp(mnl_attr_get_payload(a), FL_NETEM_ACT_COOKIE,
@@ -205,7 +206,7 @@ static void parse_mirred(const struct nlattr *acts, struct u32_knode *k)
 				k->cookie = true;
 			if (mnl_attr_get_type(a) != TCA_ACT_OPTIONS)
 				continue;
-			mnl_attr_for_each_nested(o, a) {
+			mnl_attr_for_each_nested (o, a) {
 				struct tc_mirred m;
 
 				if (mnl_attr_get_type(o) != TCA_MIRRED_PARMS ||
@@ -235,7 +236,8 @@ static int u32_attr_cb(const struct nlattr *a, void *data)
 		if (len < sizeof(sel))
 			break;
 		memcpy(&sel, mnl_attr_get_payload(a), sizeof(sel));
-		if (sel.nkeys > FL_U32_MAX_KEYS || len < sizeof(sel) + sel.nkeys * sizeof(k->keys[0]))
+		if (sel.nkeys > FL_U32_MAX_KEYS ||
+		    len < sizeof(sel) + sel.nkeys * sizeof(k->keys[0]))
 			break;
 		memcpy(k->keys, (const char *)mnl_attr_get_payload(a) + sizeof(sel),
 		       sel.nkeys * sizeof(k->keys[0]));
@@ -295,14 +297,14 @@ static int verify_filters(struct fl_nl *nl, int ifindex, const struct fl_netem_f
 		ours++;
 		for (unsigned m = 0; m < fault->n_matches; m++) {
 			struct tc_u32_key want[FL_U32_MAX_KEYS];
-			uint32_t prio = fault->matches[m].family == AF_INET6 ? FL_NETEM_FILTER_PRIO6 :
-									      FL_NETEM_FILTER_PRIO;
+			uint32_t prio = fault->matches[m].family == AF_INET6 ? FL_NETEM_FILTER_PRIO6
+									     : FL_NETEM_FILTER_PRIO;
 			unsigned n;
 
 			if (fl_u32_keys(&fault->matches[m], want, &n) < 0)
 				continue;
-			if (TC_H_MAJ(filters.v[i].info) >> 16 == prio && k.classid == CLASS_HANDLE &&
-			    keys_equal(want, n, k.keys, k.nkeys)) {
+			if (TC_H_MAJ(filters.v[i].info) >> 16 == prio &&
+			    k.classid == CLASS_HANDLE && keys_equal(want, n, k.keys, k.nkeys)) {
 				found++;
 				break;
 			}
@@ -450,8 +452,7 @@ static int decode_fault_qdisc(const struct fl_tc_obj *q, struct fl_netem_fault *
 		f->kind = FL_NETEM_FAULT_NETEM;
 		return fl_netem_decode_options(q->opts, q->opts_len, &f->netem, diag);
 	}
-	return fl_diag_set(diag, -EBADMSG, "unexpected qdisc kind %s in a Faultline tree",
-			   q->kind);
+	return fl_diag_set(diag, -EBADMSG, "unexpected qdisc kind %s in a Faultline tree", q->kind);
 }
 
 int fl_netem_read(struct fl_nl *nl, const char *ifname, enum fl_netem_direction dir,
@@ -481,8 +482,8 @@ int fl_netem_read(struct fl_nl *nl, const char *ifname, enum fl_netem_direction 
 	q = root;
 	if (strcmp(root->kind, "htb") == 0)
 		q = fl_tc_find_handle(&qdiscs, target, CHILD_HANDLE);
-	r = q ? decode_fault_qdisc(q, &f, diag) :
-		fl_diag_set(diag, -EBADMSG, "Faultline htb root without its fault qdisc");
+	r = q ? decode_fault_qdisc(q, &f, diag)
+	      : fl_diag_set(diag, -EBADMSG, "Faultline htb root without its fault qdisc");
 	if (r >= 0 && q != root)
 		r = read_matches(nl, target, &f, diag);
 	fl_tc_list_free(&qdiscs);

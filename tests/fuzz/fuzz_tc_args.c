@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	(void)fl_netem_match_parse(text, false, &m, &diag);
-	for (char *w = strtok_r(text, " \t\n", &save); w && n < 64; w = strtok_r(NULL, " \t\n", &save))
+	for (char *w = strtok_r(text, " \t\n", &save); w && n < 64;
+	     w = strtok_r(NULL, " \t\n", &save))
 		words[n++] = w;
 	if (fl_netem_parse_tc(n, words, &spec, &diag) == 0) {
 		if (fl_netem_validate(&spec, NULL) < 0 ||

@@ -56,11 +56,11 @@ static int count_ns_entries(pid_t pid)
 	return n;
 }
 
-#define ASSERT_TN(expr)                                                                            \
-	do {                                                                                       \
-		int _r = (expr);                                                                   \
-		if (_r < 0)                                                                        \
-			FL_FAIL("%s returned %d: %s", #expr, _r, testnet_last_error());            \
+#define ASSERT_TN(expr)                                                                 \
+	do {                                                                            \
+		int _r = (expr);                                                        \
+		if (_r < 0)                                                             \
+			FL_FAIL("%s returned %d: %s", #expr, _r, testnet_last_error()); \
 	} while (0)
 
 /* Two namespaces joined by a veth: va (a) <-> vb (b), IPv4 and IPv6 on both ends. The
@@ -345,8 +345,7 @@ FLTEST(tcp_throughput)
 	FL_ASSERT(bps4 > 0);
 	FL_ASSERT(bps6 > 0);
 	/* An address b does not have: the sink cannot listen there. */
-	FL_ASSERT_EQ(netprobe_tcp_throughput(&ns_a, &ns_b, "10.231.0.9", 5001, 100, &bps4) < 0,
-		     1);
+	FL_ASSERT_EQ(netprobe_tcp_throughput(&ns_a, &ns_b, "10.231.0.9", 5001, 100, &bps4) < 0, 1);
 	fltest_log("expected error: %s", testnet_last_error());
 }
 

@@ -93,10 +93,10 @@ void faultutil_snapshot(struct fl_nl *nl, char *buf, size_t size)
 
 		if (fl_nl_ifname(nl, q->ifindex, ifname, sizeof(ifname)) < 0)
 			ifname[0] = '?', ifname[1] = '\0';
-		append(buf, size, &n, "qdisc %s %x parent %x on %s\n", q->kind, q->handle, q->parent,
-		       ifname);
-		if (q->handle == 0 || fl_tc_dump(nl, RTM_GETTFILTER, q->ifindex, q->handle, &filters,
-						 NULL) < 0)
+		append(buf, size, &n, "qdisc %s %x parent %x on %s\n", q->kind, q->handle,
+		       q->parent, ifname);
+		if (q->handle == 0 ||
+		    fl_tc_dump(nl, RTM_GETTFILTER, q->ifindex, q->handle, &filters, NULL) < 0)
 			continue;
 		for (size_t j = 0; j < filters.n; j++)
 			append(buf, size, &n, "  filter %s prio %x handle %x\n", filters.v[j].kind,

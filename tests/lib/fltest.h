@@ -41,61 +41,61 @@ bool fltest_is_ci(void);
  * paths are taken from the repository root (tests/run.sh runs there). */
 char *fltest_read_file(const char *path, size_t *ret_len);
 
-#define FLTEST(fn_name)                                                                            \
-	static void fn_name(void);                                                                 \
-	static struct fltest_case fltest_case_##fn_name = { #fn_name, fn_name, NULL };             \
-	__attribute__((constructor)) static void fltest_reg_##fn_name(void)                        \
-	{                                                                                          \
-		fltest_register(&fltest_case_##fn_name);                                           \
-	}                                                                                          \
+#define FLTEST(fn_name)                                                                \
+	static void fn_name(void);                                                     \
+	static struct fltest_case fltest_case_##fn_name = { #fn_name, fn_name, NULL }; \
+	__attribute__((constructor)) static void fltest_reg_##fn_name(void)            \
+	{                                                                              \
+		fltest_register(&fltest_case_##fn_name);                               \
+	}                                                                              \
 	static void fn_name(void)
 
 #define FL_FAIL(...) fltest_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define FL_SKIP(...) fltest_skip(__VA_ARGS__)
 
-#define FL_ASSERT(cond)                                                                            \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FL_FAIL("assertion failed: %s", #cond);                                    \
+#define FL_ASSERT(cond)                                         \
+	do {                                                    \
+		if (!(cond))                                    \
+			FL_FAIL("assertion failed: %s", #cond); \
 	} while (0)
 
-#define FL_ASSERT_MSG(cond, ...)                                                                   \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FL_FAIL(__VA_ARGS__);                                                      \
+#define FL_ASSERT_MSG(cond, ...)              \
+	do {                                  \
+		if (!(cond))                  \
+			FL_FAIL(__VA_ARGS__); \
 	} while (0)
 
-#define FL_ASSERT_EQ(got, want)                                                                    \
-	do {                                                                                       \
-		long long _g = (long long)(got), _w = (long long)(want);                           \
-		if (_g != _w)                                                                      \
-			FL_FAIL("%s == %lld, expected %s == %lld", #got, _g, #want, _w);           \
+#define FL_ASSERT_EQ(got, want)                                                          \
+	do {                                                                             \
+		long long _g = (long long)(got), _w = (long long)(want);                 \
+		if (_g != _w)                                                            \
+			FL_FAIL("%s == %lld, expected %s == %lld", #got, _g, #want, _w); \
 	} while (0)
 
-#define FL_ASSERT_OK(expr)                                                                         \
-	do {                                                                                       \
-		long long _r = (long long)(expr);                                                  \
-		if (_r < 0)                                                                        \
-			FL_FAIL("%s returned %lld (%s)", #expr, _r, strerror((int)-_r));           \
+#define FL_ASSERT_OK(expr)                                                               \
+	do {                                                                             \
+		long long _r = (long long)(expr);                                        \
+		if (_r < 0)                                                              \
+			FL_FAIL("%s returned %lld (%s)", #expr, _r, strerror((int)-_r)); \
 	} while (0)
 
-#define FL_ASSERT_STREQ(got, want)                                                                 \
-	do {                                                                                       \
-		const char *_g = (got), *_w = (want);                                              \
-		if (!_g || !_w || strcmp(_g, _w) != 0)                                             \
-			FL_FAIL("%s == \"%s\", expected \"%s\"", #got, _g ? _g : "(null)",         \
-				_w ? _w : "(null)");                                               \
+#define FL_ASSERT_STREQ(got, want)                                                         \
+	do {                                                                               \
+		const char *_g = (got), *_w = (want);                                      \
+		if (!_g || !_w || strcmp(_g, _w) != 0)                                     \
+			FL_FAIL("%s == \"%s\", expected \"%s\"", #got, _g ? _g : "(null)", \
+				_w ? _w : "(null)");                                       \
 	} while (0)
 
-#define FL_ASSERT_CONTAINS(haystack, needle)                                                       \
-	do {                                                                                       \
-		const char *_h = (haystack), *_n = (needle);                                       \
-		if (!_h || !strstr(_h, _n))                                                        \
-			FL_FAIL("%s == \"%s\" does not contain \"%s\"", #haystack,                 \
-				_h ? _h : "(null)", _n);                                           \
+#define FL_ASSERT_CONTAINS(haystack, needle)                                       \
+	do {                                                                       \
+		const char *_h = (haystack), *_n = (needle);                       \
+		if (!_h || !strstr(_h, _n))                                        \
+			FL_FAIL("%s == \"%s\" does not contain \"%s\"", #haystack, \
+				_h ? _h : "(null)", _n);                           \
 	} while (0)
 
-#define FL_ASSERT_MEMEQ(got, got_len, want, want_len)                                              \
+#define FL_ASSERT_MEMEQ(got, got_len, want, want_len) \
 	fltest_memeq(__FILE__, __LINE__, #got, (got), (got_len), (want), (want_len))
 
 #endif

@@ -26,9 +26,9 @@
 
 #include "netprobe.h"
 
-#define PROBE_MAGIC 0x464c5052u /* "FLPR" */
-#define SOCK_BUF_BYTES (4 << 20)
-#define TCP_CHUNK (128 * 1024)
+#define PROBE_MAGIC	     0x464c5052u /* "FLPR" */
+#define SOCK_BUF_BYTES	     (4 << 20)
+#define TCP_CHUNK	     (128 * 1024)
 #define TCP_SETUP_TIMEOUT_MS 10000
 /* How long a poll slice may be while waiting for a condition a flag may end. */
 #define SLICE_MS 50
@@ -97,8 +97,10 @@ int netprobe_sockaddr(const struct testnet_ns *ns, const char *addr, uint16_t po
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sa;
 
 	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
-		return testnet_set_error(-EINVAL, "address \"%s\" (expected 10.0.0.1, fd00::1 or "
-						  "fe80::1%%ifname)", addr);
+		return testnet_set_error(-EINVAL,
+					 "address \"%s\" (expected 10.0.0.1, fd00::1 or "
+					 "fe80::1%%ifname)",
+					 addr);
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = htons(port);
 	if (scope) {
@@ -194,7 +196,7 @@ static size_t reply_pktinfo(struct msghdr *in, char *out, size_t out_size)
 	return 0;
 }
 
-#define PKTINFO_SPACE                                                                              \
+#define PKTINFO_SPACE \
 	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)))
 
 static void *echo_thread(void *arg)
@@ -220,8 +222,10 @@ static void *echo_thread(void *arg)
 		for (;;) {
 			struct sockaddr_storage src;
 			struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-			struct msghdr mh = { .msg_name = &src, .msg_namelen = sizeof(src),
-					     .msg_iov = &iov, .msg_iovlen = 1,
+			struct msghdr mh = { .msg_name = &src,
+					     .msg_namelen = sizeof(src),
+					     .msg_iov = &iov,
+					     .msg_iovlen = 1,
 					     .msg_control = ctl_in.buf,
 					     .msg_controllen = sizeof(ctl_in.buf) };
 			ssize_t n = recvmsg(echo->fd, &mh, MSG_DONTWAIT);
@@ -476,9 +480,8 @@ static void summarize(struct rtt_run *run)
 	res->p99_ms = percentile(run->rtt_ms, res->received, 99);
 }
 
-int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t port,
-		     unsigned count, unsigned interval_us, unsigned timeout_ms,
-		     struct netprobe_rtt *ret)
+int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t port, unsigned count,
+		     unsigned interval_us, unsigned timeout_ms, struct netprobe_rtt *ret)
 {
 	struct rtt_run run = { .fd = -1, .count = count };
 	uint64_t start, next_due, last_sent = 0;
@@ -487,9 +490,11 @@ int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t po
 	int r;
 
 	if (count == 0 || count > NETPROBE_MAX_COUNT || timeout_ms > NETPROBE_MAX_TIMEOUT_MS)
-		return testnet_set_error(-EINVAL, "udp probe: count %u (1..%u), timeout %u ms "
-						  "(at most %u)", count, NETPROBE_MAX_COUNT,
-					 timeout_ms, NETPROBE_MAX_TIMEOUT_MS);
+		return testnet_set_error(-EINVAL,
+					 "udp probe: count %u (1..%u), timeout %u ms "
+					 "(at most %u)",
+					 count, NETPROBE_MAX_COUNT, timeout_ms,
+					 NETPROBE_MAX_TIMEOUT_MS);
 	if (port == 0)
 		return testnet_set_error(-EINVAL, "udp probe: port 0");
 	if ((r = netprobe_sockaddr(from, dst, port, &run.dst, &dstlen)) < 0)

@@ -27,8 +27,8 @@
 #include "testnet.h"
 
 /* Bounds on what a caller may ask for. */
-#define NETPROBE_MAX_COUNT 1000000u
-#define NETPROBE_MAX_TIMEOUT_MS 600000u
+#define NETPROBE_MAX_COUNT	 1000000u
+#define NETPROBE_MAX_TIMEOUT_MS	 600000u
 #define NETPROBE_MIN_DURATION_MS 50u
 #define NETPROBE_MAX_DURATION_MS 600000u
 /* Bytes of UDP payload in each probe. */
@@ -51,8 +51,7 @@ int netprobe_sockaddr(const struct testnet_ns *ns, const char *addr, uint16_t po
  */
 struct netprobe_echo;
 int netprobe_echo_start(const struct testnet_ns *ns, const char *addr, uint16_t port,
-			struct netprobe_echo **ret)
-	__attribute__((warn_unused_result));
+			struct netprobe_echo **ret) __attribute__((warn_unused_result));
 /* The port it listens on (host byte order). */
 uint16_t netprobe_echo_port(const struct netprobe_echo *echo);
 /* Datagrams received so far (each is echoed once). */
@@ -89,9 +88,8 @@ struct netprobe_rtt {
  * 400 ms): measure a short baseline first when that matters.
  * *ret is written on success (even if every probe was lost).
  */
-int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t port,
-		     unsigned count, unsigned interval_us, unsigned timeout_ms,
-		     struct netprobe_rtt *ret)
+int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t port, unsigned count,
+		     unsigned interval_us, unsigned timeout_ms, struct netprobe_rtt *ret)
 	__attribute__((warn_unused_result));
 
 /*
@@ -103,7 +101,6 @@ int netprobe_udp_rtt(const struct testnet_ns *from, const char *dst, uint16_t po
  */
 int netprobe_tcp_throughput(const struct testnet_ns *from, const struct testnet_ns *to,
 			    const char *dst, uint16_t port, unsigned duration_ms,
-			    double *ret_bytes_per_s)
-	__attribute__((warn_unused_result));
+			    double *ret_bytes_per_s) __attribute__((warn_unused_result));
 
 #endif

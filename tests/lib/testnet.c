@@ -39,7 +39,7 @@
 /* A reply to one request is small; the kernel caps any netlink datagram at 32 KiB. */
 #define NL_RX_SIZE 32768
 /* Requests are a few hundred bytes at most. */
-#define NL_TX_SIZE 4096
+#define NL_TX_SIZE	    4096
 #define NL_RECV_TIMEOUT_SEC 5
 /* How long a new veth may take to become operationally up (a slow VM: well under 1 s). */
 #define LINK_UP_TIMEOUT_MS 5000
@@ -119,8 +119,9 @@ static void *socket_thread(void *arg)
 
 int testnet_socket(const struct testnet_ns *ns, int domain, int type, int protocol)
 {
-	struct socket_job job = { .nsfd = -1, .domain = domain, .type = type,
-				  .protocol = protocol };
+	struct socket_job job = {
+		.nsfd = -1, .domain = domain, .type = type, .protocol = protocol
+	};
 	int r;
 
 	if (ns) {
@@ -259,8 +260,8 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, nl_reply_cb cb, void *da
 					return 0;
 				ext = extack_msg(h);
 				if (ext)
-					return testnet_set_error(err->error, "%s (kernel: %s)", what,
-								 ext);
+					return testnet_set_error(err->error, "%s (kernel: %s)",
+								 what, ext);
 				return testnet_set_error(err->error, "%s", what);
 			}
 			if (h->nlmsg_type == NLMSG_DONE)
@@ -300,7 +301,7 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	st->ifindex = ifi->ifi_index;
-	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+	mnl_attr_for_each (a, nlh, sizeof(*ifi)) {
 		if (mnl_attr_get_type(a) == IFLA_OPERSTATE &&
 		    mnl_attr_validate(a, MNL_TYPE_U8) == 0)
 			st->operstate = mnl_attr_get_u8(a);
@@ -364,9 +365,10 @@ static int nl_wait_oper_up(struct nl *nl, const char *ns_name, const char *ifnam
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
 		    (long)timeout_ms)
-			return testnet_set_error(-ETIMEDOUT, "%s in %s: operstate %d, not up after "
-							     "%u ms", ifname, ns_name,
-						 st.operstate, timeout_ms);
+			return testnet_set_error(-ETIMEDOUT,
+						 "%s in %s: operstate %d, not up after "
+						 "%u ms",
+						 ifname, ns_name, st.operstate, timeout_ms);
 		nanosleep(&pause, NULL);
 	}
 }
@@ -532,8 +534,7 @@ int testnet_addr_add(const struct testnet_ns *ns, const char *ifname, const char
 
 /* ---- veth --------------------------------------------------------------------------- */
 
-static int veth_configure(struct nl *nl, const char *ns_name, const char *ifname,
-			  const char *cidr)
+static int veth_configure(struct nl *nl, const char *ns_name, const char *ifname, const char *cidr)
 {
 	int r;
 
@@ -591,8 +592,8 @@ int testnet_veth(const struct testnet_ns *a, const char *a_ifname, const char *a
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	snprintf(what, sizeof(what), "RTM_NEWLINK veth %s (in %s) / %s (in %s)", a_ifname,
-		 a->name, b_ifname, b->name);
+	snprintf(what, sizeof(what), "RTM_NEWLINK veth %s (in %s) / %s (in %s)", a_ifname, a->name,
+		 b_ifname, b->name);
 	if ((r = nl_talk(&nl_a, nlh, NULL, NULL, what)) < 0)
 		goto out;
 
@@ -608,7 +609,7 @@ int testnet_veth(const struct testnet_ns *a, const char *a_ifname, const char *a
 	r = 0;
 	goto out;
 
-out_del: {
+out_del : {
 	/* Deleting one end deletes the pair; keep the first error's message. */
 	char saved[sizeof(last_error)];
 

@@ -42,8 +42,8 @@
  * refers to it. An all-zero struct is "no namespace": destroying it does nothing.
  */
 struct testnet_ns {
-	char name[40];	/* <prefix>-<pid>-<counter> */
-	char path[80];	/* /run/netns/<name> */
+	char name[40]; /* <prefix>-<pid>-<counter> */
+	char path[80]; /* /run/netns/<name> */
 };
 
 /*

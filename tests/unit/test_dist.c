@@ -30,7 +30,9 @@
  * builds (Debian multiarch, Fedora/Arch, older layouts).
  */
 static const char *const tc_lib_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/aarch64-linux-gnu/tc", "/usr/lib64/tc",
+	"/usr/lib/x86_64-linux-gnu/tc",
+	"/usr/lib/aarch64-linux-gnu/tc",
+	"/usr/lib64/tc",
 	"/usr/lib/tc",
 };
 
@@ -350,8 +352,8 @@ FLTEST(names_round_trip)
 FLTEST(unknown_names_are_einval_and_leave_result_alone)
 {
 	static const char *const bad[] = {
-		"uniform", "custom", "experimental", "Normal", "normal ", "pareto-normal",
-		"unknown", "",
+		"uniform", "custom",	    "experimental", "Normal",
+		"normal ", "pareto-normal", "unknown",	    "",
 	};
 	enum fl_netem_dist dist = FL_NETEM_DIST_PARETO;
 

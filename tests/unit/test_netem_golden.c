@@ -23,7 +23,7 @@
 #include "fltest.h"
 
 #define GOLDEN_DIR "tests/data/netem-golden"
-#define MAX_WORDS 64
+#define MAX_WORDS  64
 
 struct golden_case {
 	char name[96];
@@ -40,7 +40,8 @@ static int load_cases(struct golden_case **ret, int *ret_n)
 
 	if (!text || !cases)
 		return -ENOENT;
-	for (line = strtok_r(text, "\n", &save); line && n < 256; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && n < 256;
+	     line = strtok_r(NULL, "\n", &save)) {
 		struct golden_case *c = &cases[n];
 		char *tab = strchr(line, '\t'), *wsave = NULL, *w;
 
@@ -158,8 +159,10 @@ FLTEST(golden_bytes_equal_tc)
 		FL_ASSERT(fl_netem_parse_tc(c->n_words, c->words, &spec, &diag) == 0);
 		if (dup_corr_alone(&spec)) {
 			/* tc omits TCA_NETEM_CORR here; without it our bytes are tc's. */
-			FL_ASSERT_MSG(glen == wlen + 16, "%s: expected exactly one extra CORR "
-				      "attribute (%zu vs %zu bytes)", c->name, glen, wlen);
+			FL_ASSERT_MSG(glen == wlen + 16,
+				      "%s: expected exactly one extra CORR "
+				      "attribute (%zu vs %zu bytes)",
+				      c->name, glen, wlen);
 			glen = strip_attr(got, glen, TCA_NETEM_CORR);
 		} else if (not_tick_exact(&spec)) {
 			/* tc truncates to ticks; we add the exact value after tc's bytes. */

@@ -107,7 +107,8 @@ FLTEST(refuses_impossible_combinations_naming_the_field)
 	expect_error("reorder 25%", "reorder", "needs a delay");
 	expect_error("delay 10ms gap 5", "gap", "without a reorder");
 	expect_error("delay 50ms 80ms", "jitter", "80ms is larger than the delay 50ms");
-	expect_error("delay 10ms distribution normal", "distribution", "needs both a delay and a jitter");
+	expect_error("delay 10ms distribution normal", "distribution",
+		     "needs both a delay and a jitter");
 	expect_error("ecn", "ecn", "needs a loss model");
 	expect_error("loss 120%", "loss", "above 100%");
 	expect_error("duplicate 101%", "duplicate", "above 100%");
@@ -136,18 +137,23 @@ FLTEST(validate_catches_what_parse_cannot_express)
 	FL_ASSERT_EQ(fl_netem_validate(&s, &diag), -EINVAL);
 	FL_ASSERT_CONTAINS(diag.msg, "jitter: 5ms given without a delay");
 
-	s = (struct fl_netem_spec){ .delay_ns = 1000000, .jitter_ns = 100000,
+	s = (struct fl_netem_spec){ .delay_ns = 1000000,
+				    .jitter_ns = 100000,
 				    .delay_correlation = 10,
 				    .loss = { .model = FL_NETEM_LOSS_NONE, .percent = 3 } };
 	FL_ASSERT_EQ(fl_netem_validate(&s, &diag), -EINVAL);
 	FL_ASSERT_CONTAINS(diag.msg, "no loss model");
 
-	s = (struct fl_netem_spec){ .loss = { .model = FL_NETEM_LOSS_STATE, .p13 = 80, .p14 = 30,
-					      .p31 = 10, .p23 = 100 } };
+	s = (struct fl_netem_spec){ .loss = { .model = FL_NETEM_LOSS_STATE,
+					      .p13 = 80,
+					      .p14 = 30,
+					      .p31 = 10,
+					      .p23 = 100 } };
 	FL_ASSERT_EQ(fl_netem_validate(&s, &diag), -EINVAL);
 	FL_ASSERT_CONTAINS(diag.msg, "p13 (80%) + p14 (30%) exceed 100%");
 
-	s = (struct fl_netem_spec){ .distribution = FL_NETEM_DIST_CUSTOM, .delay_ns = 10,
+	s = (struct fl_netem_spec){ .distribution = FL_NETEM_DIST_CUSTOM,
+				    .delay_ns = 10,
 				    .jitter_ns = 5 };
 	FL_ASSERT_EQ(fl_netem_validate(&s, &diag), -EINVAL);
 	FL_ASSERT_CONTAINS(diag.msg, "distribution");
@@ -159,10 +165,9 @@ FLTEST(validate_catches_what_parse_cannot_express)
 
 FLTEST(encode_refuses_invalid_spec_and_small_buffers)
 {
-	struct fl_netem_spec bad = { .reorder = 10 }, good = { .delay_ns = 1000000,
-							      .jitter_ns = 100000,
-							      .distribution =
-								      FL_NETEM_DIST_PARETO };
+	struct fl_netem_spec bad = { .reorder = 10 }, good = {
+		.delay_ns = 1000000, .jitter_ns = 100000, .distribution = FL_NETEM_DIST_PARETO
+	};
 	uint8_t buf[64];
 
 	FL_ASSERT_EQ(fl_netem_encode_options(&bad, buf, sizeof(buf)), -EINVAL);

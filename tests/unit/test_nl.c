@@ -135,11 +135,12 @@ FLTEST(request_returns_kernel_error_with_text)
 	struct fl_nl_fake *f;
 	struct fl_nl *nl = fake(&f);
 	struct fl_diag diag = { 0 };
-	struct nlmsghdr req = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWQDISC,
+	struct nlmsghdr req = { .nlmsg_len = sizeof(req),
+				.nlmsg_type = RTM_NEWQDISC,
 				.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK };
 
-	FL_ASSERT_OK(fl_nl_fake_queue_reply(f, msg, make_error(-EEXIST, "Exclusivity flag on",
-							      true, &req)));
+	FL_ASSERT_OK(fl_nl_fake_queue_reply(
+		f, msg, make_error(-EEXIST, "Exclusivity flag on", true, &req)));
 	FL_ASSERT_EQ(fl_nl_request(nl, &req, sizeof(req), NULL, NULL, &diag), -EEXIST);
 	FL_ASSERT_CONTAINS(diag.msg, "Exclusivity flag on");
 	/* Without a queued reply the fake ACKs. */
@@ -170,7 +171,8 @@ FLTEST(stale_replies_are_skipped)
 	struct fl_nl_fake *f;
 	struct fl_nl *nl = fake(&f);
 	struct fl_diag diag = { 0 };
-	struct nlmsghdr req = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWQDISC,
+	struct nlmsghdr req = { .nlmsg_len = sizeof(req),
+				.nlmsg_type = RTM_NEWQDISC,
 				.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK };
 	uint8_t two[256];
 	size_t n1 = make_error(-EIO, NULL, true, NULL), n2;

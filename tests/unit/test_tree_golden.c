@@ -43,7 +43,7 @@ static const struct nlattr *find_attr(const void *payload, size_t len, uint16_t 
 {
 	const struct nlattr *attr;
 
-	mnl_attr_for_each_payload(payload, len) {
+	mnl_attr_for_each_payload (payload, len) {
 		if (mnl_attr_get_type(attr) == type)
 			return attr;
 	}
@@ -56,7 +56,7 @@ static const struct nlattr *msg_options(const uint8_t *msg)
 	const struct nlmsghdr *nlh = (const void *)msg;
 	const struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct tcmsg)) {
+	mnl_attr_for_each (a, nlh, sizeof(struct tcmsg)) {
 		if (mnl_attr_get_type(a) == TCA_OPTIONS)
 			return a;
 	}
@@ -104,8 +104,11 @@ static void check_u32(const char *name, struct fl_netem_match m, bool same_prio)
 static struct fl_netem_match v4(const char *addr, unsigned prefix, bool src, uint8_t proto,
 				uint16_t port)
 {
-	struct fl_netem_match m = { .family = AF_INET, .prefix_len = (uint8_t)prefix,
-				    .source = src, .ip_proto = proto, .port = port };
+	struct fl_netem_match m = { .family = AF_INET,
+				    .prefix_len = (uint8_t)prefix,
+				    .source = src,
+				    .ip_proto = proto,
+				    .port = port };
 
 	inet_pton(AF_INET, addr, m.addr);
 	return m;
@@ -153,15 +156,14 @@ FLTEST(ingress_redirect_equals_tc_plus_cookie)
 						    mnl_attr_get_payload_len(tact), TCA_ACT_KIND);
 		const struct nlattr *ok = find_attr(mnl_attr_get_payload(oact),
 						    mnl_attr_get_payload_len(oact), TCA_ACT_KIND);
-		const struct nlattr *to = find_attr(mnl_attr_get_payload(tact),
-						    mnl_attr_get_payload_len(tact),
-						    TCA_ACT_OPTIONS);
-		const struct nlattr *oo = find_attr(mnl_attr_get_payload(oact),
-						    mnl_attr_get_payload_len(oact),
-						    TCA_ACT_OPTIONS);
-		const struct nlattr *cookie = find_attr(mnl_attr_get_payload(oact),
-							mnl_attr_get_payload_len(oact),
-							TCA_ACT_COOKIE);
+		const struct nlattr *to =
+			find_attr(mnl_attr_get_payload(tact), mnl_attr_get_payload_len(tact),
+				  TCA_ACT_OPTIONS);
+		const struct nlattr *oo =
+			find_attr(mnl_attr_get_payload(oact), mnl_attr_get_payload_len(oact),
+				  TCA_ACT_OPTIONS);
+		const struct nlattr *cookie = find_attr(
+			mnl_attr_get_payload(oact), mnl_attr_get_payload_len(oact), TCA_ACT_COOKIE);
 
 		FL_ASSERT(tk && ok && to && oo && cookie);
 		FL_ASSERT_STREQ(mnl_attr_get_str(ok), mnl_attr_get_str(tk));
@@ -229,19 +231,21 @@ FLTEST(htb_class_equals_tc_in_what_the_kernel_reads)
 	t = msg_options(tcbuf);
 	o = msg_options(ours);
 	for (size_t i = 0; i < 2; i++) {
-		const struct nlattr *ta = find_attr(mnl_attr_get_payload(t),
-						    mnl_attr_get_payload_len(t), types[i]);
-		const struct nlattr *oa = find_attr(mnl_attr_get_payload(o),
-						    mnl_attr_get_payload_len(o), types[i]);
+		const struct nlattr *ta =
+			find_attr(mnl_attr_get_payload(t), mnl_attr_get_payload_len(t), types[i]);
+		const struct nlattr *oa =
+			find_attr(mnl_attr_get_payload(o), mnl_attr_get_payload_len(o), types[i]);
 
 		FL_ASSERT(ta && oa);
 		FL_ASSERT_EQ(mnl_attr_get_u64(oa), mnl_attr_get_u64(ta));
 	}
-	memcpy(&topt, mnl_attr_get_payload(find_attr(mnl_attr_get_payload(t),
-						     mnl_attr_get_payload_len(t), TCA_HTB_PARMS)),
+	memcpy(&topt,
+	       mnl_attr_get_payload(find_attr(mnl_attr_get_payload(t), mnl_attr_get_payload_len(t),
+					      TCA_HTB_PARMS)),
 	       sizeof(topt));
-	memcpy(&oopt, mnl_attr_get_payload(find_attr(mnl_attr_get_payload(o),
-						     mnl_attr_get_payload_len(o), TCA_HTB_PARMS)),
+	memcpy(&oopt,
+	       mnl_attr_get_payload(find_attr(mnl_attr_get_payload(o), mnl_attr_get_payload_len(o),
+					      TCA_HTB_PARMS)),
 	       sizeof(oopt));
 	FL_ASSERT_EQ(oopt.quantum, topt.quantum);
 	FL_ASSERT_EQ(oopt.rate.rate, topt.rate.rate);

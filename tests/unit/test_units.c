@@ -14,7 +14,7 @@ FLTEST(durations)
 	FL_ASSERT_OK(fl_parse_duration_ns("1.5s", &ns));
 	FL_ASSERT_EQ(ns, 1500000000);
 	FL_ASSERT_OK(fl_parse_duration_ns("1.1ms", &ns));
-	FL_ASSERT_EQ(ns, 1100000); /* rounded, not truncated to 1099999 */
+	FL_ASSERT_EQ(ns, 1100000);			/* rounded, not truncated to 1099999 */
 	FL_ASSERT_OK(fl_parse_duration_ns("250", &ns)); /* bare: microseconds, as tc */
 	FL_ASSERT_EQ(ns, 250000);
 	FL_ASSERT_OK(fl_parse_duration_ns("2m", &ns));
@@ -23,8 +23,8 @@ FLTEST(durations)
 	FL_ASSERT_EQ(ns, 10);
 	FL_ASSERT_EQ(fl_parse_duration_strict_ns("250", &ns), -EINVAL);
 	FL_ASSERT_OK(fl_parse_duration_strict_ns("500ms", &ns));
-	static const char *const bad[] = { "", "ms", "-1ms", "+1ms", " 1ms", "1 ms", "1msx",
-					   "0x10ms", "nan", "inf", "1e400s", "1..2ms" };
+	static const char *const bad[] = { "",	   "ms",     "-1ms", "+1ms", " 1ms",   "1 ms",
+					   "1msx", "0x10ms", "nan",  "inf",  "1e400s", "1..2ms" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		FL_ASSERT_MSG(fl_parse_duration_ns(bad[i], &ns) < 0, "\"%s\" accepted", bad[i]);
 	FL_ASSERT_EQ(fl_parse_duration_ns("99999999999h", &ns), -ERANGE);

@@ -163,8 +163,8 @@ FLTEST(verify_reports_a_tampered_fault)
 	struct fl_diag diag = { 0 };
 
 	lab_up(&lab);
-	f = faultutil_parse("delay 100ms 10ms 25% loss 1% duplicate 2% rate 10mbit", FL_NETEM_EGRESS,
-			    NULL);
+	f = faultutil_parse("delay 100ms 10ms 25% loss 1% duplicate 2% rate 10mbit",
+			    FL_NETEM_EGRESS, NULL);
 	faultutil_apply(lab.nl_a, "va", &f);
 	FL_ASSERT_OK(fl_netem_verify(lab.nl_a, "va", &f, &diff, &diag));
 	/* Someone changes the qdisc behind our back: verify must say what differs. */

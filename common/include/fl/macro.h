@@ -9,21 +9,21 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _wur_ __attribute__((warn_unused_result))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _wur_	       __attribute__((warn_unused_result))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
+#define _unused_       __attribute__((unused))
 
 #define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define FL_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define FL_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define FL_MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define FL_MAX(a, b)	 ((a) > (b) ? (a) : (b))
 
 /* Take ownership out of a _cleanup_ variable: the cleanup then sees NULL. */
-#define TAKE_PTR(p)                                                                                \
-	({                                                                                         \
-		__typeof__(p) _p = (p);                                                            \
-		(p) = NULL;                                                                        \
-		_p;                                                                                \
+#define TAKE_PTR(p)                     \
+	({                              \
+		__typeof__(p) _p = (p); \
+		(p) = NULL;             \
+		_p;                     \
 	})
 
 /*

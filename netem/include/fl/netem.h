@@ -39,7 +39,7 @@
 #define FL_NETEM_CHILD_MAJOR 0xFA18u
 /* Priority of the u32 filters Faultline adds: IPv4 steering and the ingress redirect use
  * FA17, IPv6 steering FA18 (the kernel wants one protocol per priority). */
-#define FL_NETEM_FILTER_PRIO 0xFA17u
+#define FL_NETEM_FILTER_PRIO  0xFA17u
 #define FL_NETEM_FILTER_PRIO6 0xFA18u
 /* Ingress faults run on an IFB device named "flifb<ifindex of the real device>". */
 #define FL_NETEM_IFB_PREFIX "flifb"
@@ -50,10 +50,10 @@
 
 /* ---- Limits --------------------------------------------------------------------------- */
 
-#define FL_NETEM_DEFAULT_LIMIT 1000u		   /* packets, as tc */
-#define FL_NETEM_MAX_DELAY_NS 3600000000000ull /* one hour: anything longer is a typo */
-#define FL_NETEM_DIST_ENTRIES 4096		   /* size of the generated tables */
-#define FL_NETEM_MAX_MATCHES 16		   /* destinations of one targeted fault */
+#define FL_NETEM_DEFAULT_LIMIT 1000u		/* packets, as tc */
+#define FL_NETEM_MAX_DELAY_NS  3600000000000ull /* one hour: anything longer is a typo */
+#define FL_NETEM_DIST_ENTRIES  4096		/* size of the generated tables */
+#define FL_NETEM_MAX_MATCHES   16		/* destinations of one targeted fault */
 /* A request with two distribution tables (delay + slot) and headers fits in this. */
 #define FL_NETEM_MSG_MAX 40960
 
@@ -89,13 +89,13 @@ enum fl_netem_loss_model {
 
 struct fl_netem_loss {
 	enum fl_netem_loss_model model;
-	double percent;     /* RANDOM */
-	double correlation; /* RANDOM */
+	double percent;			/* RANDOM */
+	double correlation;		/* RANDOM */
 	double p13, p31, p32, p23, p14; /* STATE: transition probabilities, percent */
-	double ge_p;	/* GEMODEL: good -> bad */
-	double ge_r;	/* GEMODEL: bad -> good */
-	double ge_1_h;	/* GEMODEL: loss probability in the bad state ("1-h") */
-	double ge_1_k;	/* GEMODEL: loss probability in the good state ("1-k") */
+	double ge_p;			/* GEMODEL: good -> bad */
+	double ge_r;			/* GEMODEL: bad -> good */
+	double ge_1_h;			/* GEMODEL: loss probability in the bad state ("1-h") */
+	double ge_1_k;			/* GEMODEL: loss probability in the good state ("1-k") */
 };
 
 /* Slotting (tc "slot MIN [MAX] | slot distribution D DELAY JITTER", "packets", "bytes"). */
@@ -195,12 +195,12 @@ enum fl_netem_fault_kind {
 
 /* Only packets matching one of these are affected (empty list: all traffic). */
 struct fl_netem_match {
-	int family;	   /* AF_INET or AF_INET6 */
-	uint8_t addr[16];  /* network byte order; the first 4 bytes for AF_INET */
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order; the first 4 bytes for AF_INET */
 	uint8_t prefix_len;
-	bool source;	   /* match the source instead of the destination */
-	uint8_t ip_proto;  /* 0: any; IPPROTO_TCP / IPPROTO_UDP (required with a port) */
-	uint16_t port;	   /* host byte order; 0: any */
+	bool source;	  /* match the source instead of the destination */
+	uint8_t ip_proto; /* 0: any; IPPROTO_TCP / IPPROTO_UDP (required with a port) */
+	uint16_t port;	  /* host byte order; 0: any */
 };
 
 struct fl_netem_fault {
@@ -233,7 +233,8 @@ enum fl_nl_op {
  * seq goes into the header; portid is 0. Returns the message length or -errno.
  */
 ssize_t fl_netem_msg_qdisc(void *buf, size_t size, uint32_t seq, enum fl_nl_op op, int ifindex,
-			   uint32_t parent, uint32_t handle, const struct fl_netem_fault *fault) _wur_;
+			   uint32_t parent, uint32_t handle,
+			   const struct fl_netem_fault *fault) _wur_;
 
 /* ---- The rtnetlink channel (nl.c, transport_*.c) ------------------------------------- */
 
@@ -334,9 +335,9 @@ struct fl_netem_owned {
 	int ifindex;
 	char ifname[16];
 	enum {
-		FL_NETEM_OWNED_ROOT_QDISC,  /* root qdisc FA17: on an interface */
+		FL_NETEM_OWNED_ROOT_QDISC,     /* root qdisc FA17: on an interface */
 		FL_NETEM_OWNED_INGRESS_FILTER, /* our redirect filter on an ingress qdisc */
-		FL_NETEM_OWNED_IFB,	    /* an flifb<N> device */
+		FL_NETEM_OWNED_IFB,	       /* an flifb<N> device */
 	} what;
 	char kind[16]; /* qdisc kind ("netem", "htb", "tbf", "u32", "ifb") */
 };
