@@ -17,7 +17,13 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 CLANG ?= clang
+# Sanitizer builds get their own tree so objects never mix.
+ifneq ($(SANITIZE),)
+BUILD ?= build-$(subst $(comma),-,$(SANITIZE))
+else
 BUILD ?= build
+endif
+comma := ,
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -120,26 +126,26 @@ fuzz: $(FUZZ_BINS)
 
 # ---- test tiers -----------------------------------------------------------------------
 check: $(UNIT_BINS) $(FAULTLINE)
-	@tests/run.sh unit
+	@BUILD=$(BUILD) tests/run.sh unit
 
 test-integration: $(INTEG_BINS) $(FAULTLINE)
-	@tests/run.sh integration
+	@BUILD=$(BUILD) tests/run.sh integration
 
 test-vm: $(VM_BINS) $(FAULTLINE)
-	@tests/run.sh vm
+	@BUILD=$(BUILD) tests/run.sh vm
 
 test-fuzz: $(FUZZ_BINS)
-	@tests/run.sh fuzz
+	@BUILD=$(BUILD) tests/run.sh fuzz
 
 # All tiers in one run: one closing line for the whole suite.
 test: deps all $(FUZZ_BINS)
-	@tests/run.sh unit integration vm fuzz
+	@BUILD=$(BUILD) tests/run.sh unit integration vm fuzz
 
 bench: deps all
-	@bench/run.sh
+	@BUILD=$(BUILD) bench/run.sh
 
 demo: deps all
-	@scripts/demo.sh
+	@BUILD=$(BUILD) scripts/demo.sh
 
 deps:
 	@scripts/install-deps.sh
@@ -161,3 +167,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Keep intermediate objects (test binaries are built from them).
+.SECONDARY:
