@@ -79,7 +79,10 @@ static int decode_loss_model(struct decode_state *st, struct fl_netem_spec *s)
 
 	if (!nest)
 		return 0;
-	/* The kernel dumps an empty nest for the random model. */
+	/*
+	 * The kernel dumps an empty nest for the random model. With a state or gemodel model the
+	 * random loss percentage of the qopt struct is ignored by the kernel: so it is here.
+	 */
 	mnl_attr_for_each_nested (a, nest) {
 		size_t len = mnl_attr_get_payload_len(a);
 
@@ -91,6 +94,7 @@ static int decode_loss_model(struct decode_state *st, struct fl_netem_spec *s)
 						   "loss state: %zu bytes, expected %zu", len,
 						   sizeof(gi));
 			memcpy(&gi, mnl_attr_get_payload(a), sizeof(gi));
+			s->loss = (struct fl_netem_loss){ 0 };
 			s->loss.model = FL_NETEM_LOSS_STATE;
 			s->loss.p13 = fl_netem_u32_to_percent(gi.p13);
 			s->loss.p31 = fl_netem_u32_to_percent(gi.p31);
@@ -105,6 +109,7 @@ static int decode_loss_model(struct decode_state *st, struct fl_netem_spec *s)
 						   "loss gemodel: %zu bytes, expected %zu", len,
 						   sizeof(ge));
 			memcpy(&ge, mnl_attr_get_payload(a), sizeof(ge));
+			s->loss = (struct fl_netem_loss){ 0 };
 			s->loss.model = FL_NETEM_LOSS_GEMODEL;
 			s->loss.ge_p = fl_netem_u32_to_percent(ge.p);
 			s->loss.ge_r = fl_netem_u32_to_percent(ge.r);

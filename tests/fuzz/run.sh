@@ -23,7 +23,9 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 			[ -f "$f" ] || continue
 			xxd -r -p "$f" > "$2/$(basename "$f" .opts.hex)" 2>/dev/null ||
 				python3 -c 'import sys;sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))' "$f" > "$2/$(basename "$f" .opts.hex)"
-		done ;;
+		done
+		# Inputs that once failed stay in the corpus for good.
+		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
 	fuzz_tc_args)
 		[ -f tests/data/netem-golden/cases.txt ] &&
 			grep -v '^#' tests/data/netem-golden/cases.txt | cut -f2 | split -l 1 - "$2/case-" ;;
