@@ -52,7 +52,8 @@ set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-readonly DATA_ROOT="$REPO_ROOT/tests/data"
+# FL_GOLDEN_DATA: record into another tree (holding copies of the cases.txt files).
+readonly DATA_ROOT="${FL_GOLDEN_DATA:-$REPO_ROOT/tests/data}"
 readonly NS="faultline-golden-$$"
 readonly TC="${TC:-tc}"
 readonly STRACE="${STRACE:-strace}"
