@@ -186,6 +186,43 @@ static int collect_cb(const struct fl_netem_owned *o, void *data)
 	return 0;
 }
 
+int fl_netem_remove_owned(struct fl_nl *nl, const struct fl_netem_owned *o, struct fl_diag *diag)
+{
+	int r;
+
+	switch (o->what) {
+	case FL_NETEM_OWNED_ROOT_QDISC:
+		r = fl_tc_del_qdisc(nl, o->ifindex, TC_H_ROOT,
+				    FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0), diag);
+		break;
+	case FL_NETEM_OWNED_INGRESS_FILTER: {
+		struct fl_tc_list rest;
+
+		r = fl_tc_del_filter_prio(nl, o->ifindex, FL_NETEM_HANDLE(0xFFFF, 0),
+					  FL_NETEM_FILTER_PRIO, htons(ETH_P_ALL), diag);
+		/* The ingress qdisc goes too unless somebody else's filters still use it. */
+		if (r >= 0 && fl_tc_dump(nl, RTM_GETTFILTER, o->ifindex, FL_NETEM_HANDLE(0xFFFF, 0),
+					 &rest, NULL) == 0) {
+			if (rest.n == 0)
+				(void)fl_tc_del_qdisc(nl, o->ifindex, TC_H_INGRESS,
+						      FL_NETEM_HANDLE(0xFFFF, 0), NULL);
+			fl_tc_list_free(&rest);
+		}
+		break;
+	}
+	case FL_NETEM_OWNED_IFB:
+		r = fl_link_del(nl, o->ifindex, diag);
+		break;
+	default:
+		r = 0;
+		break;
+	}
+	/* Gone already (an IFB deleted with its qdiscs) is fine. */
+	if (r == -ENOENT || r == -ENODEV || r == -EINVAL)
+		r = 0;
+	return r;
+}
+
 int fl_netem_sweep(struct fl_nl *nl, struct fl_diag *diag)
 {
 	struct sweep_state *st = calloc(1, sizeof(*st));
@@ -199,37 +236,7 @@ int fl_netem_sweep(struct fl_nl *nl, struct fl_diag *diag)
 		return r;
 	}
 	for (unsigned i = 0; i < st->n; i++) {
-		const struct fl_netem_owned *o = &st->found[i];
-
-		switch (o->what) {
-		case FL_NETEM_OWNED_ROOT_QDISC:
-			r = fl_tc_del_qdisc(nl, o->ifindex, TC_H_ROOT,
-					    FL_NETEM_HANDLE(FL_NETEM_ROOT_MAJOR, 0), diag);
-			break;
-		case FL_NETEM_OWNED_INGRESS_FILTER: {
-			struct fl_tc_list rest;
-
-			r = fl_tc_del_filter_prio(nl, o->ifindex, FL_NETEM_HANDLE(0xFFFF, 0),
-						  FL_NETEM_FILTER_PRIO, htons(ETH_P_ALL), diag);
-			if (r >= 0 && fl_tc_dump(nl, RTM_GETTFILTER, o->ifindex,
-						 FL_NETEM_HANDLE(0xFFFF, 0), &rest, NULL) == 0) {
-				if (rest.n == 0)
-					(void)fl_tc_del_qdisc(nl, o->ifindex, TC_H_INGRESS,
-							      FL_NETEM_HANDLE(0xFFFF, 0), NULL);
-				fl_tc_list_free(&rest);
-			}
-			break;
-		}
-		case FL_NETEM_OWNED_IFB:
-			r = fl_link_del(nl, o->ifindex, diag);
-			break;
-		default:
-			r = 0;
-			break;
-		}
-		/* Gone already (an IFB deleted with its qdiscs) is fine; go on regardless. */
-		if (r == -ENOENT || r == -ENODEV || r == -EINVAL)
-			r = 0;
+		r = fl_netem_remove_owned(nl, &st->found[i], diag);
 		if (r < 0 && !first_err)
 			first_err = r;
 		else if (r >= 0)

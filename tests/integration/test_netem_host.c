@@ -69,7 +69,7 @@ static void expect_rate(double got, double want)
 
 FLTEST(tbf_limits_bandwidth_and_removal_restores_the_namespace)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
@@ -101,7 +101,7 @@ FLTEST(tbf_limits_bandwidth_and_removal_restores_the_namespace)
 FLTEST(targeted_tree_limits_one_destination_only)
 {
 	static const char *const targets[] = { "10.9.0.2/32", NULL };
-	struct lab lab = { 0 };
+	static struct lab lab;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
 	struct fl_netem_fault f, got;
 	struct fl_netem_diff diff;
@@ -131,7 +131,7 @@ FLTEST(targeted_tree_limits_one_destination_only)
 FLTEST(targeted_tree_with_port_spares_other_ports)
 {
 	static const char *const targets[] = { "10.9.0.2:7301", NULL };
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	double bytes_per_s;
 
@@ -148,7 +148,7 @@ FLTEST(targeted_tree_with_port_spares_other_ports)
 
 FLTEST(ingress_limit_goes_through_ifb_and_is_removed)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
@@ -173,7 +173,7 @@ FLTEST(ingress_limit_goes_through_ifb_and_is_removed)
 
 FLTEST(netem_on_this_kernel_is_clear_about_sch_netem)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
@@ -210,7 +210,7 @@ FLTEST(netem_on_this_kernel_is_clear_about_sch_netem)
 
 FLTEST(a_foreign_root_qdisc_is_never_replaced)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault foreign, f;
 	struct fl_diag diag = { 0 };
 	char buf[4096], snap[FAULTUTIL_SNAPSHOT_MAX];
@@ -244,7 +244,7 @@ static int count_owned(const struct fl_netem_owned *o, void *data)
 FLTEST(sweep_removes_ours_and_only_ours)
 {
 	static const char *const targets[] = { "10.9.0.1/32", NULL };
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];

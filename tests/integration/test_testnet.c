@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,9 +64,11 @@ static int count_ns_entries(pid_t pid)
 			FL_FAIL("%s returned %d: %s", #expr, _r, testnet_last_error()); \
 	} while (0)
 
-/* Two namespaces joined by a veth: va (a) <-> vb (b), IPv4 and IPv6 on both ends. The
- * structs are static so the deferred cleanups can point at them. */
+/* Two namespaces joined by a veth: va (a) <-> vb (b), IPv4 and IPv6 on both ends. Static:
+ * deferred cleanups run after the test function has returned, so what they point to must
+ * not live in its stack frame. */
 static struct testnet_ns ns_a, ns_b;
+static struct netprobe_echo *echo;
 
 static void setup_pair(void)
 {
@@ -121,6 +124,16 @@ FLTEST(ns_create_and_destroy)
 	FL_ASSERT_EQ(count_ns_entries(getpid()), 0);
 	FL_ASSERT_OK(testnet_ns_destroy(&ns_a)); /* twice: a no-op (and the deferred one too) */
 	FL_ASSERT_OK(testnet_ns_destroy(NULL));
+
+	/* Not a testnet namespace (say, a dangling pointer): nothing is removed. */
+	struct testnet_ns fake = { .name = "x", .path = "/tmp/fltn-not-a-netns" };
+	int fd = open(fake.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	FL_ASSERT(fd >= 0);
+	close(fd);
+	FL_ASSERT_EQ(testnet_ns_destroy(&fake), -EINVAL);
+	FL_ASSERT_EQ(access(fake.path, F_OK), 0);
+	FL_ASSERT_OK(unlink(fake.path));
 }
 
 FLTEST(rejects_bad_arguments)
@@ -154,9 +167,26 @@ FLTEST(rejects_bad_arguments)
 	FL_ASSERT(testnet_ifindex(&ns_a, "vd") > 0);
 }
 
-/* Deferred cleanups run after the test function has returned: what they point to must not
- * live in its stack frame. */
-static struct netprobe_echo *echo;
+/* Distinct indexes, so the kernel applies the carrier at once; usable straight away. */
+FLTEST(veth_is_ready_when_created)
+{
+	struct netprobe_rtt rtt;
+	int ia, ib;
+
+	need_root();
+	setup_pair();
+	ia = testnet_ifindex(&ns_a, "va");
+	ib = testnet_ifindex(&ns_b, "vb");
+	FL_ASSERT(ia > 1 && ib > 1 && ia != ib);
+	/* The first IPv6 packet needs neighbour discovery answered on the first try. */
+	ASSERT_TN(netprobe_echo_start(&ns_b, "fd00:231::2", 7011, &echo));
+	fltest_defer(netprobe_echo_stop_cb, &echo);
+	ASSERT_TN(netprobe_udp_rtt(&ns_a, "fd00:231::2", 7011, 1, 0, 2000, &rtt));
+	log_rtt("first IPv6 packet", &rtt);
+	FL_ASSERT_EQ(rtt.received, 1);
+	FL_ASSERT_MSG(rtt.max_ms < 500, "first RTT %.1f ms: neighbour discovery retried",
+		      rtt.max_ms);
+}
 
 static void rtt_over_veth(const char *dst)
 {

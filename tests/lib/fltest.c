@@ -98,6 +98,17 @@ static void on_alarm(int sig)
 	_exit(EXIT_FAIL);
 }
 
+/* Interrupted: still remove namespaces, qdiscs and processes the test made. */
+static void on_fatal(int sig)
+{
+	static const char msg[] = "    FAIL: interrupted\n";
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	run_deferred();
+	_exit(EXIT_FAIL);
+}
+
 void fltest_set_timeout(unsigned seconds)
 {
 	alarm(seconds);
@@ -190,6 +201,10 @@ static int run_one(struct fltest_case *tc)
 		return EXIT_FAIL;
 	}
 	if (pid == 0) {
+		/* A closed pipe must not kill the test before its cleanups ran. */
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGTERM, on_fatal);
+		signal(SIGINT, on_fatal);
 		signal(SIGALRM, on_alarm);
 		alarm(60);
 		tc->fn();

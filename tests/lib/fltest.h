@@ -9,7 +9,8 @@
  * "N passed, N failed, N skipped" that tests/run.sh sums over a tier. FL_SKIP() explains
  * why a test cannot run here; under CI=true a skip counts as a failure, because CI must
  * run every tier for real. fltest_defer() registers cleanups that run even when an
- * assertion fails (namespaces, qdiscs, child processes).
+ * assertion fails (namespaces, qdiscs, child processes) — they run after the test function
+ * returned, so their arguments must not live on its stack (use static or heap storage).
  */
 #ifndef FLTEST_H
 #define FLTEST_H

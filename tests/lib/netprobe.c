@@ -164,8 +164,8 @@ struct netprobe_echo {
  */
 static size_t reply_pktinfo(struct msghdr *in, char *out, size_t out_size)
 {
-	struct msghdr mh = { .msg_control = out, .msg_controllen = out_size };
-	struct cmsghdr *c, *o = NULL;
+	/* out is cmsghdr-aligned and PKTINFO_SPACE long (the caller's union). */
+	struct cmsghdr *c, *o = (struct cmsghdr *)(void *)out;
 
 	for (c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
@@ -174,7 +174,8 @@ static size_t reply_pktinfo(struct msghdr *in, char *out, size_t out_size)
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			reply.ipi_spec_dst = pi.ipi_addr;
-			o = CMSG_FIRSTHDR(&mh);
+			if (out_size < CMSG_SPACE(sizeof(reply)))
+				return 0;
 			o->cmsg_level = IPPROTO_IP;
 			o->cmsg_type = IP_PKTINFO;
 			o->cmsg_len = CMSG_LEN(sizeof(reply));
@@ -185,7 +186,8 @@ static size_t reply_pktinfo(struct msghdr *in, char *out, size_t out_size)
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
 			/* Address and interface as received (the interface matters for a
 			 * link-local address). */
-			o = CMSG_FIRSTHDR(&mh);
+			if (out_size < CMSG_SPACE(sizeof(struct in6_pktinfo)))
+				return 0;
 			o->cmsg_level = IPPROTO_IPV6;
 			o->cmsg_type = IPV6_PKTINFO;
 			o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));

@@ -37,9 +37,11 @@
 #define TESTNET_PREFIX_MAX 19
 
 /*
- * A named namespace: a plain value owned by the caller (stack, static, or inside another
+ * A named namespace: a plain value owned by the caller (static, heap, or inside another
  * struct). It must stay at the same address while a fltest_defer(testnet_ns_destroy_cb)
- * refers to it. An all-zero struct is "no namespace": destroying it does nothing.
+ * refers to it — fltest runs deferred cleanups after the test function has returned, so
+ * not in that function's stack frame. An all-zero struct is "no namespace": destroying it
+ * does nothing.
  */
 struct testnet_ns {
 	char name[40]; /* <prefix>-<pid>-<counter> */
@@ -61,7 +63,9 @@ int testnet_ns_create(const char *prefix, struct testnet_ns *ret_ns)
  * and with it its interfaces, so a veth's peer in another namespace disappears too — once
  * nothing else holds it (open sockets from testnet_socket(), processes inside it). That
  * happens asynchronously in the kernel, shortly after the last reference goes.
- * NULL is accepted. Returns 0, or the first -errno (the remaining steps are still done).
+ * NULL is accepted. Returns 0, or the first -errno (the remaining steps are still done);
+ * -EINVAL, touching nothing, when *ns is not as testnet_ns_create() filled it (path must
+ * be /run/netns/<name>).
  */
 int testnet_ns_destroy(struct testnet_ns *ns);
 
@@ -76,8 +80,10 @@ bool testnet_ns_exists(const struct testnet_ns *ns);
  * same namespace), brings both up and gives them the addresses a_cidr / b_cidr (IPv4 or
  * IPv6 "addr/prefixlen", or NULL for none; see testnet_addr_add). The pair is created
  * through a netlink socket inside a; the peer is created directly in b (IFLA_NET_NS_FD).
- * Returns once both ends are operationally up (carrier, qdisc attached; at most 5 s), so
- * the first packets are not dropped. On a failure after the pair exists, it is deleted.
+ * Returns when both ends are operationally up and their addresses usable (at most a few
+ * seconds; milliseconds normally). The two ends get distinct interface indexes, above any
+ * in either namespace (equal ones make the kernel delay the carrier change by up to 1 s).
+ * On a failure after the pair exists, it is deleted again.
  */
 int testnet_veth(const struct testnet_ns *a, const char *a_ifname, const char *a_cidr,
 		 const struct testnet_ns *b, const char *b_ifname, const char *b_cidr)
@@ -85,8 +91,10 @@ int testnet_veth(const struct testnet_ns *a, const char *a_ifname, const char *a
 
 /*
  * Adds an address to ifname in ns: "10.0.0.1/24", "fd00::1/64"; without "/len" the prefix
- * is /32 or /128. IPv6 addresses are added with IFA_F_NODAD, so they are usable at once
- * (no duplicate address detection, no "tentative" state).
+ * is /32 or /128. IPv6 addresses are added with IFA_F_NODAD (no duplicate address
+ * detection, never "tentative"), and this returns only after the kernel announced the
+ * address (at most 2 s): before that it does not answer neighbour solicitations, and the
+ * first packets to it would wait a second for the next one.
  */
 int testnet_addr_add(const struct testnet_ns *ns, const char *ifname, const char *cidr)
 	__attribute__((warn_unused_result));

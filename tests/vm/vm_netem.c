@@ -74,7 +74,7 @@ static void expect_delay(const struct netprobe_rtt *r, double delay_ms, double b
 
 FLTEST(delay_is_measured_and_removed)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
 	struct netprobe_rtt base, r;
@@ -105,7 +105,7 @@ FLTEST(delay_is_measured_and_removed)
 
 FLTEST(loss_ratio_is_measured_on_600_packets)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	struct netprobe_rtt r;
 	double ratio;
@@ -128,7 +128,7 @@ FLTEST(loss_ratio_is_measured_on_600_packets)
 FLTEST(targeted_delay_spares_other_destinations)
 {
 	static const char *const targets[] = { "10.9.0.2/32", NULL };
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f, got;
 	struct netprobe_rtt base, hit, spared;
 	struct fl_netem_diff diff;
@@ -157,7 +157,7 @@ FLTEST(targeted_delay_spares_other_destinations)
 
 FLTEST(verify_reports_a_tampered_fault)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f, other;
 	struct fl_netem_diff diff;
 	struct fl_diag diag = { 0 };
@@ -180,7 +180,7 @@ FLTEST(verify_reports_a_tampered_fault)
 
 FLTEST(ingress_delay_through_ifb)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	struct netprobe_rtt base, r;
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
@@ -201,7 +201,7 @@ FLTEST(ingress_delay_through_ifb)
 
 FLTEST(jitter_with_a_distribution_spreads_delays)
 {
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	struct netprobe_rtt r;
 
@@ -217,7 +217,7 @@ FLTEST(jitter_with_a_distribution_spreads_delays)
 FLTEST(sweep_removes_every_faultline_object)
 {
 	static const char *const targets[] = { "10.9.0.3/32", NULL };
-	struct lab lab = { 0 };
+	static struct lab lab;
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
 	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];

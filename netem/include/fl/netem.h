@@ -346,6 +346,12 @@ typedef int (*fl_netem_owned_cb)(const struct fl_netem_owned *owned, void *data)
 /* Call cb for every Faultline object in nl's namespace. */
 int fl_netem_list_ours(struct fl_nl *nl, fl_netem_owned_cb cb, void *data,
 		       struct fl_diag *diag) _wur_;
+/*
+ * Remove one object found by fl_netem_list_ours() (a reconcile removes only those that no
+ * live fault owns). 0 also when it is already gone.
+ */
+int fl_netem_remove_owned(struct fl_nl *nl, const struct fl_netem_owned *owned,
+			  struct fl_diag *diag) _wur_;
 /* Remove every Faultline object in nl's namespace; returns how many were removed. */
 int fl_netem_sweep(struct fl_nl *nl, struct fl_diag *diag) _wur_;
 
