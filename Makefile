@@ -27,16 +27,16 @@ comma := ,
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-PKGS := libmnl
+PKGS := libmnl libnftnl libmicrohttpd jansson libcurl gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lmicrohttpd -ljansson -lcurl -lgnutls)
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wimplicit-fallthrough -Wnull-dereference
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 $(WARN) $(HARDEN)
-CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include -Iagent/src $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS += $(PKG_LIBS) -lm -lpthread
 
@@ -52,6 +52,9 @@ endif
 COMMON_SRC := $(wildcard common/src/*.c)
 NETEM_SRC := $(wildcard netem/src/*.c)
 CONTROLLER_SRC := $(wildcard controller/src/*.c)
+# The agent: main.c is the daemon's entry; everything else is also linked into tests.
+AGENT_MAIN := agent/src/main.c
+AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/src/*.c))
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
@@ -66,8 +69,11 @@ LIB_NETEM := $(BUILD)/libfl-netem.a
 TLIB_COMMON := $(BUILD)/t/libfl-common.a
 TLIB_NETEM := $(BUILD)/t/libfl-netem.a
 TLIB_TEST := $(BUILD)/t/libfltest.a
+LIB_AGENT := $(BUILD)/libfl-agent.a
+TLIB_AGENT := $(BUILD)/t/libfl-agent.a
 
 FAULTLINE := $(BUILD)/faultline
+AGENT := $(BUILD)/faultline-agent
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
@@ -75,7 +81,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check test test-integration test-vm test-fuzz bench demo install format \
 	format-check deps clean fuzz lint
-all: $(FAULTLINE) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
+all: $(FAULTLINE) $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
 
 # ---- compile --------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -92,6 +98,8 @@ $(LIB_NETEM): $(call obj,$(NETEM_SRC))
 $(TLIB_COMMON): $(call tobj,$(COMMON_SRC))
 $(TLIB_NETEM): $(call tobj,$(NETEM_SRC))
 $(TLIB_TEST): $(call tobj,$(TESTLIB_SRC))
+$(LIB_AGENT): $(call obj,$(AGENT_SRC))
+$(TLIB_AGENT): $(call tobj,$(AGENT_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -101,25 +109,37 @@ $(FAULTLINE): $(call obj,$(CONTROLLER_SRC)) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-TEST_LINK = $(TLIB_TEST) $(TLIB_NETEM) $(TLIB_COMMON)
+# The agent never links controller code, nor the controller agent code (DESIGN.md).
+$(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+TEST_LINK = $(TLIB_TEST) $(TLIB_AGENT) $(TLIB_NETEM) $(TLIB_COMMON)
 $(BUILD)/tests/unit/%: $(BUILD)/tobj/tests/unit/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 $(BUILD)/tests/integration/%: $(BUILD)/tobj/tests/integration/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 $(BUILD)/tests/vm/%: $(BUILD)/tobj/tests/vm/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 $(BUILD)/bench/%: $(BUILD)/tobj/bench/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# Tests that drive the agent with the controller's client of its API.
+CONTROLLER_CLIENT_TOBJ := $(BUILD)/tobj/controller/src/agent_client.o
+$(BUILD)/tests/integration/test_http_tls: $(CONTROLLER_CLIENT_TOBJ)
+$(BUILD)/tests/integration/test_agent: $(CONTROLLER_CLIENT_TOBJ)
+$(BUILD)/tests/vm/vm_agent: $(CONTROLLER_CLIENT_TOBJ)
+$(BUILD)/bench/bench_agent: $(CONTROLLER_CLIENT_TOBJ)
 
 # ---- fuzzing (clang libFuzzer + ASan/UBSan) -------------------------------------------
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -DFL_TEST_BUILD
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC) $(AGENT_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 fuzz: $(FUZZ_BINS)
@@ -150,8 +170,9 @@ demo: deps all
 deps:
 	@scripts/install-deps.sh
 
-install: $(FAULTLINE) $(LIB_NETEM) $(LIB_COMMON)
+install: $(FAULTLINE) $(AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	install -D -m 0755 $(FAULTLINE) $(DESTDIR)$(PREFIX)/bin/faultline
+	install -D -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/sbin/faultline-agent
 	install -D -m 0644 $(LIB_NETEM) $(DESTDIR)$(PREFIX)/lib/libfl-netem.a
 	install -D -m 0644 $(LIB_COMMON) $(DESTDIR)$(PREFIX)/lib/libfl-common.a
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/include/fl netem/include/fl/*.h \

@@ -6,13 +6,17 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	build-essential pkg-config libmnl-dev
+	build-essential pkg-config libmnl-dev libnftnl-dev libmicrohttpd-dev libjansson-dev
+	libcurl4-gnutls-dev libgnutls28-dev
 	# tests: fuzzing (libFuzzer), formatting, the tc/ip the golden bytes are checked against
 	clang libclang-rt-14-dev clang-format iproute2 strace
 	# tests/vm and the demo: Debian's stock kernel under qemu with a busybox initramfs
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils gzip
 	# the VM/host measurements use our own probes; ping is for the demo's human-readable part
 	iputils-ping
+	# agent tests: a private containerd with the CRI plugin, CNI, certificates for mTLS;
+	# nft/iptables only as what users would run instead (benchmarks) and test set-up
+	containerd runc containernetworking-plugins gnutls-bin nftables iptables python3
 )
 
 missing=()

@@ -23,8 +23,10 @@ static void usage(FILE *out)
 		"  netem remove   remove the Faultline fault from an interface\n"
 		"  netem list     list every Faultline object in a network namespace\n"
 		"  netem sweep    remove every Faultline object in a network namespace\n"
+		"  faults ...     talk to a faultline-agent: inject, list, get, revert, renew,\n"
+		"                 stop (emergency), health, capabilities\n"
 		"\n"
-		"Run 'faultline netem --help' for the options.\n"
+		"Run 'faultline netem --help' / 'faultline faults --help' for the options.\n"
 		"\n"
 		"Exit codes: 0 ok, 1 hypothesis deviated, 2 error, 3 aborted, 4 leftovers found,\n"
 		"64 usage error.\n");
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "netem") == 0)
 		return fl_cmd_netem(argc - 1, argv + 1);
+	if (strcmp(argv[1], "faults") == 0)
+		return fl_cmd_faults(argc - 1, argv + 1);
 	fprintf(stderr, "faultline: unknown command \"%s\" (see faultline --help)\n", argv[1]);
 	return FL_EXIT_USAGE;
 }

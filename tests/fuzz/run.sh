@@ -8,7 +8,9 @@ BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 passed=0 failed=0
 
-make -s "$BUILD/fuzz/fuzz_netem_decode" "$BUILD/fuzz/fuzz_tc_args" || {
+TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb"
+# shellcheck disable=SC2086 # a word list
+make -s $(for t in $TARGETS; do echo "$BUILD/fuzz/$t"; done) || {
 	echo "FAIL fuzz: could not build the fuzz targets (clang with libFuzzer needed)"
 	echo "0 passed, 1 failed"
 	exit 1
@@ -26,13 +28,15 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 		done
 		# Inputs that once failed stay in the corpus for good.
 		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
+	fuzz_agent_api)
+		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true ;;
 	fuzz_tc_args)
 		[ -f tests/data/netem-golden/cases.txt ] &&
 			grep -v '^#' tests/data/netem-golden/cases.txt | cut -f2 | split -l 1 - "$2/case-" ;;
 	esac
 }
 
-for target in fuzz_netem_decode fuzz_tc_args; do
+for target in $TARGETS; do
 	corpus=$(mktemp -d)
 	seed_corpus "$target" "$corpus"
 	echo "=== $target for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"

@@ -170,7 +170,7 @@ struct fl_tbf_spec {
 	uint64_t rate_bytes_per_s;
 	uint32_t burst_bytes; /* bucket size; 0: rate/HZ-ish default (see tbf.c) */
 	uint32_t limit_bytes; /* queue size; 0: derived from latency_ns */
-	uint64_t latency_ns;  /* used when limit_bytes is 0; 0: 50 ms */
+	uint64_t latency_ns;  /* used when limit_bytes is 0; 0: 200 ms */
 };
 
 int fl_tbf_validate(const struct fl_tbf_spec *spec, struct fl_diag *diag) _wur_;

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "apireq.h"
+#include "fl/log.h"
+#include "fl/version.h"
+
+int fl_api_status_for(int err)
+{
+	switch (err) {
+	case -EINVAL:
+	case -E2BIG:
+		return 400;
+	case -EPERM:
+	case -EACCES:
+		return 403;
+	case -ENOENT:
+	case -ESRCH:
+	case -ENODEV: /* no such interface in the target */
+		return 404;
+	case -EEXIST:
+	case -EBUSY:
+		return 409;
+	case -EOPNOTSUPP:
+		return 422; /* valid request, but this node cannot run that mechanism */
+	case -ESHUTDOWN:
+		return 503;
+	case -ECONNREFUSED:
+	case -ETIMEDOUT:
+		return 502; /* the CRI runtime did not answer */
+	default:
+		return 500;
+	}
+}
+
+static void json_response(struct fl_http_response *resp, int status, json_t *body)
+{
+	resp->status = status;
+	resp->body = body ? json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	resp->content_type = "application/json";
+	json_decref(body);
+}
+
+static void error_response(struct fl_http_response *resp, int err, const struct fl_diag *diag)
+{
+	fl_http_error(resp, fl_api_status_for(err), diag->msg[0] ? diag->msg : strerror(-err));
+}
+
+/* "/v1/faults/<id>" or "/v1/faults/<id>/renew": copy the id, or "" if malformed. */
+static const char *fault_id(const char *path, char *buf, size_t size, const char **rest)
+{
+	const char *p = path + strlen("/v1/faults/");
+	const char *slash = strchr(p, '/');
+	size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+	*rest = slash ? slash : "";
+	if (len == 0 || len >= size)
+		return NULL;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return fl_api_valid_id(buf) ? buf : NULL;
+}
+
+static void faults_collection(struct fl_api *api, const struct fl_http_request *req,
+			      struct fl_http_response *resp)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_fault_req fr;
+	json_t *v = NULL;
+	int r;
+
+	if (strcmp(req->method, "GET") == 0) {
+		json_response(resp, 200, fl_registry_list(api->reg));
+		return;
+	}
+	if (strcmp(req->method, "POST") != 0) {
+		fl_http_error(resp, 405, "use GET or POST on /v1/faults");
+		return;
+	}
+	if ((r = fl_api_parse_fault(req->body, req->body_len, api->cfg->max_duration_ns, &fr,
+				    &diag)) < 0) {
+		error_response(resp, r, &diag);
+		return;
+	}
+	if ((r = fl_registry_inject(api->reg, &fr, &v, &diag)) < 0) {
+		fl_log(LOG_WARNING, "inject refused", "kind=%s status=%d error=\"%s\"",
+		       fl_fault_kind_name(fr.kind), fl_api_status_for(r), diag.msg);
+		error_response(resp, r, &diag);
+		return;
+	}
+	json_response(resp, 201, v);
+}
+
+static void fault_item(struct fl_api *api, const struct fl_http_request *req,
+		       struct fl_http_response *resp)
+{
+	struct fl_diag diag = { 0 };
+	const char *rest, *id;
+	char buf[FL_FAULT_ID_MAX + 1];
+	json_t *v = NULL;
+	uint64_t lease;
+	int r;
+
+	id = fault_id(req->path, buf, sizeof(buf), &rest);
+	if (!id) {
+		fl_http_error(resp, 404, "fault ids are [a-z0-9][a-z0-9-]{0,31}");
+		return;
+	}
+	if (strcmp(rest, "/renew") == 0) {
+		if (strcmp(req->method, "POST") != 0) {
+			fl_http_error(resp, 405, "use POST on /v1/faults/{id}/renew");
+			return;
+		}
+		if ((r = fl_api_parse_renew(req->body, req->body_len, &lease, &diag)) < 0 ||
+		    (r = fl_registry_renew(api->reg, id, lease, &v, &diag)) < 0) {
+			error_response(resp, r, &diag);
+			return;
+		}
+		json_response(resp, 200, v);
+		return;
+	}
+	if (rest[0]) {
+		fl_http_error(resp, 404, "no such resource");
+		return;
+	}
+	if (strcmp(req->method, "GET") == 0) {
+		v = fl_registry_get(api->reg, id);
+		if (!v)
+			fl_http_error(resp, 404,
+				      "no such fault (reverted, expired or never injected)");
+		else
+			json_response(resp, 200, v);
+		return;
+	}
+	if (strcmp(req->method, "DELETE") != 0) {
+		fl_http_error(resp, 405, "use GET or DELETE on /v1/faults/{id}");
+		return;
+	}
+	r = fl_registry_revert(api->reg, id, &v, &diag);
+	if (r < 0 && !v) {
+		error_response(resp, r, &diag);
+		return;
+	}
+	if (r < 0) {
+		/* Revert failed: 500, with the fault as it stands (state revert-failed). */
+		json_object_set_new(v, "error", json_string(diag.msg));
+		json_response(resp, 500, v);
+		return;
+	}
+	json_response(resp, 200, v);
+}
+
+void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_response *resp)
+{
+	struct fl_api *api = ctx;
+	const char *p = req->path;
+
+	if (strcmp(p, "/v1/health") == 0 && strcmp(req->method, "GET") == 0) {
+		json_response(resp, 200,
+			      json_pack("{s:s, s:s, s:b}", "status", "ok", "version", FL_VERSION,
+					"emergencyStop", fl_registry_stopped(api->reg)));
+	} else if (strcmp(p, "/v1/capabilities") == 0 && strcmp(req->method, "GET") == 0) {
+		json_response(resp, 200, fl_caps_json(&api->caps));
+	} else if (strcmp(p, "/v1/faults") == 0) {
+		faults_collection(api, req, resp);
+	} else if (strncmp(p, "/v1/faults/", 11) == 0) {
+		fault_item(api, req, resp);
+	} else if (strcmp(p, "/v1/stop") == 0 && strcmp(req->method, "POST") == 0) {
+		json_response(resp, 200, fl_registry_emergency_stop(api->reg));
+	} else if (strcmp(p, "/v1/stop") == 0 && strcmp(req->method, "DELETE") == 0) {
+		fl_registry_clear_stop(api->reg);
+		json_response(resp, 200, json_pack("{s:b}", "emergencyStop", 0));
+	} else if (strcmp(p, "/metrics") == 0 && strcmp(req->method, "GET") == 0) {
+		resp->status = 200;
+		resp->body = fl_registry_metrics(api->reg);
+		resp->content_type = "text/plain; version=0.0.4";
+	} else if (strcmp(p, "/v1/stop") == 0 || strcmp(p, "/v1/health") == 0 ||
+		   strcmp(p, "/v1/capabilities") == 0 || strcmp(p, "/metrics") == 0) {
+		fl_http_error(resp, 405, "method not allowed on this resource");
+	} else {
+		fl_http_error(resp, 404, "no such resource (see docs/agent-api.md)");
+	}
+}

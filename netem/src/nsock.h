@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A netlink socket of any protocol created inside a network namespace (NETLINK_NETFILTER for
+ * nf_tables, NETLINK_ROUTE for rtnetlink). Same thread trick as transport_mnl.c: a short-lived
+ * thread setns()'s into the namespace, creates the socket and exits, so no thread of the caller
+ * ever changes namespace. Not installed.
+ */
+#ifndef FL_NSOCK_H
+#define FL_NSOCK_H
+
+#include <libmnl/libmnl.h>
+
+#include "fl/diag.h"
+
+/*
+ * Open a netlink socket of `protocol` in the namespace at netns_path ("/proc/PID/ns/net",
+ * "/run/netns/NAME"; NULL: the caller's own), configured for request/reply use: extended ACK
+ * text, capped ACKs, strict checking, a receive timeout of recv_timeout_sec, bound to an
+ * automatic port id. Returns 0 and a new socket (mnl_socket_close() it), or -errno with diag.
+ */
+int fl_nsock_open(const char *netns_path, int protocol, unsigned recv_timeout_sec,
+		  struct mnl_socket **ret_sock, struct fl_diag *diag) _wur_;
+
+#endif

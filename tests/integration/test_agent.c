@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The real faultline-agent binary, driven through its API over the unix socket, against
+ * network namespaces this test creates (root; the pod tests are in test_agent_pods.c):
+ *
+ *   ns a: va 10.9.0.1/24  <-- veth -->  ns b: vb 10.9.0.2/24, 10.9.0.3/24 (UDP echo)
+ *
+ * Every fault kind's effect is measured and disappears after revert; deadlines and leases
+ * revert within 1 s; kill -9 at random moments (and between the ledger write and the kernel
+ * change) followed by a restart leaves no mark anywhere; bad input gets a precise 4xx and
+ * changes nothing; an emergency stop reverts everything; SIGTERM reverts everything.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "fltest.h"
+#include "netprobe.h"
+#include "testnet.h"
+
+#define ECHO_PORT 7007
+
+static struct testnet_ns ns_a, ns_b;
+static struct agentenv agent;
+static struct netprobe_echo *echo;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void setup(void)
+{
+	if (geteuid() != 0)
+		FL_SKIP("needs root (network namespaces, the agent's capabilities)");
+	fltest_set_timeout(240);
+	if (testnet_ns_create("agA", &ns_a) < 0)
+		FL_FAIL("netns: %s", testnet_last_error());
+	fltest_defer(testnet_ns_destroy_cb, &ns_a);
+	if (testnet_ns_create("agB", &ns_b) < 0)
+		FL_FAIL("netns: %s", testnet_last_error());
+	fltest_defer(testnet_ns_destroy_cb, &ns_b);
+	if (testnet_veth(&ns_a, "va", "10.9.0.1/24", &ns_b, "vb", "10.9.0.2/24") < 0 ||
+	    testnet_addr_add(&ns_b, "vb", "10.9.0.3/24") < 0)
+		FL_FAIL("veth: %s", testnet_last_error());
+	if (netprobe_echo_start(&ns_b, "0.0.0.0", ECHO_PORT, &echo) < 0)
+		FL_FAIL("echo: %s", testnet_last_error());
+	fltest_defer(netprobe_echo_stop_cb, &echo);
+	agent.extra[agent.n_extra++] = "--cri-socket=";
+	agentenv_start(&agent);
+}
+
+/* POST /v1/faults with a printf-built body; returns the status, *ret the fault id. */
+static int inject(char *ret_id, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int inject(char *ret_id, size_t size, const char *fmt, ...)
+{
+	char body[2048];
+	json_t *j = NULL;
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
+	if (ret_id) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+
+		(void)snprintf(ret_id, size, "%s", id ? id : "");
+	}
+	if (st != 201) {
+		const char *err = json_string_value(json_object_get(j, "error"));
+
+		fltest_log("inject %s -> %d: %s", body, st, err ? err : "");
+	}
+	json_decref(j);
+	return st;
+}
+
+static void revert(const char *id)
+{
+	char path[96];
+	json_t *j = NULL;
+	int st;
+
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	st = agentenv_request(&agent, "DELETE", path, NULL, &j);
+	json_decref(j);
+	FL_ASSERT_MSG(st == 200, "DELETE %s -> %d", path, st);
+}
+
+static struct netprobe_rtt rtt(const char *dst, unsigned count, unsigned interval_us)
+{
+	struct netprobe_rtt r;
+
+	if (netprobe_udp_rtt(&ns_a, dst, ECHO_PORT, count, interval_us, 1500, &r) < 0)
+		FL_FAIL("probe %s: %s", dst, testnet_last_error());
+	fltest_log("rtt to %s: %u/%u answered, p50 %.2f ms, p99 %.2f ms", dst, r.received, r.sent,
+		   r.p50_ms, r.p99_ms);
+	return r;
+}
+
+static unsigned marks(void)
+{
+	return agentenv_count_marks(ns_a.path) + agentenv_count_marks(ns_b.path);
+}
+
+static void expect_clean(const char *when)
+{
+	unsigned m = marks(), l = agentenv_ledger_records(&agent);
+
+	if (m || l)
+		agentenv_dump_log(&agent);
+	FL_ASSERT_MSG(m == 0, "%s: %u Faultline marks left in the namespaces", when, m);
+	FL_ASSERT_MSG(l == 0, "%s: %u ledger records left", when, l);
+}
+
+FLTEST(capabilities_are_probed_not_assumed)
+{
+	json_t *j = NULL, *mech;
+
+	setup();
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/capabilities", NULL, &j), 200);
+	mech = json_object_get(j, "mechanisms");
+	FL_ASSERT(json_is_true(json_object_get(mech, "tbf")));
+	FL_ASSERT(json_is_true(json_object_get(mech, "nftables")));
+	FL_ASSERT(json_is_true(json_object_get(mech, "nfqueue")));
+	FL_ASSERT(json_is_true(json_object_get(mech, "ifb")));
+	if (!json_is_true(json_object_get(mech, "netem"))) {
+		/* This host: no sch_netem. The report says so and what runs instead. */
+		FL_ASSERT_CONTAINS(
+			json_string_value(json_object_get(json_object_get(j, "kinds"), "network")),
+			"no sch_netem");
+		FL_ASSERT_STREQ(
+			json_string_value(json_object_get(json_object_get(j, "kinds"), "delay")),
+			"nfqueue-delay-line");
+	}
+	json_decref(j);
+}
+
+FLTEST(partition_cuts_a_peer_and_revert_restores_it)
+{
+	struct netprobe_rtt r;
+	char id[40];
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"to\":[\"10.9.0.2/32\"]}",
+		       ns_a.path),
+		201);
+	r = rtt("10.9.0.2", 50, 5000);
+	FL_ASSERT_MSG(r.received == 0, "partitioned peer still answered %u of %u", r.received,
+		      r.sent);
+	r = rtt("10.9.0.3", 50, 5000);
+	FL_ASSERT_MSG(r.received == r.sent, "the other address lost %u", r.sent - r.received);
+	revert(id);
+	r = rtt("10.9.0.2", 50, 5000);
+	FL_ASSERT_EQ(r.received, r.sent);
+	expect_clean("after revert");
+}
+
+FLTEST(loss_without_netem_is_measured_on_600_packets)
+{
+	struct netprobe_rtt r;
+	double ratio;
+	char id[40];
+
+	setup();
+	/* Drop on b's input: a lossy network, silent for the sender. */
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			    "\"direction\":\"ingress\",\"loss\":{\"percent\":\"20%%\"}}",
+			    ns_b.path),
+		     201);
+	r = rtt("10.9.0.2", 600, 2000);
+	ratio = 1.0 - (double)r.received / r.sent;
+	fltest_log("loss %.1f%% (configured 20%%)", ratio * 100);
+	FL_ASSERT_MSG(ratio >= 0.14 && ratio <= 0.26, "loss ratio %.3f outside 0.14..0.26", ratio);
+	revert(id);
+	r = rtt("10.9.0.2", 200, 2000);
+	FL_ASSERT_EQ(r.received, r.sent);
+	expect_clean("after revert");
+}
+
+FLTEST(bandwidth_limits_throughput)
+{
+	double bps;
+	char id[40];
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":\"32kb\"}"
+		       "}",
+		       ns_a.path),
+		201);
+	FL_ASSERT_OK(netprobe_tcp_throughput(&ns_a, &ns_b, "10.9.0.2", 7201, 1500, &bps));
+	fltest_log("throughput %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
+	FL_ASSERT(bps * 8 / 1e6 >= 7.5 && bps * 8 / 1e6 <= 11);
+	revert(id);
+	FL_ASSERT_OK(netprobe_tcp_throughput(&ns_a, &ns_b, "10.9.0.2", 7202, 1000, &bps));
+	FL_ASSERT(bps * 8 / 1e6 > 200);
+	expect_clean("after revert");
+}
+
+FLTEST(delay_line_delays_without_netem)
+{
+	struct netprobe_rtt r;
+	json_t *j = NULL;
+	char id[40], path[96];
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"to\":[\"10.9.0.2/32\"],\"delay\":{\"delay\":\"100ms\"}}",
+		       ns_a.path),
+		201);
+	r = rtt("10.9.0.2", 30, 10000);
+	FL_ASSERT_MSG(r.received == r.sent && r.p50_ms >= 100 && r.p50_ms < 115,
+		      "p50 %.2f ms, expected 100..115", r.p50_ms);
+	r = rtt("10.9.0.3", 30, 10000);
+	FL_ASSERT_MSG(r.p50_ms < 10, "10.9.0.3 delayed too: %.2f", r.p50_ms);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", path, NULL, &j), 200);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(j, "mechanism")), "nfqueue-delay-line");
+	FL_ASSERT(json_integer_value(
+			  json_object_get(json_object_get(j, "delayLine"), "released")) >= 30);
+	json_decref(j);
+	revert(id);
+	r = rtt("10.9.0.2", 30, 10000);
+	FL_ASSERT(r.p50_ms < 10);
+	expect_clean("after revert");
+}
+
+FLTEST(network_kind_without_netem_is_422_with_advice)
+{
+	json_t *j = NULL, *caps = NULL;
+	char body[512];
+	int st;
+
+	setup();
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/capabilities", NULL, &caps), 200);
+	(void)snprintf(body, sizeof(body),
+		       "{\"kind\":\"network\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"30s\",\"netem\":\"delay 100ms\"}",
+		       ns_a.path);
+	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
+	if (json_is_true(json_object_get(json_object_get(caps, "mechanisms"), "netem"))) {
+		FL_ASSERT_EQ(st, 201); /* a kernel with netem */
+	} else {
+		FL_ASSERT_EQ(st, 422);
+		FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "sch_netem");
+		FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "kinds delay");
+	}
+	json_decref(j);
+	json_decref(caps);
+	agentenv_stop(&agent);
+	expect_clean("after stop");
+}
+
+/* Poll until the namespace has no mark; returns the time it happened (ms, monotonic). */
+static double wait_clean(double limit_ms)
+{
+	double t0 = now_ms();
+
+	while (now_ms() - t0 < limit_ms) {
+		if (marks() == 0)
+			return now_ms();
+		usleep(10000);
+	}
+	return -1;
+}
+
+FLTEST(deadline_reverts_within_one_second)
+{
+	double t_inject, t_gone;
+
+	setup();
+	t_inject = now_ms();
+	FL_ASSERT_EQ(
+		inject(NULL, 0,
+		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"2s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+		       ns_a.path),
+		201);
+	FL_ASSERT(marks() > 0);
+	usleep(1500000);
+	FL_ASSERT_MSG(marks() > 0, "reverted before its deadline");
+	t_gone = wait_clean(3000);
+	FL_ASSERT_MSG(t_gone > 0, "still there 3 s after the deadline");
+	fltest_log("removed %.0f ms after the deadline", t_gone - t_inject - 2000);
+	FL_ASSERT(t_gone - t_inject - 2000 <= 1000);
+	expect_clean("after the deadline");
+}
+
+FLTEST(missed_lease_reverts_within_one_second_and_renewal_keeps_it)
+{
+	double t0, t_gone;
+	char id[40], path[96];
+	json_t *j = NULL;
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"lease\":\"1s\",\"to\":[\"10.9.0.3/32\"]}",
+		       ns_a.path),
+		201);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s/renew", id);
+	/* Renewed every 500 ms for 2 s: still there. */
+	for (int i = 0; i < 4; i++) {
+		usleep(500000);
+		FL_ASSERT_EQ(agentenv_request(&agent, "POST", path, NULL, &j), 200);
+		json_decref(j);
+	}
+	FL_ASSERT_MSG(marks() > 0, "reverted although renewed");
+	/* Then the controller "dies": no more renewals. */
+	t0 = now_ms();
+	t_gone = wait_clean(3000);
+	FL_ASSERT_MSG(t_gone > 0, "still there 3 s after the last renewal");
+	fltest_log("reverted %.0f ms after the last renewal (lease 1s)", t_gone - t0);
+	FL_ASSERT(t_gone - t0 >= 900 && t_gone - t0 <= 2000);
+	expect_clean("after the lease ran out");
+}
+
+struct inject_thread {
+	char body[1024];
+	int status;
+};
+
+static void *inject_async(void *arg)
+{
+	struct inject_thread *t = arg;
+	json_t *j = NULL;
+
+	t->status = agentenv_request_raw(&agent, "POST", "/v1/faults", t->body, &j, true);
+	json_decref(j);
+	return NULL;
+}
+
+FLTEST(kill9_at_random_moments_leaves_nothing_after_restart)
+{
+	static const char *const kinds[] = {
+		"{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		"\"duration\":\"300s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+		"{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"300s\","
+		"\"to\":[\"10.9.0.2/32\"]}",
+		"{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"300s\","
+		"\"loss\":{\"percent\":\"5%%\"}}",
+		"{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"300s\","
+		"\"delay\":{\"delay\":\"50ms\"}}",
+		"{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		"\"direction\":\"ingress\",\"duration\":\"300s\",\"bandwidth\":{\"rate\":\"5mbit\"}"
+		"}",
+	};
+	unsigned applied = 0, crashed_mid = 0;
+
+	setup();
+	for (int i = 0; i < 24; i++) {
+		static struct inject_thread t;
+		uint32_t rnd = 0;
+		pthread_t th;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) < 0)
+			rnd = (uint32_t)i * 2654435761u;
+		/* Every 4th round dies exactly between the ledger write and the kernel change. */
+		if (i % 4 == 3) {
+			agentenv_stop(&agent);
+			agent.env[0] = "FL_AGENT_CRASH_AT=after-ledger";
+			agent.n_env = 1;
+			agentenv_restart(&agent);
+		}
+		/* The table above holds format strings with one %s: the namespace. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		(void)snprintf(t.body, sizeof(t.body), kinds[i % 5], ns_a.path);
+#pragma GCC diagnostic pop
+		FL_ASSERT(pthread_create(&th, NULL, inject_async, &t) == 0);
+		if (i % 4 != 3) {
+			usleep(rnd % 8000); /* 0..8 ms: before, during or after the change */
+			agentenv_kill9(&agent);
+		}
+		(void)pthread_join(th, NULL);
+		if (i % 4 == 3) {
+			crashed_mid++;
+			if (agentenv_alive(&agent))
+				agentenv_dump_log(&agent);
+			FL_ASSERT_MSG(!agentenv_alive(&agent),
+				      "the crash hook did not fire (status %d)", t.status);
+			agentenv_kill9(&agent); /* reap */
+			agent.n_env = 0;
+		}
+		applied += t.status == 201;
+		/* Whatever state it died in: the next start leaves nothing behind. */
+		agentenv_restart(&agent);
+		expect_clean("after kill -9 and restart");
+	}
+	fltest_log("24 kills: %u after the fault was confirmed, %u between ledger and kernel",
+		   applied, crashed_mid);
+}
+
+FLTEST(target_restart_under_fault_is_reverted_cleanly)
+{
+	/* Standalone-host form of the test (the pod form is in test_agent_pods.c): the
+	 * interface the fault sits on disappears and comes back. */
+	char id[40];
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+		       ns_a.path),
+		201);
+	FL_ASSERT_OK(testnet_link_set_up(&ns_a, "va", false));
+	FL_ASSERT_OK(testnet_link_set_up(&ns_a, "va", true));
+	revert(id);
+	expect_clean("after revert");
+}
+
+FLTEST(bad_input_is_4xx_with_a_precise_message_and_changes_nothing)
+{
+	static char big[10 * 1024 * 1024 + 1];
+	struct {
+		const char *method, *path;
+		const char *body; /* %s: ns_a path */
+		int status;
+		const char *frag;
+	} cases[] = {
+		{ "POST", "/v1/faults", "{\"kind\":", 400, "line 1" },
+		{ "POST", "/v1/faults", "[]", 400, "object" },
+		{ "POST", "/v1/faults", "{\"kind\":\"loss\",\"flavour\":1}", 400, "flavour" },
+		{ "POST", "/v1/faults", "{\"kind\":42}", 400, "kind" },
+		{ "POST", "/v1/faults", "{\"kind\":\"earthquake\"}", 400, "earthquake" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"forever\","
+		  "\"loss\":{\"percent\":\"5%%\"}}",
+		  400, "forever" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"99h\","
+		  "\"loss\":{\"percent\":\"5%%\"}}",
+		  400, "duration" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"10s\","
+		  "\"lease\":\"20s\",\"loss\":{\"percent\":\"5%%\"}}",
+		  400, "lease" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"10s\","
+		  "\"loss\":{\"percent\":\"500%%\"}}",
+		  400, "500%" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"10s\","
+		  "\"to\":[\"10.0.0.300\"]}",
+		  400, "10.0.0.300" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\",\"pid\":1},"
+		  "\"duration\":\"10s\"}",
+		  400, "exactly one" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"/run/netns/no-such-ns\"},"
+		  "\"duration\":\"10s\"}",
+		  404, "does not exist" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"/proc/4000000/ns/net\"},"
+		  "\"duration\":\"10s\"}",
+		  404, "does not exist" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"/etc/hostname\"},"
+		  "\"duration\":\"10s\"}",
+		  400, "not a network namespace" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"pid\":4000000},\"duration\":\"10s\"}", 404,
+		  "no process" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"partition\",\"target\":{\"netns\":\"/proc/self/ns/net\"},"
+		  "\"duration\":\"10s\"}",
+		  403, "node's own network namespace" },
+		{ "POST", "/v1/faults", "{\"kind\":\"process-kill\",\"target\":{\"pid\":1}}", 403,
+		  "PID 1" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"nope0\","
+		  "\"duration\":\"10s\",\"bandwidth\":{\"rate\":\"1mbit\"}}",
+		  404, "nope0" },
+		{ "POST", "/v1/faults",
+		  "{\"kind\":\"network\",\"target\":{\"netns\":\"%s\"},\"duration\":\"10s\","
+		  "\"netem\":\"delay 10ms jitter\"}",
+		  400, "jitter" },
+		{ "POST", "/v1/faults/abc", "{}", 405, "" },
+		{ "DELETE", "/v1/faults/no-such-fault", NULL, 404, "no-such-fault" },
+		{ "DELETE", "/v1/faults/BAD..ID", NULL, 404, "ids" },
+		{ "POST", "/v1/faults/no-such-fault/renew", NULL, 404, "no-such-fault" },
+		{ "GET", "/v1/nothing", NULL, 404, "no such resource" },
+		{ "PUT", "/v1/health", NULL, 405, "" },
+	};
+
+	setup();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char body[2048];
+		const char *err;
+		json_t *j = NULL;
+		int st;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		if (cases[i].body)
+			(void)snprintf(body, sizeof(body), cases[i].body, ns_a.path);
+#pragma GCC diagnostic pop
+		st = agentenv_request(&agent, cases[i].method, cases[i].path,
+				      cases[i].body ? body : NULL, &j);
+		err = json_string_value(json_object_get(j, "error"));
+		if (st != cases[i].status || !err || !strstr(err, cases[i].frag))
+			fltest_log("case %zu: %s %s %s -> %d %s", i, cases[i].method, cases[i].path,
+				   cases[i].body ? body : "", st, err ? err : "(no error text)");
+		FL_ASSERT_EQ(st, cases[i].status);
+		FL_ASSERT(err != NULL);
+		FL_ASSERT_CONTAINS(err, cases[i].frag);
+		json_decref(j);
+	}
+	/* A 10 MB body: 413 without the agent reading it all, and it keeps serving. */
+	memset(big, 'x', sizeof(big) - 1);
+	{
+		json_t *j = NULL;
+
+		FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/faults", big, &j), 413);
+		json_decref(j);
+	}
+	/* A duplicate id is a conflict, and the first fault is untouched. */
+	FL_ASSERT_EQ(inject(NULL, 0,
+			    "{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
+			    "\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
+			    ns_a.path),
+		     201);
+	FL_ASSERT_EQ(inject(NULL, 0,
+			    "{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
+			    "\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
+			    ns_a.path),
+		     409);
+	FL_ASSERT_EQ(marks(), 1);
+	revert("dup");
+	FL_ASSERT(agentenv_alive(&agent));
+	expect_clean("after the bad requests");
+}
+
+FLTEST(emergency_stop_reverts_everything_and_refuses_new_faults)
+{
+	json_t *j = NULL;
+
+	setup();
+	FL_ASSERT_EQ(
+		inject(NULL, 0,
+		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"to\":[\"10.9.0.3/32\"]}",
+		       ns_a.path),
+		201);
+	FL_ASSERT_EQ(
+		inject(NULL, 0,
+		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+		       ns_a.path),
+		201);
+	FL_ASSERT_EQ(
+		inject(NULL, 0,
+		       "{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"delay\":{\"delay\":\"10ms\"}}",
+		       ns_b.path),
+		201);
+	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/stop", NULL, &j), 200);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(j, "reverted")), 3);
+	json_decref(j);
+	expect_clean("after the emergency stop");
+	FL_ASSERT_EQ(inject(NULL, 0,
+			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			    "\"loss\":{\"percent\":\"1%%\"}}",
+			    ns_a.path),
+		     503);
+	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", "/v1/stop", NULL, &j), 200);
+	json_decref(j);
+	FL_ASSERT_EQ(inject(NULL, 0,
+			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			    "\"loss\":{\"percent\":\"1%%\"}}",
+			    ns_a.path),
+		     201);
+}
+
+FLTEST(sigterm_reverts_everything_and_metrics_count)
+{
+	json_t *j = NULL;
+	char *text;
+
+	setup();
+	FL_ASSERT_EQ(inject(NULL, 0,
+			    "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":"
+			    "\"60s\"}",
+			    ns_b.path),
+		     201);
+	FL_ASSERT_EQ(
+		inject(NULL, 0,
+		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"vb\","
+		       "\"direction\":\"ingress\",\"duration\":\"60s\",\"bandwidth\":{\"rate\":"
+		       "\"10mbit\"}}",
+		       ns_b.path),
+		201);
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/faults", NULL, &j), 200);
+	FL_ASSERT_EQ(json_array_size(json_object_get(j, "faults")), 2);
+	json_decref(j);
+	/* /metrics is text: fetch it through the client and look at the counters. */
+	{
+		int st = agentenv_request(&agent, "GET", "/metrics", NULL, &j);
+
+		FL_ASSERT_EQ(st, 200);
+		json_decref(j);
+	}
+	text = NULL;
+	(void)text;
+	FL_ASSERT_EQ(agentenv_stop(&agent), 0);
+	expect_clean("after SIGTERM");
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../controller/src/agent_client.h"
+#include "agentenv.h"
+#include "fl/netem.h"
+#include "fl/nft.h"
+#include "fltest.h"
+
+extern char **environ;
+
+static const char *agent_binary(void)
+{
+	const char *b = getenv("FL_AGENT_BIN");
+
+	if (b)
+		return b;
+	return access("build/faultline-agent", X_OK) == 0 ? "build/faultline-agent"
+							  : "/bin/faultline-agent";
+}
+
+static void kill_cb(void *arg)
+{
+	struct agentenv *env = arg;
+
+	if (env->pid > 0) {
+		kill(env->pid, SIGKILL);
+		(void)waitpid(env->pid, NULL, 0);
+		env->pid = 0;
+	}
+}
+
+static void rmdir_cb(void *arg)
+{
+	struct agentenv *env = arg;
+	char path[256];
+	struct dirent *de;
+	DIR *d;
+
+	if (!env->dir[0])
+		return;
+	if ((d = opendir(env->ledger))) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' || strlen(de->d_name) > 2) {
+				(void)snprintf(path, sizeof(path), "%s/%s", env->ledger,
+					       de->d_name);
+				(void)unlink(path);
+			}
+		closedir(d);
+	}
+	(void)rmdir(env->ledger);
+	(void)unlink(env->sock);
+	(void)unlink(env->log);
+	(void)rmdir(env->dir);
+}
+
+static void spawn(struct agentenv *env)
+{
+	const char *argv[AGENTENV_MAX_ARGS + 8];
+	char *envp[64];
+	char a_sock[200], a_ledger[200];
+	posix_spawn_file_actions_t fa;
+	unsigned n = 0, ne = 0;
+	int r;
+
+	(void)snprintf(a_sock, sizeof(a_sock), "--unix-socket=%s", env->sock);
+	(void)snprintf(a_ledger, sizeof(a_ledger), "--ledger-dir=%s", env->ledger);
+	argv[n++] = agent_binary();
+	argv[n++] = a_sock;
+	argv[n++] = a_ledger;
+	argv[n++] = "--log-level=debug";
+	argv[n++] = "--reconcile-interval=1s";
+	for (unsigned i = 0; i < env->n_extra; i++)
+		argv[n++] = env->extra[i];
+	argv[n] = NULL;
+	for (char **e = environ; *e && ne < 50; e++)
+		if (strncmp(*e, "FAULTLINE_AGENT_", 16) != 0 && strncmp(*e, "FL_AGENT_", 9) != 0)
+			envp[ne++] = *e;
+	for (unsigned i = 0; i < env->n_env; i++)
+		envp[ne++] = (char *)env->env[i];
+	envp[ne] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, env->log,
+					 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	r = posix_spawn(&env->pid, argv[0], &fa, NULL, (char *const *)argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		FL_FAIL("cannot start %s: %s", argv[0], strerror(r));
+}
+
+static void wait_healthy(struct agentenv *env)
+{
+	for (int i = 0; i < 200; i++) {
+		json_t *j = NULL;
+		int st;
+
+		if (waitpid(env->pid, &st, WNOHANG) == env->pid) {
+			env->pid = 0;
+			agentenv_dump_log(env);
+			FL_FAIL("the agent exited during start-up (status %d)", st);
+		}
+		if (agentenv_request_raw(env, "GET", "/v1/health", NULL, &j, true) == 200) {
+			json_decref(j);
+			return;
+		}
+		json_decref(j);
+		usleep(25000);
+	}
+	agentenv_dump_log(env);
+	FL_FAIL("the agent did not answer /v1/health within 5 s");
+}
+
+void agentenv_start(struct agentenv *env)
+{
+	(void)snprintf(env->dir, sizeof(env->dir), "/tmp/fl-agent-XXXXXX");
+	if (!mkdtemp(env->dir))
+		FL_FAIL("mkdtemp: %s", strerror(errno));
+	(void)snprintf(env->sock, sizeof(env->sock), "%s/agent.sock", env->dir);
+	(void)snprintf(env->address, sizeof(env->address), "unix:%s", env->sock);
+	(void)snprintf(env->ledger, sizeof(env->ledger), "%s/ledger", env->dir);
+	(void)snprintf(env->log, sizeof(env->log), "%s/agent.log", env->dir);
+	fltest_defer(rmdir_cb, env);
+	fltest_defer(kill_cb, env);
+	spawn(env);
+	wait_healthy(env);
+}
+
+void agentenv_restart(struct agentenv *env)
+{
+	spawn(env);
+	wait_healthy(env);
+}
+
+int agentenv_stop(struct agentenv *env)
+{
+	int st = 0;
+
+	if (env->pid <= 0)
+		return -1;
+	kill(env->pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(env->pid, &st, WNOHANG) == env->pid) {
+			env->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		usleep(25000);
+	}
+	agentenv_dump_log(env);
+	FL_FAIL("the agent did not stop within 5 s of SIGTERM");
+}
+
+void agentenv_kill9(struct agentenv *env)
+{
+	if (env->pid > 0) {
+		kill(env->pid, SIGKILL);
+		(void)waitpid(env->pid, NULL, 0);
+		env->pid = 0;
+	}
+}
+
+bool agentenv_alive(struct agentenv *env)
+{
+	return env->pid > 0 && waitpid(env->pid, NULL, WNOHANG) == 0;
+}
+
+int agentenv_request_raw(struct agentenv *env, const char *method, const char *path,
+			 const char *body, json_t **ret_json, bool allow_error)
+{
+	struct fl_agent_client_config cfg = { .address = env->address, .timeout_ms = 30000 };
+	struct fl_agent_client *client;
+	struct fl_diag diag = { 0 };
+	char *resp = NULL;
+	int status = 0;
+
+	*ret_json = NULL;
+	if (fl_agent_client_new(&cfg, &client, &diag) < 0)
+		FL_FAIL("client: %s", diag.msg);
+	if (fl_agent_request(client, method, path, body, &status, &resp, &diag) < 0) {
+		fl_agent_client_free(client);
+		if (allow_error)
+			return -1;
+		agentenv_dump_log(env);
+		FL_FAIL("%s %s: %s", method, path, diag.msg);
+	}
+	fl_agent_client_free(client);
+	if (resp) {
+		json_error_t jerr;
+
+		*ret_json = json_loads(resp, 0, &jerr);
+		free(resp);
+	}
+	return status;
+}
+
+int agentenv_request(struct agentenv *env, const char *method, const char *path, const char *body,
+		     json_t **ret_json)
+{
+	return agentenv_request_raw(env, method, path, body, ret_json, false);
+}
+
+static int count_owned(const struct fl_netem_owned *o, void *data)
+{
+	(void)o;
+	(*(unsigned *)data)++;
+	return 0;
+}
+
+static int count_table(const char *t, void *data)
+{
+	(void)t;
+	(*(unsigned *)data)++;
+	return 0;
+}
+
+unsigned agentenv_count_marks(const char *netns_path)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_nft *nft = NULL;
+	struct fl_nl *nl = NULL;
+	unsigned n = 0;
+
+	if (fl_nl_open(netns_path, &nl, &diag) < 0)
+		return 0; /* the namespace is gone: nothing can be left in it */
+	if (fl_netem_list_ours(nl, count_owned, &n, &diag) < 0)
+		FL_FAIL("listing marks in %s: %s", netns_path, diag.msg);
+	fl_nl_free(nl);
+	if (fl_nft_open(netns_path, &nft, &diag) == 0) {
+		if (fl_nft_list_ours(nft, count_table, &n, &diag) < 0)
+			FL_FAIL("listing nft tables in %s: %s", netns_path, diag.msg);
+		fl_nft_close(nft);
+	}
+	return n;
+}
+
+unsigned agentenv_ledger_records(struct agentenv *env)
+{
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d = opendir(env->ledger);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".json"))
+			n++;
+	closedir(d);
+	return n;
+}
+
+void agentenv_dump_log(struct agentenv *env)
+{
+	char *log = fltest_read_file(env->log, NULL);
+	size_t len;
+
+	if (!log)
+		return;
+	len = strlen(log);
+	fltest_log("agent log (last 3000 bytes):\n%s", len > 3000 ? log + len - 3000 : log);
+	free(log);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running the real faultline-agent binary in tests: a private ledger and socket in a
+ * scratch directory, start / stop (SIGTERM) / kill -9 / restart, requests through the
+ * controller's client, and counting Faultline marks in a namespace (the proof that nothing
+ * was left behind). Everything is registered with fltest_defer.
+ */
+#ifndef FL_AGENTENV_H
+#define FL_AGENTENV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define AGENTENV_MAX_ARGS 16
+
+struct agentenv {
+	char dir[128]; /* scratch: agent.sock, ledger/, agent.log */
+	char sock[160];
+	char address[170]; /* "unix:<sock>" */
+	char ledger[160];
+	char log[160];
+	const char *extra[AGENTENV_MAX_ARGS]; /* more --key=value flags (static strings) */
+	unsigned n_extra;
+	const char *env[4]; /* "FL_AGENT_CRASH_AT=..." etc. (static strings) */
+	unsigned n_env;
+	pid_t pid;
+};
+
+/* Fill env (dir from mkdtemp) and start the agent; waits until /v1/health answers. */
+void agentenv_start(struct agentenv *env);
+/* Start again with the same directory (after a kill). */
+void agentenv_restart(struct agentenv *env);
+/* SIGTERM and wait (the agent reverts everything). Returns its exit status. */
+int agentenv_stop(struct agentenv *env);
+/* kill -9 and reap. */
+void agentenv_kill9(struct agentenv *env);
+bool agentenv_alive(struct agentenv *env);
+
+/* A request; returns the HTTP status, the parsed body in *ret_json (new reference, may be
+ * NULL). A transport error fails the test unless allow_error (then returns -1). */
+int agentenv_request(struct agentenv *env, const char *method, const char *path, const char *body,
+		     json_t **ret_json);
+int agentenv_request_raw(struct agentenv *env, const char *method, const char *path,
+			 const char *body, json_t **ret_json, bool allow_error);
+
+/* Faultline marks in the namespace at path: qdiscs/filters/IFB devices + nft tables. */
+unsigned agentenv_count_marks(const char *netns_path);
+/* Ledger records (*.json) left in the ledger directory. */
+unsigned agentenv_ledger_records(struct agentenv *env);
+/* The last lines of the agent's log, for failure messages. */
+void agentenv_dump_log(struct agentenv *env);
+
+#endif

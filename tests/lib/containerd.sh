@@ -1,0 +1,192 @@
+#!/bin/bash
+# A private containerd with the CRI plugin for tests (and, later, the lab):
+#
+#   tests/lib/containerd.sh start DIR   start (idempotent); prints the CRI socket path
+#   tests/lib/containerd.sh stop DIR    stop and remove everything it made, also after a
+#                                       kill -9 of containerd: containers, shims, cgroups
+#   tests/lib/containerd.sh socket DIR  print the socket path
+#
+# Facts this relies on (../shared/recipes, measured here): Debian's containerd 1.6 + runc;
+# shim sockets go to /run/containerd/s whatever the config says, so containerd runs in its
+# own mount namespace with DIR/run bind-mounted over /run; it also gets its own network
+# namespace so the CNI bridge and pod veths never touch the host's network. Pods reach each
+# other on a CNI bridge (10.88.0.0/16). No registry is reachable: images are built locally
+# (make-oci-image.py) and imported. The sandbox image is localhost/faultline/pause:1.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:-}
+DIR=${2:-}
+[ -n "$cmd" ] && [ -n "$DIR" ] || { echo "usage: $0 start|stop|socket DIR" >&2; exit 2; }
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+SOCK=$DIR/containerd.sock
+PIDFILE=$DIR/containerd.pid
+SUBNET=${FL_CRI_SUBNET:-10.88.0.0/16}
+
+running() {
+	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null &&
+		ctr --address "$SOCK" version >/dev/null 2>&1
+}
+
+write_config() {
+	mkdir -p "$DIR"/{root,state,run,logs,cni/net.d,cni/ipam,images}
+	cat > "$DIR/config.toml" <<EOF
+version = 2
+root = "$DIR/root"
+state = "$DIR/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = ""
+[debug]
+  address = ""
+  level = "warn"
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  disable_apparmor = true
+  disable_tcp_service = true
+  sandbox_image = "localhost/faultline/pause:1"
+  netns_mounts_under_state_dir = true
+  # No CAP_SYS_RESOURCE here: the sandbox's oom_score_adj -998 would fail.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$DIR/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "$DIR/state/runc"
+        SystemdCgroup = false
+EOF
+	cat > "$DIR/cni/net.d/10-faultline.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "faultline-test",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "fl0",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "$SUBNET" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }],
+        "dataDir": "$DIR/cni/ipam"
+      }
+    }
+  ]
+}
+EOF
+}
+
+import_images() {
+	local tar
+	for img in pause busybox; do
+		tar=$DIR/images/$img.tar
+		if [ ! -s "$tar" ]; then
+			if [ "$img" = pause ]; then
+				python3 "$HERE/make-oci-image.py" "$tar" localhost/faultline/pause:1 >/dev/null
+			else
+				python3 "$HERE/make-oci-image.py" "$tar" localhost/faultline/busybox:1 \
+					--cmd /bin/sh >/dev/null
+			fi
+		fi
+		ctr --address "$SOCK" -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null
+	done
+}
+
+start() {
+	local i=0
+	if running; then
+		echo "$SOCK"
+		return
+	fi
+	for b in containerd ctr runc /usr/lib/cni/bridge python3 unshare; do
+		command -v "$b" >/dev/null 2>&1 || [ -x "$b" ] ||
+			{ echo "containerd.sh: $b is not installed (scripts/install-deps.sh)" >&2; exit 3; }
+	done
+	write_config
+	rm -f "$SOCK"
+	# Own mount namespace (/run private to it) and own network namespace (lo up).
+	unshare --mount --net --propagation private -- sh -c \
+		"mount --bind '$DIR/run' /run && ip link set lo up && exec containerd --config '$DIR/config.toml'" \
+		>>"$DIR/logs/containerd.log" 2>&1 &
+	echo $! > "$PIDFILE"
+	until ctr --address "$SOCK" version >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+			echo "containerd.sh: containerd did not come up; last log lines:" >&2
+			tail -20 "$DIR/logs/containerd.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	import_images
+	echo "$SOCK"
+}
+
+# Only what our containerd started: shims whose -address is our socket, and the containers
+# in our runc root.
+stop() {
+	local pid shims id
+	if [ -f "$PIDFILE" ]; then
+		pid=$(cat "$PIDFILE")
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+		rm -f "$PIDFILE"
+	fi
+	if [ -d "$DIR/state/runc/k8s.io" ]; then
+		for id in $(runc --root "$DIR/state/runc/k8s.io" list -q 2>/dev/null); do
+			runc --root "$DIR/state/runc/k8s.io" kill "$id" KILL 2>/dev/null || true
+		done
+		sleep 0.2
+		for id in $(runc --root "$DIR/state/runc/k8s.io" list -q 2>/dev/null); do
+			runc --root "$DIR/state/runc/k8s.io" delete -f "$id" 2>/dev/null || true
+		done
+	fi
+	shims=$({ grep -l -- "$SOCK" /proc/[0-9]*/cmdline 2>/dev/null || true; } |
+		sed 's#/proc/\([0-9]*\)/cmdline#\1#')
+	for pid in $shims; do
+		[ "$pid" != "$$" ] && kill -9 "$pid" 2>/dev/null || true
+	done
+	# Container cgroups (cgroupfs driver: /k8s.io/<id> under each controller).
+	for cg in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do
+		[ -d "$cg" ] || continue
+		for d in "$cg"/*/; do
+			[ -d "$d" ] || continue
+			id=$(basename "$d")
+			[ -e "$DIR/root/io.containerd.runtime.v2.task/k8s.io/$id" ] ||
+				[ -e "$DIR/state/io.containerd.runtime.v2.task/k8s.io/$id" ] ||
+				grep -qs "$id" "$DIR/logs/cgroups" || continue
+			rmdir "$d" 2>/dev/null || true
+		done
+	done
+	# Anything still mounted under DIR in our namespace (none normally: they lived in
+	# containerd's private mount namespace, which is gone with its processes).
+	{ grep " $DIR/" /proc/self/mounts 2>/dev/null || true; } | awk '{print $2}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	# The per-runtime cgroup parents, if nothing else uses them any more.
+	for cg in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do
+		[ -d "$cg" ] && rmdir "$cg" 2>/dev/null || true
+	done
+	rm -rf "$DIR"
+}
+
+case $cmd in
+start) start ;;
+stop) stop ;;
+socket) echo "$SOCK" ;;
+*) echo "usage: $0 start|stop|socket DIR" >&2; exit 2 ;;
+esac

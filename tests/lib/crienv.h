@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Real pods for integration tests: a private containerd (tests/lib/containerd.sh) started
+ * for the test and removed after it, and helpers that run a pod (sandbox on the CNI bridge
+ * + one busybox container) through our own CRI client. Everything is registered with
+ * fltest_defer, so a failing test leaves no container, shim, mount or cgroup behind.
+ */
+#ifndef FL_CRIENV_H
+#define FL_CRIENV_H
+
+#include <stdbool.h>
+
+#include "cri.h"
+#include "testnet.h"
+
+struct crienv_pod {
+	char namespace[64], name[64], uid[96];
+	char sandbox_id[FL_CRI_ID_MAX], container_id[FL_CRI_ID_MAX];
+	int sandbox_pid, container_pid;
+	char ip[64];
+	/* The pod's network namespace as a testnet_ns (path /proc/<sandbox pid>/ns/net), for
+	 * netprobe and testnet_socket: measurements "from inside the pod". */
+	struct testnet_ns ns;
+	bool host_network;
+};
+
+/* Start the private containerd (skips the test if containerd/runc are not installed). */
+void crienv_start(void);
+const char *crienv_socket(void);
+/* A CRI client (closed by a deferred cleanup). */
+struct fl_cri *crienv_cri(void);
+
+/* Run a pod with one container "main" running cmd (NULL: sleep forever). */
+void crienv_run_pod(const char *namespace, const char *name, const char *const *cmd,
+		    bool host_network, struct crienv_pod *ret);
+/* Stop and start the pod's container again in the same sandbox (a container restart). */
+void crienv_restart_container(struct crienv_pod *pod);
+/* Stop and remove the pod now (also done by the deferred cleanup). */
+void crienv_remove_pod(struct crienv_pod *pod);
+
+#endif

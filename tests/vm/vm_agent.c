@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent on a kernel that has sch_netem (Debian's stock kernel in qemu): a netem fault
+ * injected through the agent's API into a network namespace, verified (by the agent's
+ * read-back and by ours), measured, reverted; and the same after kill -9 + restart.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "faultutil.h"
+#include "fltest.h"
+#include "netprobe.h"
+#include "testnet.h"
+
+#define ECHO_PORT 7007
+
+static struct testnet_ns ns_a, ns_b;
+static struct agentenv agent;
+static struct netprobe_echo *echo;
+
+static void setup(void)
+{
+	fltest_set_timeout(180);
+	if (testnet_ns_create("vaA", &ns_a) < 0)
+		FL_FAIL("netns: %s", testnet_last_error());
+	fltest_defer(testnet_ns_destroy_cb, &ns_a);
+	if (testnet_ns_create("vaB", &ns_b) < 0)
+		FL_FAIL("netns: %s", testnet_last_error());
+	fltest_defer(testnet_ns_destroy_cb, &ns_b);
+	if (testnet_veth(&ns_a, "va", "10.9.0.1/24", &ns_b, "vb", "10.9.0.2/24") < 0)
+		FL_FAIL("veth: %s", testnet_last_error());
+	if (netprobe_echo_start(&ns_b, "0.0.0.0", ECHO_PORT, &echo) < 0)
+		FL_FAIL("echo: %s", testnet_last_error());
+	fltest_defer(netprobe_echo_stop_cb, &echo);
+	agent.extra[agent.n_extra++] = "--cri-socket=";
+	agentenv_start(&agent);
+}
+
+static double p50(void)
+{
+	struct netprobe_rtt r;
+
+	if (netprobe_udp_rtt(&ns_a, "10.9.0.2", ECHO_PORT, 20, 20000, 1500, &r) < 0)
+		FL_FAIL("probe: %s", testnet_last_error());
+	fltest_log("rtt: %u/%u answered, p50 %.2f ms", r.received, r.sent, r.p50_ms);
+	return r.p50_ms;
+}
+
+static int inject_netem(char *id, size_t size)
+{
+	char body[512];
+	json_t *j = NULL;
+	int st;
+
+	(void)snprintf(body, sizeof(body),
+		       "{\"kind\":\"network\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
+		       "\"duration\":\"120s\",\"netem\":\"delay 100ms 10ms distribution normal\"}",
+		       ns_a.path);
+	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
+	if (st == 201) {
+		FL_ASSERT_STREQ(json_string_value(json_object_get(j, "mechanism")), "netem");
+		(void)snprintf(id, size, "%s", json_string_value(json_object_get(j, "id")));
+	} else {
+		fltest_log("inject -> %d: %s", st,
+			   json_string_value(json_object_get(j, "error")) ?: "");
+	}
+	json_decref(j);
+	return st;
+}
+
+FLTEST(netem_through_the_agent_is_verified_measured_and_reverted)
+{
+	struct fl_netem_fault got;
+	struct fl_diag diag = { 0 };
+	struct fl_nl *nl;
+	json_t *j = NULL;
+	char id[40], path[96];
+	double base;
+
+	setup();
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/capabilities", NULL, &j), 200);
+	FL_ASSERT(json_is_true(json_object_get(json_object_get(j, "mechanisms"), "netem")));
+	json_decref(j);
+	base = p50();
+	FL_ASSERT_EQ(inject_netem(id, sizeof(id)), 201);
+	/* Our own read-back, independent of the agent's. */
+	nl = faultutil_nl(&ns_a);
+	FL_ASSERT_EQ(fl_netem_read(nl, "va", FL_NETEM_EGRESS, &got, &diag), 1);
+	FL_ASSERT_EQ(got.netem.delay_ns, 100000000);
+	FL_ASSERT_EQ(got.netem.jitter_ns, 10000000);
+	FL_ASSERT(p50() >= 80 && p50() <= 130 + base);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", path, NULL, &j), 200);
+	json_decref(j);
+	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 0);
+	FL_ASSERT(p50() < base + 10);
+}
+
+FLTEST(netem_left_by_a_killed_agent_is_removed_on_restart)
+{
+	char id[40];
+
+	setup();
+	FL_ASSERT_EQ(inject_netem(id, sizeof(id)), 201);
+	FL_ASSERT(agentenv_count_marks(ns_a.path) > 0);
+	agentenv_kill9(&agent);
+	FL_ASSERT_MSG(agentenv_count_marks(ns_a.path) > 0, "netem vanished with the agent?");
+	agentenv_restart(&agent);
+	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 0);
+	FL_ASSERT_EQ(agentenv_ledger_records(&agent), 0);
+}
