@@ -132,6 +132,7 @@ $(BUILD)/bench/%: $(BUILD)/tobj/bench/%.o $(TEST_LINK)
 CONTROLLER_CLIENT_TOBJ := $(BUILD)/tobj/controller/src/agent_client.o
 $(BUILD)/tests/integration/test_http_tls: $(CONTROLLER_CLIENT_TOBJ)
 $(BUILD)/tests/integration/test_agent: $(CONTROLLER_CLIENT_TOBJ)
+$(BUILD)/tests/integration/test_agent_pods: $(CONTROLLER_CLIENT_TOBJ)
 $(BUILD)/tests/vm/vm_agent: $(CONTROLLER_CLIENT_TOBJ)
 $(BUILD)/bench/bench_agent: $(CONTROLLER_CLIENT_TOBJ)
 

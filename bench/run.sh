@@ -10,13 +10,21 @@ BUILD=${BUILD:-build}
 N=${FL_BENCH_CHANGES:-200}
 OUT=bench/RESULTS.md
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-make -s "$BUILD/bench/bench_netem"
+make -s "$BUILD/bench/bench_netem" "$BUILD/bench/bench_agent" "$BUILD/faultline-agent"
 
 echo "== host kernel ($(uname -r)): tbf through libfl-netem vs spawning tc, $N changes"
 host=$("$BUILD/bench/bench_netem" --changes "$N" --kind tbf | tee /dev/stderr)
 echo "== Debian kernel in qemu (TCG): netem through libfl-netem vs spawning tc, $N changes"
 vm=$(tests/vm/vm.sh --with-tc --timeout 1500 --bin "$BUILD/bench/bench_netem" -- \
 	/bin/bench_netem --changes "$N" --kind netem --ip /sbin/ip --tc /sbin/tc | tee /dev/stderr)
+
+echo "== agent on the host: nftables partition (+ RSS) and tbf through the API vs spawning nft/tc"
+agent_nft=$("$BUILD/bench/bench_agent" --changes "$N" --kind nft --rss | tee /dev/stderr)
+agent_tbf=$("$BUILD/bench/bench_agent" --changes "$N" --kind tbf | tee /dev/stderr)
+echo "== agent in qemu (TCG): netem through the API vs spawning tc"
+agent_vm=$(tests/vm/vm.sh --with-tc --timeout 1500 --bin "$BUILD/bench/bench_agent" \
+	--bin "$BUILD/faultline-agent" -- /bin/bench_agent --changes "$N" --kind netem \
+	--ip /sbin/ip --tc /sbin/tc | tee /dev/stderr)
 
 table() { # $1 = bench output
 	echo '```'
@@ -43,5 +51,23 @@ table() { # $1 = bench output
 	echo "### Debian's stock kernel under qemu TCG (emulated CPU, so everything is slower): netem"
 	echo
 	table "$vm"
+	echo
+	echo "## faultline-agent: inject -> verified and revert, through its API"
+	echo
+	echo "The 201 of \`POST /v1/faults\` (target resolution, the ledger record written and"
+	echo "fsynced, the change, the read-back verification) and the 200 of \`DELETE\`, over the"
+	echo "unix socket, against spawning the tool per change. $N faults each, one run."
+	echo
+	echo "### Host kernel: nftables partition, and the agent's memory"
+	echo
+	table "$agent_nft"
+	echo
+	echo "### Host kernel: tbf bandwidth"
+	echo
+	table "$agent_tbf"
+	echo
+	echo "### Debian's stock kernel under qemu TCG: netem"
+	echo
+	table "$agent_vm"
 } > "$OUT"
 echo "bench: wrote $OUT"

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,8 @@
 #include <unistd.h>
 
 #include "delayline.h"
+#include "fl/netem.h"
+#include "fl/nft.h"
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
@@ -38,8 +39,6 @@
 #define QUEUE_NUM 7
 
 #define MS 1000000ull
-
-extern char **environ;
 
 struct lab {
 	struct testnet_ns a, b;
@@ -58,49 +57,33 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static bool in_path(const char *prog)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	char file[512];
+static struct fl_nft *steer_nft;
 
-	for (p = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; *p; p = *end ? end + 1 : end) {
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p, prog);
-		if (access(file, X_OK) == 0)
-			return true;
-	}
-	return false;
+static void steer_close_cb(void *arg)
+{
+	(void)arg;
+	steer_nft = fl_nft_close(steer_nft); /* the owner table goes with the socket */
 }
 
-/*
- * Steer what ns sends to dst into NFQUEUE queue_num, with bypass (packets pass when nobody
- * is bound). A stand-in until fl/nft.h's FL_NFT_QUEUE lands; then this becomes
- * fl_nft_open(ns->path) + fl_nft_apply(id, { .action = FL_NFT_QUEUE, .direction = FL_NFT_OUT,
- * .percent = 100, .queue_num = queue_num, .queue_bypass = true, one peer dst/32 }). The rule
- * lives in the namespace and goes away with it.
- */
+/* Packets from ns to dst go to NFQUEUE queue_num (bypass when nobody listens), through the
+ * nftables part of our library, as the agent does it. */
 static void steer_to_queue(const struct testnet_ns *ns, const char *dst, uint16_t queue_num)
 {
-	char q[8], *argv[] = { "ip",	  "netns",	 "exec", (char *)ns->name, "iptables-nft",
-			       "-A",	  "OUTPUT",	 "-d",	 (char *)dst,	   "-j",
-			       "NFQUEUE", "--queue-num", q,	 "--queue-bypass", NULL };
-	int r, status;
-	pid_t pid;
+	struct fl_nft_fault rule = { .action = FL_NFT_QUEUE,
+				     .direction = FL_NFT_OUT,
+				     .percent = 100,
+				     .queue_num = queue_num,
+				     .queue_bypass = true,
+				     .n_peers = 1 };
+	struct fl_diag diag = { 0 };
 
-	if (!in_path("iptables-nft") || !in_path("ip"))
-		FL_SKIP("needs iptables-nft and ip (iproute2) to steer packets to NFQUEUE");
-	snprintf(q, sizeof(q), "%u", queue_num);
-	r = posix_spawnp(&pid, "ip", NULL, NULL, argv, environ);
-	if (r != 0)
-		FL_FAIL("spawn ip netns exec iptables-nft: %s", strerror(r));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			FL_FAIL("waitpid: %s", strerror(errno));
-	FL_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "iptables-nft -j NFQUEUE --queue-num %u in %s failed (status 0x%x)",
-		      queue_num, ns->name, status);
+	if (fl_netem_match_parse(dst, false, &rule.peers[0], &diag) < 0)
+		FL_FAIL("peer %s: %s", dst, diag.msg);
+	if (fl_nft_open(ns->path, &steer_nft, &diag) < 0)
+		FL_FAIL("nft: %s", diag.msg);
+	fltest_defer(steer_close_cb, NULL);
+	if (fl_nft_apply(steer_nft, "delayline-test", &rule, &diag) < 0)
+		FL_FAIL("steering rule: %s", diag.msg);
 }
 
 static void dl_stop_cb(void *arg)

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent against real pods: a private containerd (CRI plugin, CNI bridge, locally built
+ * images) runs pods; the agent resolves them through the CRI exactly as on a Kubernetes
+ * node. Each fault is injected into a pod's network namespace through the API and measured
+ * from another pod; container-kill goes through the CRI; kill -9 of the agent leaves nothing
+ * in any pod after a restart; a fault survives a container restart and is reverted cleanly;
+ * the allow-list refuses kube-system and host-network pods; a deleted pod's fault is reverted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "crienv.h"
+#include "fltest.h"
+#include "netprobe.h"
+
+#define ECHO_PORT 7007
+
+static struct crienv_pod client, server;
+static struct agentenv agent;
+static struct netprobe_echo *echo;
+static char cri_flag[200];
+
+static void setup(void)
+{
+	crienv_start();
+	crienv_run_pod("streamforge", "loader-0", NULL, false, &client);
+	crienv_run_pod("streamforge", "kafka-0", NULL, false, &server);
+	if (netprobe_echo_start(&server.ns, "0.0.0.0", ECHO_PORT, &echo) < 0)
+		FL_FAIL("echo in kafka-0: %s", testnet_last_error());
+	fltest_defer(netprobe_echo_stop_cb, &echo);
+	(void)snprintf(cri_flag, sizeof(cri_flag), "--cri-socket=%s", crienv_socket());
+	agent.extra[agent.n_extra++] = cri_flag;
+	agent.extra[agent.n_extra++] = "--netns-dir=";
+	agentenv_start(&agent);
+}
+
+static int inject(char *ret_id, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int inject(char *ret_id, size_t size, const char *fmt, ...)
+{
+	char body[2048];
+	json_t *j = NULL;
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
+	if (ret_id) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+
+		(void)snprintf(ret_id, size, "%s", id ? id : "");
+	}
+	if (st != 201)
+		fltest_log("inject %s -> %d: %s", body, st,
+			   json_string_value(json_object_get(j, "error")) ?: "");
+	json_decref(j);
+	return st;
+}
+
+static void revert(const char *id)
+{
+	char path[96];
+	json_t *j = NULL;
+
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", path, NULL, &j), 200);
+	json_decref(j);
+}
+
+static struct netprobe_rtt rtt(unsigned count, unsigned interval_us)
+{
+	struct netprobe_rtt r;
+
+	if (netprobe_udp_rtt(&client.ns, server.ip, ECHO_PORT, count, interval_us, 1500, &r) < 0)
+		FL_FAIL("probe: %s", testnet_last_error());
+	fltest_log("loader-0 -> kafka-0 (%s): %u/%u answered, p50 %.2f ms", server.ip, r.received,
+		   r.sent, r.p50_ms);
+	return r;
+}
+
+static unsigned pod_marks(void)
+{
+	return agentenv_count_marks(client.ns.path) + agentenv_count_marks(server.ns.path);
+}
+
+static void expect_clean(const char *when)
+{
+	unsigned m = pod_marks(), l = agentenv_ledger_records(&agent);
+
+	if (m || l)
+		agentenv_dump_log(&agent);
+	FL_ASSERT_MSG(m == 0, "%s: %u Faultline marks left in the pods", when, m);
+	FL_ASSERT_MSG(l == 0, "%s: %u ledger records left", when, l);
+}
+
+FLTEST(faults_on_a_real_pod_measured_from_another_pod)
+{
+	struct netprobe_rtt r;
+	double bps, ratio;
+	char id[40];
+
+	setup();
+	/* partition: kafka-0 unreachable from loader-0 (both directions), then back. */
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			    "\"duration\":\"60s\",\"to\":[\"%s/32\"]}",
+			    client.ip),
+		     201);
+	r = rtt(50, 5000);
+	FL_ASSERT_MSG(r.received == 0, "partition: %u probes still answered", r.received);
+	revert(id);
+	r = rtt(50, 5000);
+	FL_ASSERT_EQ(r.received, r.sent);
+
+	/* loss 20% on kafka-0's ingress, on 600 packets. */
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"loss\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			    "\"direction\":\"ingress\",\"duration\":\"60s\",\"loss\":{\"percent\":"
+			    "\"20%%\"}}"),
+		     201);
+	r = rtt(600, 2000);
+	ratio = 1.0 - (double)r.received / r.sent;
+	fltest_log("loss %.1f%% (configured 20%%)", ratio * 100);
+	FL_ASSERT(ratio >= 0.14 && ratio <= 0.26);
+	revert(id);
+
+	/* delay (the NFQUEUE delay line) on loader-0 towards kafka-0. */
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"delay\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+		       "\"duration\":\"60s\",\"to\":[\"%s/32\"],\"delay\":{\"delay\":\"100ms\"}}",
+		       server.ip),
+		201);
+	r = rtt(30, 10000);
+	FL_ASSERT_MSG(r.received == r.sent && r.p50_ms >= 100 && r.p50_ms < 115,
+		      "delay line: p50 %.2f ms", r.p50_ms);
+	revert(id);
+	r = rtt(30, 10000);
+	FL_ASSERT(r.p50_ms < 10);
+
+	/* bandwidth (tbf) on loader-0's eth0: TCP to kafka-0. */
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+			    "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
+			    "\"32kb\"}}"),
+		     201);
+	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7201, 1500, &bps));
+	fltest_log("throughput %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
+	FL_ASSERT(bps * 8 / 1e6 >= 7.5 && bps * 8 / 1e6 <= 11);
+	revert(id);
+	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7202, 1000, &bps));
+	FL_ASSERT(bps * 8 / 1e6 > 100);
+	expect_clean("after the reverts");
+}
+
+FLTEST(container_kill_goes_through_the_cri)
+{
+	struct fl_cri_container_status st;
+	struct fl_diag diag = { 0 };
+	json_t *j = NULL;
+	int code;
+
+	setup();
+	code = agentenv_request(
+		&agent, "POST", "/v1/faults",
+		"{\"kind\":\"container-kill\",\"target\":{\"pod\":\"streamforge/kafka-0\","
+		"\"container\":\"main\"},\"kill\":{\"gracePeriod\":\"0s\"}}",
+		&j);
+	FL_ASSERT_EQ(code, 201);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(j, "mechanism")), "cri");
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "result")), "exit code 137");
+	json_decref(j);
+	FL_ASSERT_OK(fl_cri_container_status(crienv_cri(), server.container_id, &st, &diag));
+	FL_ASSERT_EQ(st.c.state, FL_CRI_CONTAINER_EXITED);
+	FL_ASSERT_EQ(st.exit_code, 137);
+
+	/* By signal to the container's PID instead. */
+	code = agentenv_request(
+		&agent, "POST", "/v1/faults",
+		"{\"kind\":\"container-kill\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+		"\"kill\":{\"signal\":\"SIGKILL\"}}",
+		&j);
+	FL_ASSERT_EQ(code, 201);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(j, "mechanism")), "signal");
+	json_decref(j);
+	for (int i = 0; i < 50; i++) {
+		FL_ASSERT_OK(
+			fl_cri_container_status(crienv_cri(), client.container_id, &st, &diag));
+		if (st.c.state == FL_CRI_CONTAINER_EXITED)
+			break;
+		usleep(100000);
+	}
+	FL_ASSERT_EQ(st.c.state, FL_CRI_CONTAINER_EXITED);
+	FL_ASSERT_EQ(st.exit_code, 137);
+	/* Now nothing is running in that pod: a precise 404. */
+	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/faults",
+				      "{\"kind\":\"container-kill\",\"target\":{\"pod\":"
+				      "\"streamforge/loader-0\"}}",
+				      &j),
+		     404);
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "no running container");
+	json_decref(j);
+}
+
+FLTEST(kill9_with_pod_faults_leaves_nothing_in_any_pod)
+{
+	static char body[1024];
+	static const char *const kinds[] = {
+		"{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+		"\"duration\":\"300s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+		"{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+		"\"duration\":\"300s\"}",
+		"{\"kind\":\"loss\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+		"\"duration\":\"300s\",\"loss\":{\"percent\":\"5%\"}}",
+		"{\"kind\":\"delay\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+		"\"duration\":\"300s\",\"delay\":{\"delay\":\"50ms\"}}",
+		"{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+		"\"direction\":\"ingress\",\"duration\":\"300s\",\"bandwidth\":{\"rate\":\"5mbit\"}"
+		"}",
+	};
+	unsigned confirmed = 0;
+
+	setup();
+	for (int i = 0; i < 20; i++) {
+		uint32_t rnd = 0;
+		json_t *j = NULL;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) < 0)
+			rnd = (uint32_t)i * 2654435761u;
+		(void)snprintf(body, sizeof(body), "%s", kinds[i % 5]);
+		if (i % 2) {
+			/* Killed right after the fault was confirmed. */
+			confirmed +=
+				agentenv_request(&agent, "POST", "/v1/faults", body, &j) == 201;
+			json_decref(j);
+			usleep(rnd % 20000);
+		}
+		agentenv_kill9(&agent);
+		agentenv_restart(&agent);
+		expect_clean("after kill -9 and restart");
+	}
+	fltest_log("20 kills with pod targets, %u of them with a confirmed fault", confirmed);
+}
+
+FLTEST(fault_survives_a_container_restart_and_is_reverted_cleanly)
+{
+	char id[40];
+	double bps;
+
+	setup();
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+			    "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
+			    "\"32kb\"}}"),
+		     201);
+	/* The application container restarts; the fault sits on the sandbox's namespace. */
+	crienv_restart_container(&client);
+	FL_ASSERT(pod_marks() > 0);
+	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7203, 1500, &bps));
+	fltest_log("after the container restart: %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
+	FL_ASSERT(bps * 8 / 1e6 <= 11);
+	revert(id);
+	expect_clean("after revert");
+}
+
+FLTEST(allow_list_and_unknown_pods)
+{
+	struct crienv_pod sys, host;
+	json_t *j = NULL;
+
+	setup();
+	crienv_run_pod("kube-system", "coredns", NULL, false, &sys);
+	crienv_run_pod("default", "hostnet", NULL, true, &host);
+	FL_ASSERT_EQ(agentenv_request(
+			     &agent, "POST", "/v1/faults",
+			     "{\"kind\":\"partition\",\"target\":{\"pod\":\"kube-system/coredns\"},"
+			     "\"duration\":\"10s\"}",
+			     &j),
+		     403);
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "kube-system");
+	json_decref(j);
+	FL_ASSERT_EQ(
+		agentenv_request(&agent, "POST", "/v1/faults",
+				 "{\"kind\":\"partition\",\"target\":{\"pod\":\"default/hostnet\"},"
+				 "\"duration\":\"10s\"}",
+				 &j),
+		403);
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "host network");
+	json_decref(j);
+	FL_ASSERT_EQ(agentenv_request(
+			     &agent, "POST", "/v1/faults",
+			     "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/nope\"},"
+			     "\"duration\":\"10s\"}",
+			     &j),
+		     404);
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "streamforge/nope");
+	json_decref(j);
+	FL_ASSERT_EQ(pod_marks(), 0);
+}
+
+FLTEST(a_deleted_pods_fault_is_reverted_by_reconcile)
+{
+	char id[40], path[96];
+	json_t *j = NULL;
+	int st = 0;
+
+	setup();
+	FL_ASSERT_EQ(inject(id, sizeof(id),
+			    "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			    "\"duration\":\"300s\"}"),
+		     201);
+	crienv_remove_pod(&server);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	for (int i = 0; i < 40; i++) {
+		st = agentenv_request(&agent, "GET", path, NULL, &j);
+		json_decref(j);
+		if (st == 404)
+			break;
+		usleep(100000);
+	}
+	FL_ASSERT_MSG(st == 404, "the fault of a deleted pod is still listed after 4 s");
+	FL_ASSERT_EQ(agentenv_ledger_records(&agent), 0);
+}
