@@ -4,10 +4,21 @@
  * prior knowledge, POST /runtime.v1.RuntimeService/<Method>, 5-byte frame + protobuf), the
  * grpc-status trailer deciding success. Field numbers are those of k8s.io/cri-api
  * pkg/apis/runtime/v1/api.proto. Response decoders are separate pure functions (fuzzed).
+ *
+ * Strings from the runtime: identities (sandbox and container ids, pod name, namespace,
+ * uid, container name) must fit their struct field and contain no NUL — every valid
+ * Kubernetes value does — otherwise the reply is refused (-EPROTO): a truncated id would
+ * be taken by containerd as the prefix of an id. Labels whose key or value does not fit
+ * are left out rather than truncated (a selector never matches a cut key), labels past
+ * FL_CRI_MAX_LABELS are dropped. Informational strings (versions, reason, grpc-message)
+ * are truncated. A netns path that does not fit is reported as unknown (""), never cut.
  */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +31,17 @@
 
 #define SERVICE	     "runtime.v1.RuntimeService"
 #define MAX_RESPONSE (32u << 20) /* a node's full container list fits many times over */
+#define MAX_ITEMS    16384	 /* sandboxes or containers in one list reply */
+#define MAX_GRACE_S  86400	 /* StopContainer timeouts above a day are a caller's bug */
 
 struct fl_cri {
-	CURL *curl;
 	char socket_path[256];
 	long timeout_ms;
 	/* Per call. */
 	uint8_t *resp;
-	size_t resp_len;
-	bool resp_too_big;
-	int grpc_status; /* -1: no grpc-status seen */
+	size_t resp_len, resp_cap;
+	bool resp_too_big, resp_nomem;
+	int grpc_status; /* -1: no grpc-status seen, -2: not a number */
 	char grpc_message[256];
 };
 
@@ -46,8 +58,11 @@ int fl_cri_open(const char *socket_path, unsigned timeout_ms, struct fl_cri **re
 	struct fl_cri *cri;
 	struct stat st;
 
-	if (!socket_path || !*socket_path || strlen(socket_path) >= sizeof(cri->socket_path))
+	if (!socket_path || !*socket_path)
 		return fl_diag_set(diag, -EINVAL, "CRI: no socket path configured");
+	if (strlen(socket_path) >= sizeof(cri->socket_path))
+		return fl_diag_set(diag, -ENAMETOOLONG, "CRI socket %.64s...: path too long",
+				   socket_path);
 	if (stat(socket_path, &st) < 0)
 		return fl_diag_set(diag, -ECONNREFUSED, "CRI socket %s: %s", socket_path,
 				   strerror(errno));
@@ -55,9 +70,8 @@ int fl_cri_open(const char *socket_path, unsigned timeout_ms, struct fl_cri **re
 		return fl_diag_set(diag, -EINVAL, "CRI socket %s: not a socket", socket_path);
 	pthread_once(&curl_once, curl_init_once);
 	cri = calloc(1, sizeof(*cri));
-	if (!cri || !(cri->curl = curl_easy_init())) {
-		free(cri);
-		return -ENOMEM;
+	if (!cri) {
+		return fl_diag_set(diag, -ENOMEM, "CRI socket %s: out of memory", socket_path);
 	}
 	(void)snprintf(cri->socket_path, sizeof(cri->socket_path), "%s", socket_path);
 	cri->timeout_ms = timeout_ms ? (long)timeout_ms : 5000;
@@ -68,7 +82,6 @@ int fl_cri_open(const char *socket_path, unsigned timeout_ms, struct fl_cri **re
 struct fl_cri *fl_cri_close(struct fl_cri *cri)
 {
 	if (cri) {
-		curl_easy_cleanup(cri->curl);
 		free(cri->resp);
 		free(cri);
 	}
@@ -79,44 +92,68 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct fl_cri *cri = userdata;
 	size_t n = size * nmemb;
-	uint8_t *nr;
 
-	if (cri->resp_len + n > MAX_RESPONSE) {
+	if (n > MAX_RESPONSE - cri->resp_len) {
 		cri->resp_too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	nr = realloc(cri->resp, cri->resp_len + n);
-	if (!nr)
-		return 0;
-	memcpy(nr + cri->resp_len, ptr, n);
-	cri->resp = nr;
+	if (cri->resp_len + n > cri->resp_cap) {
+		size_t cap = cri->resp_cap ? cri->resp_cap : 4096;
+		uint8_t *nr;
+
+		while (cap < cri->resp_len + n)
+			cap *= 2;
+		nr = realloc(cri->resp, cap);
+		if (!nr) {
+			cri->resp_nomem = true;
+			return 0;
+		}
+		cri->resp = nr;
+		cri->resp_cap = cap;
+	}
+	memcpy(cri->resp + cri->resp_len, ptr, n);
 	cri->resp_len += n;
 	return n;
 }
 
-/* grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
-static void percent_decode(const char *in, size_t len, char *out, size_t size)
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+}
+
+/* grpc-message is percent-encoded (gRPC over HTTP/2 spec); a stray '%' stays as it is. */
+FL_TESTABLE void fl_cri_percent_decode(const char *in, size_t len, char *out, size_t size)
 {
 	size_t o = 0;
 
 	for (size_t i = 0; i < len && o + 1 < size; i++) {
-		if (in[i] == '%' && i + 2 < len) {
-			char hex[3] = { in[i + 1], in[i + 2], 0 };
-			char *end;
-			long v = strtol(hex, &end, 16);
-
-			if (*end == '\0') {
-				out[o++] = (char)v;
-				i += 2;
-				continue;
-			}
+		if (in[i] == '%' && i + 2 < len && isxdigit((unsigned char)in[i + 1]) &&
+		    isxdigit((unsigned char)in[i + 2])) {
+			out[o++] = (char)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+			i += 2;
+			continue;
 		}
 		out[o++] = in[i];
 	}
 	out[o] = '\0';
 }
 
-/* Headers and trailers both come here: pick grpc-status and grpc-message. */
+/* A gRPC status code: 1 to 3 digits (0..16 today); -2 for anything else. */
+FL_TESTABLE int fl_cri_parse_grpc_status(const char *v, size_t len)
+{
+	int st = 0;
+
+	if (len == 0 || len > 3)
+		return -2;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -2;
+		st = st * 10 + (v[i] - '0');
+	}
+	return st;
+}
+
+/* Headers and trailers both come here (curl hands trailers to the header callback). */
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct fl_cri *cri = userdata;
@@ -125,20 +162,20 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 	while (n && (buf[n - 1] == '\r' || buf[n - 1] == '\n'))
 		n--;
-	if (n > 12 && strncasecmp(buf, "grpc-status:", 12) == 0) {
+	if (n >= 12 && strncasecmp(buf, "grpc-status:", 12) == 0) {
 		v = buf + 12;
 		vlen = n - 12;
-		while (vlen && *v == ' ')
+		while (vlen && (*v == ' ' || *v == '\t'))
 			v++, vlen--;
-		cri->grpc_status = 0;
-		for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++)
-			cri->grpc_status = cri->grpc_status * 10 + (v[i] - '0');
-	} else if (n > 13 && strncasecmp(buf, "grpc-message:", 13) == 0) {
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+		cri->grpc_status = fl_cri_parse_grpc_status(v, vlen);
+	} else if (n >= 13 && strncasecmp(buf, "grpc-message:", 13) == 0) {
 		v = buf + 13;
 		vlen = n - 13;
-		while (vlen && *v == ' ')
+		while (vlen && (*v == ' ' || *v == '\t'))
 			v++, vlen--;
-		percent_decode(v, vlen, cri->grpc_message, sizeof(cri->grpc_message));
+		fl_cri_percent_decode(v, vlen, cri->grpc_message, sizeof(cri->grpc_message));
 	}
 	return size * nitems;
 }
@@ -152,14 +189,29 @@ static int grpc_errno(int status)
 		return -ETIMEDOUT;
 	case 5: /* NOT_FOUND */
 		return -ENOENT;
-	case 6: /* ALREADY_EXISTS */
-		return -EEXIST;
-	case 7: /* PERMISSION_DENIED */
-		return -EPERM;
-	case 12: /* UNIMPLEMENTED */
-		return -EOPNOTSUPP;
 	case 14: /* UNAVAILABLE */
 		return -ECONNREFUSED;
+	default:
+		return -EIO;
+	}
+}
+
+static int curl_errno(const struct fl_cri *cri, CURLcode cc)
+{
+	if (cri->resp_too_big)
+		return -E2BIG;
+	if (cri->resp_nomem)
+		return -ENOMEM;
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return -ECONNREFUSED; /* the runtime is down or restarting */
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
 	default:
 		return -EIO;
 	}
@@ -172,18 +224,19 @@ static int grpc_errno(int status)
 static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *req,
 		const uint8_t **ret, size_t *ret_len, struct fl_diag *diag)
 {
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *h;
 	char url[128], errbuf[CURL_ERROR_SIZE] = "";
 	uint8_t *frame;
 	uint32_t mlen;
 	long http = 0;
 	CURLcode cc;
+	CURL *curl;
 
-	if (req->err)
-		return -ENOMEM;
+	if (req->err || req->len > UINT32_MAX - 5)
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: cannot build the request", method);
 	frame = malloc(5 + req->len);
 	if (!frame)
-		return -ENOMEM;
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
 	frame[0] = 0; /* not compressed */
 	frame[1] = (uint8_t)(req->len >> 24);
 	frame[2] = (uint8_t)(req->len >> 16);
@@ -191,53 +244,61 @@ static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *
 	frame[4] = (uint8_t)req->len;
 	if (req->len)
 		memcpy(frame + 5, req->data, req->len);
-	free(cri->resp);
-	cri->resp = NULL;
 	cri->resp_len = 0;
-	cri->resp_too_big = false;
+	cri->resp_too_big = cri->resp_nomem = false;
 	cri->grpc_status = -1;
 	cri->grpc_message[0] = '\0';
 	(void)snprintf(url, sizeof(url), "http://localhost/" SERVICE "/%s", method);
-	hdrs = curl_slist_append(hdrs, "content-type: application/grpc");
-	hdrs = curl_slist_append(hdrs, "te: trailers");
-	curl_easy_reset(cri->curl);
-	curl_easy_setopt(cri->curl, CURLOPT_URL, url);
-	curl_easy_setopt(cri->curl, CURLOPT_UNIX_SOCKET_PATH, cri->socket_path);
-	curl_easy_setopt(cri->curl, CURLOPT_HTTP_VERSION,
-			 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-	curl_easy_setopt(cri->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(cri->curl, CURLOPT_POSTFIELDS, frame);
-	curl_easy_setopt(cri->curl, CURLOPT_POSTFIELDSIZE, (long)(5 + req->len));
-	curl_easy_setopt(cri->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(cri->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cri->curl, CURLOPT_WRITEDATA, cri);
-	curl_easy_setopt(cri->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(cri->curl, CURLOPT_HEADERDATA, cri);
-	curl_easy_setopt(cri->curl, CURLOPT_TIMEOUT_MS, cri->timeout_ms);
-	curl_easy_setopt(cri->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(cri->curl, CURLOPT_NOSIGNAL, 1L);
+	h = curl_slist_append(NULL, "content-type: application/grpc");
+	if (h)
+		hdrs = curl_slist_append(h, "te: trailers");
+	if (!hdrs) {
+		curl_slist_free_all(h);
+		free(frame);
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
+	}
 	/*
-	 * A fresh connection per call: reusing the HTTP/2 connection after a completed gRPC
-	 * stream fails with "Error in the HTTP2 framing layer" (curl 7.88 + containerd 1.6).
-	 * A unix-socket connect costs microseconds.
+	 * A new handle, hence a new connection, per call: reusing the HTTP/2 connection after a
+	 * completed gRPC stream fails with "Error in the HTTP2 framing layer" (curl 7.88 with
+	 * containerd 1.6), and curl reuses it even with CURLOPT_FRESH_CONNECT. A unix-socket
+	 * connect costs microseconds.
 	 */
-	curl_easy_setopt(cri->curl, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(cri->curl, CURLOPT_FORBID_REUSE, 1L);
-	cc = curl_easy_perform(cri->curl);
+	curl = curl_easy_init();
+	if (!curl) {
+		curl_slist_free_all(hdrs);
+		free(frame);
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
+	}
+	(void)curl_easy_setopt(curl, CURLOPT_URL, url);
+	(void)curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, cri->socket_path);
+	(void)curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
+			       (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	(void)curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, frame);
+	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)(5 + req->len));
+	(void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	(void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	(void)curl_easy_setopt(curl, CURLOPT_WRITEDATA, cri);
+	(void)curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	(void)curl_easy_setopt(curl, CURLOPT_HEADERDATA, cri);
+	(void)curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, cri->timeout_ms);
+	(void)curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	(void)curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(curl);
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_cleanup(curl);
 	curl_slist_free_all(hdrs);
 	free(frame);
-	if (cc != CURLE_OK) {
-		int e = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-
-		if (cri->resp_too_big)
-			e = -E2BIG;
-		return fl_diag_set(diag, e, "CRI %s at %s: %s", method, cri->socket_path,
-				   errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	}
-	curl_easy_getinfo(cri->curl, CURLINFO_RESPONSE_CODE, &http);
-	if (cri->grpc_status < 0)
+	if (cc != CURLE_OK)
+		return fl_diag_set(diag, curl_errno(cri, cc), "CRI %s at %s: %s%s", method,
+				   cri->socket_path, errbuf[0] ? errbuf : curl_easy_strerror(cc),
+				   cri->resp_too_big ? " (reply above 32 MiB)" : "");
+	if (cri->grpc_status == -1)
 		return fl_diag_set(diag, -EPROTO, "CRI %s: HTTP %ld without a grpc-status", method,
 				   http);
+	if (cri->grpc_status == -2)
+		return fl_diag_set(diag, -EPROTO, "CRI %s: HTTP %ld with a malformed grpc-status",
+				   method, http);
 	if (cri->grpc_status != 0)
 		return fl_diag_set(diag, grpc_errno(cri->grpc_status), "CRI %s: grpc-status %d: %s",
 				   method, cri->grpc_status, cri->grpc_message);
@@ -260,24 +321,64 @@ static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *
 
 /* ---- pure decoders -------------------------------------------------------------------- */
 
-static int decode_map_entry(const struct fl_pb_field *f, char *key, size_t ksize, char *val,
-			    size_t vsize)
+/* An identity string: it fits (with its NUL) and holds no NUL of its own, or -EBADMSG. */
+static int copy_exact(const struct fl_pb_field *f, char *dst, size_t size)
+{
+	if (f->wire != FL_PB_BYTES || f->len >= size || memchr(f->data, '\0', f->len))
+		return -EBADMSG;
+	memcpy(dst, f->data, f->len);
+	dst[f->len] = '\0';
+	return 0;
+}
+
+static bool field_equals(const struct fl_pb_field *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	return f->wire == FL_PB_BYTES && f->len == n && memcmp(f->data, s, n) == 0;
+}
+
+/* A map<string, string> entry: borrowed key and value (empty when absent). */
+static int decode_map_entry(const struct fl_pb_field *f, struct fl_pb_field *key,
+			    struct fl_pb_field *val)
 {
 	struct fl_pb_reader r;
 	struct fl_pb_field e;
 	int n;
 
-	key[0] = val[0] = '\0';
+	memset(key, 0, sizeof(*key));
+	memset(val, 0, sizeof(*val));
+	key->wire = val->wire = FL_PB_BYTES;
+	key->data = val->data = (const uint8_t *)"";
 	fl_pb_reader_init(&r, f->data, f->len);
 	while ((n = fl_pb_next(&r, &e)) > 0) {
-		if (e.num == 1 && e.wire == FL_PB_BYTES)
-			fl_pb_copy_string(&e, key, ksize);
-		else if (e.num == 2 && e.wire == FL_PB_BYTES)
-			fl_pb_copy_string(&e, val, vsize);
+		if (e.wire != FL_PB_BYTES)
+			continue;
+		if (e.num == 1)
+			*key = e;
+		else if (e.num == 2)
+			*val = e;
 	}
-	return n;
+	return n < 0 ? -EBADMSG : 0;
 }
 
+static int decode_label(const struct fl_pb_field *f, struct fl_cri_sandbox *sb)
+{
+	struct fl_pb_field k, v;
+	struct fl_cri_label *l;
+
+	if (decode_map_entry(f, &k, &v) < 0)
+		return -EBADMSG;
+	if (sb->n_labels == FL_CRI_MAX_LABELS)
+		return 0;
+	l = &sb->labels[sb->n_labels];
+	if (copy_exact(&k, l->key, sizeof(l->key)) == 0 &&
+	    copy_exact(&v, l->value, sizeof(l->value)) == 0)
+		sb->n_labels++;
+	return 0;
+}
+
+/* PodSandboxMetadata: name 1, uid 2, namespace 3. */
 static int decode_sandbox_metadata(const struct fl_pb_field *f, struct fl_cri_sandbox *sb)
 {
 	struct fl_pb_reader r;
@@ -288,18 +389,18 @@ static int decode_sandbox_metadata(const struct fl_pb_field *f, struct fl_cri_sa
 	while ((n = fl_pb_next(&r, &m)) > 0) {
 		if (m.wire != FL_PB_BYTES)
 			continue;
-		if (m.num == 1)
-			fl_pb_copy_string(&m, sb->name, sizeof(sb->name));
-		else if (m.num == 2)
-			fl_pb_copy_string(&m, sb->uid, sizeof(sb->uid));
-		else if (m.num == 3)
-			fl_pb_copy_string(&m, sb->namespace, sizeof(sb->namespace));
+		if ((m.num == 1 && copy_exact(&m, sb->name, sizeof(sb->name)) < 0) ||
+		    (m.num == 2 && copy_exact(&m, sb->uid, sizeof(sb->uid)) < 0) ||
+		    (m.num == 3 && copy_exact(&m, sb->namespace, sizeof(sb->namespace)) < 0))
+			return -EBADMSG;
 	}
-	return n;
+	return n < 0 ? -EBADMSG : 0;
 }
 
-/* PodSandbox (ListPodSandbox) and PodSandboxStatus share id/metadata/state/labels numbers,
- * except labels: 5 in PodSandbox, 7 in PodSandboxStatus. */
+/*
+ * PodSandbox (ListPodSandbox) and PodSandboxStatus share id 1, metadata 2, state 3; labels
+ * are 5 in PodSandbox, 7 in PodSandboxStatus.
+ */
 static int decode_sandbox(const uint8_t *p, size_t len, uint32_t labels_num,
 			  struct fl_cri_sandbox *sb)
 {
@@ -311,20 +412,16 @@ static int decode_sandbox(const uint8_t *p, size_t len, uint32_t labels_num,
 	fl_pb_reader_init(&r, p, len);
 	while ((n = fl_pb_next(&r, &f)) > 0) {
 		if (f.num == 1 && f.wire == FL_PB_BYTES) {
-			fl_pb_copy_string(&f, sb->id, sizeof(sb->id));
+			if (copy_exact(&f, sb->id, sizeof(sb->id)) < 0)
+				return -EBADMSG;
 		} else if (f.num == 2 && f.wire == FL_PB_BYTES) {
 			if (decode_sandbox_metadata(&f, sb) < 0)
 				return -EBADMSG;
 		} else if (f.num == 3 && f.wire == FL_PB_VARINT) {
 			sb->state = f.varint == 0 ? FL_CRI_SANDBOX_READY : FL_CRI_SANDBOX_NOTREADY;
-		} else if (f.num == labels_num && f.wire == FL_PB_BYTES &&
-			   sb->n_labels < FL_CRI_MAX_LABELS) {
-			struct fl_cri_label *l = &sb->labels[sb->n_labels];
-
-			if (decode_map_entry(&f, l->key, sizeof(l->key), l->value,
-					     sizeof(l->value)) < 0)
+		} else if (f.num == labels_num && f.wire == FL_PB_BYTES) {
+			if (decode_label(&f, sb) < 0)
 				return -EBADMSG;
-			sb->n_labels++;
 		}
 	}
 	return n < 0 ? -EBADMSG : 0;
@@ -346,8 +443,13 @@ FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
 		if (n == cap) {
 			struct fl_cri_sandbox *nv;
 
+			if (cap == MAX_ITEMS) {
+				free(v);
+				return -E2BIG;
+			}
 			cap = cap ? cap * 2 : 16;
-			if (cap > 100000 || !(nv = realloc(v, cap * sizeof(*v)))) {
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
 				free(v);
 				return -ENOMEM;
 			}
@@ -368,17 +470,23 @@ FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
 	return 0;
 }
 
-/* The verbose "info" JSON: the sandbox/container PID and, for sandboxes, the netns path. */
-static void parse_info_json(const char *json, int *ret_pid, char *netns, size_t netns_size)
+/*
+ * The verbose "info" JSON (containerd): .pid, and for sandboxes the network namespace in
+ * .runtimeSpec.linux.namespaces[type=network].path. Parsed in place (json_loadb), so its
+ * size is bounded by the reply's only. Anything missing or odd leaves the value unknown.
+ */
+static void parse_info_json(const uint8_t *json, size_t len, int *ret_pid, char *netns,
+			    size_t netns_size)
 {
-	json_t *root = json_loads(json, JSON_DECODE_ANY, NULL), *nss;
+	json_t *root = json_loadb((const char *)json, len, 0, NULL), *nss, *ns, *pid;
 	size_t i;
-	json_t *ns;
 
 	if (!root)
 		return;
-	if (json_is_integer(json_object_get(root, "pid")))
-		*ret_pid = (int)json_integer_value(json_object_get(root, "pid"));
+	pid = json_object_get(root, "pid");
+	if (json_is_integer(pid) && json_integer_value(pid) > 0 &&
+	    json_integer_value(pid) <= INT_MAX)
+		*ret_pid = (int)json_integer_value(pid);
 	nss = json_object_get(json_object_get(json_object_get(root, "runtimeSpec"), "linux"),
 			      "namespaces");
 	json_array_foreach(nss, i, ns)
@@ -386,81 +494,99 @@ static void parse_info_json(const char *json, int *ret_pid, char *netns, size_t 
 		const char *type = json_string_value(json_object_get(ns, "type"));
 		const char *path = json_string_value(json_object_get(ns, "path"));
 
-		if (netns && type && path && strcmp(type, "network") == 0)
-			(void)snprintf(netns, netns_size, "%s", path);
+		if (netns && type && path && strcmp(type, "network") == 0 &&
+		    strlen(path) < netns_size) {
+			memcpy(netns, path, strlen(path) + 1);
+			break;
+		}
 	}
 	json_decref(root);
 }
 
-/* PodSandboxStatus.linux (6) -> namespaces (1) -> options (2) -> network (1) == NODE (2). */
-static bool decode_host_network(const struct fl_pb_field *linux_f)
+static int decode_info(const struct fl_pb_field *f, int *ret_pid, char *netns, size_t netns_size)
 {
-	static const uint32_t path[] = { 1, 2 };
-	const uint8_t *p = linux_f->data;
-	size_t len = linux_f->len;
+	struct fl_pb_field k, v;
+
+	if (decode_map_entry(f, &k, &v) < 0)
+		return -EBADMSG;
+	if (field_equals(&k, "info"))
+		parse_info_json(v.data, v.len, ret_pid, netns, netns_size);
+	return 0;
+}
+
+/* Field num of a message, the last one if repeated: 1, 0 when absent, -EBADMSG. */
+static int find_field(const uint8_t *p, size_t len, uint32_t num, int wire, struct fl_pb_field *ret)
+{
 	struct fl_pb_reader r;
 	struct fl_pb_field f;
+	int n, found = 0;
 
-	for (size_t depth = 0; depth < 2; depth++) {
-		bool found = false;
-
-		fl_pb_reader_init(&r, p, len);
-		while (fl_pb_next(&r, &f) > 0) {
-			if (f.num == path[depth] && f.wire == FL_PB_BYTES) {
-				p = f.data;
-				len = f.len;
-				found = true;
-				break;
-			}
-		}
-		if (!found)
-			return false;
-	}
 	fl_pb_reader_init(&r, p, len);
-	while (fl_pb_next(&r, &f) > 0)
-		if (f.num == 1 && f.wire == FL_PB_VARINT)
-			return f.varint == 2;
-	return false;
+	while ((n = fl_pb_next(&r, &f)) > 0) {
+		if (f.num == num && f.wire == wire) {
+			*ret = f;
+			found = 1;
+		}
+	}
+	return n < 0 ? -EBADMSG : found;
+}
+
+/* PodSandboxStatus.linux (6) -> namespaces (1) -> options (2) -> network (1) == NODE (2). */
+static int decode_host_network(const struct fl_pb_field *linux_f, bool *ret)
+{
+	struct fl_pb_field ns, opt, net;
+	int r;
+
+	*ret = false;
+	if ((r = find_field(linux_f->data, linux_f->len, 1, FL_PB_BYTES, &ns)) <= 0 ||
+	    (r = find_field(ns.data, ns.len, 2, FL_PB_BYTES, &opt)) <= 0 ||
+	    (r = find_field(opt.data, opt.len, 1, FL_PB_VARINT, &net)) <= 0)
+		return r;
+	*ret = net.varint == 2;
+	return 0;
+}
+
+/* PodSandboxStatus: network (5) -> ip (1), linux (6). */
+static int decode_sandbox_status_msg(const struct fl_pb_field *f, struct fl_cri_sandbox_status *st)
+{
+	struct fl_pb_reader r;
+	struct fl_pb_field g, ip;
+	int n, k;
+
+	if (decode_sandbox(f->data, f->len, 7, &st->sb) < 0)
+		return -EBADMSG;
+	fl_pb_reader_init(&r, f->data, f->len);
+	while ((n = fl_pb_next(&r, &g)) > 0) {
+		if (g.num == 5 && g.wire == FL_PB_BYTES) {
+			if ((k = find_field(g.data, g.len, 1, FL_PB_BYTES, &ip)) < 0)
+				return -EBADMSG;
+			if (k > 0)
+				fl_pb_copy_string(&ip, st->ip, sizeof(st->ip));
+		} else if (g.num == 6 && g.wire == FL_PB_BYTES) {
+			if (decode_host_network(&g, &st->host_network) < 0)
+				return -EBADMSG;
+		}
+	}
+	return n < 0 ? -EBADMSG : 0;
 }
 
 FL_TESTABLE int fl_cri_decode_sandbox_status(const uint8_t *p, size_t len,
 					     struct fl_cri_sandbox_status *ret)
 {
 	struct fl_cri_sandbox_status st = { 0 };
-	struct fl_pb_reader r, s;
-	struct fl_pb_field f, g;
+	struct fl_pb_reader r;
+	struct fl_pb_field f;
 	int n;
 
 	fl_pb_reader_init(&r, p, len);
 	while ((n = fl_pb_next(&r, &f)) > 0) {
-		if (f.num == 1 && f.wire == FL_PB_BYTES) {
-			if (decode_sandbox(f.data, f.len, 7, &st.sb) < 0)
-				return -EBADMSG;
-			fl_pb_reader_init(&s, f.data, f.len);
-			while (fl_pb_next(&s, &g) > 0) {
-				if (g.num == 5 && g.wire == FL_PB_BYTES) {
-					struct fl_pb_reader ip;
-					struct fl_pb_field h;
-
-					fl_pb_reader_init(&ip, g.data, g.len);
-					while (fl_pb_next(&ip, &h) > 0)
-						if (h.num == 1 && h.wire == FL_PB_BYTES)
-							fl_pb_copy_string(&h, st.ip, sizeof(st.ip));
-				} else if (g.num == 6 && g.wire == FL_PB_BYTES) {
-					st.host_network = decode_host_network(&g);
-				}
-			}
-		} else if (f.num == 2 && f.wire == FL_PB_BYTES) {
-			char key[32];
-			char *val = malloc(1 << 20);
-
-			if (!val)
-				return -ENOMEM;
-			if (decode_map_entry(&f, key, sizeof(key), val, 1 << 20) == 0 &&
-			    strcmp(key, "info") == 0)
-				parse_info_json(val, &st.pid, st.netns_path, sizeof(st.netns_path));
-			free(val);
-		}
+		if (f.wire != FL_PB_BYTES)
+			continue;
+		if (f.num == 1 && decode_sandbox_status_msg(&f, &st) < 0)
+			return -EBADMSG;
+		if (f.num == 2 &&
+		    decode_info(&f, &st.pid, st.netns_path, sizeof(st.netns_path)) < 0)
+			return -EBADMSG;
 	}
 	if (n < 0)
 		return -EBADMSG;
@@ -468,30 +594,52 @@ FL_TESTABLE int fl_cri_decode_sandbox_status(const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* ContainerMetadata: name 1, attempt 2. */
+static int decode_container_metadata(const struct fl_pb_field *f, struct fl_cri_container *c)
+{
+	struct fl_pb_reader r;
+	struct fl_pb_field m;
+	int n;
+
+	fl_pb_reader_init(&r, f->data, f->len);
+	while ((n = fl_pb_next(&r, &m)) > 0) {
+		if (m.num == 1 && m.wire == FL_PB_BYTES) {
+			if (copy_exact(&m, c->name, sizeof(c->name)) < 0)
+				return -EBADMSG;
+		} else if (m.num == 2 && m.wire == FL_PB_VARINT) {
+			c->attempt = (uint32_t)m.varint;
+		}
+	}
+	return n < 0 ? -EBADMSG : 0;
+}
+
+static enum fl_cri_container_state container_state(uint64_t v)
+{
+	return v <= FL_CRI_CONTAINER_UNKNOWN ? (enum fl_cri_container_state)v
+					     : FL_CRI_CONTAINER_UNKNOWN;
+}
+
+/* Container (ListContainers): id 1, pod_sandbox_id 2, metadata 3, state 6. */
 static int decode_container(const uint8_t *p, size_t len, struct fl_cri_container *c)
 {
-	struct fl_pb_reader r, m;
-	struct fl_pb_field f, g;
+	struct fl_pb_reader r;
+	struct fl_pb_field f;
 	int n;
 
 	memset(c, 0, sizeof(*c));
 	fl_pb_reader_init(&r, p, len);
 	while ((n = fl_pb_next(&r, &f)) > 0) {
 		if (f.num == 1 && f.wire == FL_PB_BYTES) {
-			fl_pb_copy_string(&f, c->id, sizeof(c->id));
+			if (copy_exact(&f, c->id, sizeof(c->id)) < 0)
+				return -EBADMSG;
 		} else if (f.num == 2 && f.wire == FL_PB_BYTES) {
-			fl_pb_copy_string(&f, c->sandbox_id, sizeof(c->sandbox_id));
+			if (copy_exact(&f, c->sandbox_id, sizeof(c->sandbox_id)) < 0)
+				return -EBADMSG;
 		} else if (f.num == 3 && f.wire == FL_PB_BYTES) {
-			fl_pb_reader_init(&m, f.data, f.len);
-			while (fl_pb_next(&m, &g) > 0) {
-				if (g.num == 1 && g.wire == FL_PB_BYTES)
-					fl_pb_copy_string(&g, c->name, sizeof(c->name));
-				else if (g.num == 2 && g.wire == FL_PB_VARINT)
-					c->attempt = (uint32_t)g.varint;
-			}
+			if (decode_container_metadata(&f, c) < 0)
+				return -EBADMSG;
 		} else if (f.num == 6 && f.wire == FL_PB_VARINT) {
-			c->state = f.varint <= 3 ? (enum fl_cri_container_state)f.varint
-						 : FL_CRI_CONTAINER_UNKNOWN;
+			c->state = container_state(f.varint);
 		}
 	}
 	return n < 0 ? -EBADMSG : 0;
@@ -513,8 +661,13 @@ FL_TESTABLE int fl_cri_decode_list_containers(const uint8_t *p, size_t len,
 		if (n == cap) {
 			struct fl_cri_container *nv;
 
+			if (cap == MAX_ITEMS) {
+				free(v);
+				return -E2BIG;
+			}
 			cap = cap ? cap * 2 : 16;
-			if (cap > 100000 || !(nv = realloc(v, cap * sizeof(*v)))) {
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
 				free(v);
 				return -ENOMEM;
 			}
@@ -535,53 +688,54 @@ FL_TESTABLE int fl_cri_decode_list_containers(const uint8_t *p, size_t len,
 	return 0;
 }
 
+/*
+ * ContainerStatus: id 1, metadata 2, state 3, finished_at 6, exit_code 7 (int32: a
+ * negative one arrives sign-extended to 64 bits), reason 10. The sandbox id is not in it.
+ */
+static int decode_container_status_msg(const struct fl_pb_field *f,
+				       struct fl_cri_container_status *st)
+{
+	struct fl_pb_reader r;
+	struct fl_pb_field g;
+	int n;
+
+	fl_pb_reader_init(&r, f->data, f->len);
+	while ((n = fl_pb_next(&r, &g)) > 0) {
+		if (g.num == 1 && g.wire == FL_PB_BYTES) {
+			if (copy_exact(&g, st->c.id, sizeof(st->c.id)) < 0)
+				return -EBADMSG;
+		} else if (g.num == 2 && g.wire == FL_PB_BYTES) {
+			if (decode_container_metadata(&g, &st->c) < 0)
+				return -EBADMSG;
+		} else if (g.num == 3 && g.wire == FL_PB_VARINT) {
+			st->c.state = container_state(g.varint);
+		} else if (g.num == 6 && g.wire == FL_PB_VARINT) {
+			st->finished_at_ns = (int64_t)g.varint;
+		} else if (g.num == 7 && g.wire == FL_PB_VARINT) {
+			st->exit_code = (int32_t)(uint32_t)g.varint;
+		} else if (g.num == 10 && g.wire == FL_PB_BYTES) {
+			fl_pb_copy_string(&g, st->reason, sizeof(st->reason));
+		}
+	}
+	return n < 0 ? -EBADMSG : 0;
+}
+
 FL_TESTABLE int fl_cri_decode_container_status(const uint8_t *p, size_t len,
 					       struct fl_cri_container_status *ret)
 {
 	struct fl_cri_container_status st = { 0 };
-	struct fl_pb_reader r, s, m;
-	struct fl_pb_field f, g, h;
+	struct fl_pb_reader r;
+	struct fl_pb_field f;
 	int n;
 
 	fl_pb_reader_init(&r, p, len);
 	while ((n = fl_pb_next(&r, &f)) > 0) {
-		if (f.num == 1 && f.wire == FL_PB_BYTES) {
-			fl_pb_reader_init(&s, f.data, f.len);
-			while (fl_pb_next(&s, &g) > 0) {
-				if (g.num == 1 && g.wire == FL_PB_BYTES) {
-					fl_pb_copy_string(&g, st.c.id, sizeof(st.c.id));
-				} else if (g.num == 2 && g.wire == FL_PB_BYTES) {
-					fl_pb_reader_init(&m, g.data, g.len);
-					while (fl_pb_next(&m, &h) > 0) {
-						if (h.num == 1 && h.wire == FL_PB_BYTES)
-							fl_pb_copy_string(&h, st.c.name,
-									  sizeof(st.c.name));
-						else if (h.num == 2 && h.wire == FL_PB_VARINT)
-							st.c.attempt = (uint32_t)h.varint;
-					}
-				} else if (g.num == 3 && g.wire == FL_PB_VARINT) {
-					st.c.state = g.varint <= 3
-							     ? (enum fl_cri_container_state)g.varint
-							     : FL_CRI_CONTAINER_UNKNOWN;
-				} else if (g.num == 6 && g.wire == FL_PB_VARINT) {
-					st.finished_at_ns = (int64_t)g.varint;
-				} else if (g.num == 7 && g.wire == FL_PB_VARINT) {
-					st.exit_code = (int32_t)(uint32_t)g.varint;
-				} else if (g.num == 10 && g.wire == FL_PB_BYTES) {
-					fl_pb_copy_string(&g, st.reason, sizeof(st.reason));
-				}
-			}
-		} else if (f.num == 2 && f.wire == FL_PB_BYTES) {
-			char key[32];
-			char *val = malloc(1 << 20);
-
-			if (!val)
-				return -ENOMEM;
-			if (decode_map_entry(&f, key, sizeof(key), val, 1 << 20) == 0 &&
-			    strcmp(key, "info") == 0)
-				parse_info_json(val, &st.pid, NULL, 0);
-			free(val);
-		}
+		if (f.wire != FL_PB_BYTES)
+			continue;
+		if (f.num == 1 && decode_container_status_msg(&f, &st) < 0)
+			return -EBADMSG;
+		if (f.num == 2 && decode_info(&f, &st.pid, NULL, 0) < 0)
+			return -EBADMSG;
 	}
 	if (n < 0)
 		return -EBADMSG;
@@ -591,9 +745,28 @@ FL_TESTABLE int fl_cri_decode_container_status(const uint8_t *p, size_t len,
 
 /* ---- calls -------------------------------------------------------------------------- */
 
-static int bad_reply(struct fl_diag *diag, const char *method)
+static int decode_error(struct fl_diag *diag, const char *method, int e)
 {
-	return fl_diag_set(diag, -EPROTO, "CRI %s: malformed protobuf reply", method);
+	switch (e) {
+	case -E2BIG:
+		return fl_diag_set(diag, -E2BIG, "CRI %s: more than %u items in the reply", method,
+				   MAX_ITEMS);
+	case -ENOMEM:
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
+	default:
+		return fl_diag_set(diag, -EPROTO, "CRI %s: malformed protobuf reply", method);
+	}
+}
+
+/* An id for a request: present, and short enough to be a real one. */
+static int check_id(struct fl_diag *diag, const char *method, const char *id)
+{
+	if (!id || !*id)
+		return fl_diag_set(diag, -EINVAL, "CRI %s: no id given", method);
+	if (strnlen(id, FL_CRI_ID_MAX) >= FL_CRI_ID_MAX)
+		return fl_diag_set(diag, -EINVAL, "CRI %s: id %.16s... is longer than %d", method,
+				   id, FL_CRI_ID_MAX - 1);
+	return 0;
 }
 
 int fl_cri_version(struct fl_cri *cri, struct fl_cri_version *ret, struct fl_diag *diag)
@@ -623,7 +796,7 @@ int fl_cri_version(struct fl_cri *cri, struct fl_cri_version *ret, struct fl_dia
 			fl_pb_copy_string(&f, v.runtime_api_version, sizeof(v.runtime_api_version));
 	}
 	if (e < 0)
-		return bad_reply(diag, "Version");
+		return decode_error(diag, "Version", e);
 	*ret = v;
 	return 0;
 }
@@ -639,7 +812,7 @@ int fl_cri_list_sandboxes(struct fl_cri *cri, struct fl_cri_sandbox **ret, unsig
 	if (e < 0)
 		return e;
 	e = fl_cri_decode_list_sandboxes(p, len, ret, ret_n);
-	return e == -EBADMSG ? bad_reply(diag, "ListPodSandbox") : e;
+	return e < 0 ? decode_error(diag, "ListPodSandbox", e) : 0;
 }
 
 int fl_cri_sandbox_status(struct fl_cri *cri, const char *sandbox_id,
@@ -650,6 +823,8 @@ int fl_cri_sandbox_status(struct fl_cri *cri, const char *sandbox_id,
 	size_t len;
 	int e;
 
+	if ((e = check_id(diag, "PodSandboxStatus", sandbox_id)) < 0)
+		return e;
 	fl_pb_string(&req, 1, sandbox_id);
 	fl_pb_varint(&req, 2, 1); /* verbose: the PID and the namespace paths */
 	e = call(cri, "PodSandboxStatus", &req, &p, &len, diag);
@@ -657,7 +832,7 @@ int fl_cri_sandbox_status(struct fl_cri *cri, const char *sandbox_id,
 	if (e < 0)
 		return e;
 	e = fl_cri_decode_sandbox_status(p, len, ret);
-	return e == -EBADMSG ? bad_reply(diag, "PodSandboxStatus") : e;
+	return e < 0 ? decode_error(diag, "PodSandboxStatus", e) : 0;
 }
 
 int fl_cri_list_containers(struct fl_cri *cri, const char *sandbox_id,
@@ -669,7 +844,9 @@ int fl_cri_list_containers(struct fl_cri *cri, const char *sandbox_id,
 	int e;
 
 	if (sandbox_id) {
-		fl_pb_string(&filter, 3, sandbox_id);
+		if ((e = check_id(diag, "ListContainers", sandbox_id)) < 0)
+			return e;
+		fl_pb_string(&filter, 3, sandbox_id); /* ContainerFilter.pod_sandbox_id */
 		fl_pb_message(&req, 1, &filter);
 		fl_pb_free(&filter);
 	}
@@ -678,7 +855,7 @@ int fl_cri_list_containers(struct fl_cri *cri, const char *sandbox_id,
 	if (e < 0)
 		return e;
 	e = fl_cri_decode_list_containers(p, len, ret, ret_n);
-	return e == -EBADMSG ? bad_reply(diag, "ListContainers") : e;
+	return e < 0 ? decode_error(diag, "ListContainers", e) : 0;
 }
 
 int fl_cri_container_status(struct fl_cri *cri, const char *container_id,
@@ -689,33 +866,30 @@ int fl_cri_container_status(struct fl_cri *cri, const char *container_id,
 	size_t len;
 	int e;
 
+	if ((e = check_id(diag, "ContainerStatus", container_id)) < 0)
+		return e;
 	fl_pb_string(&req, 1, container_id);
-	fl_pb_varint(&req, 2, 1);
+	fl_pb_varint(&req, 2, 1); /* verbose: the PID */
 	e = call(cri, "ContainerStatus", &req, &p, &len, diag);
 	fl_pb_free(&req);
 	if (e < 0)
 		return e;
 	e = fl_cri_decode_container_status(p, len, ret);
-	return e == -EBADMSG ? bad_reply(diag, "ContainerStatus") : e;
+	return e < 0 ? decode_error(diag, "ContainerStatus", e) : 0;
 }
 
-static int id_call(struct fl_cri *cri, const char *method, const char *id, int64_t timeout,
-		   bool with_timeout, struct fl_diag *diag)
+/* A request of one id (field 1) and an empty reply. */
+static int id_call(struct fl_cri *cri, const char *method, const char *id, struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 };
 	const uint8_t *p;
 	size_t len;
-	long saved = cri->timeout_ms;
 	int e;
 
+	if ((e = check_id(diag, method, id)) < 0)
+		return e;
 	fl_pb_string(&req, 1, id);
-	if (with_timeout) {
-		fl_pb_varint(&req, 2, (uint64_t)timeout);
-		/* The call lasts up to the grace period: give curl that much more. */
-		cri->timeout_ms = saved + (long)timeout * 1000;
-	}
 	e = call(cri, method, &req, &p, &len, diag);
-	cri->timeout_ms = saved;
 	fl_pb_free(&req);
 	return e;
 }
@@ -723,30 +897,64 @@ static int id_call(struct fl_cri *cri, const char *method, const char *id, int64
 int fl_cri_stop_container(struct fl_cri *cri, const char *container_id, int64_t timeout_s,
 			  struct fl_diag *diag)
 {
-	return id_call(cri, "StopContainer", container_id, timeout_s, true, diag);
+	struct fl_pb_buf req = { 0 };
+	const uint8_t *p;
+	size_t len;
+	long saved = cri->timeout_ms;
+	int e;
+
+	if ((e = check_id(diag, "StopContainer", container_id)) < 0)
+		return e;
+	if (timeout_s < 0 || timeout_s > MAX_GRACE_S)
+		return fl_diag_set(diag, -EINVAL,
+				   "CRI StopContainer: timeout %" PRId64 " s is not in 0..%d",
+				   timeout_s, MAX_GRACE_S);
+	fl_pb_string(&req, 1, container_id);
+	fl_pb_varint(&req, 2, (uint64_t)timeout_s);
+	/* The call lasts up to the grace period: give curl that much more. */
+	cri->timeout_ms = saved + (long)timeout_s * 1000;
+	e = call(cri, "StopContainer", &req, &p, &len, diag);
+	cri->timeout_ms = saved;
+	fl_pb_free(&req);
+	return e;
 }
 
 int fl_cri_start_container(struct fl_cri *cri, const char *container_id, struct fl_diag *diag)
 {
-	return id_call(cri, "StartContainer", container_id, 0, false, diag);
+	return id_call(cri, "StartContainer", container_id, diag);
 }
 
 int fl_cri_remove_container(struct fl_cri *cri, const char *container_id, struct fl_diag *diag)
 {
-	return id_call(cri, "RemoveContainer", container_id, 0, false, diag);
+	return id_call(cri, "RemoveContainer", container_id, diag);
 }
 
 int fl_cri_stop_sandbox(struct fl_cri *cri, const char *sandbox_id, struct fl_diag *diag)
 {
-	return id_call(cri, "StopPodSandbox", sandbox_id, 0, false, diag);
+	return id_call(cri, "StopPodSandbox", sandbox_id, diag);
 }
 
 int fl_cri_remove_sandbox(struct fl_cri *cri, const char *sandbox_id, struct fl_diag *diag)
 {
-	return id_call(cri, "RemovePodSandbox", sandbox_id, 0, false, diag);
+	return id_call(cri, "RemovePodSandbox", sandbox_id, diag);
 }
 
-/* PodSandboxConfig: metadata, log directory, labels, linux.security_context.namespaces. */
+static int check_pod(struct fl_diag *diag, const char *method, const struct fl_cri_pod_config *pod)
+{
+	if (!pod || !pod->name || !*pod->name || !pod->namespace || !*pod->namespace || !pod->uid ||
+	    !*pod->uid)
+		return fl_diag_set(diag, -EINVAL, "CRI %s: the pod needs a name, namespace and uid",
+				   method);
+	if (pod->log_directory && pod->log_directory[0] != '/')
+		return fl_diag_set(diag, -EINVAL, "CRI %s: log directory %s is not absolute",
+				   method, pod->log_directory);
+	if (pod->n_labels > FL_CRI_MAX_LABELS || (pod->n_labels && !pod->labels))
+		return fl_diag_set(diag, -EINVAL, "CRI %s: %u labels (at most %d)", method,
+				   pod->n_labels, FL_CRI_MAX_LABELS);
+	return 0;
+}
+
+/* PodSandboxConfig: metadata 1, log_directory 3, labels 6, linux 8. */
 static void sandbox_config(struct fl_pb_buf *b, const struct fl_cri_pod_config *pod)
 {
 	struct fl_pb_buf meta = { 0 }, ns = { 0 }, sec = { 0 }, linux_cfg = { 0 };
@@ -755,11 +963,13 @@ static void sandbox_config(struct fl_pb_buf *b, const struct fl_cri_pod_config *
 	fl_pb_string(&meta, 2, pod->uid);
 	fl_pb_string(&meta, 3, pod->namespace);
 	fl_pb_message(b, 1, &meta);
+	/* No hostname (2): runc cannot set one without a UTS namespace (host network). */
 	if (pod->log_directory)
 		fl_pb_string(b, 3, pod->log_directory);
 	for (unsigned i = 0; i < pod->n_labels; i++)
 		fl_pb_map_entry(b, 6, pod->labels[i].key, pod->labels[i].value);
-	/* NamespaceOption: network NODE (2) for host network; pid CONTAINER (1). */
+	/* LinuxPodSandboxConfig.security_context (2).namespace_options (1): NamespaceOption
+	 * network (1) NODE (2) for host network, pid (2) CONTAINER (1). */
 	if (pod->host_network)
 		fl_pb_varint(&ns, 1, 2);
 	fl_pb_varint(&ns, 2, 1);
@@ -772,28 +982,29 @@ static void sandbox_config(struct fl_pb_buf *b, const struct fl_cri_pod_config *
 	fl_pb_free(&linux_cfg);
 }
 
-static int reply_id(const uint8_t *p, size_t len, char *ret_id)
+/* The id (field 1) of a RunPodSandbox / CreateContainer reply. */
+static int reply_id(const uint8_t *p, size_t len, char id[FL_CRI_ID_MAX])
 {
-	struct fl_pb_reader r;
 	struct fl_pb_field f;
 
-	ret_id[0] = '\0';
-	fl_pb_reader_init(&r, p, len);
-	while (fl_pb_next(&r, &f) > 0)
-		if (f.num == 1 && f.wire == FL_PB_BYTES)
-			fl_pb_copy_string(&f, ret_id, FL_CRI_ID_MAX);
-	return ret_id[0] ? 0 : -EPROTO;
+	if (find_field(p, len, 1, FL_PB_BYTES, &f) <= 0 || copy_exact(&f, id, FL_CRI_ID_MAX) < 0 ||
+	    !id[0])
+		return -EBADMSG;
+	return 0;
 }
 
 int fl_cri_run_sandbox(struct fl_cri *cri, const struct fl_cri_pod_config *pod, char *ret_id,
 		       struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 }, cfg = { 0 };
+	char id[FL_CRI_ID_MAX];
 	const uint8_t *p;
 	size_t len;
 	long saved = cri->timeout_ms;
 	int e;
 
+	if ((e = check_pod(diag, "RunPodSandbox", pod)) < 0)
+		return e;
 	sandbox_config(&cfg, pod);
 	fl_pb_message(&req, 1, &cfg);
 	cri->timeout_ms = saved < 30000 ? 30000 : saved; /* CNI set-up can take a while */
@@ -803,7 +1014,71 @@ int fl_cri_run_sandbox(struct fl_cri *cri, const struct fl_cri_pod_config *pod, 
 	fl_pb_free(&req);
 	if (e < 0)
 		return e;
-	return reply_id(p, len, ret_id) < 0 ? bad_reply(diag, "RunPodSandbox") : 0;
+	if (reply_id(p, len, id) < 0)
+		return decode_error(diag, "RunPodSandbox", -EBADMSG);
+	memcpy(ret_id, id, strlen(id) + 1);
+	return 0;
+}
+
+/* Mount (ContainerConfig.mounts 7) from "host_path:container_path[:ro]". */
+static int add_mount(struct fl_pb_buf *cfg, const char *spec, struct fl_diag *diag)
+{
+	struct fl_pb_buf m = { 0 };
+	const char *colon = strchr(spec, ':'), *ctr, *end;
+	size_t clen;
+
+	if (!colon || spec[0] != '/' || colon[1] != '/')
+		return fl_diag_set(diag, -EINVAL,
+				   "CRI CreateContainer: mount %s: expected "
+				   "/host/path:/container/path[:ro]",
+				   spec);
+	ctr = colon + 1;
+	end = strchr(ctr, ':');
+	clen = end ? (size_t)(end - ctr) : strlen(ctr);
+	if (end && strcmp(end, ":ro") != 0)
+		return fl_diag_set(diag, -EINVAL,
+				   "CRI CreateContainer: mount %s: unknown option %s", spec,
+				   end + 1);
+	fl_pb_bytes(&m, 1, ctr, clen);			  /* container_path */
+	fl_pb_bytes(&m, 2, spec, (size_t)(colon - spec)); /* host_path */
+	if (end)
+		fl_pb_varint(&m, 3, 1); /* readonly */
+	fl_pb_message(cfg, 7, &m);
+	fl_pb_free(&m);
+	return 0;
+}
+
+/* ContainerConfig: metadata 1, image 2, command 3, args 4, mounts 7, log_path 11, linux 15. */
+static int container_config(struct fl_pb_buf *cfg, const struct fl_cri_container_config *c,
+			    struct fl_diag *diag)
+{
+	struct fl_pb_buf meta = { 0 }, image = { 0 }, ns = { 0 }, sec = { 0 }, linux_cfg = { 0 };
+	int e = 0;
+
+	fl_pb_string(&meta, 1, c->name);
+	fl_pb_message(cfg, 1, &meta);
+	fl_pb_string(&image, 1, c->image);
+	fl_pb_message(cfg, 2, &image);
+	for (const char *const *s = c->command; s && *s; s++)
+		fl_pb_string(cfg, 3, *s);
+	for (const char *const *s = c->args; s && *s; s++)
+		fl_pb_string(cfg, 4, *s);
+	for (const char *const *m = c->mounts; m && *m && e == 0; m++)
+		e = add_mount(cfg, *m, diag);
+	if (c->log_path)
+		fl_pb_string(cfg, 11, c->log_path);
+	/* LinuxContainerConfig.security_context (2).namespace_options (3): the pod's network,
+	 * a PID namespace of its own (pid CONTAINER): the command is PID 1 there. */
+	fl_pb_varint(&ns, 2, 1);
+	fl_pb_message(&sec, 3, &ns);
+	fl_pb_message(&linux_cfg, 2, &sec);
+	fl_pb_message(cfg, 15, &linux_cfg);
+	fl_pb_free(&meta);
+	fl_pb_free(&image);
+	fl_pb_free(&ns);
+	fl_pb_free(&sec);
+	fl_pb_free(&linux_cfg);
+	return e;
 }
 
 int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
@@ -811,44 +1086,22 @@ int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 			    const struct fl_cri_container_config *c, char *ret_id,
 			    struct fl_diag *diag)
 {
-	struct fl_pb_buf req = { 0 }, cfg = { 0 }, meta = { 0 }, image = { 0 }, sb = { 0 };
-	struct fl_pb_buf ns = { 0 }, sec = { 0 }, linux_cfg = { 0 };
+	struct fl_pb_buf req = { 0 }, cfg = { 0 }, sb = { 0 };
+	char id[FL_CRI_ID_MAX];
 	const uint8_t *p;
 	size_t len;
 	int e;
 
-	fl_pb_string(&meta, 1, c->name);
-	fl_pb_message(&cfg, 1, &meta);
-	fl_pb_string(&image, 1, c->image);
-	fl_pb_message(&cfg, 2, &image);
-	for (const char *const *s = c->command; s && *s; s++)
-		fl_pb_string(&cfg, 3, *s);
-	for (const char *const *s = c->args; s && *s; s++)
-		fl_pb_string(&cfg, 4, *s);
-	for (const char *const *m = c->mounts; m && *m; m++) {
-		struct fl_pb_buf mount = { 0 };
-		char host[256], ctr[256];
-		const char *colon = strchr(*m, ':');
-		bool ro = strstr(*m, ":ro") != NULL;
-
-		if (!colon)
-			continue;
-		(void)snprintf(host, sizeof(host), "%.*s", (int)(colon - *m), *m);
-		(void)snprintf(ctr, sizeof(ctr), "%.*s", (int)strcspn(colon + 1, ":"), colon + 1);
-		fl_pb_string(&mount, 1, ctr);
-		fl_pb_string(&mount, 2, host);
-		if (ro)
-			fl_pb_varint(&mount, 3, 1);
-		fl_pb_message(&cfg, 7, &mount);
-		fl_pb_free(&mount);
+	if ((e = check_id(diag, "CreateContainer", sandbox_id)) < 0 ||
+	    (e = check_pod(diag, "CreateContainer", pod)) < 0)
+		return e;
+	if (!c || !c->name || !*c->name || !c->image || !*c->image)
+		return fl_diag_set(diag, -EINVAL,
+				   "CRI CreateContainer: the container needs a name and an image");
+	if ((e = container_config(&cfg, c, diag)) < 0) {
+		fl_pb_free(&cfg);
+		return e;
 	}
-	if (c->log_path)
-		fl_pb_string(&cfg, 11, c->log_path);
-	/* The container shares the pod's network; its PID namespace is its own. */
-	fl_pb_varint(&ns, 2, 1);
-	fl_pb_message(&sec, 3, &ns);
-	fl_pb_message(&linux_cfg, 2, &sec);
-	fl_pb_message(&cfg, 15, &linux_cfg);
 	sandbox_config(&sb, pod);
 	fl_pb_string(&req, 1, sandbox_id);
 	fl_pb_message(&req, 2, &cfg);
@@ -856,13 +1109,11 @@ int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 	e = call(cri, "CreateContainer", &req, &p, &len, diag);
 	fl_pb_free(&req);
 	fl_pb_free(&cfg);
-	fl_pb_free(&meta);
-	fl_pb_free(&image);
 	fl_pb_free(&sb);
-	fl_pb_free(&ns);
-	fl_pb_free(&sec);
-	fl_pb_free(&linux_cfg);
 	if (e < 0)
 		return e;
-	return reply_id(p, len, ret_id) < 0 ? bad_reply(diag, "CreateContainer") : 0;
+	if (reply_id(p, len, id) < 0)
+		return decode_error(diag, "CreateContainer", -EBADMSG);
+	memcpy(ret_id, id, strlen(id) + 1);
+	return 0;
 }

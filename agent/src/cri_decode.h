@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CRI reply decoders of cri.c, pure functions over protobuf bytes; visible to the unit
- * tests and the fuzzer (FL_TEST_BUILD), static otherwise.
+ * The CRI reply decoders of cri.c, pure functions over protobuf bytes (and the gRPC
+ * header values); visible to the unit tests and the fuzzer (FL_TEST_BUILD), static
+ * otherwise. The decoders write *ret only on success; -EBADMSG for malformed input,
+ * -E2BIG / -ENOMEM for a list above its bound / out of memory.
  */
 #ifndef FL_CRI_DECODE_H
 #define FL_CRI_DECODE_H
@@ -20,6 +22,10 @@ int fl_cri_decode_list_containers(const uint8_t *p, size_t len, struct fl_cri_co
 				  unsigned *ret_n);
 int fl_cri_decode_container_status(const uint8_t *p, size_t len,
 				   struct fl_cri_container_status *ret);
+/* A grpc-status value: 0..999, -2 when it is not a number. */
+int fl_cri_parse_grpc_status(const char *v, size_t len);
+/* A percent-encoded grpc-message into out (NUL-terminated, truncated to size - 1). */
+void fl_cri_percent_decode(const char *in, size_t len, char *out, size_t size);
 #endif
 
 #endif

@@ -432,12 +432,33 @@ fail:
 
 /* ---- revert ------------------------------------------------------------------------- */
 
+/*
+ * Test hook: FL_AGENT_TEST_REVERT_FAILURES=N makes the first N revert attempts fail, so the
+ * retry-and-report path can be exercised against a real kernel. Never set in production.
+ */
+static bool injected_revert_failure(void)
+{
+	static int remaining = -1;
+	const char *env;
+
+	if (remaining < 0) {
+		env = getenv("FL_AGENT_TEST_REVERT_FAILURES");
+		remaining = env ? (int)strtol(env, NULL, 10) : 0;
+	}
+	if (remaining <= 0)
+		return false;
+	remaining--;
+	return true;
+}
+
 /* With the lock held. Frees f when the revert succeeded (returns 1), else keeps it. */
 int fl_registry_revert_locked(struct fl_registry *reg, struct fl_fault *f,
 			      enum fl_revert_reason why)
 {
 	struct fl_diag diag = { 0 };
-	int r = fl_mech_revert(f, &diag);
+	int r = injected_revert_failure()
+			? fl_diag_set(&diag, -EIO, "injected revert failure (test hook)")
+			: fl_mech_revert(f, &diag);
 
 	if (r == 0)
 		r = fl_ledger_remove(reg->ledger, f->id, &diag);

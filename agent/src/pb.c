@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Protobuf wire format (https://protobuf.dev/programming-guides/encoding/): varints of up
+ * to 10 bytes, length-delimited fields, fixed32/64 read and skipped; groups are refused.
+ */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +21,10 @@ static void append(struct fl_pb_buf *b, const void *p, size_t n)
 {
 	if (b->err)
 		return;
+	if (n > SIZE_MAX / 4 - b->len) { /* keeps the doubling below from overflowing */
+		b->err = -ENOMEM;
+		return;
+	}
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
 		uint8_t *nd;
@@ -113,6 +122,16 @@ static int get_varint(struct fl_pb_reader *r, uint64_t *ret)
 	return -EBADMSG;
 }
 
+/* fixed32 / fixed64 are little-endian on the wire, whatever the host. */
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
 int fl_pb_next(struct fl_pb_reader *r, struct fl_pb_field *f)
 {
 	uint64_t key, n;
@@ -130,19 +149,15 @@ int fl_pb_next(struct fl_pb_reader *r, struct fl_pb_field *f)
 	case FL_PB_FIXED64:
 		if (r->len - r->off < 8)
 			return -EBADMSG;
-		memcpy(&f->varint, r->p + r->off, 8);
+		f->varint = get_le(r->p + r->off, 8);
 		r->off += 8;
 		return 1;
-	case FL_PB_FIXED32: {
-		uint32_t v;
-
+	case FL_PB_FIXED32:
 		if (r->len - r->off < 4)
 			return -EBADMSG;
-		memcpy(&v, r->p + r->off, 4);
-		f->varint = v;
+		f->varint = get_le(r->p + r->off, 4);
 		r->off += 4;
 		return 1;
-	}
 	case FL_PB_BYTES:
 		if (get_varint(r, &n) < 0 || n > r->len - r->off)
 			return -EBADMSG;

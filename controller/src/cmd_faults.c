@@ -34,8 +34,10 @@ struct faults_args {
 	json_t *to, *from;
 	json_t *sub; /* kind-specific object being filled (bandwidth, loss, ...) */
 	const char *kind;
-	const char *lease; /* renew */
-	bool clear;	   /* stop --clear */
+	const char *lease;	/* renew */
+	bool clear;		/* stop --clear */
+	bool interleaved;	/* verbs with an ID: flags may follow it */
+	const char *positional; /* that ID */
 };
 
 static void usage(FILE *out)
@@ -160,7 +162,20 @@ static int parse_flags(int argc, char **argv, struct faults_args *a)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "+h", opts, NULL);
+		if (c == -1) {
+			/* "revert ID --agent X": take the ID and go on with the flags. */
+			if (!a->interleaved || optind >= argc)
+				break;
+			if (a->positional) {
+				fprintf(stderr, "faultline: unexpected argument \"%s\"\n",
+					argv[optind]);
+				return -EINVAL;
+			}
+			a->positional = argv[optind++];
+			continue;
+		}
 		char *end;
 		long pid;
 
@@ -386,23 +401,23 @@ static int cmd_inject(struct faults_args *a, int argc, char **argv, int first)
 	return rc;
 }
 
-static int with_id(struct faults_args *a, const char *verb, int argc, char **argv, int first,
-		   const char *method, const char *suffix)
+static int with_id(struct faults_args *a, const char *verb, const char *method, const char *suffix)
 {
+	const char *id = a->positional;
 	char path[128];
 	char *body = NULL;
 	int rc;
 
-	if (first >= argc) {
+	if (!id) {
 		fprintf(stderr,
 			"faultline: %s: which fault? (an id from 'faultline faults list')\n", verb);
 		return FL_EXIT_USAGE;
 	}
-	if (strlen(argv[first]) > 32 || strchr(argv[first], '/')) {
-		fprintf(stderr, "faultline: %s: \"%s\" is not a fault id\n", verb, argv[first]);
+	if (strlen(id) > 32 || strchr(id, '/')) {
+		fprintf(stderr, "faultline: %s: \"%s\" is not a fault id\n", verb, id);
 		return FL_EXIT_USAGE;
 	}
-	(void)snprintf(path, sizeof(path), "/v1/faults/%s%s", argv[first], suffix);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s%s", id, suffix);
 	if (a->lease) {
 		json_t *o = json_pack("{s:s}", "lease", a->lease);
 
@@ -429,6 +444,7 @@ int fl_cmd_faults(int argc, char **argv)
 		goto out;
 	}
 	verb = argv[1];
+	a.interleaved = strcmp(verb, "inject") != 0;
 	first = parse_flags(argc - 1, argv + 1, &a);
 	if (first < 0) {
 		rc = FL_EXIT_USAGE;
@@ -441,11 +457,11 @@ int fl_cmd_faults(int argc, char **argv)
 	else if (strcmp(verb, "list") == 0)
 		rc = call(&a, verb, "GET", "/v1/faults", NULL);
 	else if (strcmp(verb, "get") == 0)
-		rc = with_id(&a, verb, argc, argv, first, "GET", "");
+		rc = with_id(&a, verb, "GET", "");
 	else if (strcmp(verb, "revert") == 0)
-		rc = with_id(&a, verb, argc, argv, first, "DELETE", "");
+		rc = with_id(&a, verb, "DELETE", "");
 	else if (strcmp(verb, "renew") == 0)
-		rc = with_id(&a, verb, argc, argv, first, "POST", "/renew");
+		rc = with_id(&a, verb, "POST", "/renew");
 	else if (strcmp(verb, "stop") == 0)
 		rc = call(&a, verb, a.clear ? "DELETE" : "POST", "/v1/stop", NULL);
 	else if (strcmp(verb, "health") == 0)

@@ -304,6 +304,18 @@ FLTEST(allow_list_and_unknown_pods)
 	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")), "streamforge/nope");
 	json_decref(j);
 	FL_ASSERT_EQ(pod_marks(), 0);
+	/* The same pod by its UID. */
+	{
+		char id[40];
+
+		FL_ASSERT_EQ(inject(id, sizeof(id),
+				    "{\"kind\":\"partition\",\"target\":{\"podUid\":\"%s\"},"
+				    "\"duration\":\"10s\"}",
+				    client.uid),
+			     201);
+		FL_ASSERT_EQ(agentenv_count_marks(client.ns.path), 1);
+		revert(id);
+	}
 }
 
 FLTEST(a_deleted_pods_fault_is_reverted_by_reconcile)

@@ -171,7 +171,12 @@ void agentenv_kill9(struct agentenv *env)
 
 bool agentenv_alive(struct agentenv *env)
 {
-	return env->pid > 0 && waitpid(env->pid, NULL, WNOHANG) == 0;
+	if (env->pid <= 0)
+		return false;
+	if (waitpid(env->pid, NULL, WNOHANG) == 0)
+		return true;
+	env->pid = 0; /* reaped: never signal that number again, it may be reused */
+	return false;
 }
 
 int agentenv_request_raw(struct agentenv *env, const char *method, const char *path,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crienv.h"
@@ -15,8 +16,10 @@ extern char **environ;
 
 static char dir[96];
 static char sock[160];
+static bool started;
 static struct fl_cri *client;
 
+/* tests/lib/containerd.sh VERB DIR; its exit status (3: a dependency is missing). */
 static int run_script(const char *verb)
 {
 	char *argv[] = { "tests/lib/containerd.sh", (char *)verb, dir, NULL };
@@ -30,8 +33,9 @@ static int run_script(const char *verb)
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
 }
 
@@ -40,12 +44,24 @@ static void stop_cb(void *arg)
 	(void)arg;
 	client = fl_cri_close(client);
 	(void)run_script("stop");
+	started = false;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void crienv_start(void)
 {
+	double t0;
 	int r;
 
+	if (started)
+		return;
 	if (geteuid() != 0)
 		FL_SKIP("needs root (containerd, namespaces)");
 	if (access("/usr/bin/containerd", X_OK) < 0 || access("/usr/sbin/runc", X_OK) < 0)
@@ -54,9 +70,14 @@ void crienv_start(void)
 	(void)snprintf(dir, sizeof(dir), "/tmp/fl-cri-%d", getpid());
 	(void)snprintf(sock, sizeof(sock), "%s/containerd.sock", dir);
 	fltest_defer(stop_cb, NULL);
+	started = true;
+	t0 = now_s();
 	r = run_script("start");
+	if (r == 3)
+		FL_SKIP("tests/lib/containerd.sh: a dependency is missing (see above)");
 	if (r != 0)
 		FL_FAIL("tests/lib/containerd.sh start %s failed (%d)", dir, r);
+	fltest_log("private containerd up with its images in %.2f s", now_s() - t0);
 }
 
 const char *crienv_socket(void)
@@ -85,17 +106,48 @@ static struct fl_cri_pod_config pod_config(const struct crienv_pod *p)
 					   .host_network = p->host_network };
 }
 
+/*
+ * The deferred removal keeps its own copy of the sandbox id on the heap: it runs after the
+ * test function returned, when a pod declared on its stack is gone.
+ */
+struct pod_cleanup {
+	char sandbox_id[FL_CRI_ID_MAX];
+};
+
+static void remove_sandbox(struct pod_cleanup *pc)
+{
+	if (!pc->sandbox_id[0] || !client)
+		return;
+	(void)fl_cri_stop_sandbox(client, pc->sandbox_id, NULL);
+	(void)fl_cri_remove_sandbox(client, pc->sandbox_id, NULL);
+	pc->sandbox_id[0] = '\0';
+}
+
 static void remove_cb(void *arg)
 {
-	struct crienv_pod *p = arg;
-	struct fl_cri *cri;
+	remove_sandbox(arg);
+	free(arg);
+}
 
-	if (!p->sandbox_id[0] || !client)
-		return;
-	cri = client;
-	(void)fl_cri_stop_sandbox(cri, p->sandbox_id, NULL);
-	(void)fl_cri_remove_sandbox(cri, p->sandbox_id, NULL);
-	p->sandbox_id[0] = '\0';
+/* Poll ContainerStatus until the container runs with a PID (StartContainer can return
+ * before the status says so). */
+static void wait_running(struct fl_cri *cri, struct crienv_pod *p)
+{
+	struct fl_cri_container_status st = { 0 };
+	struct fl_diag diag = { 0 };
+	double deadline = now_s() + 10;
+
+	for (;;) {
+		if (fl_cri_container_status(cri, p->container_id, &st, &diag) < 0)
+			FL_FAIL("pod %s/%s: ContainerStatus: %s", p->namespace, p->name, diag.msg);
+		if (st.c.state == FL_CRI_CONTAINER_RUNNING && st.pid > 0)
+			break;
+		if (st.c.state == FL_CRI_CONTAINER_EXITED || now_s() > deadline)
+			FL_FAIL("pod %s/%s: container state %d pid %d exit %d (%s), not running",
+				p->namespace, p->name, st.c.state, st.pid, st.exit_code, st.reason);
+		usleep(20000);
+	}
+	p->container_pid = st.pid;
 }
 
 static void start_main(struct crienv_pod *p, const char *const *cmd)
@@ -106,15 +158,13 @@ static void start_main(struct crienv_pod *p, const char *const *cmd)
 					     .image = "localhost/faultline/busybox:1",
 					     .command = cmd ? cmd : sleep_cmd,
 					     .log_path = "main.log" };
-	struct fl_cri_container_status st;
 	struct fl_diag diag = { 0 };
 	struct fl_cri *cri = crienv_cri();
 
 	if (fl_cri_create_container(cri, p->sandbox_id, &pod, &c, p->container_id, &diag) < 0 ||
-	    fl_cri_start_container(cri, p->container_id, &diag) < 0 ||
-	    fl_cri_container_status(cri, p->container_id, &st, &diag) < 0)
+	    fl_cri_start_container(cri, p->container_id, &diag) < 0)
 		FL_FAIL("pod %s/%s: container: %s", p->namespace, p->name, diag.msg);
-	p->container_pid = st.pid;
+	wait_running(cri, p);
 }
 
 void crienv_run_pod(const char *namespace, const char *name, const char *const *cmd,
@@ -124,6 +174,7 @@ void crienv_run_pod(const char *namespace, const char *name, const char *const *
 	struct fl_diag diag = { 0 };
 	struct fl_cri_pod_config pod;
 	struct fl_cri *cri = crienv_cri();
+	struct pod_cleanup *pc;
 
 	memset(ret, 0, sizeof(*ret));
 	(void)snprintf(ret->namespace, sizeof(ret->namespace), "%s", namespace);
@@ -131,14 +182,26 @@ void crienv_run_pod(const char *namespace, const char *name, const char *const *
 	(void)snprintf(ret->uid, sizeof(ret->uid), "uid-%s-%s-%d", namespace, name, getpid());
 	ret->host_network = host_network;
 	pod = pod_config(ret);
-	if (fl_cri_run_sandbox(cri, &pod, ret->sandbox_id, &diag) < 0)
+	pc = calloc(1, sizeof(*pc));
+	FL_ASSERT(pc != NULL);
+	if (fl_cri_run_sandbox(cri, &pod, ret->sandbox_id, &diag) < 0) {
+		free(pc);
 		FL_FAIL("RunPodSandbox %s/%s: %s", namespace, name, diag.msg);
-	fltest_defer(remove_cb, ret);
+	}
+	memcpy(pc->sandbox_id, ret->sandbox_id, sizeof(pc->sandbox_id));
+	fltest_defer(remove_cb, pc);
+	ret->cleanup = pc;
 	start_main(ret, cmd);
 	if (fl_cri_sandbox_status(cri, ret->sandbox_id, &st, &diag) < 0)
 		FL_FAIL("PodSandboxStatus: %s", diag.msg);
+	if (st.sb.state != FL_CRI_SANDBOX_READY || st.pid <= 0)
+		FL_FAIL("pod %s/%s: sandbox state %d pid %d, not ready", namespace, name,
+			st.sb.state, st.pid);
+	if (!host_network && !st.ip[0])
+		FL_FAIL("pod %s/%s: no pod IP from the CNI bridge", namespace, name);
 	ret->sandbox_pid = st.pid;
 	(void)snprintf(ret->ip, sizeof(ret->ip), "%s", st.ip);
+	/* containerd's own netns path lives in its private mount namespace: use /proc. */
 	(void)snprintf(ret->ns.name, sizeof(ret->ns.name), "%s", name);
 	(void)snprintf(ret->ns.path, sizeof(ret->ns.path), "/proc/%d/ns/net", st.pid);
 }
@@ -156,5 +219,8 @@ void crienv_restart_container(struct crienv_pod *p)
 
 void crienv_remove_pod(struct crienv_pod *p)
 {
-	remove_cb(p);
+	/* The record stays with its deferred cleanup, which frees it. */
+	if (p->cleanup)
+		remove_sandbox(p->cleanup);
+	p->sandbox_id[0] = '\0';
 }

@@ -22,15 +22,24 @@ struct crienv_pod {
 	 * netprobe and testnet_socket: measurements "from inside the pod". */
 	struct testnet_ns ns;
 	bool host_network;
+	void *cleanup; /* private: the deferred removal (heap), so pods may live on a stack */
 };
 
-/* Start the private containerd (skips the test if containerd/runc are not installed). */
+/*
+ * Start the private containerd under /tmp/fl-cri-<pid> (once per test process) and register
+ * its stop. Skips the test without root or when containerd, runc or the CNI plugins are
+ * not installed (a failure under CI=true).
+ */
 void crienv_start(void);
 const char *crienv_socket(void);
 /* A CRI client (closed by a deferred cleanup). */
 struct fl_cri *crienv_cri(void);
 
-/* Run a pod with one container "main" running cmd (NULL: sleep forever). */
+/*
+ * Run a pod (CNI bridge network, or the host's network) with one container "main" running
+ * cmd (NULL: sleep forever); returns once both are running with their PIDs, IP and netns
+ * filled in. Its removal is registered with fltest_defer.
+ */
 void crienv_run_pod(const char *namespace, const char *name, const char *const *cmd,
 		    bool host_network, struct crienv_pod *ret);
 /* Stop and start the pod's container again in the same sandbox (a container restart). */
