@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agentenv.h"
+#include "fl/netem.h"
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
@@ -732,4 +733,35 @@ FLTEST(pid_targets_network_faults_and_process_kill)
 	/* Executed kills stay listed as done. */
 	FL_ASSERT_EQ(agentenv_request(&agent, "GET", path, NULL, &j), 200);
 	json_decref(j);
+}
+
+FLTEST(periodic_reconcile_removes_leftovers_but_not_live_faults)
+{
+	struct fl_netem_fault leftover = { .kind = FL_NETEM_FAULT_TBF,
+					   .tbf = { .rate_bytes_per_s = 125000 } };
+	struct fl_diag diag = { 0 };
+	struct fl_nl *nl = NULL;
+	char id[40];
+	int before;
+
+	setup();
+	/* A live fault in namespace a, through the agent. */
+	FL_ASSERT_EQ(
+		inject(id, sizeof(id),
+		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+		       "\"to\":[\"10.9.0.3/32\"]}",
+		       ns_a.path),
+		201);
+	/* A leftover in namespace b that no live fault owns (a crashed tool, an old agent). */
+	FL_ASSERT_OK(fl_nl_open(ns_b.path, &nl, &diag));
+	FL_ASSERT_OK(fl_netem_apply(nl, "vb", &leftover, &diag));
+	fl_nl_free(nl);
+	before = (int)agentenv_count_marks(ns_b.path);
+	FL_ASSERT_EQ(before, 1);
+	/* reconcile-interval is 1 s in these tests: give it two rounds. */
+	usleep(2500000);
+	FL_ASSERT_MSG(agentenv_count_marks(ns_b.path) == 0, "the leftover in b is still there");
+	FL_ASSERT_MSG(agentenv_count_marks(ns_a.path) == 1, "the live fault in a was swept");
+	revert(id);
+	expect_clean("after revert");
 }
