@@ -109,6 +109,20 @@ static void on_fatal(int sig)
 	_exit(EXIT_FAIL);
 }
 
+/*
+ * A crash: best-effort cleanup (a namespace left in /run/netns outlives the run), then die
+ * of the same signal so the parent reports it.
+ */
+static void on_crash(int sig)
+{
+	static const char msg[] = "    crashed: running the test's cleanups\n";
+
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	signal(sig, SIG_DFL);
+	run_deferred();
+	raise(sig);
+}
+
 void fltest_set_timeout(unsigned seconds)
 {
 	alarm(seconds);
@@ -205,6 +219,10 @@ static int run_one(struct fltest_case *tc)
 		signal(SIGPIPE, SIG_IGN);
 		signal(SIGTERM, on_fatal);
 		signal(SIGINT, on_fatal);
+		signal(SIGSEGV, on_crash);
+		signal(SIGBUS, on_crash);
+		signal(SIGABRT, on_crash);
+		signal(SIGFPE, on_crash);
 		signal(SIGALRM, on_alarm);
 		alarm(60);
 		tc->fn();
