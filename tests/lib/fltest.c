@@ -219,10 +219,12 @@ static int run_one(struct fltest_case *tc)
 		signal(SIGPIPE, SIG_IGN);
 		signal(SIGTERM, on_fatal);
 		signal(SIGINT, on_fatal);
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer's own SEGV report matters more there */
 		signal(SIGSEGV, on_crash);
 		signal(SIGBUS, on_crash);
 		signal(SIGABRT, on_crash);
 		signal(SIGFPE, on_crash);
+#endif
 		signal(SIGALRM, on_alarm);
 		alarm(60);
 		tc->fn();
