@@ -24,51 +24,13 @@
 #include <unistd.h>
 
 #include "../controller/src/agent_client.h"
+#include "benchutil.h"
 #include "testnet.h"
-
-extern char **environ;
 
 static struct fl_agent_client *client;
 static pid_t agent_pid;
 static char dir[64] = "/tmp/fl-bench-XXXXXX";
 static bool dir_made;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)(p / 100.0 * (n - 1) + 0.5)];
-}
-
-static int spawn_wait(char *const argv[], const char *stdin_path)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int status, r;
-
-	posix_spawn_file_actions_init(&fa);
-	if (stdin_path)
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, stdin_path, O_RDONLY, 0);
-	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0 || waitpid(pid, &status, 0) < 0)
-		return -EIO;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
 
 static int request(const char *method, const char *path, const char *body, char *ret_id,
 		   size_t size)
@@ -182,10 +144,10 @@ struct sides {
 
 static void report(const char *what, const char *cli, struct sides *s, int n)
 {
-	double a50 = pct(s->api_in, n, 50), a99 = pct(s->api_in, n, 99);
-	double c50 = pct(s->cli_in, n, 50), c99 = pct(s->cli_in, n, 99);
-	double r50 = pct(s->api_out, n, 50), r99 = pct(s->api_out, n, 99);
-	double d50 = pct(s->cli_out, n, 50), d99 = pct(s->cli_out, n, 99);
+	double a50 = bench_pct(s->api_in, n, 50), a99 = bench_pct(s->api_in, n, 99);
+	double c50 = bench_pct(s->cli_in, n, 50), c99 = bench_pct(s->cli_in, n, 99);
+	double r50 = bench_pct(s->api_out, n, 50), r99 = bench_pct(s->api_out, n, 99);
+	double d50 = bench_pct(s->cli_out, n, 50), d99 = bench_pct(s->cli_out, n, 99);
 
 	printf("%s, %d faults\n", what, n);
 	printf("%-46s %9s %9s\n", "", "p50 ms", "p99 ms");
@@ -283,15 +245,15 @@ int main(int argc, char **argv)
 				       "\"interface\":\"va\",\"duration\":\"10m\","
 				       "\"netem\":\"delay %dms\"}",
 				       a.path, 10 + i % 10);
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (request("POST", "/v1/faults", body, id, sizeof(id)) != 201)
 			goto out;
-		s.api_in[i] = now_ms() - t0;
+		s.api_in[i] = bench_now_ms() - t0;
 		(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (request("DELETE", path, NULL, NULL, 0) != 200)
 			goto out;
-		s.api_out[i] = now_ms() - t0;
+		s.api_out[i] = bench_now_ms() - t0;
 
 		if (strcmp(kind, "nft") == 0) {
 			char *add[] = { (char *)ip,  "netns", "exec", a.name,
@@ -312,16 +274,16 @@ int main(int argc, char **argv)
 				"drop\n }\n}\n",
 				i / 250, i % 250 + 1);
 			fclose(f);
-			t0 = now_ms();
-			if (spawn_wait(add, file) < 0) {
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(add, file) < 0) {
 				fprintf(stderr, "bench: nft -f failed\n");
 				goto out;
 			}
-			s.cli_in[i] = now_ms() - t0;
-			t0 = now_ms();
-			if (spawn_wait(del, NULL) < 0)
+			s.cli_in[i] = bench_now_ms() - t0;
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(del, NULL) < 0)
 				goto out;
-			s.cli_out[i] = now_ms() - t0;
+			s.cli_out[i] = bench_now_ms() - t0;
 		} else {
 			char rate[32];
 			char *add_tbf[] = { (char *)ip, "netns",   "exec", a.name,  (char *)tc,
@@ -338,16 +300,17 @@ int main(int argc, char **argv)
 				(void)snprintf(rate, sizeof(rate), "%dmbit", 10 + i % 10);
 			else
 				(void)snprintf(rate, sizeof(rate), "%dms", 10 + i % 10);
-			t0 = now_ms();
-			if (spawn_wait(strcmp(kind, "tbf") == 0 ? add_tbf : add_netem, NULL) < 0) {
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(strcmp(kind, "tbf") == 0 ? add_tbf : add_netem, NULL) <
+			    0) {
 				fprintf(stderr, "bench: tc qdisc replace failed\n");
 				goto out;
 			}
-			s.cli_in[i] = now_ms() - t0;
-			t0 = now_ms();
-			if (spawn_wait(del, NULL) < 0)
+			s.cli_in[i] = bench_now_ms() - t0;
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(del, NULL) < 0)
 				goto out;
-			s.cli_out[i] = now_ms() - t0;
+			s.cli_out[i] = bench_now_ms() - t0;
 		}
 	}
 	report(strcmp(kind, "nft") == 0	  ? "nftables partition"

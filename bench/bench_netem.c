@@ -21,45 +21,8 @@
 #include <unistd.h>
 
 #include "fl/netem.h"
+#include "benchutil.h"
 #include "testnet.h"
-
-extern char **environ;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	int i;
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	i = (int)(p / 100.0 * (n - 1) + 0.5);
-	return v[i];
-}
-
-static int spawn_wait(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -errno;
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
 
 static void fault_words(const char *kind, int i, char *buf, size_t size)
 {
@@ -150,18 +113,18 @@ int main(int argc, char **argv)
 		if (parse_fault(kind, words, &f) < 0)
 			goto out;
 		/* libfl-netem: apply (send + dump + compare), then remove. */
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (fl_netem_apply(nl, "va", &f, &diag) < 0) {
 			fprintf(stderr, "bench: apply: %s\n", diag.msg);
 			goto out;
 		}
-		lib_apply[i] = now_ms() - t0;
-		t0 = now_ms();
+		lib_apply[i] = bench_now_ms() - t0;
+		t0 = bench_now_ms();
 		if (fl_netem_remove(nl, "va", FL_NETEM_EGRESS, &diag) < 0) {
 			fprintf(stderr, "bench: remove: %s\n", diag.msg);
 			goto out;
 		}
-		lib_remove[i] = now_ms() - t0;
+		lib_remove[i] = bench_now_ms() - t0;
 
 		/* The spawn-per-change way: ip netns exec NS tc qdisc replace|del ... */
 		snprintf(cmd_words, sizeof(cmd_words), "%s %s", kind, words);
@@ -186,27 +149,27 @@ int main(int argc, char **argv)
 			     w = strtok_r(NULL, " ", &save))
 				args[k++] = w;
 			args[k] = NULL;
-			t0 = now_ms();
-			if (spawn_wait(args) < 0) {
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(args, NULL) < 0) {
 				fprintf(stderr, "bench: tc qdisc replace failed\n");
 				goto out;
 			}
-			tc_apply[i] = now_ms() - t0;
+			tc_apply[i] = bench_now_ms() - t0;
 			args[6] = "del";
 			args[12] = NULL;
-			t0 = now_ms();
-			if (spawn_wait(args) < 0) {
+			t0 = bench_now_ms();
+			if (bench_spawn_wait(args, NULL) < 0) {
 				fprintf(stderr, "bench: tc qdisc del failed\n");
 				goto out;
 			}
-			tc_remove[i] = now_ms() - t0;
+			tc_remove[i] = bench_now_ms() - t0;
 		}
 	}
 	{
-		double la50 = pct(lib_apply, n, 50), la99 = pct(lib_apply, n, 99);
-		double lr50 = pct(lib_remove, n, 50), lr99 = pct(lib_remove, n, 99);
-		double ta50 = pct(tc_apply, n, 50), ta99 = pct(tc_apply, n, 99);
-		double tr50 = pct(tc_remove, n, 50), tr99 = pct(tc_remove, n, 99);
+		double la50 = bench_pct(lib_apply, n, 50), la99 = bench_pct(lib_apply, n, 99);
+		double lr50 = bench_pct(lib_remove, n, 50), lr99 = bench_pct(lib_remove, n, 99);
+		double ta50 = bench_pct(tc_apply, n, 50), ta99 = bench_pct(tc_apply, n, 99);
+		double tr50 = bench_pct(tc_remove, n, 50), tr99 = bench_pct(tc_remove, n, 99);
 
 		printf("changes: %d, kind: %s (e.g. \"%s ...\")\n", n, kind,
 		       strcmp(kind, "tbf") == 0 ? "rate 10mbit burst 32kb latency 50ms"

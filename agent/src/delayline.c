@@ -59,6 +59,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "delayline.h"
+#include "fl/nsock.h"
 #include "delayline_heap.h"
 #include "fl/units.h"
 
@@ -598,73 +599,21 @@ int fl_delayline_validate(const struct fl_delayline_spec *spec, struct fl_diag *
 	return 0;
 }
 
-struct open_in_ns {
-	int nsfd;
-	struct mnl_socket *sock;
-	int err;
-	bool setns_failed;
-};
-
-static void *open_thread(void *arg)
-{
-	struct open_in_ns *o = arg;
-
-	if (o->nsfd >= 0 && setns(o->nsfd, CLONE_NEWNET) < 0) {
-		o->err = -errno;
-		o->setns_failed = true;
-		return NULL;
-	}
-	o->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!o->sock)
-		o->err = -errno;
-	return NULL;
-}
-
 /* A NETLINK_NETFILTER socket created inside netns_path (NULL: ours), bound to a port. */
 static int open_socket(struct fl_delayline *dl, const char *netns_path, struct fl_diag *diag)
 {
-	struct open_in_ns o = { .nsfd = -1 };
-	int size = RCVBUF_BYTES, one = 1;
-	pthread_t thread;
-	int r;
+	int size = RCVBUF_BYTES, one = 1, r;
+	struct mnl_socket *sock;
 
-	if (netns_path) {
-		o.nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
-		if (o.nsfd < 0)
-			return fl_diag_set(diag, -errno, "netns %s: %s", netns_path,
-					   strerror(errno));
-		r = pthread_create(&thread, NULL, open_thread, &o);
-		if (r != 0) {
-			(void)close(o.nsfd);
-			return fl_diag_set(diag, -r, "netns: cannot start a thread: %s",
-					   strerror(r));
-		}
-		(void)pthread_join(thread, NULL);
-		(void)close(o.nsfd);
-	} else {
-		(void)open_thread(&o);
-	}
-	if (o.setns_failed) {
-		if (o.err == -EPERM)
-			return fl_diag_set(
-				diag, o.err,
-				"netns %s: entering it needs CAP_SYS_ADMIN (run as root)",
-				netns_path);
-		if (o.err == -EINVAL)
-			return fl_diag_set(diag, o.err, "netns %s: not a network namespace",
-					   netns_path);
-		return fl_diag_set(diag, o.err, "netns %s: %s", netns_path, strerror(-o.err));
-	}
-	if (!o.sock) {
-		if (o.err == -EPROTONOSUPPORT)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"the kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK): "
-				"packets cannot be queued to userspace");
-		return fl_diag_set(diag, o.err, "netfilter netlink socket: %s", strerror(-o.err));
-	}
-	dl->nl = o.sock;
-	dl->nl_fd = mnl_socket_get_fd(o.sock);
+	r = fl_nsock_create(netns_path, NETLINK_NETFILTER, &sock, diag);
+	if (r == -EPROTONOSUPPORT)
+		return fl_diag_set(diag, -EOPNOTSUPP,
+				   "the kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK): "
+				   "packets cannot be queued to userspace");
+	if (r < 0)
+		return r;
+	dl->nl = sock;
+	dl->nl_fd = mnl_socket_get_fd(sock);
 	/* Room for bursts; FORCE goes beyond rmem_max (we are CAP_NET_ADMIN anyway). */
 	if (setsockopt(dl->nl_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(dl->nl_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));

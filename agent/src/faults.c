@@ -618,11 +618,10 @@ bool fl_registry_stopped(struct fl_registry *reg)
 	return s;
 }
 
-int fl_registry_revert_all(struct fl_registry *reg, const char *reason)
+int fl_registry_revert_all(struct fl_registry *reg)
 {
 	int failed;
 
-	(void)reason;
 	pthread_mutex_lock(&reg->lock);
 	failed = revert_all_locked(reg, FL_REVERT_SHUTDOWN, NULL);
 	pthread_mutex_unlock(&reg->lock);

@@ -52,7 +52,7 @@ bool fl_registry_stopped(struct fl_registry *reg);
 /* Deadlines, leases, retries: call every ~100 ms. */
 void fl_registry_tick(struct fl_registry *reg);
 /* Revert every fault (shutdown). Returns how many could not be reverted. */
-int fl_registry_revert_all(struct fl_registry *reg, const char *reason);
+int fl_registry_revert_all(struct fl_registry *reg);
 
 /*
  * Reconcile: on startup, undo every ledger record (the agent that wrote them is gone);

@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	srv = fl_http_stop(srv);
 	atomic_store(&quit, true);
 	(void)pthread_join(timer, NULL);
-	failed = fl_registry_revert_all(reg, "shutdown");
+	failed = fl_registry_revert_all(reg);
 	if (failed)
 		fl_log(LOG_ERR, "some faults could not be reverted; the next start reconciles them",
 		       "count=%d", failed);

@@ -19,7 +19,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "nft_internal.h"
-#include "nsock.h"
+#include "fl/nsock.h"
 
 #define RECV_TIMEOUT_SEC 5
 /* Large enough for any datagram the kernel sends (dumps are capped at 32 KiB). */

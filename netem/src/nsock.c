@@ -17,7 +17,7 @@
 
 #include <linux/netlink.h>
 
-#include "nsock.h"
+#include "fl/nsock.h"
 
 struct open_in_ns {
 	int nsfd;
@@ -58,8 +58,8 @@ static int configure(struct mnl_socket *sock, unsigned recv_timeout_sec)
 	return 0;
 }
 
-int fl_nsock_open(const char *netns_path, int protocol, unsigned recv_timeout_sec,
-		  struct mnl_socket **ret_sock, struct fl_diag *diag)
+int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
+		    struct fl_diag *diag)
 {
 	struct open_in_ns o = { .nsfd = -1, .protocol = protocol };
 	pthread_t thread;
@@ -94,11 +94,23 @@ int fl_nsock_open(const char *netns_path, int protocol, unsigned recv_timeout_se
 	if (!o.sock)
 		return fl_diag_set(diag, o.err, "netlink socket (protocol %d): %s", protocol,
 				   strerror(-o.err));
-	if ((r = configure(o.sock, recv_timeout_sec)) < 0) {
-		mnl_socket_close(o.sock);
+	*ret_sock = o.sock;
+	return 0;
+}
+
+int fl_nsock_open(const char *netns_path, int protocol, unsigned recv_timeout_sec,
+		  struct mnl_socket **ret_sock, struct fl_diag *diag)
+{
+	struct mnl_socket *sock;
+	int r;
+
+	if ((r = fl_nsock_create(netns_path, protocol, &sock, diag)) < 0)
+		return r;
+	if ((r = configure(sock, recv_timeout_sec)) < 0) {
+		mnl_socket_close(sock);
 		return fl_diag_set(diag, r, "netlink socket (protocol %d): %s", protocol,
 				   strerror(-r));
 	}
-	*ret_sock = o.sock;
+	*ret_sock = sock;
 	return 0;
 }

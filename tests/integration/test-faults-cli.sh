@@ -6,9 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FL=$BUILD/faultline
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; shift; printf '    %s\n' "$@"; failed=$((failed + 1)); }
+# shellcheck source=tests/lib/shtest.sh
+. tests/lib/shtest.sh
 
 if [ "$(id -u)" -ne 0 ]; then
 	if [ "${CI:-}" = true ]; then echo "FAIL faults CLI: needs root"; echo "0 passed, 1 failed"; exit 1; fi
@@ -29,16 +28,6 @@ ip netns add "$ns" && ip -n "$ns" link set lo up
 agent_pid=$!
 export FAULTLINE_AGENT=unix:$dir/agent.sock
 for _ in $(seq 100); do "$FL" faults health >/dev/null 2>&1 && break; sleep 0.05; done
-
-expect() { # name, exit code, text in output, command...
-	local name=$1 code=$2 text=$3 out rc
-	shift 3
-	out=$("$@" 2>&1); rc=$?
-	if [ "$rc" -ne "$code" ]; then fail "$name" "exit $rc, expected $code" "$out"
-	elif [[ "$out" != *"$text"* ]]; then fail "$name" "output lacks: $text" "$out"
-	else ok "$name"; fi
-	LAST=$out
-}
 
 expect "health" 0 '"status": "ok"' "$FL" faults health
 expect "capabilities" 0 '"mechanisms"' "$FL" faults capabilities
@@ -65,5 +54,4 @@ expect "kind required" 64 "--kind is required" "$FL" faults inject --netns /x
 
 left=$(ip netns exec "$ns" nft list tables 2>/dev/null | grep -c faultline_ || true)
 if [ "$left" -eq 0 ]; then ok "nothing left in the namespace"; else fail "nothing left" "$left tables"; fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -66,45 +66,6 @@ static void setup(void)
 }
 
 /* POST /v1/faults with a printf-built body; returns the status, *ret the fault id. */
-static int inject(char *ret_id, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int inject(char *ret_id, size_t size, const char *fmt, ...)
-{
-	char body[2048];
-	json_t *j = NULL;
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
-	if (ret_id) {
-		const char *id = json_string_value(json_object_get(j, "id"));
-
-		(void)snprintf(ret_id, size, "%s", id ? id : "");
-	}
-	if (st != 201) {
-		const char *err = json_string_value(json_object_get(j, "error"));
-
-		fltest_log("inject %s -> %d: %s", body, st, err ? err : "");
-	}
-	json_decref(j);
-	return st;
-}
-
-static void revert(const char *id)
-{
-	char path[96];
-	json_t *j = NULL;
-	int st;
-
-	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
-	st = agentenv_request(&agent, "DELETE", path, NULL, &j);
-	json_decref(j);
-	FL_ASSERT_MSG(st == 200, "DELETE %s -> %d", path, st);
-}
-
 static struct netprobe_rtt rtt(const char *dst, unsigned count, unsigned interval_us)
 {
 	struct netprobe_rtt r;
@@ -160,18 +121,18 @@ FLTEST(partition_cuts_a_peer_and_revert_restores_it)
 	char id[40];
 
 	setup();
-	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"to\":[\"10.9.0.2/32\"]}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, id, sizeof(id),
+				     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},"
+				     "\"duration\":\"60s\","
+				     "\"to\":[\"10.9.0.2/32\"]}",
+				     ns_a.path),
+		     201);
 	r = rtt("10.9.0.2", 50, 5000);
 	FL_ASSERT_MSG(r.received == 0, "partitioned peer still answered %u of %u", r.received,
 		      r.sent);
 	r = rtt("10.9.0.3", 50, 5000);
 	FL_ASSERT_MSG(r.received == r.sent, "the other address lost %u", r.sent - r.received);
-	revert(id);
+	agentenv_revert(&agent, id);
 	r = rtt("10.9.0.2", 50, 5000);
 	FL_ASSERT_EQ(r.received, r.sent);
 	expect_clean("after revert");
@@ -185,16 +146,18 @@ FLTEST(loss_without_netem_is_measured_on_600_packets)
 
 	setup();
 	/* Drop on b's input: a lossy network, silent for the sender. */
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-			    "\"direction\":\"ingress\",\"loss\":{\"percent\":\"20%%\"}}",
-			    ns_b.path),
-		     201);
+	FL_ASSERT_EQ(
+		agentenv_inject(
+			&agent, id, sizeof(id),
+			"{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			"\"direction\":\"ingress\",\"loss\":{\"percent\":\"20%%\"}}",
+			ns_b.path),
+		201);
 	r = rtt("10.9.0.2", 600, 2000);
 	ratio = 1.0 - (double)r.received / r.sent;
 	fltest_log("loss %.1f%% (configured 20%%)", ratio * 100);
 	FL_ASSERT_MSG(ratio >= 0.14 && ratio <= 0.26, "loss ratio %.3f outside 0.14..0.26", ratio);
-	revert(id);
+	agentenv_revert(&agent, id);
 	r = rtt("10.9.0.2", 200, 2000);
 	FL_ASSERT_EQ(r.received, r.sent);
 	expect_clean("after revert");
@@ -206,17 +169,18 @@ FLTEST(bandwidth_limits_throughput)
 	char id[40];
 
 	setup();
-	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
-		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":\"32kb\"}"
-		       "}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, id, sizeof(id),
+				     "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},"
+				     "\"interface\":\"va\","
+				     "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\","
+				     "\"burst\":\"32kb\"}"
+				     "}",
+				     ns_a.path),
+		     201);
 	FL_ASSERT_OK(netprobe_tcp_throughput(&ns_a, &ns_b, "10.9.0.2", 7201, 1500, &bps));
 	fltest_log("throughput %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
 	FL_ASSERT(bps * 8 / 1e6 >= 7.5 && bps * 8 / 1e6 <= 11);
-	revert(id);
+	agentenv_revert(&agent, id);
 	FL_ASSERT_OK(netprobe_tcp_throughput(&ns_a, &ns_b, "10.9.0.2", 7202, 1000, &bps));
 	FL_ASSERT(bps * 8 / 1e6 > 200);
 	expect_clean("after revert");
@@ -230,10 +194,11 @@ FLTEST(delay_line_delays_without_netem)
 
 	setup();
 	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"to\":[\"10.9.0.2/32\"],\"delay\":{\"delay\":\"100ms\"}}",
-		       ns_a.path),
+		agentenv_inject(
+			&agent, id, sizeof(id),
+			"{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			"\"to\":[\"10.9.0.2/32\"],\"delay\":{\"delay\":\"100ms\"}}",
+			ns_a.path),
 		201);
 	r = rtt("10.9.0.2", 30, 10000);
 	FL_ASSERT_MSG(r.received == r.sent && r.p50_ms >= 100 && r.p50_ms < 115,
@@ -246,7 +211,7 @@ FLTEST(delay_line_delays_without_netem)
 	FL_ASSERT(json_integer_value(
 			  json_object_get(json_object_get(j, "delayLine"), "released")) >= 30);
 	json_decref(j);
-	revert(id);
+	agentenv_revert(&agent, id);
 	r = rtt("10.9.0.2", 30, 10000);
 	FL_ASSERT(r.p50_ms < 10);
 	expect_clean("after revert");
@@ -297,12 +262,12 @@ FLTEST(deadline_reverts_within_one_second)
 
 	setup();
 	t_inject = now_ms();
-	FL_ASSERT_EQ(
-		inject(NULL, 0,
-		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
-		       "\"duration\":\"2s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, NULL, 0,
+				     "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},"
+				     "\"interface\":\"va\","
+				     "\"duration\":\"2s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+				     ns_a.path),
+		     201);
 	FL_ASSERT(marks() > 0);
 	usleep(1500000);
 	FL_ASSERT_MSG(marks() > 0, "reverted before its deadline");
@@ -320,12 +285,12 @@ FLTEST(missed_lease_reverts_within_one_second_and_renewal_keeps_it)
 	json_t *j = NULL;
 
 	setup();
-	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"lease\":\"1s\",\"to\":[\"10.9.0.3/32\"]}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, id, sizeof(id),
+				     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},"
+				     "\"duration\":\"60s\","
+				     "\"lease\":\"1s\",\"to\":[\"10.9.0.3/32\"]}",
+				     ns_a.path),
+		     201);
 	(void)snprintf(path, sizeof(path), "/v1/faults/%s/renew", id);
 	/* Renewed every 500 ms for 2 s: still there. */
 	for (int i = 0; i < 4; i++) {
@@ -430,15 +395,15 @@ FLTEST(target_restart_under_fault_is_reverted_cleanly)
 	char id[40];
 
 	setup();
-	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
-		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, id, sizeof(id),
+				     "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},"
+				     "\"interface\":\"va\","
+				     "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+				     ns_a.path),
+		     201);
 	FL_ASSERT_OK(testnet_link_set_up(&ns_a, "va", false));
 	FL_ASSERT_OK(testnet_link_set_up(&ns_a, "va", true));
-	revert(id);
+	agentenv_revert(&agent, id);
 	expect_clean("after revert");
 }
 
@@ -549,18 +514,20 @@ FLTEST(bad_input_is_4xx_with_a_precise_message_and_changes_nothing)
 		json_decref(j);
 	}
 	/* A duplicate id is a conflict, and the first fault is untouched. */
-	FL_ASSERT_EQ(inject(NULL, 0,
-			    "{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
-			    "\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
-			    ns_a.path),
-		     201);
-	FL_ASSERT_EQ(inject(NULL, 0,
-			    "{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
-			    "\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
-			    ns_a.path),
-		     409);
+	FL_ASSERT_EQ(
+		agentenv_inject(&agent, NULL, 0,
+				"{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
+				"\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
+				ns_a.path),
+		201);
+	FL_ASSERT_EQ(
+		agentenv_inject(&agent, NULL, 0,
+				"{\"id\":\"dup\",\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},"
+				"\"duration\":\"30s\",\"loss\":{\"percent\":\"1%%\"}}",
+				ns_a.path),
+		409);
 	FL_ASSERT_EQ(marks(), 1);
-	revert("dup");
+	agentenv_revert(&agent, "dup");
 	FL_ASSERT(agentenv_alive(&agent));
 	expect_clean("after the bad requests");
 }
@@ -570,40 +537,45 @@ FLTEST(emergency_stop_reverts_everything_and_refuses_new_faults)
 	json_t *j = NULL;
 
 	setup();
+	FL_ASSERT_EQ(agentenv_inject(&agent, NULL, 0,
+				     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},"
+				     "\"duration\":\"60s\","
+				     "\"to\":[\"10.9.0.3/32\"]}",
+				     ns_a.path),
+		     201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, NULL, 0,
+				     "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},"
+				     "\"interface\":\"va\","
+				     "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
+				     ns_a.path),
+		     201);
 	FL_ASSERT_EQ(
-		inject(NULL, 0,
-		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"to\":[\"10.9.0.3/32\"]}",
-		       ns_a.path),
-		201);
-	FL_ASSERT_EQ(
-		inject(NULL, 0,
-		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"va\","
-		       "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\"}}",
-		       ns_a.path),
-		201);
-	FL_ASSERT_EQ(
-		inject(NULL, 0,
-		       "{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"delay\":{\"delay\":\"10ms\"}}",
-		       ns_b.path),
+		agentenv_inject(
+			&agent, NULL, 0,
+			"{\"kind\":\"delay\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			"\"delay\":{\"delay\":\"10ms\"}}",
+			ns_b.path),
 		201);
 	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/stop", NULL, &j), 200);
 	FL_ASSERT_EQ(json_integer_value(json_object_get(j, "reverted")), 3);
 	json_decref(j);
 	expect_clean("after the emergency stop");
-	FL_ASSERT_EQ(inject(NULL, 0,
-			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-			    "\"loss\":{\"percent\":\"1%%\"}}",
-			    ns_a.path),
-		     503);
+	FL_ASSERT_EQ(
+		agentenv_inject(
+			&agent, NULL, 0,
+			"{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			"\"loss\":{\"percent\":\"1%%\"}}",
+			ns_a.path),
+		503);
 	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", "/v1/stop", NULL, &j), 200);
 	json_decref(j);
-	FL_ASSERT_EQ(inject(NULL, 0,
-			    "{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-			    "\"loss\":{\"percent\":\"1%%\"}}",
-			    ns_a.path),
-		     201);
+	FL_ASSERT_EQ(
+		agentenv_inject(
+			&agent, NULL, 0,
+			"{\"kind\":\"loss\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
+			"\"loss\":{\"percent\":\"1%%\"}}",
+			ns_a.path),
+		201);
 }
 
 FLTEST(sigterm_reverts_everything_and_metrics_count)
@@ -612,17 +584,20 @@ FLTEST(sigterm_reverts_everything_and_metrics_count)
 	char *text;
 
 	setup();
-	FL_ASSERT_EQ(inject(NULL, 0,
-			    "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":"
-			    "\"60s\"}",
-			    ns_b.path),
+	FL_ASSERT_EQ(agentenv_inject(
+			     &agent, NULL, 0,
+			     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":"
+			     "\"60s\"}",
+			     ns_b.path),
 		     201);
 	FL_ASSERT_EQ(
-		inject(NULL, 0,
-		       "{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":\"vb\","
-		       "\"direction\":\"ingress\",\"duration\":\"60s\",\"bandwidth\":{\"rate\":"
-		       "\"10mbit\"}}",
-		       ns_b.path),
+		agentenv_inject(
+			&agent, NULL, 0,
+			"{\"kind\":\"bandwidth\",\"target\":{\"netns\":\"%s\"},\"interface\":"
+			"\"vb\","
+			"\"direction\":\"ingress\",\"duration\":\"60s\",\"bandwidth\":{\"rate\":"
+			"\"10mbit\"}}",
+			ns_b.path),
 		201);
 	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/faults", NULL, &j), 200);
 	FL_ASSERT_EQ(json_array_size(json_object_get(j, "faults")), 2);
@@ -649,10 +624,11 @@ FLTEST(a_failed_revert_is_retried_and_reported)
 	agent.env[0] = "FL_AGENT_TEST_REVERT_FAILURES=2";
 	agent.n_env = 1;
 	setup();
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":"
-			    "\"60s\"}",
-			    ns_a.path),
+	FL_ASSERT_EQ(agentenv_inject(
+			     &agent, id, sizeof(id),
+			     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":"
+			     "\"60s\"}",
+			     ns_a.path),
 		     201);
 	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
 	/* The revert fails: 500, and the fault is shown as revert-failed with the error. */
@@ -746,12 +722,12 @@ FLTEST(periodic_reconcile_removes_leftovers_but_not_live_faults)
 
 	setup();
 	/* A live fault in namespace a, through the agent. */
-	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},\"duration\":\"60s\","
-		       "\"to\":[\"10.9.0.3/32\"]}",
-		       ns_a.path),
-		201);
+	FL_ASSERT_EQ(agentenv_inject(&agent, id, sizeof(id),
+				     "{\"kind\":\"partition\",\"target\":{\"netns\":\"%s\"},"
+				     "\"duration\":\"60s\","
+				     "\"to\":[\"10.9.0.3/32\"]}",
+				     ns_a.path),
+		     201);
 	/* A leftover in namespace b that no live fault owns (a crashed tool, an old agent). */
 	FL_ASSERT_OK(fl_nl_open(ns_b.path, &nl, &diag));
 	FL_ASSERT_OK(fl_netem_apply(nl, "vb", &leftover, &diag));
@@ -762,6 +738,6 @@ FLTEST(periodic_reconcile_removes_leftovers_but_not_live_faults)
 	usleep(2500000);
 	FL_ASSERT_MSG(agentenv_count_marks(ns_b.path) == 0, "the leftover in b is still there");
 	FL_ASSERT_MSG(agentenv_count_marks(ns_a.path) == 1, "the live fault in a was swept");
-	revert(id);
+	agentenv_revert(&agent, id);
 	expect_clean("after revert");
 }

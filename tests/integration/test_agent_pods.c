@@ -40,41 +40,6 @@ static void setup(void)
 	agentenv_start(&agent);
 }
 
-static int inject(char *ret_id, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int inject(char *ret_id, size_t size, const char *fmt, ...)
-{
-	char body[2048];
-	json_t *j = NULL;
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	st = agentenv_request(&agent, "POST", "/v1/faults", body, &j);
-	if (ret_id) {
-		const char *id = json_string_value(json_object_get(j, "id"));
-
-		(void)snprintf(ret_id, size, "%s", id ? id : "");
-	}
-	if (st != 201)
-		fltest_log("inject %s -> %d: %s", body, st,
-			   json_string_value(json_object_get(j, "error")) ?: "");
-	json_decref(j);
-	return st;
-}
-
-static void revert(const char *id)
-{
-	char path[96];
-	json_t *j = NULL;
-
-	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
-	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", path, NULL, &j), 200);
-	json_decref(j);
-}
-
 static struct netprobe_rtt rtt(unsigned count, unsigned interval_us)
 {
 	struct netprobe_rtt r;
@@ -109,53 +74,58 @@ FLTEST(faults_on_a_real_pod_measured_from_another_pod)
 
 	setup();
 	/* partition: kafka-0 unreachable from loader-0 (both directions), then back. */
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
-			    "\"duration\":\"60s\",\"to\":[\"%s/32\"]}",
-			    client.ip),
+	FL_ASSERT_EQ(agentenv_inject(
+			     &agent, id, sizeof(id),
+			     "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			     "\"duration\":\"60s\",\"to\":[\"%s/32\"]}",
+			     client.ip),
 		     201);
 	r = rtt(50, 5000);
 	FL_ASSERT_MSG(r.received == 0, "partition: %u probes still answered", r.received);
-	revert(id);
+	agentenv_revert(&agent, id);
 	r = rtt(50, 5000);
 	FL_ASSERT_EQ(r.received, r.sent);
 
 	/* loss 20% on kafka-0's ingress, on 600 packets. */
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"loss\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
-			    "\"direction\":\"ingress\",\"duration\":\"60s\",\"loss\":{\"percent\":"
-			    "\"20%%\"}}"),
+	FL_ASSERT_EQ(agentenv_inject(
+			     &agent, id, sizeof(id),
+			     "{\"kind\":\"loss\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			     "\"direction\":\"ingress\",\"duration\":\"60s\",\"loss\":{\"percent\":"
+			     "\"20%%\"}}"),
 		     201);
 	r = rtt(600, 2000);
 	ratio = 1.0 - (double)r.received / r.sent;
 	fltest_log("loss %.1f%% (configured 20%%)", ratio * 100);
 	FL_ASSERT(ratio >= 0.14 && ratio <= 0.26);
-	revert(id);
+	agentenv_revert(&agent, id);
 
 	/* delay (the NFQUEUE delay line) on loader-0 towards kafka-0. */
 	FL_ASSERT_EQ(
-		inject(id, sizeof(id),
-		       "{\"kind\":\"delay\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
-		       "\"duration\":\"60s\",\"to\":[\"%s/32\"],\"delay\":{\"delay\":\"100ms\"}}",
-		       server.ip),
+		agentenv_inject(
+			&agent, id, sizeof(id),
+			"{\"kind\":\"delay\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+			"\"duration\":\"60s\",\"to\":[\"%s/32\"],\"delay\":{\"delay\":\"100ms\"}}",
+			server.ip),
 		201);
 	r = rtt(30, 10000);
 	FL_ASSERT_MSG(r.received == r.sent && r.p50_ms >= 100 && r.p50_ms < 115,
 		      "delay line: p50 %.2f ms", r.p50_ms);
-	revert(id);
+	agentenv_revert(&agent, id);
 	r = rtt(30, 10000);
 	FL_ASSERT(r.p50_ms < 10);
 
 	/* bandwidth (tbf) on loader-0's eth0: TCP to kafka-0. */
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
-			    "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
-			    "\"32kb\"}}"),
-		     201);
+	FL_ASSERT_EQ(
+		agentenv_inject(
+			&agent, id, sizeof(id),
+			"{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+			"\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
+			"\"32kb\"}}"),
+		201);
 	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7201, 1500, &bps));
 	fltest_log("throughput %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
 	FL_ASSERT(bps * 8 / 1e6 >= 7.5 && bps * 8 / 1e6 <= 11);
-	revert(id);
+	agentenv_revert(&agent, id);
 	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7202, 1000, &bps));
 	FL_ASSERT(bps * 8 / 1e6 > 100);
 	expect_clean("after the reverts");
@@ -256,18 +226,20 @@ FLTEST(fault_survives_a_container_restart_and_is_reverted_cleanly)
 	double bps;
 
 	setup();
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
-			    "\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
-			    "\"32kb\"}}"),
-		     201);
+	FL_ASSERT_EQ(
+		agentenv_inject(
+			&agent, id, sizeof(id),
+			"{\"kind\":\"bandwidth\",\"target\":{\"pod\":\"streamforge/loader-0\"},"
+			"\"duration\":\"60s\",\"bandwidth\":{\"rate\":\"10mbit\",\"burst\":"
+			"\"32kb\"}}"),
+		201);
 	/* The application container restarts; the fault sits on the sandbox's namespace. */
 	crienv_restart_container(&client);
 	FL_ASSERT(pod_marks() > 0);
 	FL_ASSERT_OK(netprobe_tcp_throughput(&client.ns, &server.ns, server.ip, 7203, 1500, &bps));
 	fltest_log("after the container restart: %.2f Mbit/s (limit 10)", bps * 8 / 1e6);
 	FL_ASSERT(bps * 8 / 1e6 <= 11);
-	revert(id);
+	agentenv_revert(&agent, id);
 	expect_clean("after revert");
 }
 
@@ -308,13 +280,14 @@ FLTEST(allow_list_and_unknown_pods)
 	{
 		char id[40];
 
-		FL_ASSERT_EQ(inject(id, sizeof(id),
-				    "{\"kind\":\"partition\",\"target\":{\"podUid\":\"%s\"},"
-				    "\"duration\":\"10s\"}",
-				    client.uid),
-			     201);
+		FL_ASSERT_EQ(
+			agentenv_inject(&agent, id, sizeof(id),
+					"{\"kind\":\"partition\",\"target\":{\"podUid\":\"%s\"},"
+					"\"duration\":\"10s\"}",
+					client.uid),
+			201);
 		FL_ASSERT_EQ(agentenv_count_marks(client.ns.path), 1);
-		revert(id);
+		agentenv_revert(&agent, id);
 	}
 }
 
@@ -325,9 +298,10 @@ FLTEST(a_deleted_pods_fault_is_reverted_by_reconcile)
 	int st = 0;
 
 	setup();
-	FL_ASSERT_EQ(inject(id, sizeof(id),
-			    "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
-			    "\"duration\":\"300s\"}"),
+	FL_ASSERT_EQ(agentenv_inject(
+			     &agent, id, sizeof(id),
+			     "{\"kind\":\"partition\",\"target\":{\"pod\":\"streamforge/kafka-0\"},"
+			     "\"duration\":\"300s\"}"),
 		     201);
 	crienv_remove_pod(&server);
 	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);

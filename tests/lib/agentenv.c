@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,43 @@ int agentenv_request(struct agentenv *env, const char *method, const char *path,
 		     json_t **ret_json)
 {
 	return agentenv_request_raw(env, method, path, body, ret_json, false);
+}
+
+int agentenv_inject(struct agentenv *env, char *ret_id, size_t size, const char *fmt, ...)
+{
+	char body[2048];
+	json_t *j = NULL;
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	st = agentenv_request(env, "POST", "/v1/faults", body, &j);
+	if (ret_id) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+
+		(void)snprintf(ret_id, size, "%s", id ? id : "");
+	}
+	if (st != 201) {
+		const char *err = json_string_value(json_object_get(j, "error"));
+
+		fltest_log("inject %s -> %d: %s", body, st, err ? err : "");
+	}
+	json_decref(j);
+	return st;
+}
+
+void agentenv_revert(struct agentenv *env, const char *id)
+{
+	char path[96];
+	json_t *j = NULL;
+	int st;
+
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
+	st = agentenv_request(env, "DELETE", path, NULL, &j);
+	json_decref(j);
+	FL_ASSERT_MSG(st == 200, "DELETE %s -> %d", path, st);
 }
 
 static int count_owned(const struct fl_netem_owned *o, void *data)

@@ -44,6 +44,15 @@ int agentenv_request(struct agentenv *env, const char *method, const char *path,
 int agentenv_request_raw(struct agentenv *env, const char *method, const char *path,
 			 const char *body, json_t **ret_json, bool allow_error);
 
+/*
+ * POST /v1/faults with a printf-built body. Returns the status; the new fault's id goes to
+ * ret_id (may be NULL); the agent's error is logged when the status is not 201.
+ */
+int agentenv_inject(struct agentenv *env, char *ret_id, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* DELETE /v1/faults/{id}; the test fails unless it answers 200. */
+void agentenv_revert(struct agentenv *env, const char *id);
+
 /* Faultline marks in the namespace at path: qdiscs/filters/IFB devices + nft tables. */
 unsigned agentenv_count_marks(const char *netns_path);
 /* Ledger records (*.json) left in the ledger directory. */

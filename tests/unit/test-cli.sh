@@ -4,17 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 FL=${BUILD:-build}/faultline
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; shift; printf '    %s\n' "$@"; failed=$((failed + 1)); }
-expect() { # $1 = name, $2 = exit code, $3 = text expected in the output, rest = command
-	local name=$1 code=$2 text=$3 out rc
-	shift 3
-	out=$("$@" 2>&1); rc=$?
-	if [ "$rc" -ne "$code" ]; then fail "$name" "exit $rc, expected $code" "$out"
-	elif [[ "$out" != *"$text"* ]]; then fail "$name" "output lacks: $text" "$out"
-	else ok "$name"; fi
-}
+# shellcheck source=tests/lib/shtest.sh
+. tests/lib/shtest.sh
 
 expect "help" 0 "netem apply" "$FL" --help
 expect "netem help" 0 "--to TARGET" "$FL" netem --help
@@ -51,5 +42,4 @@ got=$("$FL" netem encode --ifindex 1 delay 100ms | sed -n 2p)
 if [[ "$got" == "4c 00 00 00 24 00 05 06 "* ]]; then ok "encode prints an RTM_NEWQDISC request"
 else fail "encode prints an RTM_NEWQDISC request" "$got"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -3,7 +3,7 @@
  * A netlink socket of any protocol created inside a network namespace (NETLINK_NETFILTER for
  * nf_tables, NETLINK_ROUTE for rtnetlink). Same thread trick as transport_mnl.c: a short-lived
  * thread setns()'s into the namespace, creates the socket and exits, so no thread of the caller
- * ever changes namespace. Not installed.
+ * ever changes namespace.
  */
 #ifndef FL_NSOCK_H
 #define FL_NSOCK_H
@@ -11,6 +11,14 @@
 #include <libmnl/libmnl.h>
 
 #include "fl/diag.h"
+
+/*
+ * Create a netlink socket of `protocol` (SOCK_CLOEXEC) in the namespace at netns_path (NULL:
+ * the caller's own), unconfigured and unbound, for callers with their own needs (the delay
+ * line's queue socket). -errno with diag; -EPROTONOSUPPORT when the kernel lacks the protocol.
+ */
+int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
+		    struct fl_diag *diag) _wur_;
 
 /*
  * Open a netlink socket of `protocol` in the namespace at netns_path ("/proc/PID/ns/net",
