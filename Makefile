@@ -27,16 +27,17 @@ comma := ,
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-PKGS := libmnl libnftnl libmicrohttpd jansson libcurl gnutls
+PKGS := libmnl libnftnl libmicrohttpd jansson libcurl gnutls yaml-0.1 rdkafka
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lmicrohttpd -ljansson -lcurl -lgnutls)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftnl -lmicrohttpd -ljansson -lcurl -lgnutls -lyaml -lrdkafka)
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wimplicit-fallthrough -Wnull-dereference
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 $(WARN) $(HARDEN)
-CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include -Iagent/src $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include -Iagent/src \
+	-Icontroller/src $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS += $(PKG_LIBS) -lm -lpthread
 
@@ -51,7 +52,9 @@ endif
 # ---- sources --------------------------------------------------------------------------
 COMMON_SRC := $(wildcard common/src/*.c)
 NETEM_SRC := $(wildcard netem/src/*.c)
-CONTROLLER_SRC := $(wildcard controller/src/*.c)
+# The controller: main.c is the CLI's entry; everything else is also linked into tests.
+CONTROLLER_MAIN := controller/src/main.c
+CONTROLLER_SRC := $(filter-out $(CONTROLLER_MAIN),$(wildcard controller/src/*.c))
 # The agent: main.c is the daemon's entry; everything else is also linked into tests.
 AGENT_MAIN := agent/src/main.c
 AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/src/*.c))
@@ -71,6 +74,8 @@ TLIB_NETEM := $(BUILD)/t/libfl-netem.a
 TLIB_TEST := $(BUILD)/t/libfltest.a
 LIB_AGENT := $(BUILD)/libfl-agent.a
 TLIB_AGENT := $(BUILD)/t/libfl-agent.a
+LIB_CONTROLLER := $(BUILD)/libfl-controller.a
+TLIB_CONTROLLER := $(BUILD)/t/libfl-controller.a
 
 FAULTLINE := $(BUILD)/faultline
 AGENT := $(BUILD)/faultline-agent
@@ -100,12 +105,14 @@ $(TLIB_NETEM): $(call tobj,$(NETEM_SRC))
 $(TLIB_TEST): $(call tobj,$(TESTLIB_SRC))
 $(LIB_AGENT): $(call obj,$(AGENT_SRC))
 $(TLIB_AGENT): $(call tobj,$(AGENT_SRC))
+$(LIB_CONTROLLER): $(call obj,$(CONTROLLER_SRC))
+$(TLIB_CONTROLLER): $(call tobj,$(CONTROLLER_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 # The controller links netem only to validate and encode specs (DESIGN.md).
-$(FAULTLINE): $(call obj,$(CONTROLLER_SRC)) $(LIB_NETEM) $(LIB_COMMON)
+$(FAULTLINE): $(call obj,$(CONTROLLER_MAIN)) $(LIB_CONTROLLER) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -114,7 +121,8 @@ $(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-TEST_LINK = $(TLIB_TEST) $(TLIB_AGENT) $(TLIB_NETEM) $(TLIB_COMMON)
+# Tests link both sides; the binaries we ship never do (see above).
+TEST_LINK = $(TLIB_TEST) $(TLIB_CONTROLLER) $(TLIB_AGENT) $(TLIB_NETEM) $(TLIB_COMMON)
 $(BUILD)/tests/unit/%: $(BUILD)/tobj/tests/unit/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
@@ -128,19 +136,11 @@ $(BUILD)/bench/%: $(BUILD)/tobj/bench/%.o $(TEST_LINK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
-# Tests that drive the agent with the controller's client of its API.
-CONTROLLER_CLIENT_TOBJ := $(BUILD)/tobj/controller/src/agent_client.o
-$(BUILD)/tests/integration/test_http_tls: $(CONTROLLER_CLIENT_TOBJ)
-$(BUILD)/tests/integration/test_agent: $(CONTROLLER_CLIENT_TOBJ)
-$(BUILD)/tests/integration/test_agent_pods: $(CONTROLLER_CLIENT_TOBJ)
-$(BUILD)/tests/vm/vm_agent: $(CONTROLLER_CLIENT_TOBJ)
-$(BUILD)/bench/bench_agent: $(CONTROLLER_CLIENT_TOBJ)
-
 # ---- fuzzing (clang libFuzzer + ASan/UBSan) -------------------------------------------
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -DFL_TEST_BUILD
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC) $(AGENT_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC) $(AGENT_SRC) $(CONTROLLER_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 fuzz: $(FUZZ_BINS)

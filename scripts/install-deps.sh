@@ -17,6 +17,12 @@ PACKAGES=(
 	# agent tests: a private containerd with the CRI plugin, CNI, certificates for mTLS;
 	# nft/iptables only as what users would run instead (benchmarks) and test set-up
 	containerd runc containernetworking-plugins gnutls-bin nftables iptables python3
+	# the controller: YAML experiments, Kafka probes (librdkafka), JUnit checked by xmllint,
+	# the JSON Schema checked by an independent validator, kcat as an independent Kafka client
+	libyaml-dev librdkafka-dev kcat libxml2-utils python3-jsonschema
+	# Kafka for the probe tests, the benchmark and the lab: Java 17 runs the brokers, Maven
+	# fetches the jars from Maven Central once into /var/cache/faultline/kafka
+	openjdk-17-jre-headless maven
 )
 
 missing=()
