@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -77,7 +76,9 @@ int fl_journal_load_buffer(const char *text, size_t len, json_t **ret, struct fl
 				   FL_JOURNAL_FILE_MAX);
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
+		/* jansson reports some allocation failures with an empty error (lex_init),
+		 * others as json_error_out_of_memory; a syntax error always has a text. */
+		if (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])
 			return fl_diag_set(diag, -ENOMEM, "out of memory reading the journal");
 		if (diag) {
 			diag->line = jerr.line > 0 ? jerr.line : 0;
@@ -642,10 +643,31 @@ void fl_journal_seed(const json_t *journal, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/*
+ * Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+ * Done by hand because gmtime_r() may allocate (glibc's tzset) and reports must not fail
+ * or differ for want of memory.
+ */
+static void civil_from_days(int64_t z, int *ret_y, unsigned *ret_m, unsigned *ret_d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+
+	*ret_d = doy - (153 * mp + 2) / 5 + 1;
+	*ret_m = m;
+	*ret_y = (int)(yoe + era * 400 + (m <= 2));
+}
+
 void fl_journal_format_time(int64_t ms, bool with_zone, char *buf, size_t size)
 {
-	struct tm tm;
-	time_t t;
+	int64_t secs, day_secs;
+	unsigned month, mday;
+	int year;
 
 	if (!size)
 		return;
@@ -653,11 +675,11 @@ void fl_journal_format_time(int64_t ms, bool with_zone, char *buf, size_t size)
 	/* Year 9999 at most: four-digit years keep ISO 8601 (and JUnit readers) happy. */
 	if (ms < 0 || ms > INT64_C(253402300799999))
 		return;
-	t = (time_t)(ms / 1000);
-	if (!gmtime_r(&t, &tm))
-		return;
-	(void)snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	secs = ms / 1000;
+	day_secs = secs % 86400;
+	civil_from_days(secs / 86400, &year, &month, &mday);
+	(void)snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02d", year, month, mday,
+		       (int)(day_secs / 3600), (int)(day_secs / 60 % 60), (int)(day_secs % 60));
 	if (with_zone) {
 		size_t n = strlen(buf);
 

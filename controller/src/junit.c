@@ -494,7 +494,9 @@ int fl_junit_write(const json_t *journal, FILE *out, struct fl_diag *diag)
 			return fl_diag_set(diag, r, "out of memory writing the JUnit report");
 	}
 	fputs("</testsuites>\n", out);
-	if (fflush(out) != 0 || ferror(out))
-		return fl_diag_set(diag, -EIO, "writing the JUnit report: %s", strerror(errno));
+	if (fflush(out) != 0 || ferror(out)) {
+		r = fl_report_stream_error();
+		return fl_diag_set(diag, r, "writing %s: %s", "the JUnit report", strerror(-r));
+	}
 	return 0;
 }

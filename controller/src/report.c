@@ -69,29 +69,72 @@ int fl_report_write_file(const char *path, int (*render)(const json_t *, FILE *,
 	return r;
 }
 
+/*
+ * A growing buffer behind a FILE. Not open_memstream(): when glibc's memory stream fails
+ * to grow it drops the bytes without setting the stream's error flag, so a report could
+ * come back short and "successful". A cookie stream whose write fails sets the flag.
+ */
+struct membuf {
+	char *data;
+	size_t len, cap;
+};
+
+static ssize_t membuf_write(void *cookie, const char *p, size_t n)
+{
+	struct membuf *m = cookie;
+
+	if (n >= m->cap - m->len) { /* keep one byte for the NUL */
+		size_t cap = m->cap ? m->cap : 4096;
+		char *data;
+
+		while (n >= cap - m->len) {
+			if (cap > SIZE_MAX / 2) {
+				errno = ENOMEM;
+				return -1;
+			}
+			cap *= 2;
+		}
+		data = realloc(m->data, cap);
+		if (!data) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->data = data;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, p, n);
+	m->len += n;
+	return (ssize_t)n;
+}
+
 int fl_report_render_buffer(int (*render)(const json_t *, FILE *, struct fl_diag *),
 			    const json_t *journal, char **ret, size_t *ret_len,
 			    struct fl_diag *diag)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	static const cookie_io_functions_t io = { .write = membuf_write };
+	struct membuf m = { 0 };
+	FILE *f = fopencookie(&m, "w", io);
 	int r;
 
 	if (!f)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
 	r = render(journal, f, diag);
-	/* A memory stream fails to grow only for want of memory. */
 	if (r >= 0 && (fflush(f) != 0 || ferror(f)))
 		r = fl_diag_set(diag, -ENOMEM, "out of memory");
 	if (fclose(f) != 0 && r >= 0)
 		r = fl_diag_set(diag, -ENOMEM, "out of memory");
-	if (r < 0 || !buf) {
-		free(buf);
-		return r < 0 ? r : fl_diag_set(diag, -ENOMEM, "out of memory");
+	if (r >= 0 && !m.data) { /* nothing written: still a string */
+		m.data = calloc(1, 1);
+		if (!m.data)
+			r = fl_diag_set(diag, -ENOMEM, "out of memory");
 	}
-	*ret = buf;
-	*ret_len = len;
+	if (r < 0) {
+		free(m.data);
+		return r;
+	}
+	m.data[m.len] = '\0';
+	*ret = m.data;
+	*ret_len = m.len;
 	return 0;
 }
 
@@ -351,6 +394,13 @@ int fl_report_timeline(const json_t *e, FILE *out, void (*escape)(FILE *out, con
 		fputc('\n', out);
 	}
 	return 0;
+}
+
+int fl_report_stream_error(void)
+{
+	int e = errno;
+
+	return e == ENOMEM || e == ENOSPC || e == EDQUOT || e == EPIPE ? -e : -EIO;
 }
 
 void fl_report_upper(const char *s, char *buf, size_t size)

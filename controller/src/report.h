@@ -56,6 +56,10 @@ int fl_report_render_buffer(int (*render)(const json_t *, FILE *, struct fl_diag
 int fl_report_timeline(const json_t *experiment, FILE *out,
 		       void (*escape)(FILE *out, const char *s)) _wur_;
 
+/* The -errno for a stream whose error flag is set: what errno says for the failures a
+ * caller can act on (-ENOMEM, -ENOSPC, -EDQUOT, -EPIPE), -EIO otherwise. */
+int fl_report_stream_error(void);
+
 /* "passed" -> "PASSED" etc.; the outcome of the run or an experiment, upper-cased into
  * buf. */
 void fl_report_upper(const char *s, char *buf, size_t size);

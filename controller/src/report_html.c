@@ -730,7 +730,9 @@ int fl_report_html(const json_t *journal, FILE *out, struct fl_diag *diag)
 		"<footer>Rebuilt from the run journal by faultline %s (<code>faultline report "
 		"journal.json --html FILE</code>).</footer>\n</body>\n</html>\n",
 		FL_VERSION);
-	if (fflush(out) != 0 || ferror(out))
-		return fl_diag_set(diag, -EIO, "writing the HTML report: %s", strerror(errno));
+	if (fflush(out) != 0 || ferror(out)) {
+		r = fl_report_stream_error();
+		return fl_diag_set(diag, r, "writing %s: %s", "the HTML report", strerror(-r));
+	}
 	return 0;
 }

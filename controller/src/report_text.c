@@ -274,7 +274,9 @@ int fl_report_text_render(const json_t *journal, FILE *out, struct fl_diag *diag
 	put_failed_checks(out, experiments, "error", "Checks that could not run");
 	put_errors(out, experiments);
 	put_aborts_and_leftovers(out, experiments);
-	if (fflush(out) != 0 || ferror(out))
-		return fl_diag_set(diag, -EIO, "writing the summary: %s", strerror(errno));
+	if (fflush(out) != 0 || ferror(out)) {
+		r = fl_report_stream_error();
+		return fl_diag_set(diag, r, "writing %s: %s", "the summary", strerror(-r));
+	}
 	return 0;
 }
