@@ -2,6 +2,7 @@
 /* Hook instances, the ticker module and the hook probe. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,7 +272,7 @@ FLTEST(hook_probe)
 }
 
 /* A probe thread queries in a loop while the runner starts and stops the instance. */
-static volatile bool querying_done;
+static atomic_bool querying_done;
 static unsigned n_ok, n_srch, n_other;
 
 static void *query_loop(void *arg)
