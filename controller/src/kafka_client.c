@@ -113,7 +113,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 	struct fl_kafka *kafka = rd_kafka_opaque(rk);
 
 	(void)fac;
-	if (!kafka || level > LOG_WARNING)
+	if (!kafka || level > LOG_ERR)
 		return;
 	pthread_mutex_lock(&kafka->lock);
 	snprintf(kafka->last_log, sizeof(kafka->last_log), "%s", buf);
@@ -151,10 +151,6 @@ int fl_kafka_conf_common(struct fl_kafka *kafka, rd_kafka_conf_t *conf, struct f
 		/* A broker that comes back is found within a second, not after a 10 s backoff. */
 		{ "reconnect.backoff.max.ms", "1000" },
 		{ "socket.connection.setup.timeout.ms", "3000" },
-		/* The log end is the high watermark, as Kafka's tools report it. */
-		{ "isolation.level", "read_uncommitted" },
-		{ "enable.auto.commit", "false" },
-		{ "allow.auto.create.topics", "false" },
 	};
 	int r;
 
@@ -169,6 +165,23 @@ int fl_kafka_conf_common(struct fl_kafka *kafka, rd_kafka_conf_t *conf, struct f
 	rd_kafka_conf_set_log_cb(conf, log_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_opaque(conf, kafka);
+	return 0;
+}
+
+int fl_kafka_conf_consumer(rd_kafka_conf_t *conf, struct fl_diag *diag)
+{
+	static const char *const props[][2] = {
+		/* The log end is the high watermark, as Kafka's tools report it. */
+		{ "isolation.level", "read_uncommitted" },
+		{ "enable.auto.commit", "false" },
+		{ "allow.auto.create.topics", "false" },
+	};
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(props); i++) {
+		int r = fl_kafka_conf_set(conf, props[i][0], props[i][1], diag);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -195,6 +208,9 @@ int fl_kafka_open(const char *bootstrap, struct fl_kafka **ret, struct fl_diag *
 		goto fail;
 	}
 	r = fl_kafka_conf_common(kafka, conf, diag);
+	if (r < 0)
+		goto fail;
+	r = fl_kafka_conf_consumer(conf, diag);
 	if (r < 0)
 		goto fail;
 	kafka->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));

@@ -17,6 +17,7 @@ struct fl_kafka_e2e {
 	char *topic;
 	rd_kafka_t *producer;
 	rd_kafka_t *consumer;
+	rd_kafka_topic_t *rkt; /* the consumer's topic handle (legacy API: needs no group) */
 	uint64_t seq;
 	char key[96]; /* the current marker's key */
 	/* Written by the delivery report callback (served by rd_kafka_poll on our thread). */
@@ -64,7 +65,8 @@ static rd_kafka_t *client(struct fl_kafka_e2e *e2e, rd_kafka_type_t type, struct
 		    fl_kafka_conf_set(conf, "enable.idempotence", "false", diag) < 0)
 			goto fail;
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-	} else if (fl_kafka_conf_set(conf, "fetch.wait.max.ms", "10", diag) < 0 ||
+	} else if (fl_kafka_conf_consumer(conf, diag) < 0 ||
+		   fl_kafka_conf_set(conf, "fetch.wait.max.ms", "10", diag) < 0 ||
 		   fl_kafka_conf_set(conf, "enable.partition.eof", "false", diag) < 0) {
 		goto fail;
 	}
@@ -83,10 +85,10 @@ struct fl_kafka_e2e *fl_kafka_e2e_free(struct fl_kafka_e2e *e2e)
 {
 	if (!e2e)
 		return NULL;
-	if (e2e->consumer) {
-		(void)rd_kafka_assign(e2e->consumer, NULL);
+	if (e2e->rkt)
+		rd_kafka_topic_destroy(e2e->rkt);
+	if (e2e->consumer)
 		rd_kafka_destroy(e2e->consumer);
-	}
 	if (e2e->producer) {
 		/* Do not wait for markers a dead cluster will never take. */
 		(void)rd_kafka_purge(e2e->producer,
@@ -112,7 +114,9 @@ int fl_kafka_e2e_new(struct fl_kafka *kafka, const char *topic, struct fl_kafka_
 	e2e->producer = client(e2e, RD_KAFKA_PRODUCER, diag);
 	if (e2e->producer)
 		e2e->consumer = client(e2e, RD_KAFKA_CONSUMER, diag);
-	if (!e2e->producer || !e2e->consumer) {
+	if (e2e->consumer)
+		e2e->rkt = rd_kafka_topic_new(e2e->consumer, topic, NULL);
+	if (!e2e->producer || !e2e->consumer || !e2e->rkt) {
 		int r = diag && diag->msg[0] ? -EINVAL : -ENOMEM;
 		fl_kafka_e2e_free(e2e);
 		return r;
@@ -153,19 +157,15 @@ int fl_kafka_e2e_run(struct fl_kafka_e2e *e2e, int timeout_ms, double *ret_laten
 		fl_kafka_fail(e2e->kafka, diag, why, "kafka e2e: marker not delivered");
 		return 0;
 	}
-	rd_kafka_topic_partition_list_t *asg = rd_kafka_topic_partition_list_new(1);
-	if (!asg)
-		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
-	rd_kafka_topic_partition_list_add(asg, e2e->topic, e2e->dr.partition)->offset =
-		e2e->dr.offset;
-	err = rd_kafka_assign(e2e->consumer, asg);
-	rd_kafka_topic_partition_list_destroy(asg);
-	if (err)
-		return fl_kafka_fail(e2e->kafka, diag, err, "kafka e2e assign");
+	/* rd_kafka_assign() wants a group.id in librdkafka 2.0.2; the legacy consumer API
+	 * reads a partition from an offset with no group at all. */
+	int32_t partition = e2e->dr.partition;
+	if (rd_kafka_consume_start(e2e->rkt, partition, e2e->dr.offset) < 0)
+		return fl_kafka_fail(e2e->kafka, diag, rd_kafka_last_error(), "kafka e2e consume");
 	int seen = 0;
 	while (!seen && fl_kafka_left_ms(deadline) > 0) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(
-			e2e->consumer, FL_MIN(fl_kafka_left_ms(deadline), 100));
+		rd_kafka_message_t *m = rd_kafka_consume(e2e->rkt, partition,
+							 FL_MIN(fl_kafka_left_ms(deadline), 100));
 		if (!m)
 			continue;
 		if (!m->err && m->key_len == strlen(key) && memcmp(m->key, key, m->key_len) == 0) {
@@ -174,7 +174,7 @@ int fl_kafka_e2e_run(struct fl_kafka_e2e *e2e, int timeout_ms, double *ret_laten
 		}
 		rd_kafka_message_destroy(m);
 	}
-	(void)rd_kafka_assign(e2e->consumer, NULL);
+	(void)rd_kafka_consume_stop(e2e->rkt, partition);
 	if (!seen)
 		fl_diag_set(diag, 0,
 			    "kafka e2e: marker %s delivered to %s [%d] at offset %" PRId64

@@ -26,6 +26,8 @@ int fl_kafka_fail(struct fl_kafka *kafka, struct fl_diag *diag, rd_kafka_resp_er
 		  const char *what);
 /* Copy librdkafka's configuration defaults we always want (log_cb into kafka, timeouts). */
 int fl_kafka_conf_common(struct fl_kafka *kafka, rd_kafka_conf_t *conf, struct fl_diag *diag);
+/* What every consumer-type client here sets (no auto commit, read_uncommitted). */
+int fl_kafka_conf_consumer(rd_kafka_conf_t *conf, struct fl_diag *diag);
 /* Set a configuration property or fill diag. */
 int fl_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
 		      struct fl_diag *diag);

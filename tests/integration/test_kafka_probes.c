@@ -139,7 +139,8 @@ FLTEST(lag_equals_end_minus_committed_checked_with_kcat_and_kafka_tools)
 	FL_ASSERT_EQ(snap->n_groups, 1);
 	FL_ASSERT_EQ(snap->groups[0].n, 4);
 	for (int p = 0; p < 4; p++) {
-		const struct fl_lag_entry *e = fl_lag_snapshot_find(snap, &snap->groups[0], topic, p);
+		const struct fl_lag_entry *e =
+			fl_lag_snapshot_find(snap, &snap->groups[0], topic, p);
 		FL_ASSERT(e);
 		/* Independent views: kcat's ListOffsets, kafka-consumer-groups' OffsetFetch. */
 		int64_t kcat_end = kafkatest_kcat_end(topic, p);
@@ -178,7 +179,8 @@ FLTEST(lag_equals_end_minus_committed_checked_with_kcat_and_kafka_tools)
 	probe->ops->free(probe);
 
 	/* An unknown group is no data. */
-	struct fl_probe_spec none = { .name = "none", .type = FL_PROBE_KAFKA_LAG,
+	struct fl_probe_spec none = { .name = "none",
+				      .type = FL_PROBE_KAFKA_LAG,
 				      .group = "faultline-no-such-group" };
 	probe = new_probe(kafka, &none);
 	FL_ASSERT_EQ(probe->ops->sample(probe, &s), -ENODATA);
@@ -212,10 +214,14 @@ FLTEST(idle_caught_up_is_ok_stalled_is_stall_rewound_is_rewind)
 	struct kafkatest_rate *prod = kafkatest_rate_start(busy, 200);
 
 	struct fl_kafka *kafka = open_kafka();
-	struct fl_probe_spec sidle = { .name = "idle", .type = FL_PROBE_KAFKA_LAG, .group = gidle,
+	struct fl_probe_spec sidle = { .name = "idle",
+				       .type = FL_PROBE_KAFKA_LAG,
+				       .group = gidle,
 				       .window_ns = 2000000000ull };
-	struct fl_probe_spec sstall = { .name = "stall", .type = FL_PROBE_KAFKA_LAG,
-					.group = gstall, .window_ns = 2000000000ull };
+	struct fl_probe_spec sstall = { .name = "stall",
+					.type = FL_PROBE_KAFKA_LAG,
+					.group = gstall,
+					.window_ns = 2000000000ull };
 	struct fl_probe *pidle = new_probe(kafka, &sidle), *pstall = new_probe(kafka, &sstall);
 
 	sample_ok(pidle, &s);
@@ -281,8 +287,7 @@ static void wait_under_replicated(struct fl_probe *probe, const char *topic, uns
 		nanosleep(&ts, NULL);
 	}
 	FL_FAIL("%s: underReplicated did not reach %u in %d s (last: err %d %s, value %g)", topic,
-		want, seconds, s->err, s->error,
-		s->err ? -1 : metric(s, "underReplicated"));
+		want, seconds, s->err, s->error, s->err ? -1 : metric(s, "underReplicated"));
 }
 
 FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
@@ -305,11 +310,14 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 	FL_ASSERT(n_hosted > 0 && n_hosted < 9);
 
 	struct fl_kafka *kafka = open_kafka();
-	struct fl_probe_spec sparts = { .name = "parts", .type = FL_PROBE_KAFKA_PARTITIONS,
+	struct fl_probe_spec sparts = { .name = "parts",
+					.type = FL_PROBE_KAFKA_PARTITIONS,
 					.topic = topic };
 	struct fl_probe_spec se2e = { .name = "e2e", .type = FL_PROBE_KAFKA_E2E, .topic = e2e };
-	struct fl_probe_spec sdown = { .name = "e2e-down", .type = FL_PROBE_KAFKA_E2E,
-				       .topic = down, .timeout_ns = 3000000000ull };
+	struct fl_probe_spec sdown = { .name = "e2e-down",
+				       .type = FL_PROBE_KAFKA_E2E,
+				       .topic = down,
+				       .timeout_ns = 3000000000ull };
 	struct fl_probe *pparts = new_probe(kafka, &sparts), *pe2e = new_probe(kafka, &se2e),
 			*pdown = new_probe(kafka, &sdown);
 
@@ -385,7 +393,8 @@ FLTEST(unreachable_cluster_is_a_sample_error_with_librdkafkas_text)
 	struct fl_sample s = { 0 };
 
 	FL_ASSERT_OK(fl_kafka_open("127.0.0.1:1", &kafka, &diag));
-	struct fl_probe_spec spec = { .name = "dead", .type = FL_PROBE_KAFKA_PARTITIONS,
+	struct fl_probe_spec spec = { .name = "dead",
+				      .type = FL_PROBE_KAFKA_PARTITIONS,
 				      .timeout_ns = 2000000000ull };
 	struct fl_probe *probe = new_probe(kafka, &spec);
 	uint64_t t0 = now_ns();
@@ -403,7 +412,8 @@ FLTEST(no_such_topic_is_no_data)
 {
 	struct fl_kafka *kafka = open_kafka();
 	struct fl_sample s = { 0 };
-	struct fl_probe_spec spec = { .name = "nope", .type = FL_PROBE_KAFKA_THROUGHPUT,
+	struct fl_probe_spec spec = { .name = "nope",
+				      .type = FL_PROBE_KAFKA_THROUGHPUT,
 				      .topic = "faultline-no-such-topic" };
 	struct fl_probe *probe = new_probe(kafka, &spec);
 

@@ -92,8 +92,8 @@ static void setup(void)
 	int r = kafkatest_cluster_sh(out, args);
 	if (r != 0) {
 		snprintf(setup_error, sizeof(setup_error),
-			 "%s start %s failed (exit %d); set FL_KAFKA_VERBOSE=1 to see why", script(),
-			 dir, r);
+			 "%s start %s failed (exit %d); set FL_KAFKA_VERBOSE=1 to see why",
+			 script(), dir, r);
 		return;
 	}
 	const char *bargs[] = { "bootstrap", dir, NULL };
@@ -167,15 +167,16 @@ void kafkatest_create_topic(const char *topic, int partitions, int rf, int only_
 	rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, NULL);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	char err[256];
-	rd_kafka_NewTopic_t *nt =
-		rd_kafka_NewTopic_new(topic, partitions, only_broker >= 0 ? -1 : rf, err, sizeof(err));
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(
+		topic, partitions, only_broker >= 0 ? -1 : rf, err, sizeof(err));
 
 	if (!nt)
 		FL_FAIL("NewTopic %s: %s", topic, err);
 	if (only_broker >= 0) {
 		int32_t b = only_broker;
 		for (int p = 0; p < partitions; p++)
-			if (rd_kafka_NewTopic_set_replica_assignment(nt, p, &b, 1, err, sizeof(err)))
+			if (rd_kafka_NewTopic_set_replica_assignment(nt, p, &b, 1, err,
+								     sizeof(err)))
 				FL_FAIL("replica assignment: %s", err);
 	}
 	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
@@ -451,7 +452,7 @@ unsigned kafkatest_partitions_on(const char *topic, int broker, int32_t *ret, un
 
 unsigned kafkatest_tool_under_replicated(const char *topic, int32_t *ret, unsigned max)
 {
-	const char *argv[] = { "topics", dir, "--describe", "--under-replicated-partitions",
+	const char *argv[] = { "topics",  dir,	 "--describe", "--under-replicated-partitions",
 			       "--topic", topic, NULL };
 	char *out = capture(argv, true), *cur = out, *line;
 	unsigned n = 0;
