@@ -125,6 +125,12 @@ const char *kafkatest_bootstrap(void)
 	return boot;
 }
 
+const char *kafkatest_dir(void)
+{
+	kafkatest_setup();
+	return dir;
+}
+
 void kafkatest_topic_name(char *buf, size_t size, const char *prefix)
 {
 	static atomic_uint n;

@@ -21,6 +21,8 @@
 void kafkatest_setup(void);
 /* "host:port,..." of the test cluster (skips the test, a failure under CI, without one). */
 const char *kafkatest_bootstrap(void);
+/* The cluster's directory (the script's DIR argument). */
+const char *kafkatest_dir(void);
 /* A name unique to this run: "<prefix>-<pid>-<n>". */
 void kafkatest_topic_name(char *buf, size_t size, const char *prefix);
 /* Create a topic and wait until every partition has a leader. only_broker >= 0: every
