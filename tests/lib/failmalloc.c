@@ -20,13 +20,25 @@ static bool fired;
 static _Alignas(max_align_t) unsigned char bootstrap[4096];
 static size_t bootstrap_used;
 
+static bool resolving;
+
 static void resolve(void)
 {
-	if (real_malloc)
+	if (real_malloc || resolving)
 		return;
+	resolving = true;
 	real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
 	real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
 	real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	resolving = false;
+}
+
+/* Resolve before main and before any thread: a process whose first allocation is a calloc
+ * (a forked test child that had not allocated yet) must not get bootstrap memory that a
+ * later free() would reject. */
+__attribute__((constructor)) static void resolve_early(void)
+{
+	resolve();
 }
 
 static bool should_fail(void)
@@ -74,6 +86,7 @@ void *malloc(size_t size)
 
 void *calloc(size_t n, size_t size)
 {
+	resolve();
 	if (!real_calloc) {
 		/* inside dlsym's own bootstrap */
 		size_t total = (n * size + 15) & ~(size_t)15;

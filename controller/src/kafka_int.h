@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the kafka_*.c files share and nobody else sees: the client struct, librdkafka error
+ * translation, the metadata and topic-selection helpers.
+ */
+#ifndef FL_KAFKA_INT_H
+#define FL_KAFKA_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+
+#include "kafka.h"
+
+struct fl_kafka {
+	rd_kafka_t *rk; /* consumer type, no group.id: never joins a group */
+	char *bootstrap;
+	pthread_mutex_t lock; /* guards last_log */
+	char last_log[256];   /* the last error librdkafka logged (e.g. "Connection refused") */
+};
+
+/* -errno for a librdkafka error code. */
+int fl_kafka_errno(rd_kafka_resp_err_t err);
+/* Fill diag with "<what>: <librdkafka's text>[ (<last logged error>)]" and return the
+ * translated -errno; a timeout after "Connection refused" becomes -ECONNREFUSED. */
+int fl_kafka_fail(struct fl_kafka *kafka, struct fl_diag *diag, rd_kafka_resp_err_t err,
+		  const char *what);
+/* Copy librdkafka's configuration defaults we always want (log_cb into kafka, timeouts). */
+int fl_kafka_conf_common(struct fl_kafka *kafka, rd_kafka_conf_t *conf, struct fl_diag *diag);
+/* What every consumer-type client here sets (no auto commit, read_uncommitted). */
+int fl_kafka_conf_consumer(rd_kafka_conf_t *conf, struct fl_diag *diag);
+/* Set a configuration property or fill diag. */
+int fl_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
+		      struct fl_diag *diag);
+
+/* Metadata of every topic (one request). */
+int fl_kafka_metadata(struct fl_kafka *kafka, int timeout_ms, const struct rd_kafka_metadata **ret,
+		      struct fl_diag *diag);
+/* Whether topic t is selected by sel. */
+bool fl_kafka_selected(const struct fl_kafka_select *sel, const char *name);
+/* Internal topics ("__consumer_offsets", "__transaction_state", ...). */
+bool fl_kafka_is_internal(const char *name);
+
+/* Log-end offsets of list's partitions (topic, partition set; offsets overwritten) with one
+ * ListOffsets request per leader. Partitions that failed get offset -1. */
+int fl_kafka_query_ends(struct fl_kafka *kafka, rd_kafka_topic_partition_list_t *list,
+			int timeout_ms, struct fl_diag *diag);
+
+/* Monotonic clock. */
+uint64_t fl_kafka_now_ns(void);
+/* Milliseconds left until deadline_ns (at least 1 while time remains, 0 when past). */
+int fl_kafka_left_ms(uint64_t deadline_ns);
+
+/* Compare (topic, partition) pairs. */
+int fl_kafka_tp_cmp(const char *ta, int32_t pa, const char *tb, int32_t pb);
+
+#endif

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Consumer lag snapshots: the committed offsets of one or all groups (ListConsumerGroups,
+ * then one ListConsumerGroupOffsets per group, all in flight at once on one queue), the
+ * metadata (one request, while those are in flight) and the log ends of every partition
+ * involved (one ListOffsets per leader).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kafka_int.h"
+
+struct fl_lag_snapshot *fl_lag_snapshot_free(struct fl_lag_snapshot *snap)
+{
+	if (!snap)
+		return NULL;
+	free(snap->groups);
+	free(snap->e);
+	free(snap->names);
+	free(snap);
+	return NULL;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct fl_lag_entry *x = a, *y = b;
+
+	return fl_kafka_tp_cmp(x->topic, x->partition, y->topic, y->partition);
+}
+
+const struct fl_lag_entry *fl_lag_snapshot_find(const struct fl_lag_snapshot *snap,
+						const struct fl_lag_group *g, const char *topic,
+						int32_t partition)
+{
+	struct fl_lag_entry key = { .topic = topic, .partition = partition };
+
+	if (g->n == 0)
+		return NULL;
+	return bsearch(&key, snap->e + g->first, g->n, sizeof(key), entry_cmp);
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every group's name (new array of new strings). */
+static int list_groups(struct fl_kafka *kafka, rd_kafka_queue_t *q, uint64_t deadline, char ***ret,
+		       unsigned *ret_n, struct fl_diag *diag)
+{
+	rd_kafka_AdminOptions_t *opt;
+	rd_kafka_event_t *ev;
+	char **names = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	opt = rd_kafka_AdminOptions_new(kafka->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+	if (!opt)
+		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+	(void)rd_kafka_AdminOptions_set_request_timeout(opt, fl_kafka_left_ms(deadline), NULL, 0);
+	rd_kafka_ListConsumerGroups(kafka->rk, opt, q);
+	rd_kafka_AdminOptions_destroy(opt);
+	ev = rd_kafka_queue_poll(q, fl_kafka_left_ms(deadline));
+	if (!ev)
+		return fl_kafka_fail(kafka, diag, RD_KAFKA_RESP_ERR__TIMED_OUT,
+				     "kafka list consumer groups");
+	if (rd_kafka_event_error(ev)) {
+		r = fl_kafka_fail(kafka, diag, rd_kafka_event_error(ev),
+				  "kafka list consumer groups");
+		goto out;
+	}
+	const rd_kafka_ListConsumerGroups_result_t *res =
+		rd_kafka_event_ListConsumerGroups_result(ev);
+	const rd_kafka_ConsumerGroupListing_t **valid =
+		rd_kafka_ListConsumerGroups_result_valid(res, &n);
+	/* Partial errors (a broker that did not answer) leave groups out: fail loudly rather
+	 * than report a smaller cluster. */
+	size_t n_err = 0;
+	const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &n_err);
+	if (n_err > 0) {
+		r = fl_kafka_fail(kafka, diag, rd_kafka_error_code(errs[0]),
+				  "kafka list consumer groups");
+		goto out;
+	}
+	if (n > FL_KAFKA_MAX_GROUPS) {
+		r = fl_diag_set(diag, -E2BIG, "kafka %s: %zu consumer groups (at most %d)",
+				kafka->bootstrap, n, FL_KAFKA_MAX_GROUPS);
+		goto out;
+	}
+	names = calloc(n ? n : 1, sizeof(*names));
+	if (!names) {
+		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		names[i] = strdup(rd_kafka_ConsumerGroupListing_group_id(valid[i]));
+		if (!names[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(names[j]);
+			free(names);
+			r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+			goto out;
+		}
+	}
+	*ret = names;
+	*ret_n = (unsigned)n;
+out:
+	rd_kafka_event_destroy(ev);
+	return r;
+}
+
+/* What we learn of one group: its committed offsets (owned list) or an error. */
+struct group_res {
+	const char *name;
+	rd_kafka_topic_partition_list_t *committed;
+	int err;
+};
+
+static int group_res_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct group_res *)a)->name, ((const struct group_res *)b)->name);
+}
+
+/* Fire one ListConsumerGroupOffsets per group on q (librdkafka 2.0.2 takes one group per
+ * call); they run concurrently. */
+static int fire_offsets(struct fl_kafka *kafka, rd_kafka_queue_t *q, struct group_res *g,
+			unsigned n, uint64_t deadline, struct fl_diag *diag)
+{
+	rd_kafka_AdminOptions_t *opt;
+
+	opt = rd_kafka_AdminOptions_new(kafka->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+	if (!opt)
+		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+	(void)rd_kafka_AdminOptions_set_request_timeout(opt, fl_kafka_left_ms(deadline), NULL, 0);
+	for (unsigned i = 0; i < n; i++) {
+		/* NULL partitions: every partition the group committed on. */
+		rd_kafka_ListConsumerGroupOffsets_t *req =
+			rd_kafka_ListConsumerGroupOffsets_new(g[i].name, NULL);
+		if (!req) {
+			rd_kafka_AdminOptions_destroy(opt);
+			return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		}
+		rd_kafka_ListConsumerGroupOffsets(kafka->rk, &req, 1, opt, q);
+		rd_kafka_ListConsumerGroupOffsets_destroy(req);
+	}
+	rd_kafka_AdminOptions_destroy(opt);
+	return 0;
+}
+
+/* Collect the n answers fire_offsets asked for. */
+static int collect_offsets(struct fl_kafka *kafka, rd_kafka_queue_t *q, struct group_res *g,
+			   unsigned n, uint64_t deadline, struct fl_diag *diag)
+{
+	for (unsigned got = 0; got < n;) {
+		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, fl_kafka_left_ms(deadline));
+		if (!ev)
+			return fl_kafka_fail(kafka, diag, RD_KAFKA_RESP_ERR__TIMED_OUT,
+					     "kafka consumer group offsets");
+		if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT) {
+			rd_kafka_event_destroy(ev);
+			continue;
+		}
+		got++;
+		if (rd_kafka_event_error(ev)) {
+			/* Without a group result we cannot tell whose it was: the whole
+			 * snapshot fails (a request-level error: timeout, no coordinator). */
+			int r = fl_kafka_fail(kafka, diag, rd_kafka_event_error(ev),
+					      "kafka consumer group offsets");
+			rd_kafka_event_destroy(ev);
+			return r;
+		}
+		size_t cnt = 0;
+		const rd_kafka_group_result_t **gr =
+			rd_kafka_ListConsumerGroupOffsets_result_groups(
+				rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			struct group_res key = { .name = rd_kafka_group_result_name(gr[i]) };
+			struct group_res *gi = bsearch(&key, g, n, sizeof(*g), group_res_cmp);
+			if (!gi)
+				continue;
+			const rd_kafka_error_t *err = rd_kafka_group_result_error(gr[i]);
+			if (err) {
+				gi->err = fl_kafka_errno(rd_kafka_error_code(err));
+				continue;
+			}
+			const rd_kafka_topic_partition_list_t *parts =
+				rd_kafka_group_result_partitions(gr[i]);
+			if (parts) {
+				gi->committed = rd_kafka_topic_partition_list_copy(parts);
+				if (!gi->committed) {
+					rd_kafka_event_destroy(ev);
+					return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+				}
+			}
+		}
+		rd_kafka_event_destroy(ev);
+	}
+	return 0;
+}
+
+/* Topic name -> metadata index, through a sorted array of indexes. */
+struct topic_index {
+	const struct rd_kafka_metadata *md;
+	int *order;	/* topic indexes sorted by name */
+	unsigned *base; /* base[t]: global index of partition 0 of topic t */
+	unsigned total;
+};
+
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct rd_kafka_metadata *md = arg;
+
+	return strcmp(md->topics[*(const int *)a].topic, md->topics[*(const int *)b].topic);
+}
+
+static int topic_find(const struct topic_index *ti, const char *name)
+{
+	int lo = 0, hi = ti->md->topic_cnt - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(name, ti->md->topics[ti->order[mid]].topic);
+		if (c == 0)
+			return ti->order[mid];
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Index of partition id p of topic t in the metadata (ids are usually 0..n-1 in order). */
+static int part_find(const rd_kafka_metadata_topic_t *mt, int32_t p)
+{
+	if (p >= 0 && p < mt->partition_cnt && mt->partitions[p].id == p)
+		return p;
+	for (int i = 0; i < mt->partition_cnt; i++)
+		if (mt->partitions[i].id == p)
+			return i;
+	return -1;
+}
+
+static int topic_index_build(struct topic_index *ti, const struct rd_kafka_metadata *md)
+{
+	ti->md = md;
+	ti->order = malloc(sizeof(int) * (size_t)(md->topic_cnt ? md->topic_cnt : 1));
+	ti->base = malloc(sizeof(unsigned) * (size_t)(md->topic_cnt ? md->topic_cnt : 1));
+	if (!ti->order || !ti->base)
+		return -ENOMEM;
+	ti->total = 0;
+	for (int t = 0; t < md->topic_cnt; t++) {
+		ti->order[t] = t;
+		ti->base[t] = ti->total;
+		ti->total += (unsigned)md->topics[t].partition_cnt;
+	}
+	qsort_r(ti->order, (size_t)md->topic_cnt, sizeof(int), order_cmp, (void *)md);
+	return 0;
+}
+
+static void topic_index_fini(struct topic_index *ti)
+{
+	free(ti->order);
+	free(ti->base);
+}
+
+/* Build the snapshot from the metadata, the group answers and the log ends. */
+static int build(const struct topic_index *ti, struct group_res *g, unsigned n_groups,
+		 const int64_t *end, struct fl_lag_snapshot *snap, int64_t *committed,
+		 unsigned char *touched)
+{
+	const struct rd_kafka_metadata *md = ti->md;
+	size_t names_len = 0, cap = 0;
+	char *name;
+
+	for (int t = 0; t < md->topic_cnt; t++)
+		names_len += strlen(md->topics[t].topic) + 1;
+	for (unsigned i = 0; i < n_groups; i++)
+		names_len += strlen(g[i].name) + 1;
+	snap->names = malloc(names_len ? names_len : 1);
+	snap->groups = calloc(n_groups ? n_groups : 1, sizeof(*snap->groups));
+	if (!snap->names || !snap->groups)
+		return -ENOMEM;
+	/* Topic names in metadata order, so topic t's name is tname[t]. */
+	const char **tname = malloc(sizeof(char *) * (size_t)(md->topic_cnt ? md->topic_cnt : 1));
+	if (!tname)
+		return -ENOMEM;
+	name = snap->names;
+	for (int t = 0; t < md->topic_cnt; t++) {
+		size_t len = strlen(md->topics[t].topic) + 1;
+		memcpy(name, md->topics[t].topic, len);
+		tname[t] = name;
+		name += len;
+	}
+	for (unsigned i = 0; i < n_groups; i++) {
+		struct fl_lag_group *sg = &snap->groups[snap->n_groups++];
+		size_t len = strlen(g[i].name) + 1;
+		memcpy(name, g[i].name, len);
+		sg->name = name;
+		name += len;
+		sg->err = g[i].err;
+		sg->first = snap->n;
+		if (!g[i].committed)
+			continue;
+		/* Mark what this group committed, by global partition index. */
+		memset(touched, 0, (size_t)md->topic_cnt);
+		rd_kafka_topic_partition_list_t *c = g[i].committed;
+		for (int k = 0; k < c->cnt; k++) {
+			int t = topic_find(ti, c->elems[k].topic);
+			int p = t < 0 ? -1 : part_find(&md->topics[t], c->elems[k].partition);
+			if (p < 0 || c->elems[k].offset < 0)
+				continue;
+			touched[t] = 1;
+			committed[ti->base[t] + (unsigned)p] = c->elems[k].offset;
+		}
+		/* Emit every partition of the touched topics, in name order. */
+		for (int o = 0; o < md->topic_cnt; o++) {
+			int t = ti->order[o];
+			if (!touched[t])
+				continue;
+			const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+			if (snap->n + (unsigned)mt->partition_cnt > cap) {
+				size_t ncap = FL_MAX(cap * 2, snap->n + (size_t)mt->partition_cnt);
+				ncap = FL_MAX(ncap, 64);
+				struct fl_lag_entry *ne = realloc(snap->e, ncap * sizeof(*ne));
+				if (!ne) {
+					free(tname);
+					return -ENOMEM;
+				}
+				snap->e = ne;
+				cap = ncap;
+			}
+			unsigned from = snap->n;
+			for (int p = 0; p < mt->partition_cnt; p++) {
+				unsigned gi = ti->base[t] + (unsigned)p;
+				struct fl_lag_entry *e = &snap->e[snap->n++];
+				e->topic = tname[t];
+				e->partition = mt->partitions[p].id;
+				e->committed = committed[gi];
+				e->end = end[gi];
+				e->lag = -1;
+				if (e->committed >= 0 && e->end >= 0)
+					/* A commit ahead of the log end (truncation) is lag 0. */
+					e->lag = e->end > e->committed ? e->end - e->committed : 0;
+				committed[gi] = FL_KAFKA_NO_OFFSET;
+			}
+			/* Partition ids are normally in order already. */
+			qsort(snap->e + from, snap->n - from, sizeof(*snap->e), entry_cmp);
+		}
+		sg->n = snap->n - sg->first;
+	}
+	free(tname);
+	return 0;
+}
+
+int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int timeout_ms,
+				  struct fl_lag_snapshot **ret, struct fl_diag *diag)
+{
+	uint64_t deadline =
+		fl_kafka_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000ull;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *list = NULL;
+	struct topic_index ti = { 0 };
+	struct fl_lag_snapshot *snap = NULL;
+	struct group_res *g = NULL;
+	char **names = NULL;
+	unsigned n = 0;
+	int64_t *end = NULL, *committed = NULL;
+	unsigned char *touched = NULL;
+	int r;
+
+	rd_kafka_queue_t *q = rd_kafka_queue_new(kafka->rk);
+	if (!q)
+		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+	if (group) {
+		names = calloc(1, sizeof(*names));
+		if (!names || !(names[0] = strdup(group))) {
+			r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+			goto out;
+		}
+		n = 1;
+	} else {
+		r = list_groups(kafka, q, deadline, &names, &n, diag);
+		if (r < 0)
+			goto out;
+	}
+	qsort(names, n, sizeof(*names), strp_cmp);
+	g = calloc(n ? n : 1, sizeof(*g));
+	if (!g) {
+		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		g[i].name = names[i];
+	r = fire_offsets(kafka, q, g, n, deadline, diag);
+	if (r < 0)
+		goto out;
+	/* The metadata while the group offsets are on their way. */
+	r = fl_kafka_metadata(kafka, fl_kafka_left_ms(deadline), &md, diag);
+	if (r < 0)
+		goto out;
+	r = collect_offsets(kafka, q, g, n, deadline, diag);
+	if (r < 0)
+		goto out;
+	if (topic_index_build(&ti, md) < 0) {
+		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		goto out;
+	}
+	/* The log ends of every partition of every topic some group committed on. */
+	touched = calloc((size_t)md->topic_cnt + 1, 1);
+	end = malloc(sizeof(*end) * (ti.total + 1));
+	committed = malloc(sizeof(*committed) * (ti.total + 1));
+	list = rd_kafka_topic_partition_list_new(64);
+	if (!touched || !end || !committed || !list) {
+		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < ti.total; i++) {
+		end[i] = -1;
+		committed[i] = FL_KAFKA_NO_OFFSET;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		rd_kafka_topic_partition_list_t *c = g[i].committed;
+		for (int k = 0; c && k < c->cnt; k++) {
+			int t = topic_find(&ti, c->elems[k].topic);
+			if (t >= 0 && c->elems[k].offset >= 0)
+				touched[t] = 1;
+		}
+	}
+	for (int t = 0; t < md->topic_cnt; t++) {
+		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+		if (!touched[t])
+			continue;
+		for (int p = 0; p < mt->partition_cnt; p++)
+			if (mt->partitions[p].leader >= 0)
+				rd_kafka_topic_partition_list_add(list, mt->topic,
+								  mt->partitions[p].id);
+	}
+	r = fl_kafka_query_ends(kafka, list, fl_kafka_left_ms(deadline), diag);
+	if (r < 0)
+		goto out;
+	for (int i = 0; i < list->cnt; i++) {
+		int t = topic_find(&ti, list->elems[i].topic);
+		int p = t < 0 ? -1 : part_find(&md->topics[t], list->elems[i].partition);
+		if (p >= 0)
+			end[ti.base[t] + (unsigned)p] = list->elems[i].offset;
+	}
+	snap = calloc(1, sizeof(*snap));
+	if (!snap || build(&ti, g, n, end, snap, committed, touched) < 0) {
+		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		goto out;
+	}
+	snap->t_ns = fl_kafka_now_ns();
+	*ret = snap;
+	snap = NULL;
+	r = 0;
+out:
+	for (unsigned i = 0; g && i < n; i++)
+		if (g[i].committed)
+			rd_kafka_topic_partition_list_destroy(g[i].committed);
+	for (unsigned i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(g);
+	free(end);
+	free(committed);
+	free(touched);
+	topic_index_fini(&ti);
+	if (list)
+		rd_kafka_topic_partition_list_destroy(list);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	/* Answers still in flight after a timeout land on q; destroying it drops them. */
+	rd_kafka_queue_destroy(q);
+	fl_lag_snapshot_free(snap);
+	return r;
+}
+
+int fl_kafka_lag_snapshot(struct fl_kafka *kafka, const char *group, struct fl_lag_snapshot **ret,
+			  struct fl_diag *diag)
+{
+	return fl_kafka_lag_snapshot_timeout(kafka, group, 5000, ret, diag);
+}
