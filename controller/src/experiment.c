@@ -220,7 +220,7 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 		return ex_err_key(c, fnode, "file",
 				  "empty (expected a path, e.g. pod-delete.yaml)");
 	}
-	if (name[0] == '/' || !st->dir)
+	if (name[0] == '/' || !st->dir || strcmp(st->dir, ".") == 0)
 		(void)snprintf(path, sizeof(path), "%s", name);
 	else
 		(void)snprintf(path, sizeof(path), "%s/%s", st->dir, name);
@@ -313,7 +313,9 @@ static int parse_suite_spec(struct state *st, struct exp_ctx *c, const struct fl
 					fl_ynode_get(entry, "spec"), &d, &suite->experiments[i]);
 				if (r == 0)
 					r = check_unique_experiment(
-						c, suite, fl_ynode_get(entry, "metadata"));
+						c, suite,
+						fl_ynode_get(fl_ynode_get(entry, "metadata"),
+							     "name"));
 			}
 		}
 		ex_pop(c, o2);
