@@ -18,7 +18,8 @@ struct fl_agents {
 
 int fl_agents_new(const struct fl_experiment *exp, struct fl_agents **ret, struct fl_diag *diag)
 {
-	struct fl_agents *agents = calloc(1, sizeof(*agents) + exp->n_agents * sizeof(struct agent));
+	struct fl_agents *agents =
+		calloc(1, sizeof(*agents) + exp->n_agents * sizeof(struct agent));
 	int r;
 
 	if (!agents)
@@ -92,8 +93,8 @@ int fl_agents_call(struct fl_agents *agents, unsigned i, const char *method, con
 	free(text);
 	if (status >= 400) {
 		const char *err = json_string_value(json_object_get(v, "error"));
-		fl_diag_set(diag, 0, "agent %s: %s %s: HTTP %d: %s", agents->a[i].name, method, path,
-			    status, err ? err : "(no message)");
+		fl_diag_set(diag, 0, "agent %s: %s %s: HTTP %d: %s", agents->a[i].name, method,
+			    path, status, err ? err : "(no message)");
 	}
 	*ret = v;
 	return status;
@@ -119,8 +120,7 @@ int fl_agents_pods(struct fl_agents *agents, unsigned i, json_t **ret, struct fl
 	return 0;
 }
 
-int fl_agents_capabilities(struct fl_agents *agents, unsigned i, json_t **ret,
-			   struct fl_diag *diag)
+int fl_agents_capabilities(struct fl_agents *agents, unsigned i, json_t **ret, struct fl_diag *diag)
 {
 	json_t *v = NULL;
 	int status;

@@ -73,7 +73,8 @@ static bool plan_fault(struct fl_agents *agents, const struct fl_experiment *exp
 				continue;
 			}
 			text = json_dumps(body, JSON_COMPACT);
-			printf("    fault %-16s on %s via agent %s%s: %s\n      POST /v1/faults %s\n",
+			printf("    fault %-16s on %s via agent %s%s: %s\n      POST /v1/faults "
+			       "%s\n",
 			       fault->name, t->label, fl_agents_name(agents, t->agent),
 			       background ? " (background)" : "", note, text ? text : "");
 			free(text);
@@ -138,7 +139,7 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 			break;
 		case FL_STEP_HOOK:
 			printf("    hook %s %s\n", st->hook.hook,
-			       st->hook.action == FL_HOOK_START  ? "start"
+			       st->hook.action == FL_HOOK_START	 ? "start"
 			       : st->hook.action == FL_HOOK_STOP ? "stop"
 								 : st->hook.call);
 			break;
@@ -178,8 +179,9 @@ int fl_cmd_plan(int argc, char **argv)
 			errno = 0;
 			seed = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "faultline plan: --seed: \"%s\" is not an unsigned "
-						"integer\n",
+				fprintf(stderr,
+					"faultline plan: --seed: \"%s\" is not an unsigned "
+					"integer\n",
 					optarg);
 				return FL_EXIT_USAGE;
 			}
@@ -207,7 +209,8 @@ int fl_cmd_plan(int argc, char **argv)
 		ok &= plan_experiment(exp, has_seed ? seed : exp->has_seed ? exp->seed : seed);
 	}
 	if (!has_seed)
-		printf("(targets chosen with seed %llu unless the experiment sets one; `run` picks a "
+		printf("(targets chosen with seed %llu unless the experiment sets one; `run` picks "
+		       "a "
 		       "fresh seed: pass --seed to both to get the same choice)\n",
 		       (unsigned long long)seed);
 	fl_suite_free(suite);

@@ -26,17 +26,21 @@ static void usage(FILE *out)
 		"SIGINT/SIGTERM revert everything and end the run as aborted.\n"
 		"\n"
 		"Options:\n"
-		"  --junit FILE     JUnit XML for CI (one testcase per probe x phase and per fault\n"
+		"  --junit FILE     JUnit XML for CI (one testcase per probe x phase and per "
+		"fault\n"
 		"                   inject/revert)\n"
-		"  --journal FILE   the JSON journal (every sample; `faultline report` re-renders it)\n"
+		"  --journal FILE   the JSON journal (every sample; `faultline report` re-renders "
+		"it)\n"
 		"  --report FILE    the HTML report (timeline, verdicts)\n"
-		"  --seed N         seed for target selection (overrides the files'); replays a run\n"
+		"  --seed N         seed for target selection (overrides the files'); replays a "
+		"run\n"
 		"  --progress       draw the live status line even when stderr is not a terminal\n"
 		"  --quiet          no progress output (the summary is still printed)\n"
 		"  -h, --help\n"
 		"\n"
 		"Exit codes: 0 passed, 1 hypothesis deviated, 2 error (could not run), 3 aborted,\n"
-		"4 leftovers found (a fault of this run was still on an agent at the end), 64 usage.\n");
+		"4 leftovers found (a fault of this run was still on an agent at the end), 64 "
+		"usage.\n");
 }
 
 static int dump_journal(const json_t *journal, FILE *out, struct fl_diag *diag)
@@ -66,12 +70,14 @@ static int write_output(const char *what, const char *path,
 
 int fl_cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "junit", required_argument, NULL, 'j' },   { "journal", required_argument, NULL, 'J' },
-		{ "report", required_argument, NULL, 'r' },  { "seed", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },	     { "progress", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 }
-	};
+	static const struct option options[] = { { "junit", required_argument, NULL, 'j' },
+						 { "journal", required_argument, NULL, 'J' },
+						 { "report", required_argument, NULL, 'r' },
+						 { "seed", required_argument, NULL, 's' },
+						 { "quiet", no_argument, NULL, 'q' },
+						 { "progress", no_argument, NULL, 'p' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	const char *junit = NULL, *journal_path = NULL, *html = NULL;
 	struct fl_run_opts opts = { 0 };
 	struct fl_suite **suites;
@@ -96,8 +102,9 @@ int fl_cmd_run(int argc, char **argv)
 			errno = 0;
 			opts.seed = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "faultline run: --seed: \"%s\" is not an unsigned "
-						"integer\n",
+				fprintf(stderr,
+					"faultline run: --seed: \"%s\" is not an unsigned "
+					"integer\n",
 					optarg);
 				return FL_EXIT_USAGE;
 			}
@@ -128,8 +135,8 @@ int fl_cmd_run(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct fl_diag diag = { 0 };
 		if (fl_suite_parse_file(argv[i], &suites[n], &diag) < 0) {
-			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[i], diag.line,
-				diag.col, diag.msg);
+			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[i],
+				diag.line, diag.col, diag.msg);
 			code = FL_EXIT_ERROR;
 			continue;
 		}

@@ -53,8 +53,8 @@ static int netem_fallback(const char *netem, const char **ret_kind, json_t **ret
 	return -EINVAL;
 }
 
-int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *target,
-		  json_t *caps, const char *owner, json_t **ret, char *note, size_t note_size,
+int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *target, json_t *caps,
+		  const char *owner, json_t **ret, char *note, size_t note_size,
 		  struct fl_diag *diag)
 {
 	const char *kind = fault->kind;
@@ -67,9 +67,10 @@ int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *tar
 	if (have && strncmp(have, "unavailable", 11) == 0) {
 		const char *netem = json_string_value(json_object_get(body, "netem"));
 		const char *alt = NULL;
-		if (strcmp(kind, "network") != 0 || !netem || netem_fallback(netem, &alt, &sub) < 0 ||
-		    strcmp(json_string_value(json_object_get(json_object_get(caps, "kinds"),
-							     alt)) ?: "unavailable",
+		if (strcmp(kind, "network") != 0 || !netem ||
+		    netem_fallback(netem, &alt, &sub) < 0 ||
+		    strcmp(json_string_value(json_object_get(json_object_get(caps, "kinds"), alt))
+				   ?: "unavailable",
 			   "unavailable") == 0) {
 			json_decref(body);
 			return fl_diag_set(diag, -EOPNOTSUPP,
@@ -77,10 +78,10 @@ int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *tar
 					   "\"loss P\" have a fallback)",
 					   fault->name, kind, target->label, have);
 		}
-		(void)snprintf(note, note_size, "%s (no sch_netem: netem \"%s\" as kind %s)",
-			       json_string_value(json_object_get(json_object_get(caps, "kinds"),
-								 alt)),
-			       netem, alt);
+		(void)snprintf(
+			note, note_size, "%s (no sch_netem: netem \"%s\" as kind %s)",
+			json_string_value(json_object_get(json_object_get(caps, "kinds"), alt)),
+			netem, alt);
 		json_object_del(body, "netem");
 		json_object_del(body, "interface");
 		json_object_set_new(body, alt, sub);

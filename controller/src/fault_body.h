@@ -20,8 +20,8 @@
  * Returns 0, the body in *ret (new) and in note a short human text of the mechanism
  * ("delay line (no sch_netem: netem delay 200ms 50ms → kind delay)"), or -errno + diag.
  */
-int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *target,
-		  json_t *caps, const char *owner, json_t **ret, char *note, size_t note_size,
+int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *target, json_t *caps,
+		  const char *owner, json_t **ret, char *note, size_t note_size,
 		  struct fl_diag *diag) _wur_;
 
 /* Whether a fault kind is a one-shot kill (nothing to revert, no duration). */

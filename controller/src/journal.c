@@ -238,7 +238,8 @@ static const char *const PHASES[] = { "before", "during", "after", NULL };
 static const char *const VERDICTS[] = { "pass", "fail", "inconclusive", "error", NULL };
 static const char *const INJECT_RESULTS[] = { "ok", "error", NULL };
 static const char *const REVERT_RESULTS[] = { "ok", "error", "skipped", NULL };
-static const char *const REVERT_REASONS[] = { "deadline", "abort", "signal", "end", "error", NULL };
+static const char *const REVERT_REASONS[] = { "deadline", "abort", "signal", "end",
+					      "error",	  "kill",  NULL };
 
 static bool in_list(const char *s, const char *const *values)
 {

@@ -22,21 +22,25 @@ static void usage(FILE *out)
 		"  plan FILE          resolve targets through the agents, show what would be done "
 		"where,\n"
 		"                     sample every probe once; changes nothing\n"
-		"  run FILE...        run experiments and gameday suites [--junit F] [--journal F]\n"
+		"  run FILE...        run experiments and gameday suites [--junit F] [--journal "
+		"F]\n"
 		"                     [--report F] [--seed N]\n"
 		"  report JOURNAL     re-render a finished run: --junit F | --html F | --text\n"
 		"\n"
 		"Faults by hand:\n"
-		"  faults ...         talk to a faultline-agent: inject, list, get, revert, renew,\n"
+		"  faults ...         talk to a faultline-agent: inject, list, get, revert, "
+		"renew,\n"
 		"                     stop (emergency), health, capabilities\n"
 		"  netem encode       print the netlink request for tc-style netem/tbf options\n"
-		"  netem apply        apply a network fault to an interface (optionally in a netns)\n"
+		"  netem apply        apply a network fault to an interface (optionally in a "
+		"netns)\n"
 		"  netem show|remove|list|sweep   inspect and remove Faultline's objects\n"
 		"\n"
 		"Run 'faultline COMMAND --help' for the options of a command.\n"
 		"\n"
 		"Exit codes: 0 passed, 1 hypothesis deviated, 2 error (could not run), 3 aborted,\n"
-		"4 leftovers found (a fault was still on an agent after the run), 64 usage error.\n");
+		"4 leftovers found (a fault was still on an agent after the run), 64 usage "
+		"error.\n");
 }
 
 int main(int argc, char **argv)

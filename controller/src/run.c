@@ -74,7 +74,8 @@ static int exit_code(json_t *exps)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(exps, i, e) {
+	json_array_foreach(exps, i, e)
+	{
 		const char *o = json_string_value(json_object_get(e, "outcome"));
 		dev |= strcmp(o, "deviated") == 0;
 		err |= strcmp(o, "error") == 0;
@@ -82,11 +83,11 @@ static int exit_code(json_t *exps)
 		left |= json_array_size(json_object_get(e, "leftovers")) > 0;
 	}
 	/* The worst wins: something left behind is worse than anything the run measured. */
-	return left ? FL_EXIT_LEFTOVERS
+	return left    ? FL_EXIT_LEFTOVERS
 	       : abort ? FL_EXIT_ABORTED
-	       : dev  ? FL_EXIT_DEVIATED
-	       : err  ? FL_EXIT_ERROR
-		      : FL_EXIT_OK;
+	       : dev   ? FL_EXIT_DEVIATED
+	       : err   ? FL_EXIT_ERROR
+		       : FL_EXIT_OK;
 }
 
 static const char *outcome_name(int code)
@@ -96,8 +97,8 @@ static const char *outcome_name(int code)
 	return code >= 0 && code <= 4 ? names[code] : "error";
 }
 
-int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
-		  const struct fl_run_opts *opts, json_t **ret_journal)
+int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites, const struct fl_run_opts *opts,
+		  json_t **ret_journal)
 {
 	struct run run = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct fl_progress *progress;
@@ -119,9 +120,9 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
 			 "suite", n_suites ? suites[0]->name : "", "seed", (json_int_t)seed,
 			 "startedMs", (json_int_t)fl_run_now_ms());
 	exps = json_array();
-	journal = json_pack("{s:i, s:s, s:s, s:o, s:o}", "journalVersion", 1, "faultline",
-			    FL_VERSION, "librdkafka", rd_kafka_version_str(), "run", jrun,
-			    "experiments", exps);
+	journal =
+		json_pack("{s:i, s:s, s:s, s:o, s:o}", "journalVersion", 1, "faultline", FL_VERSION,
+			  "librdkafka", rd_kafka_version_str(), "run", jrun, "experiments", exps);
 	if (!journal)
 		return FL_EXIT_ERROR;
 
@@ -140,8 +141,9 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
 	for (unsigned s = 0; s < n_suites; s++) {
 		for (unsigned e = 0; e < suites[s]->n_experiments; e++) {
 			const struct fl_experiment *exp = &suites[s]->experiments[e];
-			struct run_exp x = { .exp = exp, .index = ++index, .total = total,
-					     .progress = progress };
+			struct run_exp x = {
+				.exp = exp, .index = ++index, .total = total, .progress = progress
+			};
 			json_t *je;
 
 			if (atomic_load(&run.signalled))
@@ -149,13 +151,15 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
 			x.seed = exp->has_seed && !opts->has_seed ? exp->seed : seed;
 			(void)snprintf(x.owner, sizeof(x.owner), "faultline/%s/%s", id, exp->name);
 			je = json_pack("{s:s, s:s, s:I, s:s, s:[], s:[], s:[], s:[], s:[], s:[]}",
-				       "name", exp->name, "file", exp->pos.file ? exp->pos.file : "",
-				       "seed", (json_int_t)x.seed, "owner", x.owner, "targets",
-				       "checks", "faults", "samples", "hooks", "leftovers");
+				       "name", exp->name, "file",
+				       exp->pos.file ? exp->pos.file : "", "seed",
+				       (json_int_t)x.seed, "owner", x.owner, "targets", "checks",
+				       "faults", "samples", "hooks", "leftovers");
 			if (!je)
 				break;
 			if (exp->description)
-				json_object_set_new(je, "description", json_string(exp->description));
+				json_object_set_new(je, "description",
+						    json_string(exp->description));
 			json_array_append_new(exps, je);
 			x.j = je;
 			pthread_mutex_init(&x.lock, NULL);
@@ -174,7 +178,8 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
 			/* A deviation or an error is a finding: the next experiment runs. A
 			 * fault left behind is not: nothing more is injected on top of it. */
 			if (exit_code(exps) == FL_EXIT_LEFTOVERS && index < total) {
-				fl_progress_event(progress, "stopping the run: %s left faults behind",
+				fl_progress_event(progress,
+						  "stopping the run: %s left faults behind",
 						  exp->name);
 				s = n_suites;
 				break;

@@ -21,15 +21,15 @@ struct fl_run_opts {
 	unsigned n_files;
 	bool has_seed; /* --seed overrides every experiment's seed */
 	uint64_t seed;
-	bool quiet;	  /* no progress output */
-	bool force_tty;	  /* draw the status line even when stderr is not a terminal */
+	bool quiet;	/* no progress output */
+	bool force_tty; /* draw the status line even when stderr is not a terminal */
 };
 
 /*
  * Run every experiment of the suites in order. Returns the exit code (cli.h: 0 passed,
  * 1 deviated, 2 error, 3 aborted, 4 leftovers) and the journal in *ret_journal (new).
  */
-int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites,
-		  const struct fl_run_opts *opts, json_t **ret_journal);
+int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites, const struct fl_run_opts *opts,
+		  json_t **ret_journal);
 
 #endif

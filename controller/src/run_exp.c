@@ -44,8 +44,8 @@ static void check_once(struct run_exp *x, const struct fl_probe_spec *spec, cons
 	fl_verdict_eval(spec, &s, before, &v);
 	run_sample_text(&s, text, sizeof(text));
 	fl_progress_value(x->progress, spec->name, text);
-	fl_progress_event(x->progress, "%s %s: %s — %s", ph, spec->name,
-			  fl_verdict_name(v.kind), v.message);
+	fl_progress_event(x->progress, "%s %s: %s — %s", ph, spec->name, fl_verdict_name(v.kind),
+			  v.message);
 	pthread_mutex_lock(&x->lock);
 	run_journal_sample(x, spec, ph, &s, &v);
 	run_journal_check(x, spec, ph, &s, &v, fl_run_now_ms() - t0);
@@ -124,7 +124,7 @@ static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 		until = fl_run_now_ms() + st->fault.duration_ns / 1000000;
 		if (!run_wait_until(x, until))
 			return false;
-		run_faults_revert(x, st->fault.name, "duration");
+		run_faults_revert(x, st->fault.name, "deadline");
 		return true;
 	}
 	case FL_STEP_PAUSE:
@@ -242,7 +242,8 @@ void run_experiment(struct run_exp *x)
 			fl_progress_event(x->progress,
 					  "steady state not met before injection: method not run");
 			if (!json_object_get(x->j, "error") && !x->failed)
-				run_set_error(x, "steady state could not be checked before injection");
+				run_set_error(x,
+					      "steady state could not be checked before injection");
 		} else {
 			method(x);
 			if (!x->stopping && !x->errored)
@@ -261,7 +262,10 @@ void run_experiment(struct run_exp *x)
 		run_faults_revert(x, NULL, "end");
 		run_leftovers(x);
 	}
-	outcome = x->stopping ? "aborted" : x->failed ? "deviated" : x->errored ? "error" : "passed";
+	outcome = x->stopping  ? "aborted"
+		  : x->failed  ? "deviated"
+		  : x->errored ? "error"
+			       : "passed";
 	json_object_set_new(x->j, "outcome", json_string(outcome));
 	json_object_set_new(x->j, "finishedMs", json_integer((json_int_t)fl_run_now_ms()));
 	fl_progress_event(x->progress, "[%u/%u] %s: %s%s", x->index, x->total, x->exp->name,

@@ -66,9 +66,9 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 	f->agent = t->agent;
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	status = text ? fl_agents_call(x->agents, t->agent, "POST", "/v1/faults", text, &resp,
-				       &diag)
-		      : -ENOMEM;
+	status =
+		text ? fl_agents_call(x->agents, t->agent, "POST", "/v1/faults", text, &resp, &diag)
+		     : -ENOMEM;
 	free(text);
 	t1 = fl_run_now_ms();
 	if (status != 201) {
@@ -84,8 +84,9 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 	(void)snprintf(f->id, sizeof(f->id), "%s",
 		       json_string_value(json_object_get(resp, "id")) ?: "");
 	json_object_set_new(entry, "id", json_string(f->id));
-	json_object_set_new(entry, "mechanism",
-			    json_string(json_string_value(json_object_get(resp, "mechanism")) ?: ""));
+	json_object_set_new(
+		entry, "mechanism",
+		json_string(json_string_value(json_object_get(resp, "mechanism")) ?: ""));
 	json_object_set_new(entry, "inject", result_json("ok", t0, t1 - t0, note));
 	if (fl_fault_is_kill(f->kind)) {
 		json_object_set_new(entry, "revert",
@@ -113,7 +114,8 @@ int run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool 
 		if (strcmp(x->exp->targets[i].name, fault->target) == 0)
 			set = &x->sets[i];
 	if (!set) {
-		run_set_error(x, "fault %s: target %s was not resolved", fault->name, fault->target);
+		run_set_error(x, "fault %s: target %s was not resolved", fault->name,
+			      fault->target);
 		return -ENOENT;
 	}
 	pthread_mutex_lock(&x->lock);
@@ -241,7 +243,8 @@ void run_leftovers(struct run_exp *x)
 			run_set_error(x, "leftover check: %s", diag.msg);
 			continue;
 		}
-		json_array_foreach(json_object_get(resp, "faults"), i, f) {
+		json_array_foreach(json_object_get(resp, "faults"), i, f)
+		{
 			const char *owner = json_string_value(json_object_get(f, "owner"));
 			const char *state = json_string_value(json_object_get(f, "state"));
 			const char *id = json_string_value(json_object_get(f, "id"));
@@ -256,17 +259,16 @@ void run_leftovers(struct run_exp *x)
 			(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
 			st = fl_agents_call(x->agents, ai, "DELETE", path, NULL, &r2, &diag);
 			json_decref(r2);
-			(void)snprintf(msg, sizeof(msg), "%s on agent %s after the run; %s",
-				       state, fl_agents_name(x->agents, ai),
+			(void)snprintf(msg, sizeof(msg), "%s on agent %s after the run; %s", state,
+				       fl_agents_name(x->agents, ai),
 				       st == 200 || st == 404 ? "reverted now"
 							      : "could not revert it either");
-			json_array_append_new(json_object_get(x->j, "leftovers"),
-					      json_pack("{s:s, s:s, s:s, s:s, s:s}", "agent",
-							fl_agents_name(x->agents, ai), "id", id,
-							"kind",
-							json_string_value(json_object_get(f, "kind"))
-								?: "",
-							"state", state, "message", msg));
+			json_array_append_new(
+				json_object_get(x->j, "leftovers"),
+				json_pack("{s:s, s:s, s:s, s:s, s:s}", "agent",
+					  fl_agents_name(x->agents, ai), "id", id, "kind",
+					  json_string_value(json_object_get(f, "kind")) ?: "",
+					  "state", state, "message", msg));
 			fl_progress_event(x->progress, "LEFTOVER fault %s: %s", id, msg);
 			x->leftovers = true;
 		}

@@ -47,9 +47,9 @@ struct run_exp {
 	struct run_fault *faults;
 	unsigned n_faults;
 
-	bool stopping;	     /* abort breach or signal: the method ends now */
-	char stop_kind[16];  /* "abort" | "signal" */
-	bool watchers_stop;  /* the keeper and abort threads end */
+	bool stopping;	    /* abort breach or signal: the method ends now */
+	char stop_kind[16]; /* "abort" | "signal" */
+	bool watchers_stop; /* the keeper and abort threads end */
 	bool failed, errored, leftovers;
 };
 

@@ -65,10 +65,11 @@ static void check_of(struct run_exp *x, const struct fl_probe_spec *spec, struct
 	} else if (!w->breached && v.kind == FL_VERDICT_FAIL) {
 		/* Single failing samples below the debounce threshold are not a breach. */
 		v.kind = FL_VERDICT_PASS;
-		(void)snprintf(v.message, sizeof(v.message),
-			       "%u of %u samples failed, below the %u-of-%u threshold; last: %.400s",
-			       w->failures, w->samples, w->debounce.k ? w->debounce.k : 1,
-			       w->debounce.n ? w->debounce.n : 1, w->worst.message);
+		(void)snprintf(
+			v.message, sizeof(v.message),
+			"%u of %u samples failed, below the %u-of-%u threshold; last: %.400s",
+			w->failures, w->samples, w->debounce.k ? w->debounce.k : 1,
+			w->debounce.n ? w->debounce.n : 1, w->worst.message);
 	}
 	run_journal_check(x, spec, "during", &w->worst_sample, &v, 0);
 }
@@ -117,7 +118,8 @@ void *run_abort_main(void *arg)
 				w[i].samples++;
 				if (v.kind == FL_VERDICT_FAIL)
 					w[i].failures++;
-				if (w[i].worst.kind != FL_VERDICT_FAIL || v.kind == FL_VERDICT_FAIL) {
+				if (w[i].worst.kind != FL_VERDICT_FAIL ||
+				    v.kind == FL_VERDICT_FAIL) {
 					w[i].worst = v;
 					fl_sample_reset(&w[i].worst_sample);
 					w[i].worst_sample = s;

@@ -92,7 +92,8 @@ static int match_pods(struct fl_agents *agents, unsigned ai, const struct fl_tar
 
 	if ((r = fl_agents_pods(agents, ai, &pods, diag)) < 0)
 		return r;
-	json_array_foreach(pods, i, pod) {
+	json_array_foreach(pods, i, pod)
+	{
 		const char *ns = json_string_value(json_object_get(pod, "namespace"));
 		const char *name = json_string_value(json_object_get(pod, "name"));
 		const char *state = json_string_value(json_object_get(pod, "state"));
@@ -194,7 +195,8 @@ int fl_targets_resolve(struct fl_agents *agents, const struct fl_target_sel *sel
 	set.n_matches = set.n;
 	if (set.n == 0) {
 		describe(sel, label, sizeof(label));
-		r = fl_diag_set(diag, -ENOENT, "targets.%s: no ready pod matches %s on %s%s (%u pods listed)",
+		r = fl_diag_set(diag, -ENOENT,
+				"targets.%s: no ready pod matches %s on %s%s (%u pods listed)",
 				sel->name, label, sel->agent ? "agent " : "",
 				sel->agent ? sel->agent : "any agent", listed);
 		goto fail;
@@ -248,13 +250,14 @@ json_t *fl_target_set_json(const struct fl_target_set *set, const struct fl_agen
 		json_t *t = json_deep_copy(set->t[i].target);
 		if (!t)
 			continue;
-		json_object_set_new(t, "agent", json_string(fl_agents_name(agents, set->t[i].agent)));
+		json_object_set_new(t, "agent",
+				    json_string(fl_agents_name(agents, set->t[i].agent)));
 		json_object_set_new(t, "label", json_string(set->t[i].label));
 		if (set->t[i].ip[0])
 			json_object_set_new(t, "ip", json_string(set->t[i].ip));
 		json_array_append_new(resolved, t);
 	}
 	return json_pack("{s:s, s:s, s:i, s:o*}", "selector", set->sel->name, "mode",
-			 mode_text(set->sel, buf, sizeof(buf)), "matched", (json_int_t)set->n_matches,
-			 "resolved", resolved);
+			 mode_text(set->sel, buf, sizeof(buf)), "matched",
+			 (json_int_t)set->n_matches, "resolved", resolved);
 }
