@@ -15,5 +15,6 @@ enum {
 
 int fl_cmd_netem(int argc, char **argv);
 int fl_cmd_faults(int argc, char **argv);
+int fl_cmd_schedule(int argc, char **argv);
 
 #endif

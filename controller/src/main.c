@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"  netem sweep    remove every Faultline object in a network namespace\n"
 		"  faults ...     talk to a faultline-agent: inject, list, get, revert, renew,\n"
 		"                 stop (emergency), health, capabilities\n"
+		"  schedule CONFIG  run gameday suites on cron expressions (--once, --dry-run)\n"
 		"\n"
 		"Run 'faultline netem --help' / 'faultline faults --help' for the options.\n"
 		"\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 		return fl_cmd_netem(argc - 1, argv + 1);
 	if (strcmp(argv[1], "faults") == 0)
 		return fl_cmd_faults(argc - 1, argv + 1);
+	if (strcmp(argv[1], "schedule") == 0)
+		return fl_cmd_schedule(argc - 1, argv + 1);
 	fprintf(stderr, "faultline: unknown command \"%s\" (see faultline --help)\n", argv[1]);
 	return FL_EXIT_USAGE;
 }
