@@ -118,7 +118,7 @@ static int mapping(struct ctx *x, const yaml_node_t *n, const char *path, const 
 		   size_t n_keys, bool *seen, field_fn fn, void *obj)
 {
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(x, n, -EINVAL, "%s: expected a mapping", path);
+		return fail(x, n, -EINVAL, "%s: expected a mapping", *path ? path : "document");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
