@@ -26,6 +26,8 @@ static void usage(FILE *out)
 		"F]\n"
 		"                     [--report F] [--seed N]\n"
 		"  report JOURNAL     re-render a finished run: --junit F | --html F | --text\n"
+		"  schedule CONFIG    daemon: run gameday suites on cron expressions, keep "
+		"history\n"
 		"\n"
 		"Faults by hand:\n"
 		"  faults ...         talk to a faultline-agent: inject, list, get, revert, "
@@ -51,7 +53,8 @@ int main(int argc, char **argv)
 	} verbs[] = {
 		{ "validate", fl_cmd_validate }, { "plan", fl_cmd_plan },
 		{ "run", fl_cmd_run },		 { "report", fl_cmd_report },
-		{ "netem", fl_cmd_netem },	 { "faults", fl_cmd_faults },
+		{ "schedule", fl_cmd_schedule }, { "netem", fl_cmd_netem },
+		{ "faults", fl_cmd_faults },
 	};
 
 	if (argc < 2) {
