@@ -379,3 +379,41 @@ FLTEST(plan_prints_targets_mechanisms_and_requests_and_changes_nothing)
 	FL_ASSERT_CONTAINS(out, "exit=0");
 	expect_clean();
 }
+
+FLTEST(schedule_once_runs_the_suite_for_real_and_keeps_its_reports)
+{
+	char cfg[300], cmd[900], run_dir[400] = "";
+	const char *file;
+	FILE *f, *p;
+
+	setup(NULL);
+	file = experiment(
+		"nightly",
+		"  method:\n"
+		"    - fault: {name: cut, target: ns, kind: partition, duration: 300ms}\n");
+	(void)snprintf(cfg, sizeof(cfg), "%s/schedule.yaml", dir);
+	f = fopen(cfg, "w");
+	FL_ASSERT(f != NULL);
+	fprintf(f,
+		"apiVersion: faultline/v1\nkind: Schedule\nmetadata: {name: test}\n"
+		"spec:\n  historyDir: %s/history\n  timeout: 2m\n  entries:\n"
+		"    - {name: gameday, cron: \"* * * * *\", suite: %s, args: [\"--seed\", "
+		"\"3\"]}\n",
+		dir, file);
+	fclose(f);
+	(void)snprintf(cmd, sizeof(cmd), "%s schedule %s --once", faultline_bin(), cfg);
+	FL_ASSERT_EQ(system(cmd), 0);
+	(void)snprintf(cmd, sizeof(cmd), "ls -d %s/history/gameday/*T*Z", dir);
+	p = popen(cmd, "r");
+	FL_ASSERT(p != NULL);
+	FL_ASSERT(fgets(run_dir, sizeof(run_dir), p) != NULL);
+	pclose(p);
+	run_dir[strcspn(run_dir, "\n")] = '\0';
+	fltest_log("history: %s", run_dir);
+	(void)snprintf(cmd, sizeof(cmd),
+		       "grep -qx 0 %s/exit && test -s %s/journal.json && test -s %s/report.html && "
+		       "xmllint --noout --schema tests/data/junit-10.xsd %s/junit.xml",
+		       run_dir, run_dir, run_dir, run_dir);
+	FL_ASSERT_MSG(system(cmd) == 0, "the scheduled run's exit, journal, report or JUnit");
+	expect_clean();
+}
