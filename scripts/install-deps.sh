@@ -20,6 +20,7 @@ PACKAGES=(
 	# the controller: YAML experiments, Kafka probes (librdkafka), JUnit checked by xmllint,
 	# the JSON Schema checked by an independent validator, kcat as an independent Kafka client
 	libyaml-dev librdkafka-dev kcat libxml2-utils python3-jsonschema
+	python3-yaml # tests/unit/test-schema-sync.sh reads the YAML fixtures for the schema check
 	# Kafka for the probe tests, the benchmark and the lab: Java 17 runs the brokers, Maven
 	# fetches the jars from Maven Central once into /var/cache/faultline/kafka
 	openjdk-17-jre-headless maven

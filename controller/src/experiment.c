@@ -59,7 +59,8 @@ static const char *add_file(struct fl_suite *suite, const char *path)
 	return copy;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len)
+/* regular_only: refuse pipes and devices (an included "/dev/stdin" would wait forever). */
+static int read_file(const char *path, bool regular_only, char **ret, size_t *ret_len)
 {
 	struct stat st;
 	size_t len = 0, cap;
@@ -75,6 +76,10 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
+		goto out;
+	}
+	if (regular_only && !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
 		goto out;
 	}
 	if (st.st_size > FL_EXP_FILE_MAX) {
@@ -225,7 +230,7 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 	else
 		(void)snprintf(path, sizeof(path), "%s/%s", st->dir, name);
 	free(name);
-	r = read_file(path, &text, &len);
+	r = read_file(path, true, &text, &len);
 	if (r == -ENOMEM)
 		return r;
 	if (r == -EFBIG) {
@@ -233,6 +238,9 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 				 ex_quote(fnode, q, sizeof(q)), FL_EXP_FILE_MAX);
 		return r;
 	}
+	if (r == -EINVAL)
+		return ex_err_key(c, fnode, "file", "%s is not a regular file",
+				  ex_quote(fnode, q, sizeof(q)));
 	if (r < 0) {
 		int err = r;
 
@@ -423,7 +431,7 @@ int fl_suite_parse_file(const char *path, struct fl_suite **ret, struct fl_diag 
 	}
 	if (strlen(path) >= sizeof(dir))
 		return fl_diag_set(diag, -ENAMETOOLONG, "path too long");
-	r = read_file(path, &text, &len);
+	r = read_file(path, false, &text, &len);
 	if (r == -EFBIG)
 		return fl_diag_set(diag, r, "larger than the maximum %d bytes", FL_EXP_FILE_MAX);
 	if (r < 0)

@@ -271,6 +271,9 @@ struct fl_suite {
  * Returns 0 and a new suite (free with fl_suite_free), or -errno with diag:
  *   diag->file, line, col   where (the file is borrowed from `path` or the suite: copy it
  *                           before freeing either)
+ *                           [an error inside an included file: diag->file points to a
+ *                           thread-local copy of its path, valid until the next parse on
+ *                           the same thread; line and col are 0 when unknown]
  *   diag->msg               "spec.method[2].fault.duration: \"5 minutes\" is not a
  *                           duration (expected e.g. 500ms, 30s, 2m)"
  * -ENOENT/-EACCES (cannot read), -EFBIG (above FL_EXP_FILE_MAX), -EINVAL (invalid),

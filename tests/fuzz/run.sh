@@ -8,7 +8,7 @@ BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 passed=0 failed=0
 
-TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb"
+TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb fuzz_experiment"
 # shellcheck disable=SC2086 # a word list
 make -s $(for t in $TARGETS; do echo "$BUILD/fuzz/$t"; done) || {
 	echo "FAIL fuzz: could not build the fuzz targets (clang with libFuzzer needed)"
@@ -30,6 +30,12 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
 	fuzz_agent_api)
 		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true ;;
+	fuzz_experiment)
+		# Every fixture, and inputs that once failed (kept for good).
+		for f in tests/data/experiments/*/*/input.yaml; do
+			cp "$f" "$2/$(basename "$(dirname "$f")")-$(basename "$(dirname "$(dirname "$f")")").yaml"
+		done
+		cp tests/data/fuzz-regressions/experiment-* "$2/" 2>/dev/null || true ;;
 	fuzz_tc_args)
 		[ -f tests/data/netem-golden/cases.txt ] &&
 			grep -v '^#' tests/data/netem-golden/cases.txt | cut -f2 | split -l 1 - "$2/case-" ;;

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The JSON Schema (experiments/schema/faultline-v1.schema.json) and the C parser describe
+# the same format: every valid fixture and every example in experiments/ must pass both
+# `faultline validate` and the schema (checked by python3-jsonschema, an independent
+# implementation); the structural invalid fixtures below must fail both. The parser is
+# stricter than the schema (durations bounded, netem options, references, regexes): the
+# invalid fixtures that only it can catch are not listed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+FL=${BUILD:-build}/faultline
+PY=/usr/bin/python3 # not a pyenv shim: Debian's python3-jsonschema / python3-yaml
+SCHEMA=experiments/schema/faultline-v1.schema.json
+D=tests/data/experiments
+# shellcheck source=tests/lib/shtest.sh
+. tests/lib/shtest.sh
+
+if ! $PY -c 'import jsonschema, yaml' 2>/dev/null; then
+	fail "python3-jsonschema and python3-yaml are installed (make deps)"
+	summary
+	exit 1
+fi
+
+STRUCTURAL="unknown-top-field unknown-spec-field probe-typo-field wrong-api-version unknown-kind
+missing-spec bad-name name-too-long empty-method seed-negative seed-string duration-words
+duration-bare-number duration-missing mode-unknown target-two-selectors target-no-selector
+target-bad-namespace target-label-not-string agent-http-address fault-unknown-kind
+fault-field-of-other-kind fault-from-on-partition fault-kill-with-duration
+fault-kill-grace-and-signal fault-bandwidth-limit-and-latency fault-direction-both-network
+background-on-pause step-two-kinds rollback-fault probe-unknown-type probe-field-of-other-type
+probe-throughput-topic-and-regex probe-throughput-no-topic probe-lag-no-group
+probe-prometheus-no-query probe-http-bad-url probe-no-tolerance probe-on-no-data-bad
+tolerance-empty tolerance-range-and-min tolerance-max-not-number hook-bad-action
+hook-call-without-call hook-args-without-call suite-entry-file-and-spec suite-unknown-default
+suite-no-experiments not-a-mapping"
+
+valid=()
+for f in $D/valid/*/input.yaml experiments/*.yaml experiments/*/*.yaml; do
+	[ -f "$f" ] && valid+=("$f")
+done
+n_examples=$(ls experiments/*.yaml experiments/*/*.yaml 2>/dev/null | wc -l)
+if [ "$n_examples" -ge 2 ]; then ok "experiments/ has $n_examples examples"; else fail "experiments/ has examples" "found $n_examples"; fi
+
+for f in "${valid[@]}"; do
+	if ! out=$("$FL" validate "$f" 2>&1); then
+		fail "parser accepts $f" "$out"
+	elif ! out=$($PY tests/lib/schema-check.py $SCHEMA "$f" 2>&1); then
+		fail "schema accepts $f" "$out"
+	else
+		ok "both accept $f"
+	fi
+done
+
+for c in $STRUCTURAL; do
+	f=$D/invalid/$c/input.yaml
+	if "$FL" validate "$f" >/dev/null 2>&1; then
+		fail "parser rejects $c"
+	elif out=$($PY tests/lib/schema-check.py $SCHEMA "$f" 2>&1); then
+		fail "schema rejects $c" "$out"
+	else
+		ok "both reject $c"
+	fi
+done
+summary
