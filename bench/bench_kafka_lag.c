@@ -103,7 +103,8 @@ static void setup(int have, int total, int per)
 		nt[n] = rd_kafka_NewTopic_new(names[n], per, 1, err, sizeof(err));
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_t *opt =
+		rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_operation_timeout(opt, 120000, err, sizeof(err));
 	rd_kafka_AdminOptions_set_request_timeout(opt, 180000, err, sizeof(err));
 	rd_kafka_CreateTopics(rk, nt, (size_t)n, opt, q);
@@ -149,7 +150,8 @@ static void setup(int have, int total, int per)
 		}
 		rd_kafka_resp_err_t e = rd_kafka_commit(c, l, 0);
 		if (e)
-			fltest_fail(__FILE__, __LINE__, "commit %s: %s", group, rd_kafka_err2str(e));
+			fltest_fail(__FILE__, __LINE__, "commit %s: %s", group,
+				    rd_kafka_err2str(e));
 		rd_kafka_topic_partition_list_destroy(l);
 		rd_kafka_destroy(c);
 	}
@@ -210,11 +212,14 @@ static void measure(struct fl_kafka *kafka, int total)
 	printf("%d partitions (RF 1), %d groups committed on each: %u group-partitions, %d runs\n",
 	       total, n_groups, want, runs);
 	printf("                                                  p50 ms    max ms\n");
-	printf("faultline: fl_kafka_lag_snapshot (all groups)   %8.1f  %8.1f\n", p50_ours, max_ours);
-	printf("kafka-consumer-groups --describe --all-groups   %8.1f  %8.1f\n", p50_tool, max_tool);
+	printf("faultline: fl_kafka_lag_snapshot (all groups)   %8.1f  %8.1f\n", p50_ours,
+	       max_ours);
+	printf("kafka-consumer-groups --describe --all-groups   %8.1f  %8.1f\n", p50_tool,
+	       max_tool);
 	printf("  ratio (tool / faultline)                      %7.1fx  %7.1fx\n",
 	       p50_tool / p50_ours, max_tool / max_ours);
-	printf("rows: faultline %u, kafka tool %u (all partitions in both)\n", our_rows, their_rows);
+	printf("rows: faultline %u, kafka tool %u (all partitions in both)\n", our_rows,
+	       their_rows);
 	printf("faultline process peak RSS (VmHWM) so far: %.1f MiB\n\n", vm_kib("VmHWM") / 1024);
 	fflush(stdout);
 }

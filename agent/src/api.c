@@ -195,8 +195,8 @@ void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_
 		resp->body = fl_registry_metrics(api->reg);
 		resp->content_type = "text/plain; version=0.0.4";
 	} else if (strcmp(p, "/v1/stop") == 0 || strcmp(p, "/v1/health") == 0 ||
-		   strcmp(p, "/v1/pods") == 0 ||
-		   strcmp(p, "/v1/capabilities") == 0 || strcmp(p, "/metrics") == 0) {
+		   strcmp(p, "/v1/pods") == 0 || strcmp(p, "/v1/capabilities") == 0 ||
+		   strcmp(p, "/metrics") == 0) {
 		fl_http_error(resp, 405, "method not allowed on this resource");
 	} else {
 		fl_http_error(resp, 404, "no such resource (see docs/agent-api.md)");

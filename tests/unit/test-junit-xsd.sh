@@ -61,7 +61,7 @@ done
 
 # The CLI: outputs, stdin/stdout, errors and exit codes.
 expect "help" 0 "--junit FILE" "$FL" report --help
-expect "top-level help lists report" 0 "report         rebuild" "$FL" --help
+expect "top-level help lists report" 0 "report JOURNAL     re-render" "$FL" --help
 expect "no journal" 64 "JOURNAL is required" "$FL" report
 expect "no output" 64 "say which report" "$FL" report tests/data/journals/passed.json
 expect "unknown option" 64 'unknown option "--pdf"' "$FL" report tests/data/journals/passed.json --pdf x

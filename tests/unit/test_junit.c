@@ -327,7 +327,7 @@ static const struct mutation MUTATIONS[] = {
 	  "experiments[0].faults[0].inject.result: \"maybe\" is not one of ok, error" },
 	{ "/experiments/0/faults/0/revert/reason", "\"bored\"",
 	  "experiments[0].faults[0].revert.reason: \"bored\" is not one of deadline, abort, "
-	  "signal, end, error" },
+	  "signal, end, error, kill" },
 	{ "/experiments/0/faults/0/revert/atMs", NULL,
 	  "experiments[0].faults[0].revert.atMs: missing (expected an integer >= 0 (Unix "
 	  "milliseconds or a duration in milliseconds))" },
