@@ -144,6 +144,30 @@ static void setup(int have, int total)
 				    rd_kafka_topic_result_name(res[i]),
 				    rd_kafka_topic_result_error_string(res[i]));
 	rd_kafka_event_destroy(ev);
+	/* Every partition needs a leader before records can go in. */
+	for (int tries = 0;; tries++) {
+		const struct rd_kafka_metadata *md;
+		int leaders = 0, want = 0;
+		for (int t = 0; t < n; t++)
+			want += parts[t];
+		if (rd_kafka_metadata(rk, 1, NULL, &md, 30000) == 0) {
+			for (int i = 0; i < md->topic_cnt; i++)
+				for (int t = 0; t < n; t++)
+					if (strcmp(md->topics[i].topic, names[t]) == 0)
+						for (int p = 0; p < md->topics[i].partition_cnt;
+						     p++)
+							leaders += md->topics[i]
+									   .partitions[p]
+									   .leader >= 0;
+			rd_kafka_metadata_destroy(md);
+		}
+		if (leaders == want)
+			break;
+		if (tries > 300)
+			fltest_fail(__FILE__, __LINE__, "%d of %d partitions have a leader",
+				    leaders, want);
+		sleep(1);
+	}
 	/* 1..7 records per partition (partitions need leaders first: retry on errors). */
 	for (int t = 0; t < n; t++)
 		for (int p = 0; p < parts[t]; p++)
@@ -152,8 +176,8 @@ static void setup(int have, int total)
 							 RD_KAFKA_V_PARTITION(p),
 							 RD_KAFKA_V_VALUE("b", 1), RD_KAFKA_V_END))
 					rd_kafka_poll(rk, 10);
-	if (rd_kafka_flush(rk, 120000))
-		fltest_fail(__FILE__, __LINE__, "produce: not flushed in 120 s");
+	if (rd_kafka_flush(rk, 600000))
+		fltest_fail(__FILE__, __LINE__, "produce: not flushed in 600 s");
 	/* Each group commits offset p % 5 on every partition of every topic so far. */
 	for (int g = 0; g < n_groups; g++) {
 		char group[32];

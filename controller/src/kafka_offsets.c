@@ -2,6 +2,7 @@
 /* Log-end offsets, batched per leader, and throughput arithmetic. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka_int.h"
 
@@ -15,11 +16,24 @@ int fl_kafka_query_ends(struct fl_kafka *kafka, rd_kafka_topic_partition_list_t 
 	/* A timestamp of RD_KAFKA_OFFSET_END asks ListOffsets for the latest offset (the
 	 * high watermark with read_uncommitted). librdkafka groups the partitions by leader:
 	 * one request per broker, never one per partition. */
-	for (int i = 0; i < list->cnt; i++) {
-		list->elems[i].offset = RD_KAFKA_OFFSET_END;
-		list->elems[i].err = 0;
+	uint64_t deadline =
+		fl_kafka_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000ull;
+	for (int attempt = 0;; attempt++) {
+		for (int i = 0; i < list->cnt; i++) {
+			list->elems[i].offset = RD_KAFKA_OFFSET_END;
+			list->elems[i].err = 0;
+		}
+		err = rd_kafka_offsets_for_times(kafka->rk, list,
+						 FL_MAX(fl_kafka_left_ms(deadline), 1));
+		/* A leader that moved between our metadata and the request: librdkafka refreshes
+		 * its metadata; asking again (within the same time limit) reaches the new one. */
+		if (attempt >= 3 || fl_kafka_left_ms(deadline) < 100 ||
+		    (err != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+		     err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE))
+			break;
+		struct timespec ts = { 0, 100000000 };
+		nanosleep(&ts, NULL);
 	}
-	err = rd_kafka_offsets_for_times(kafka->rk, list, timeout_ms > 0 ? timeout_ms : 1);
 	if (err)
 		return fl_kafka_fail(kafka, diag, err, "kafka log-end offsets");
 	for (int i = 0; i < list->cnt; i++)
