@@ -214,10 +214,12 @@ FLTEST(idle_caught_up_is_ok_stalled_is_stall_rewound_is_rewind)
 	struct kafkatest_rate *prod = kafkatest_rate_start(busy, 200);
 
 	struct fl_kafka *kafka = open_kafka();
+	/* A window long enough that the rewind sample still holds the snapshots from before
+	 * the reset, even on a loaded machine. */
 	struct fl_probe_spec sidle = { .name = "idle",
 				       .type = FL_PROBE_KAFKA_LAG,
 				       .group = gidle,
-				       .window_ns = 2000000000ull };
+				       .window_ns = 6000000000ull };
 	struct fl_probe_spec sstall = { .name = "stall",
 					.type = FL_PROBE_KAFKA_LAG,
 					.group = gstall,
