@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "pods.h"
 #include "apireq.h"
 #include "fl/log.h"
 #include "fl/version.h"
@@ -154,6 +155,19 @@ static void fault_item(struct fl_api *api, const struct fl_http_request *req,
 	json_response(resp, 200, v);
 }
 
+static void pods_collection(struct fl_api *api, struct fl_http_response *resp)
+{
+	struct fl_diag diag = { 0 };
+	json_t *v = NULL;
+	int r;
+
+	if ((r = fl_pods_list(api->cfg, &v, &diag)) < 0) {
+		error_response(resp, r, &diag);
+		return;
+	}
+	json_response(resp, 200, v);
+}
+
 void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_response *resp)
 {
 	struct fl_api *api = ctx;
@@ -167,6 +181,8 @@ void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_
 		json_response(resp, 200, fl_caps_json(&api->caps));
 	} else if (strcmp(p, "/v1/faults") == 0) {
 		faults_collection(api, req, resp);
+	} else if (strcmp(p, "/v1/pods") == 0 && strcmp(req->method, "GET") == 0) {
+		pods_collection(api, resp);
 	} else if (strncmp(p, "/v1/faults/", 11) == 0) {
 		fault_item(api, req, resp);
 	} else if (strcmp(p, "/v1/stop") == 0 && strcmp(req->method, "POST") == 0) {
@@ -179,6 +195,7 @@ void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_
 		resp->body = fl_registry_metrics(api->reg);
 		resp->content_type = "text/plain; version=0.0.4";
 	} else if (strcmp(p, "/v1/stop") == 0 || strcmp(p, "/v1/health") == 0 ||
+		   strcmp(p, "/v1/pods") == 0 ||
 		   strcmp(p, "/v1/capabilities") == 0 || strcmp(p, "/metrics") == 0) {
 		fl_http_error(resp, 405, "method not allowed on this resource");
 	} else {

@@ -15,5 +15,10 @@ enum {
 
 int fl_cmd_netem(int argc, char **argv);
 int fl_cmd_faults(int argc, char **argv);
+int fl_cmd_report(int argc, char **argv);
+int fl_cmd_validate(int argc, char **argv);
+int fl_cmd_plan(int argc, char **argv);
+int fl_cmd_run(int argc, char **argv);
+int fl_cmd_schedule(int argc, char **argv);
 
 #endif

@@ -25,11 +25,11 @@
 #include "fl/diag.h"
 
 /* Limits on what a user controls (STYLE.md: bound every input). */
-#define FL_EXP_FILE_MAX (1024 * 1024) /* bytes in one YAML file */
-#define FL_EXP_MAX_EXPERIMENTS 256    /* in one suite */
-#define FL_EXP_MAX_ITEMS 256	      /* targets, probes, steps, hooks, agents per experiment */
-#define FL_EXP_MAX_DEPTH 32	      /* YAML nesting */
-#define FL_EXP_NAME_MAX 63	      /* names: [a-z0-9]([a-z0-9-]*[a-z0-9])? */
+#define FL_EXP_FILE_MAX	       (1024 * 1024) /* bytes in one YAML file */
+#define FL_EXP_MAX_EXPERIMENTS 256	     /* in one suite */
+#define FL_EXP_MAX_ITEMS       256 /* targets, probes, steps, hooks, agents per experiment */
+#define FL_EXP_MAX_DEPTH       32  /* YAML nesting */
+#define FL_EXP_NAME_MAX	       63  /* names: [a-z0-9]([a-z0-9-]*[a-z0-9])? */
 
 struct fl_pos {
 	const char *file; /* borrowed from the suite (fl_suite.files) */
@@ -85,8 +85,8 @@ struct fl_target_sel {
 	int pid;
 	char *interface; /* network faults: NULL = the agent's default (eth0) */
 	enum fl_target_mode mode;
-	unsigned mode_count;  /* FL_TARGET_FIXED */
-	double mode_percent;  /* FL_TARGET_PERCENT, (0, 100] */
+	unsigned mode_count; /* FL_TARGET_FIXED */
+	double mode_percent; /* FL_TARGET_PERCENT, (0, 100] */
 	struct fl_pos pos;
 };
 
@@ -140,9 +140,9 @@ struct fl_probe_spec {
 	enum fl_probe_type type;
 	/* kafka.*: bootstrap NULL = spec.kafka.bootstrap */
 	char *bootstrap;
-	char *topic;	   /* throughput, partitions, e2e: one topic, or ... */
-	char *topic_regex; /* ... throughput, partitions: a POSIX extended regex over names */
-	char *group;	   /* consumerLag: the group (required) */
+	char *topic;	     /* throughput, partitions, e2e: one topic, or ... */
+	char *topic_regex;   /* ... throughput, partitions: a POSIX extended regex over names */
+	char *group;	     /* consumerLag: the group (required) */
 	uint64_t window_ns;  /* throughput, consumerLag: the window (default 10s) */
 	uint64_t timeout_ns; /* every probe: one sample's time limit (default 5s) */
 	/* http */
@@ -172,11 +172,11 @@ struct fl_probe_spec {
  * "from", "direction", "interface") — checked by the parser against the agent's schema.
  */
 struct fl_fault_spec {
-	char *name;   /* unique within the experiment; default "<kind>-<index>" */
-	char *target; /* a key of targets */
-	char *kind;   /* network | partition | loss | bandwidth | delay | container-kill |
+	char *name;	      /* unique within the experiment; default "<kind>-<index>" */
+	char *target;	      /* a key of targets */
+	char *kind;	      /* network | partition | loss | bandwidth | delay | container-kill |
 			 process-kill */
-	json_t *params;	     /* owned object */
+	json_t *params;	      /* owned object */
 	uint64_t duration_ns; /* required except for kills */
 	uint64_t lease_ns;    /* default 10s (renewed every lease/3 while the fault runs) */
 };
@@ -213,8 +213,8 @@ struct fl_step {
 
 /* hooks[]: an instance of an embedded system-under-test module (hook.h). */
 struct fl_hook_spec {
-	char *name;   /* unique within the experiment */
-	char *module; /* registered module name ("ticker", later "healer", "canary") */
+	char *name;	/* unique within the experiment */
+	char *module;	/* registered module name ("ticker", later "healer", "canary") */
 	json_t *config; /* owned; NULL when none */
 	struct fl_pos pos;
 };

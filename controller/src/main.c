@@ -16,24 +16,47 @@ static void usage(FILE *out)
 		"\n"
 		"Chaos engineering for event-driven pipelines on Kafka and Kubernetes.\n"
 		"\n"
-		"Commands:\n"
-		"  netem encode   print the netlink request for tc-style netem/tbf options\n"
-		"  netem apply    apply a network fault to an interface (optionally in a netns)\n"
-		"  netem show     show the Faultline fault on an interface\n"
-		"  netem remove   remove the Faultline fault from an interface\n"
-		"  netem list     list every Faultline object in a network namespace\n"
-		"  netem sweep    remove every Faultline object in a network namespace\n"
-		"  faults ...     talk to a faultline-agent: inject, list, get, revert, renew,\n"
-		"                 stop (emergency), health, capabilities\n"
+		"Experiments:\n"
+		"  validate FILE...   check experiment / suite files (schema and semantics), no "
+		"side effects\n"
+		"  plan FILE          resolve targets through the agents, show what would be done "
+		"where,\n"
+		"                     sample every probe once; changes nothing\n"
+		"  run FILE...        run experiments and gameday suites [--junit F] [--journal "
+		"F]\n"
+		"                     [--report F] [--seed N]\n"
+		"  report JOURNAL     re-render a finished run: --junit F | --html F | --text\n"
+		"  schedule CONFIG    daemon: run gameday suites on cron expressions, keep "
+		"history\n"
 		"\n"
-		"Run 'faultline netem --help' / 'faultline faults --help' for the options.\n"
+		"Faults by hand:\n"
+		"  faults ...         talk to a faultline-agent: inject, list, get, revert, "
+		"renew,\n"
+		"                     stop (emergency), health, capabilities\n"
+		"  netem encode       print the netlink request for tc-style netem/tbf options\n"
+		"  netem apply        apply a network fault to an interface (optionally in a "
+		"netns)\n"
+		"  netem show|remove|list|sweep   inspect and remove Faultline's objects\n"
 		"\n"
-		"Exit codes: 0 ok, 1 hypothesis deviated, 2 error, 3 aborted, 4 leftovers found,\n"
-		"64 usage error.\n");
+		"Run 'faultline COMMAND --help' for the options of a command.\n"
+		"\n"
+		"Exit codes: 0 passed, 1 hypothesis deviated, 2 error (could not run), 3 aborted,\n"
+		"4 leftovers found (a fault was still on an agent after the run), 64 usage "
+		"error.\n");
 }
 
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} verbs[] = {
+		{ "validate", fl_cmd_validate }, { "plan", fl_cmd_plan },
+		{ "run", fl_cmd_run },		 { "report", fl_cmd_report },
+		{ "schedule", fl_cmd_schedule }, { "netem", fl_cmd_netem },
+		{ "faults", fl_cmd_faults },
+	};
+
 	if (argc < 2) {
 		usage(stderr);
 		return FL_EXIT_USAGE;
@@ -47,10 +70,9 @@ int main(int argc, char **argv)
 		printf("faultline %s\n", FL_VERSION);
 		return FL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "netem") == 0)
-		return fl_cmd_netem(argc - 1, argv + 1);
-	if (strcmp(argv[1], "faults") == 0)
-		return fl_cmd_faults(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "faultline: unknown command \"%s\" (see faultline --help)\n", argv[1]);
 	return FL_EXIT_USAGE;
 }

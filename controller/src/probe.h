@@ -22,13 +22,13 @@
 #include "fl/diag.h"
 
 #define FL_SAMPLE_MAX_METRICS 32
-#define FL_METRIC_NAME_MAX 48
-#define FL_METRIC_TEXT_MAX 64
+#define FL_METRIC_NAME_MAX    48
+#define FL_METRIC_TEXT_MAX    64
 
 struct fl_metric {
 	char name[FL_METRIC_NAME_MAX];
 	bool is_text;
-	double value;		      /* when !is_text */
+	double value;		       /* when !is_text */
 	char text[FL_METRIC_TEXT_MAX]; /* when is_text ("OK", "STALL", ...) */
 };
 

@@ -66,6 +66,42 @@ static void expect_clean(const char *when)
 	FL_ASSERT_MSG(l == 0, "%s: %u ledger records left", when, l);
 }
 
+/* GET /v1/pods: the CRI view the controller resolves experiment targets against. */
+static json_t *find_pod(json_t *pods, const char *name)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(pods, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")) ?: "", name) == 0)
+			return p;
+	return NULL;
+}
+
+FLTEST(pods_are_listed_with_labels_and_ips)
+{
+	json_t *body = NULL, *pods, *p;
+
+	setup();
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/pods", NULL, &body), 200);
+	pods = json_object_get(body, "pods");
+	FL_ASSERT(json_array_size(pods) >= 2);
+	p = find_pod(pods, "kafka-0");
+	FL_ASSERT(p != NULL);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(p, "namespace")), "streamforge");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(p, "state")), "ready");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(p, "ip")), server.ip);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(json_object_get(p, "labels"), "app")),
+			"kafka");
+	p = find_pod(pods, "loader-0");
+	FL_ASSERT(p != NULL);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(p, "ip")), client.ip);
+	json_decref(body);
+	body = NULL;
+	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/pods", "{}", &body), 405);
+	json_decref(body);
+}
+
 FLTEST(faults_on_a_real_pod_measured_from_another_pod)
 {
 	struct netprobe_rtt r;

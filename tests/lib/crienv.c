@@ -94,16 +94,24 @@ struct fl_cri *crienv_cri(void)
 	return client;
 }
 
+/* Every test pod carries the label app=<name without its "-N" suffix> (as a StatefulSet's). */
 static struct fl_cri_pod_config pod_config(const struct crienv_pod *p)
 {
 	static char logdir[256];
+	static struct fl_cri_label app;
+	const char *dash = strrchr(p->name, '-');
+	size_t len = dash ? (size_t)(dash - p->name) : strlen(p->name);
 
 	(void)snprintf(logdir, sizeof(logdir), "%s/logs/%s", dir, p->name);
+	(void)snprintf(app.key, sizeof(app.key), "app");
+	(void)snprintf(app.value, sizeof(app.value), "%.*s", (int)len, p->name);
 	return (struct fl_cri_pod_config){ .name = p->name,
 					   .namespace = p->namespace,
 					   .uid = p->uid,
 					   .log_directory = logdir,
-					   .host_network = p->host_network };
+					   .host_network = p->host_network,
+					   .labels = &app,
+					   .n_labels = 1 };
 }
 
 /*

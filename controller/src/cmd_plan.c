@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * faultline plan FILE [--seed N]: what `run` would do, resolved against the live agents and
+ * probes — targets, the mechanism each fault gets on its node (and the fallback when a node
+ * has no sch_netem), the exact request, and every probe sampled once. Changes nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents.h"
+#include "cli.h"
+#include "experiment.h"
+#include "fault_body.h"
+#include "probe.h"
+#include "targets.h"
+#include "verdict.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: faultline plan FILE [--seed N]\n"
+		     "\n"
+		     "Resolve targets through the agents, check their capabilities, print exactly\n"
+		     "which fault would be injected where and how, and sample every probe once.\n"
+		     "Nothing is changed. Exit 0 when the experiment can run, 2 when not.\n");
+}
+
+static bool plan_probe(struct fl_probe_ctx *pctx, const struct fl_experiment *exp,
+		       const struct fl_probe_spec *spec, const char *role)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_probe *probe = NULL;
+	struct fl_sample s = { 0 };
+	struct fl_verdict v;
+
+	if (fl_probe_new(pctx, spec, exp->kafka_bootstrap, &probe, &diag) < 0) {
+		printf("    %-8s %-20s %-18s ERROR %s\n", role, spec->name,
+		       fl_probe_type_name(spec->type), diag.msg);
+		return false;
+	}
+	fl_probe_sample(probe, &s);
+	fl_verdict_eval(spec, &s, &s, &v);
+	printf("    %-8s %-20s %-18s %-12s %s\n", role, spec->name, fl_probe_type_name(spec->type),
+	       fl_verdict_name(v.kind), v.message);
+	fl_sample_reset(&s);
+	fl_probe_free(probe);
+	return v.kind != FL_VERDICT_ERROR;
+}
+
+static bool plan_fault(struct fl_agents *agents, const struct fl_experiment *exp,
+		       const struct fl_target_set *sets, const struct fl_fault_spec *fault,
+		       bool background)
+{
+	bool ok = true;
+
+	for (unsigned i = 0; i < exp->n_targets; i++) {
+		if (strcmp(exp->targets[i].name, fault->target) != 0)
+			continue;
+		for (unsigned k = 0; k < sets[i].n; k++) {
+			const struct fl_target *t = &sets[i].t[k];
+			struct fl_diag diag = { 0 };
+			json_t *caps = NULL, *body = NULL;
+			char note[256] = "", *text;
+
+			if (fl_agents_capabilities(agents, t->agent, &caps, &diag) < 0 ||
+			    fl_fault_body(fault, t, caps, "faultline/plan", &body, note,
+					  sizeof(note), &diag) < 0) {
+				printf("    fault %-16s on %s: CANNOT RUN: %s\n", fault->name,
+				       t->label, diag.msg);
+				ok = false;
+				continue;
+			}
+			text = json_dumps(body, JSON_COMPACT);
+			printf("    fault %-16s on %s via agent %s%s: %s\n      POST /v1/faults "
+			       "%s\n",
+			       fault->name, t->label, fl_agents_name(agents, t->agent),
+			       background ? " (background)" : "", note, text ? text : "");
+			free(text);
+			json_decref(body);
+		}
+	}
+	return ok;
+}
+
+static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
+{
+	struct fl_target_set *sets = calloc(exp->n_targets + 1, sizeof(*sets));
+	struct fl_agents *agents = NULL;
+	struct fl_probe_ctx *pctx = NULL;
+	struct fl_diag diag = { 0 };
+	bool ok = true;
+
+	printf("experiment %s (seed %llu)\n", exp->name, (unsigned long long)seed);
+	if (!sets || fl_agents_new(exp, &agents, &diag) < 0 || fl_probe_ctx_new(&pctx) < 0) {
+		printf("  ERROR %s\n", diag.msg[0] ? diag.msg : "out of memory");
+		ok = false;
+		goto out;
+	}
+	printf("  agents:\n");
+	for (unsigned i = 0; i < fl_agents_count(agents); i++) {
+		json_t *caps = NULL;
+		if (fl_agents_capabilities(agents, i, &caps, &diag) < 0) {
+			printf("    %s: UNREACHABLE: %s\n", fl_agents_name(agents, i), diag.msg);
+			ok = false;
+			continue;
+		}
+		char *kinds = json_dumps(json_object_get(caps, "kinds"), JSON_COMPACT);
+		printf("    %s (%s): %s\n", fl_agents_name(agents, i),
+		       fl_agent_client_address(fl_agents_client(agents, i)), kinds ? kinds : "");
+		free(kinds);
+	}
+	printf("  targets:\n");
+	for (unsigned i = 0; i < exp->n_targets; i++) {
+		if (fl_targets_resolve(agents, &exp->targets[i], seed, &sets[i], &diag) < 0) {
+			printf("    %s: ERROR %s\n", exp->targets[i].name, diag.msg);
+			ok = false;
+			continue;
+		}
+		for (unsigned k = 0; k < sets[i].n; k++)
+			printf("    %s → %s on agent %s%s%s (%u matched)\n", exp->targets[i].name,
+			       sets[i].t[k].label, fl_agents_name(agents, sets[i].t[k].agent),
+			       sets[i].t[k].ip[0] ? ", ip " : "", sets[i].t[k].ip,
+			       sets[i].n_matches);
+	}
+	printf("  method:\n");
+	for (unsigned i = 0; i < exp->n_method; i++) {
+		const struct fl_step *st = &exp->method[i];
+		switch (st->kind) {
+		case FL_STEP_FAULT:
+			ok &= plan_fault(agents, exp, sets, &st->fault, st->background);
+			break;
+		case FL_STEP_PAUSE:
+			printf("    pause %.3g s\n", (double)st->pause_ns / 1e9);
+			break;
+		case FL_STEP_PROBE:
+			printf("    probe %s\n", st->probe.name);
+			break;
+		case FL_STEP_HOOK:
+			printf("    hook %s %s\n", st->hook.hook,
+			       st->hook.action == FL_HOOK_START	 ? "start"
+			       : st->hook.action == FL_HOOK_STOP ? "stop"
+								 : st->hook.call);
+			break;
+		}
+	}
+	printf("  probes (sampled once now):\n");
+	for (unsigned i = 0; i < exp->n_steady; i++)
+		ok &= plan_probe(pctx, exp, &exp->steady[i], "steady");
+	for (unsigned i = 0; i < exp->n_abort; i++)
+		ok &= plan_probe(pctx, exp, &exp->abort_probes[i], "abort");
+out:
+	for (unsigned i = 0; sets && i < exp->n_targets; i++)
+		fl_target_set_clear(&sets[i]);
+	free(sets);
+	fl_probe_ctx_free(pctx);
+	fl_agents_free(agents);
+	printf("  => %s\n\n", ok ? "can run" : "CANNOT RUN");
+	return ok;
+}
+
+int fl_cmd_plan(int argc, char **argv)
+{
+	static const struct option options[] = { { "seed", required_argument, NULL, 's' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
+	struct fl_suite *suite = NULL;
+	struct fl_diag diag = { 0 };
+	bool has_seed = false, ok = true;
+	uint64_t seed = 1;
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			errno = 0;
+			seed = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr,
+					"faultline plan: --seed: \"%s\" is not an unsigned "
+					"integer\n",
+					optarg);
+				return FL_EXIT_USAGE;
+			}
+			has_seed = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return FL_EXIT_OK;
+		default:
+			usage(stderr);
+			return FL_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return FL_EXIT_USAGE;
+	}
+	if (fl_suite_parse_file(argv[optind], &suite, &diag) < 0) {
+		fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[optind], diag.line,
+			diag.col, diag.msg);
+		return FL_EXIT_ERROR;
+	}
+	for (unsigned i = 0; i < suite->n_experiments; i++) {
+		const struct fl_experiment *exp = &suite->experiments[i];
+		ok &= plan_experiment(exp, has_seed ? seed : exp->has_seed ? exp->seed : seed);
+	}
+	if (!has_seed)
+		printf("(targets chosen with seed %llu unless the experiment sets one; `run` picks "
+		       "a "
+		       "fresh seed: pass --seed to both to get the same choice)\n",
+		       (unsigned long long)seed);
+	fl_suite_free(suite);
+	return ok ? FL_EXIT_OK : FL_EXIT_ERROR;
+}

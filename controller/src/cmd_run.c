@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * faultline run FILE... [--junit F] [--journal F] [--report F] [--seed N] [--quiet]
+ * Every file is parsed before anything runs: a typo never leaves half a gameday done.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "experiment.h"
+#include "junit.h"
+#include "report.h"
+#include "run.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: faultline run FILE... [OPTIONS]\n"
+		"\n"
+		"Run experiments (kind Experiment) and gameday suites (kind Suite): steady state\n"
+		"before, the method with faults injected through the agents, abort probes watched\n"
+		"continuously, every fault reverted, steady state after, rollbacks — always.\n"
+		"SIGINT/SIGTERM revert everything and end the run as aborted.\n"
+		"\n"
+		"Options:\n"
+		"  --junit FILE     JUnit XML for CI (one testcase per probe x phase and per "
+		"fault\n"
+		"                   inject/revert)\n"
+		"  --journal FILE   the JSON journal (every sample; `faultline report` re-renders "
+		"it)\n"
+		"  --report FILE    the HTML report (timeline, verdicts)\n"
+		"  --seed N         seed for target selection (overrides the files'); replays a "
+		"run\n"
+		"  --progress       draw the live status line even when stderr is not a terminal\n"
+		"  --quiet          no progress output (the summary is still printed)\n"
+		"  -h, --help\n"
+		"\n"
+		"Exit codes: 0 passed, 1 hypothesis deviated, 2 error (could not run), 3 aborted,\n"
+		"4 leftovers found (a fault of this run was still on an agent at the end), 64 "
+		"usage.\n");
+}
+
+static int dump_journal(const json_t *journal, FILE *out, struct fl_diag *diag)
+{
+	if (json_dumpf(journal, out, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) < 0 ||
+	    fputc('\n', out) == EOF)
+		return fl_diag_set(diag, -EIO, "cannot write the journal");
+	return 0;
+}
+
+static int write_output(const char *what, const char *path,
+			int (*render)(const json_t *, FILE *, struct fl_diag *),
+			const json_t *journal)
+{
+	struct fl_diag diag = { 0 };
+	int r;
+
+	if (!path)
+		return 0;
+	if ((r = fl_report_write_file(path, render, journal, &diag)) < 0) {
+		fprintf(stderr, "faultline run: %s %s: %s\n", what, path, diag.msg);
+		return r;
+	}
+	fprintf(stderr, "%s written to %s\n", what, path);
+	return 0;
+}
+
+int fl_cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = { { "junit", required_argument, NULL, 'j' },
+						 { "journal", required_argument, NULL, 'J' },
+						 { "report", required_argument, NULL, 'r' },
+						 { "seed", required_argument, NULL, 's' },
+						 { "quiet", no_argument, NULL, 'q' },
+						 { "progress", no_argument, NULL, 'p' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
+	const char *junit = NULL, *journal_path = NULL, *html = NULL;
+	struct fl_run_opts opts = { 0 };
+	struct fl_suite **suites;
+	json_t *journal = NULL;
+	int c, code = FL_EXIT_OK;
+	unsigned n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'j':
+			junit = optarg;
+			break;
+		case 'J':
+			journal_path = optarg;
+			break;
+		case 'r':
+			html = optarg;
+			break;
+		case 's':
+			errno = 0;
+			opts.seed = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr,
+					"faultline run: --seed: \"%s\" is not an unsigned "
+					"integer\n",
+					optarg);
+				return FL_EXIT_USAGE;
+			}
+			opts.has_seed = true;
+			break;
+		case 'q':
+			opts.quiet = true;
+			break;
+		case 'p':
+			opts.force_tty = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return FL_EXIT_OK;
+		default:
+			usage(stderr);
+			return FL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "faultline run: no experiment file given\n");
+		usage(stderr);
+		return FL_EXIT_USAGE;
+	}
+	suites = calloc((size_t)(argc - optind), sizeof(*suites));
+	if (!suites)
+		return FL_EXIT_ERROR;
+	for (int i = optind; i < argc; i++) {
+		struct fl_diag diag = { 0 };
+		if (fl_suite_parse_file(argv[i], &suites[n], &diag) < 0) {
+			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[i],
+				diag.line, diag.col, diag.msg);
+			code = FL_EXIT_ERROR;
+			continue;
+		}
+		n++;
+	}
+	if (code == FL_EXIT_OK) {
+		opts.files = (const char *const *)&argv[optind];
+		opts.n_files = (unsigned)(argc - optind);
+		code = fl_run_suites(suites, n, &opts, &journal);
+		if (journal) {
+			if (fl_report_text(journal, stdout) < 0)
+				fprintf(stderr, "faultline run: cannot print the summary\n");
+			fflush(stdout);
+			if (write_output("journal", journal_path, dump_journal, journal) < 0 ||
+			    write_output("JUnit report", junit, fl_junit_write, journal) < 0 ||
+			    write_output("HTML report", html, fl_report_html, journal) < 0)
+				code = code == FL_EXIT_OK ? FL_EXIT_ERROR : code;
+		}
+	}
+	json_decref(journal);
+	for (unsigned i = 0; i < n; i++)
+		fl_suite_free(suites[i]);
+	free(suites);
+	return code;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the experiment parser (experiment.c, exp_fields.c, exp_spec.c, exp_probe.c,
+ * exp_fault.c): a context that knows the file and the path of the node being read
+ * ("spec.method[2].fault"), so that every error names both; typed field getters on the
+ * YAML tree. Not for use outside the parser.
+ *
+ * Errors: every getter returns 0, -EINVAL (diag filled: file, line, col of the offending
+ * node, "PATH: message") or -ENOMEM. Strings handed out are new (malloc'd); nothing is
+ * written to ret_* on failure or when the field is absent.
+ */
+#ifndef FL_EXP_INTERNAL_H
+#define FL_EXP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "experiment.h"
+#include "yaml_tree.h"
+
+#define EX_PATH_MAX 256
+#define EX_QUOTE    128 /* buffer for a quoted user value */
+#define EX_NS_PER_S UINT64_C(1000000000)
+#define EX_DAY_NS   (24 * 3600 * EX_NS_PER_S)
+
+struct exp_ctx {
+	const char *file; /* borrowed (from the suite's files) */
+	struct fl_diag *diag;
+	char path[EX_PATH_MAX];
+	size_t len;
+};
+
+/* Path: push returns the old length for ex_pop. A path that would overflow is cut. */
+size_t ex_push_key(struct exp_ctx *c, const char *key);
+size_t ex_push_index(struct exp_ctx *c, unsigned index);
+void ex_pop(struct exp_ctx *c, size_t old_len);
+
+/* "PATH: message" at node n (n NULL: no position). Returns -EINVAL. */
+int ex_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...) _printf_(3, 4);
+/* "PATH.key: message" at node n. */
+int ex_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, const char *fmt, ...)
+	_printf_(4, 5);
+/* A scalar as "text" for messages (escaped, cut at 80 bytes); a collection as its type. */
+const char *ex_quote(const struct fl_ynode *n, char *buf, size_t size);
+struct fl_pos ex_pos(const struct exp_ctx *c, const struct fl_ynode *n);
+
+/* n is of the type, else "PATH: expected <what>, got <type>". */
+int ex_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, const char *what);
+/* n is a mapping whose keys are all in allowed (NULL-terminated). */
+int ex_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allowed);
+/* The unknown-field error itself (at the key node), listing allowed. */
+int ex_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *const *allowed);
+/* The key node of a mapping entry (for positions), or NULL. */
+const struct fl_ynode *ex_key_node(const struct fl_ynode *map, const char *key);
+
+/* A string node: at most max bytes, no control characters but (when multiline) \n \t. */
+int ex_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool multiline,
+		char **ret);
+/* map[key] as a string; absent: 0 (and "PATH.key: required" when required). */
+int ex_str(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t max,
+	   bool required, char **ret);
+/* map[key] as a name: [a-z0-9]([a-z0-9-]*[a-z0-9])?, at most FL_EXP_NAME_MAX. */
+int ex_name(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool required,
+	    char **ret);
+bool ex_valid_name(const char *s);
+/* map[key] as a duration with unit, in (0, max]; absent: 0 without touching ret. */
+int ex_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, uint64_t max,
+		uint64_t *ret);
+int ex_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool *ret);
+/* map[key] as a list of at most max entries; absent: *ret = NULL. */
+int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsigned max,
+	   const struct fl_ynode **ret);
+/* A POSIX extended regex that compiles (nothing is kept). */
+int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+/* "https://..." / "http://..." with a host. */
+int ex_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+/* "host:port[,host:port...]" */
+int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+/* strdup that may be given NULL (then NULL and 0). */
+int ex_strdup(const char *s, char **ret);
+
+/* ---- parts of an experiment --------------------------------------------------------- */
+
+enum exp_probe_where {
+	EXP_PROBE_STEADY, /* steadyState.probes: tolerance required */
+	EXP_PROBE_METHOD, /* a method step: tolerance optional */
+	EXP_PROBE_ABORT,  /* abort.probes: tolerance required, debounce allowed */
+};
+
+/* A probe; hook names are checked against e->hooks (already parsed). */
+int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_probe_where where,
+		       const struct fl_experiment *e, struct fl_probe_spec *p);
+void fl_exp_probe_clear(struct fl_probe_spec *p);
+
+/* A fault of method[index]; its target is checked against e->targets. */
+int fl_exp_parse_fault(struct exp_ctx *c, const struct fl_ynode *n, unsigned index,
+		       const struct fl_experiment *e, struct fl_fault_spec *f);
+void fl_exp_fault_clear(struct fl_fault_spec *f);
+
+/* What a Suite's spec.defaults give every experiment (owned; see exp_spec.c). */
+struct exp_defaults {
+	bool has_seed;
+	uint64_t seed;
+	struct fl_agent_ref *agents;
+	unsigned n_agents;
+	char *kafka_bootstrap;
+	uint64_t abort_interval_ns; /* 0: not given */
+};
+
+int fl_exp_parse_defaults(struct exp_ctx *c, const struct fl_ynode *n, struct exp_defaults *d);
+void fl_exp_defaults_clear(struct exp_defaults *d);
+
+/* metadata: {name, description} (the path gets ".metadata"). */
+int fl_exp_parse_metadata(struct exp_ctx *c, const struct fl_ynode *n, char **ret_name,
+			  char **ret_description);
+
+/* An experiment from its metadata and spec nodes (of a file or a suite entry at `at`). */
+int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
+			    const struct fl_ynode *metadata, const struct fl_ynode *spec,
+			    const struct exp_defaults *d, struct fl_experiment *e);
+void fl_exp_experiment_clear(struct fl_experiment *e);
+
+#endif

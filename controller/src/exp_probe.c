@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Probes and their tolerances (experiment.h): which fields each probe type takes, which
+ * metrics it reports (numbers or text) and what a tolerance may say about them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exp_internal.h"
+
+#define MAX_TOLERANCES	16
+#define TOPIC_MAX	249 /* Kafka's limit */
+#define GROUP_MAX	255
+#define URL_MAX		2048
+#define QUERY_MAX	4096
+#define JSON_PTR_MAX	512
+#define DEFAULT_WINDOW	(10 * EX_NS_PER_S)
+#define DEFAULT_TIMEOUT (5 * EX_NS_PER_S)
+#define MAX_TIMEOUT	(3600 * EX_NS_PER_S)
+#define DEBOUNCE_MAX	32
+
+enum metric_kind { M_NUM, M_TEXT, M_ANY };
+
+struct metric_def {
+	const char *name;
+	enum metric_kind kind;
+};
+
+struct type_def {
+	const char *name;
+	const char *const *fields; /* besides the common ones */
+	struct metric_def metrics[8];
+};
+
+static const char *const kafka_throughput_fields[] = { "bootstrap", "topic", "topicRegex", "window",
+						       NULL };
+static const char *const kafka_lag_fields[] = { "bootstrap", "group", "window", NULL };
+static const char *const kafka_partitions_fields[] = { "bootstrap", "topic", "topicRegex", NULL };
+static const char *const kafka_e2e_fields[] = { "bootstrap", "topic", NULL };
+static const char *const http_fields[] = { "url", "method", "json", NULL };
+static const char *const prometheus_fields[] = { "url", "query", NULL };
+static const char *const hook_fields[] = { "hook", "metric", NULL };
+
+/* Indexed by enum fl_probe_type; the first metric is the default. */
+static const struct type_def types[] = {
+	[FL_PROBE_KAFKA_THROUGHPUT] = { "kafka.throughput",
+					kafka_throughput_fields,
+					{ { "rate", M_NUM },
+					  { "messages", M_NUM },
+					  { "partitions", M_NUM } } },
+	[FL_PROBE_KAFKA_LAG] = { "kafka.consumerLag",
+				 kafka_lag_fields,
+				 { { "lag.max", M_NUM },
+				   { "lag.sum", M_NUM },
+				   { "status", M_TEXT },
+				   { "partitions", M_NUM },
+				   { "partitions.stalled", M_NUM },
+				   { "partitions.rewound", M_NUM },
+				   { "partitions.warn", M_NUM } } },
+	[FL_PROBE_KAFKA_PARTITIONS] = { "kafka.partitions",
+					kafka_partitions_fields,
+					{ { "underReplicated", M_NUM },
+					  { "offline", M_NUM },
+					  { "underMinIsr", M_NUM },
+					  { "partitions", M_NUM } } },
+	[FL_PROBE_KAFKA_E2E] = { "kafka.e2e",
+				 kafka_e2e_fields,
+				 { { "latencyMs", M_NUM }, { "lost", M_NUM } } },
+	[FL_PROBE_HTTP] = { "http",
+			    http_fields,
+			    { { "status", M_NUM }, { "latencyMs", M_NUM }, { "value", M_ANY } } },
+	[FL_PROBE_PROMETHEUS] = { "prometheus", prometheus_fields, { { "value", M_NUM } } },
+	[FL_PROBE_HOOK] = { "hook", hook_fields, { { "value", M_ANY } } },
+};
+
+#define N_TYPES FL_ARRAY_SIZE(types)
+#define TYPE_LIST                                                                              \
+	"kafka.throughput, kafka.consumerLag, kafka.partitions, kafka.e2e, http, prometheus, " \
+	"hook"
+
+const char *fl_probe_type_name(enum fl_probe_type type)
+{
+	return (unsigned)type < N_TYPES ? types[type].name : "unknown";
+}
+
+int fl_probe_type_parse(const char *text, enum fl_probe_type *ret)
+{
+	for (unsigned t = 0; text && t < N_TYPES; t++) {
+		if (strcmp(text, types[t].name) == 0) {
+			*ret = (enum fl_probe_type)t;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fl_probe_default_metric(enum fl_probe_type type)
+{
+	return (unsigned)type < N_TYPES ? types[type].metrics[0].name : NULL;
+}
+
+void fl_exp_probe_clear(struct fl_probe_spec *p)
+{
+	free(p->name);
+	free(p->bootstrap);
+	free(p->topic);
+	free(p->topic_regex);
+	free(p->group);
+	free(p->url);
+	free(p->method);
+	free(p->json_field);
+	free(p->prometheus_url);
+	free(p->query);
+	free(p->hook);
+	free(p->hook_metric);
+	for (unsigned i = 0; i < p->n_tolerances; i++) {
+		free(p->tolerances[i].metric);
+		free(p->tolerances[i].equals_text);
+		free(p->tolerances[i].regex);
+	}
+	free(p->tolerances);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- tolerances ----------------------------------------------------------------------- */
+
+static const struct metric_def *find_metric(enum fl_probe_type type, const char *name)
+{
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(types[type].metrics); i++)
+		if (types[type].metrics[i].name && strcmp(types[type].metrics[i].name, name) == 0)
+			return &types[type].metrics[i];
+	return NULL;
+}
+
+static int metric_list(enum fl_probe_type type, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(types[type].metrics); i++) {
+		int w;
+
+		if (!types[type].metrics[i].name)
+			break;
+		w = snprintf(buf + o, size - o, "%s%s", o ? ", " : "", types[type].metrics[i].name);
+		if (w < 0 || (size_t)w >= size - o)
+			break;
+		o += (size_t)w;
+	}
+	return 0;
+}
+
+/* A finite number at map[key]. */
+static int get_number(struct exp_ctx *c, const struct fl_ynode *n, double *ret)
+{
+	double v;
+	int r;
+
+	if (fl_ynode_type(n) != FL_YTYPE_INT && fl_ynode_type(n) != FL_YTYPE_FLOAT)
+		return ex_want(c, n, FL_YTYPE_FLOAT, "a number");
+	r = fl_ynode_number(n, &v);
+	if (r < 0 || !isfinite(v)) {
+		char q[EX_QUOTE];
+
+		return ex_err(c, n, "%s is not a finite number", ex_quote(n, q, sizeof(q)));
+	}
+	*ret = v;
+	return 0;
+}
+
+static int get_number_key(struct exp_ctx *c, const struct fl_ynode *map, const char *key,
+			  bool *ret_has, double *ret)
+{
+	const struct fl_ynode *n = fl_ynode_get(map, key);
+	size_t old;
+	int r;
+
+	if (!n)
+		return 0;
+	old = ex_push_key(c, key);
+	r = get_number(c, n, ret);
+	ex_pop(c, old);
+	if (r == 0)
+		*ret_has = true;
+	return r;
+}
+
+static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
+			   bool has_json, struct fl_tolerance *t)
+{
+	static const char *const allowed[] = { "metric", "min",	  "max",	   "range",
+					       "equals", "regex", "percentChange", NULL };
+	static const char *const change_allowed[] = { "min", "max", NULL };
+	const struct metric_def *m;
+	const struct fl_ynode *v;
+	const char *metric;
+	char q[EX_QUOTE], list[256];
+	size_t old;
+	int r;
+
+	if ((r = ex_map(c, n, allowed)) < 0)
+		return r;
+	t->pos = ex_pos(c, n);
+	if ((r = ex_str(c, n, "metric", FL_EXP_NAME_MAX, false, &t->metric)) < 0)
+		return r;
+	metric = t->metric ? t->metric : fl_probe_default_metric(type);
+	if (!(m = find_metric(type, metric))) {
+		metric_list(type, list, sizeof(list));
+		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
+				  "%s is not a metric of %s (expected one of %s)",
+				  ex_quote(fl_ynode_get(n, "metric"), q, sizeof(q)),
+				  types[type].name, list);
+	}
+	if (type == FL_PROBE_HTTP && strcmp(metric, "value") == 0 && !has_json)
+		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
+				  "\"value\" needs the probe's json field (a JSON pointer into the "
+				  "response, e.g. \"/status\")");
+
+	if ((r = get_number_key(c, n, "min", &t->has_min, &t->min)) < 0 ||
+	    (r = get_number_key(c, n, "max", &t->has_max, &t->max)) < 0)
+		return r;
+	if ((v = fl_ynode_get(n, "range"))) {
+		old = ex_push_key(c, "range");
+		if (t->has_min || t->has_max)
+			r = ex_err(c, v, "not allowed with min or max (a range sets both)");
+		else if ((r = ex_want(c, v, FL_YTYPE_SEQ, "a list [min, max]")) == 0 && v->n != 2)
+			r = ex_err(c, v, "expected a list [min, max], got %u entries", v->n);
+		if (r == 0) {
+			size_t o2 = ex_push_index(c, 0);
+
+			r = get_number(c, v->items[0], &t->min);
+			ex_pop(c, o2);
+			o2 = ex_push_index(c, 1);
+			if (r == 0)
+				r = get_number(c, v->items[1], &t->max);
+			ex_pop(c, o2);
+		}
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+		t->has_min = t->has_max = true;
+	}
+	if (t->has_min && t->has_max && t->min > t->max)
+		return ex_err(c, n, "min %g is above max %g", t->min, t->max);
+
+	if ((v = fl_ynode_get(n, "equals"))) {
+		enum fl_ytype ty = fl_ynode_type(v);
+
+		old = ex_push_key(c, "equals");
+		if (ty == FL_YTYPE_INT || ty == FL_YTYPE_FLOAT) {
+			if (m->kind == M_TEXT)
+				r = ex_err(c, v,
+					   "metric %s is text: expected a string (e.g. \"OK\")",
+					   metric);
+			else if ((r = get_number(c, v, &t->equals)) == 0)
+				t->has_equals = true;
+		} else if (ty == FL_YTYPE_STRING) {
+			if (m->kind == M_NUM)
+				r = ex_err(c, v, "metric %s is a number: expected a number, got %s",
+					   metric, ex_quote(v, q, sizeof(q)));
+			else
+				r = ex_str_node(c, v, 1024, false, &t->equals_text);
+		} else {
+			r = ex_want(c, v, FL_YTYPE_STRING, "a number or a string");
+		}
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	if ((v = fl_ynode_get(n, "regex"))) {
+		old = ex_push_key(c, "regex");
+		if (m->kind == M_NUM)
+			r = ex_err(c, v, "metric %s is a number (use min, max, range or equals)",
+				   metric);
+		else if ((r = ex_str_node(c, v, 1024, false, &t->regex)) == 0)
+			r = ex_regex(c, v, t->regex);
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	if (m->kind == M_TEXT && (t->has_min || t->has_max))
+		return ex_err(c, n, "metric %s is text (use equals or regex)", metric);
+	if ((v = fl_ynode_get(n, "percentChange"))) {
+		old = ex_push_key(c, "percentChange");
+		if (m->kind == M_TEXT)
+			r = ex_err(c, v, "metric %s is text (a change needs a number)", metric);
+		else if ((r = ex_map(c, v, change_allowed)) == 0 &&
+			 (r = get_number_key(c, v, "min", &t->has_change_min, &t->change_min)) ==
+				 0 &&
+			 (r = get_number_key(c, v, "max", &t->has_change_max, &t->change_max)) ==
+				 0) {
+			if (!t->has_change_min && !t->has_change_max)
+				r = ex_err(c, v, "expected min or max (percent, e.g. {min: -20})");
+			else if (t->has_change_min && t->has_change_max &&
+				 t->change_min > t->change_max)
+				r = ex_err(c, v, "min %g is above max %g", t->change_min,
+					   t->change_max);
+		}
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	if (!t->has_min && !t->has_max && !t->has_equals && !t->equals_text && !t->regex &&
+	    !t->has_change_min && !t->has_change_max)
+		return ex_err(c, n,
+			      "says nothing (expected at least one of min, max, range, equals, "
+			      "regex, percentChange)");
+	return 0;
+}
+
+static int parse_tolerances(struct exp_ctx *c, const struct fl_ynode *probe_node,
+			    enum exp_probe_where where, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *n = fl_ynode_get(probe_node, "tolerance");
+	const struct fl_ynode *const *list = NULL;
+	unsigned count = 0;
+	size_t old;
+	int r = 0;
+
+	if (!n) {
+		if (where == EXP_PROBE_METHOD)
+			return 0;
+		return ex_err_key(c, probe_node, "tolerance",
+				  "required (what the steady state is, e.g. {max: 5000})");
+	}
+	old = ex_push_key(c, "tolerance");
+	if (n->kind == FL_YNODE_SEQ) {
+		list = (const struct fl_ynode *const *)n->items;
+		count = n->n;
+		if (count == 0 || count > MAX_TOLERANCES)
+			r = ex_err(c, n, "%u rules; expected 1 to %d", count, MAX_TOLERANCES);
+	} else if (n->kind == FL_YNODE_MAP) {
+		list = &n;
+		count = 1;
+	} else {
+		r = ex_want(c, n, FL_YTYPE_MAP, "a mapping or a list of mappings");
+	}
+	if (r == 0 && !(p->tolerances = calloc(count, sizeof(*p->tolerances))))
+		r = -ENOMEM;
+	for (unsigned i = 0; r == 0 && i < count; i++) {
+		size_t o2 = n->kind == FL_YNODE_SEQ ? ex_push_index(c, i) : c->len;
+
+		r = parse_tolerance(c, list[i], p->type, p->json_field != NULL, &p->tolerances[i]);
+		p->n_tolerances = i + 1; /* freed by fl_exp_probe_clear even when half-done */
+		ex_pop(c, o2);
+	}
+	ex_pop(c, old);
+	return r;
+}
+
+/* ---- probe fields ---------------------------------------------------------------------- */
+
+static bool in_list(const char *const *list, const struct fl_ynode *key)
+{
+	for (; *list; list++)
+		if (strlen(*list) == key->len && memcmp(*list, key->text, key->len) == 0)
+			return true;
+	return false;
+}
+
+/* Every key is common or the type's; a key of another type is named as such. */
+static int check_fields(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
+			enum exp_probe_where where)
+{
+	static const char *const common[] = { "name",	   "type",     "timeout",
+					      "tolerance", "onNoData", NULL };
+	const char *allowed[24];
+	unsigned k = 0;
+
+	for (const char *const *a = common; *a; a++)
+		allowed[k++] = *a;
+	if (where == EXP_PROBE_ABORT)
+		allowed[k++] = "debounce";
+	for (const char *const *a = types[type].fields; *a; a++)
+		allowed[k++] = *a;
+	allowed[k] = NULL;
+
+	for (unsigned i = 0; i < n->n; i++) {
+		const struct fl_ynode *key = n->keys[i];
+		char only[160] = "";
+		size_t o = 0;
+
+		if (in_list(allowed, key))
+			continue;
+		if (key->len == 8 && memcmp(key->text, "debounce", 8) == 0)
+			return ex_err_key(c, key, "debounce",
+					  "only for abort probes (a continuous check)");
+		for (unsigned t = 0; t < N_TYPES; t++) {
+			int w;
+
+			if (!in_list(types[t].fields, key))
+				continue;
+			w = snprintf(only + o, sizeof(only) - o, "%s%s", o ? ", " : "",
+				     types[t].name);
+			if (w > 0 && (size_t)w < sizeof(only) - o)
+				o += (size_t)w;
+		}
+		if (o)
+			return ex_err_key(c, key, key->text,
+					  "not allowed for type %s (only for %s)", types[type].name,
+					  only);
+		return ex_unknown_field(c, key, allowed);
+	}
+	return 0;
+}
+
+static int parse_topic(struct exp_ctx *c, const struct fl_ynode *n, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v;
+	char q[EX_QUOTE];
+	int r;
+
+	if ((r = ex_str(c, n, "topic", TOPIC_MAX, false, &p->topic)) < 0)
+		return r;
+	if (p->topic) {
+		for (const char *s = p->topic; *s; s++)
+			if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+				return ex_err_key(c, fl_ynode_get(n, "topic"), "topic",
+						  "%s is not a Kafka topic name (letters, digits, "
+						  "'.', '_' and '-')",
+						  ex_quote(fl_ynode_get(n, "topic"), q, sizeof(q)));
+	}
+	if ((v = fl_ynode_get(n, "topicRegex"))) {
+		size_t old;
+
+		if (p->topic)
+			return ex_err_key(c, v, "topicRegex",
+					  "not allowed with topic (one topic, or a regex over "
+					  "topic names)");
+		if ((r = ex_str(c, n, "topicRegex", 1024, false, &p->topic_regex)) < 0)
+			return r;
+		old = ex_push_key(c, "topicRegex");
+		r = ex_regex(c, v, p->topic_regex);
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			     const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v;
+	char q[EX_QUOTE];
+	int r;
+
+	switch (p->type) {
+	case FL_PROBE_KAFKA_THROUGHPUT:
+	case FL_PROBE_KAFKA_PARTITIONS:
+	case FL_PROBE_KAFKA_E2E:
+		if ((r = parse_topic(c, n, p)) < 0)
+			return r;
+		if (p->type == FL_PROBE_KAFKA_THROUGHPUT && !p->topic && !p->topic_regex)
+			return ex_err(c, n, "kafka.throughput needs topic or topicRegex");
+		if (p->type == FL_PROBE_KAFKA_E2E && !p->topic)
+			return ex_err_key(c, n, "topic", "required for kafka.e2e");
+		break;
+	case FL_PROBE_KAFKA_LAG:
+		if ((r = ex_str(c, n, "group", GROUP_MAX, true, &p->group)) < 0)
+			return r;
+		if (!p->group[0])
+			return ex_err_key(c, fl_ynode_get(n, "group"), "group", "empty");
+		break;
+	case FL_PROBE_HTTP:
+		if ((r = ex_str(c, n, "url", URL_MAX, true, &p->url)) < 0)
+			return r;
+		if ((r = ex_url(c, fl_ynode_get(n, "url"), p->url)) < 0)
+			return ex_err_key(c, fl_ynode_get(n, "url"), "url",
+					  "%s is not an http:// "
+					  "or https:// URL with a host",
+					  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
+		if ((r = ex_str(c, n, "method", 8, false, &p->method)) < 0)
+			return r;
+		if (p->method && strcmp(p->method, "GET") != 0 && strcmp(p->method, "HEAD") != 0 &&
+		    strcmp(p->method, "POST") != 0)
+			return ex_err_key(c, fl_ynode_get(n, "method"), "method",
+					  "%s is not one of GET, HEAD, POST",
+					  ex_quote(fl_ynode_get(n, "method"), q, sizeof(q)));
+		if (!p->method && !(p->method = strdup("GET")))
+			return -ENOMEM;
+		if ((r = ex_str(c, n, "json", JSON_PTR_MAX, false, &p->json_field)) < 0)
+			return r;
+		if (p->json_field && p->json_field[0] && p->json_field[0] != '/')
+			return ex_err_key(c, fl_ynode_get(n, "json"), "json",
+					  "%s is not a JSON pointer (expected \"\" or \"/a/b\")",
+					  ex_quote(fl_ynode_get(n, "json"), q, sizeof(q)));
+		break;
+	case FL_PROBE_PROMETHEUS:
+		if ((r = ex_str(c, n, "url", URL_MAX, true, &p->prometheus_url)) < 0)
+			return r;
+		if (ex_url(c, fl_ynode_get(n, "url"), p->prometheus_url) < 0)
+			return ex_err_key(c, fl_ynode_get(n, "url"), "url",
+					  "%s is not an http:// "
+					  "or https:// URL with a host",
+					  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
+		if ((r = ex_str(c, n, "query", QUERY_MAX, true, &p->query)) < 0)
+			return r;
+		if (!p->query[0])
+			return ex_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
+		break;
+	case FL_PROBE_HOOK: {
+		bool found = false;
+
+		if ((r = ex_name(c, n, "hook", true, &p->hook)) < 0)
+			return r;
+		for (unsigned i = 0; i < e->n_hooks && !found; i++)
+			found = strcmp(e->hooks[i].name, p->hook) == 0;
+		if (!found)
+			return ex_err_key(c, fl_ynode_get(n, "hook"), "hook",
+					  "\"%s\" is not defined in spec.hooks", p->hook);
+		if ((r = ex_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
+			return r;
+		v = fl_ynode_get(n, "metric");
+		for (const char *s = p->hook_metric; *s; s++)
+			if (*s == ' ')
+				return ex_err_key(c, v, "metric", "%s: no spaces in a metric name",
+						  ex_quote(v, q, sizeof(q)));
+		if (!p->hook_metric[0])
+			return ex_err_key(c, v, "metric", "empty");
+		break;
+	}
+	}
+	if (p->type <= FL_PROBE_KAFKA_E2E && (v = fl_ynode_get(n, "bootstrap"))) {
+		size_t old;
+
+		if ((r = ex_str(c, n, "bootstrap", 1024, false, &p->bootstrap)) < 0)
+			return r;
+		old = ex_push_key(c, "bootstrap");
+		r = ex_bootstrap(c, v, p->bootstrap);
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	if (p->type <= FL_PROBE_KAFKA_E2E && !p->bootstrap && !e->kafka_bootstrap)
+		return ex_err(
+			c, n,
+			"%s needs Kafka's address: set bootstrap here or spec.kafka.bootstrap",
+			types[p->type].name);
+	return 0;
+}
+
+static int parse_debounce(struct exp_ctx *c, const struct fl_ynode *n, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v = fl_ynode_get(n, "debounce");
+	unsigned k, m;
+	char q[EX_QUOTE], tail;
+	char *s = NULL;
+	int r;
+
+	p->debounce_k = p->debounce_n = 1;
+	if (!v)
+		return 0;
+	if ((r = ex_str(c, n, "debounce", 16, false, &s)) < 0)
+		return r;
+	r = sscanf(s, "%u/%u%c", &k, &m, &tail);
+	if (r != 2 || s[0] < '0' || s[0] > '9' || !strchr(s, '/') || strchr(s, '/')[1] < '0' ||
+	    strchr(s, '/')[1] > '9' || k < 1 || k > m || m > DEBOUNCE_MAX) {
+		free(s);
+		return ex_err_key(c, v, "debounce",
+				  "%s is not k/n with 1 <= k <= n <= %d (breach when k of the last "
+				  "n samples fail, e.g. \"2/3\")",
+				  ex_quote(v, q, sizeof(q)), DEBOUNCE_MAX);
+	}
+	free(s);
+	p->debounce_k = k;
+	p->debounce_n = m;
+	return 0;
+}
+
+int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_probe_where where,
+		       const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v;
+	char q[EX_QUOTE];
+	char *type = NULL;
+	int r;
+
+	if ((r = ex_want(c, n, FL_YTYPE_MAP, "a mapping (a probe)")) < 0)
+		return r;
+	p->pos = ex_pos(c, n);
+	p->window_ns = DEFAULT_WINDOW;
+	p->timeout_ns = DEFAULT_TIMEOUT;
+	p->on_no_data = FL_NODATA_INCONCLUSIVE;
+	p->debounce_k = p->debounce_n = 1;
+	if ((r = ex_str(c, n, "type", 64, true, &type)) < 0)
+		return r;
+	r = fl_probe_type_parse(type, &p->type);
+	free(type);
+	if (r < 0)
+		return ex_err_key(c, fl_ynode_get(n, "type"), "type",
+				  "%s is not a probe type (expected one of " TYPE_LIST ")",
+				  ex_quote(fl_ynode_get(n, "type"), q, sizeof(q)));
+	if ((r = check_fields(c, n, p->type, where)) < 0 ||
+	    (r = ex_name(c, n, "name", true, &p->name)) < 0 ||
+	    (r = parse_type_fields(c, n, e, p)) < 0 ||
+	    (r = ex_duration(c, n, "timeout", MAX_TIMEOUT, &p->timeout_ns)) < 0 ||
+	    (r = ex_duration(c, n, "window", EX_DAY_NS, &p->window_ns)) < 0 ||
+	    (r = parse_debounce(c, n, p)) < 0)
+		return r;
+	if ((v = fl_ynode_get(n, "onNoData"))) {
+		char *s = NULL;
+
+		if ((r = ex_str(c, n, "onNoData", 32, false, &s)) < 0)
+			return r;
+		if (strcmp(s, "inconclusive") == 0)
+			p->on_no_data = FL_NODATA_INCONCLUSIVE;
+		else if (strcmp(s, "pass") == 0)
+			p->on_no_data = FL_NODATA_PASS;
+		else if (strcmp(s, "fail") == 0)
+			p->on_no_data = FL_NODATA_FAIL;
+		else
+			r = ex_err_key(c, v, "onNoData",
+				       "%s is not one of inconclusive, pass, fail",
+				       ex_quote(v, q, sizeof(q)));
+		free(s);
+		if (r < 0)
+			return r;
+	}
+	return parse_tolerances(c, n, where, p);
+}

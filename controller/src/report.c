@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the reports (report.h): safe file writing, buffers, the timeline. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "report.h"
+
+#define PATH_BYTES_MAX 4096
+
+int fl_report_write_file(const char *path, int (*render)(const json_t *, FILE *, struct fl_diag *),
+			 const json_t *journal, struct fl_diag *diag)
+{
+	char tmp[PATH_BYTES_MAX];
+	FILE *f;
+	int fd = -1, r;
+
+	if (strcmp(path, "-") == 0) {
+		r = render(journal, stdout, diag);
+		if (r < 0)
+			return r;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return fl_diag_set(diag, -EIO, "writing to standard output: %s",
+					   strerror(errno));
+		return 0;
+	}
+	if (diag)
+		diag->file = path;
+	/* A name of our own next to the target (rename does not cross file systems); the
+	 * mode comes from open's 0666 and the umask, as for any file a tool creates. */
+	for (unsigned attempt = 0; fd < 0 && attempt < 100; attempt++) {
+		int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
+				 attempt + (unsigned)time(NULL) % 1000 * 100);
+
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return fl_diag_set(diag, -ENAMETOOLONG, "path is too long");
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			return fl_diag_set(diag, -errno, "cannot create %s: %s", tmp,
+					   strerror(errno));
+	}
+	if (fd < 0)
+		return fl_diag_set(diag, -EEXIST, "cannot create a temporary file next to it");
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		(void)close(fd);
+		(void)unlink(tmp);
+		return fl_diag_set(diag, r, "%s", strerror(-r));
+	}
+	r = render(journal, f, diag);
+	if (r >= 0 && (fflush(f) != 0 || ferror(f)))
+		r = fl_diag_set(diag, errno ? -errno : -EIO, "writing: %s", strerror(errno));
+	if (r >= 0 && fsync(fileno(f)) < 0)
+		r = fl_diag_set(diag, -errno, "writing: %s", strerror(errno));
+	if (fclose(f) != 0 && r >= 0)
+		r = fl_diag_set(diag, -errno, "writing: %s", strerror(errno));
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = fl_diag_set(diag, -errno, "cannot rename %s over it: %s", tmp, strerror(errno));
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+/*
+ * A growing buffer behind a FILE. Not open_memstream(): when glibc's memory stream fails
+ * to grow it drops the bytes without setting the stream's error flag, so a report could
+ * come back short and "successful". A cookie stream whose write fails sets the flag.
+ */
+struct membuf {
+	char *data;
+	size_t len, cap;
+};
+
+static ssize_t membuf_write(void *cookie, const char *p, size_t n)
+{
+	struct membuf *m = cookie;
+
+	if (n >= m->cap - m->len) { /* keep one byte for the NUL */
+		size_t cap = m->cap ? m->cap : 4096;
+		char *data;
+
+		while (n >= cap - m->len) {
+			if (cap > SIZE_MAX / 2) {
+				errno = ENOMEM;
+				return -1;
+			}
+			cap *= 2;
+		}
+		data = realloc(m->data, cap);
+		if (!data) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->data = data;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, p, n);
+	m->len += n;
+	return (ssize_t)n;
+}
+
+int fl_report_render_buffer(int (*render)(const json_t *, FILE *, struct fl_diag *),
+			    const json_t *journal, char **ret, size_t *ret_len,
+			    struct fl_diag *diag)
+{
+	static const cookie_io_functions_t io = { .write = membuf_write };
+	struct membuf m = { 0 };
+	FILE *f = fopencookie(&m, "w", io);
+	int r;
+
+	if (!f)
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	r = render(journal, f, diag);
+	if (r >= 0 && (fflush(f) != 0 || ferror(f)))
+		r = fl_diag_set(diag, -ENOMEM, "out of memory");
+	if (fclose(f) != 0 && r >= 0)
+		r = fl_diag_set(diag, -ENOMEM, "out of memory");
+	if (r >= 0 && !m.data) { /* nothing written: still a string */
+		m.data = calloc(1, 1);
+		if (!m.data)
+			r = fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	if (r < 0) {
+		free(m.data);
+		return r;
+	}
+	m.data[m.len] = '\0';
+	*ret = m.data;
+	*ret_len = m.len;
+	return 0;
+}
+
+/* ---- timeline ------------------------------------------------------------------------ */
+
+enum ev_kind {
+	EV_START,
+	EV_CHECK,
+	EV_INJECT,
+	EV_REVERT,
+	EV_HOOK,
+	EV_SAMPLE,
+	EV_ABORT,
+	EV_LEFTOVER,
+	EV_FINISH,
+};
+
+struct ev {
+	int64_t at;
+	size_t seq; /* insertion order breaks ties: qsort is not stable */
+	enum ev_kind kind;
+	const json_t *item;
+};
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool sample_notable(const json_t *s)
+{
+	const char *v = fl_journal_str(s, "verdict");
+
+	return fl_journal_str(s, "error") || (v && strcmp(v, "pass") != 0);
+}
+
+/* A value from a sample for a line of text: 812.5, "STALL". */
+static void put_value(FILE *out, const json_t *v, void (*escape)(FILE *, const char *))
+{
+	if (json_is_string(v))
+		escape(out, json_string_value(v));
+	else if (json_is_integer(v))
+		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		fprintf(out, "%.10g", json_real_value(v));
+	else if (json_is_true(v) || json_is_false(v))
+		fputs(json_is_true(v) ? "true" : "false", out);
+	else
+		fputs("null", out);
+}
+
+static void put_event(FILE *out, const json_t *e, const struct ev *ev,
+		      void (*escape)(FILE *, const char *))
+{
+	const json_t *x = ev->item, *sub;
+	const char *s;
+
+	switch (ev->kind) {
+	case EV_START:
+		fputs("experiment ", out);
+		escape(out, fl_journal_str_or(e, "name", "?"));
+		fputs(" started (", out);
+		escape(out, fl_journal_str_or(e, "file", "?"));
+		fputs(")", out);
+		break;
+	case EV_CHECK:
+		fputs("check ", out);
+		escape(out, fl_journal_str_or(x, "probe", "?"));
+		fputs(" [", out);
+		escape(out, fl_journal_str_or(x, "phase", "?"));
+		fputs("]: ", out);
+		escape(out, fl_journal_str_or(x, "verdict", "?"));
+		if ((s = fl_journal_str(x, "message"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	case EV_INJECT:
+		sub = fl_journal_object(x, "inject");
+		fputs("inject ", out);
+		escape(out, fl_journal_str_or(x, "name", "?"));
+		fputs(" (", out);
+		escape(out, fl_journal_str_or(x, "kind", "?"));
+		fputs(") on ", out);
+		escape(out, fl_journal_str_or(x, "target", "?"));
+		fputs(" via ", out);
+		escape(out, fl_journal_str_or(x, "agent", "?"));
+		if ((s = fl_journal_str(x, "mechanism"))) {
+			fputs(", ", out);
+			escape(out, s);
+		}
+		if ((s = fl_journal_str(x, "id"))) {
+			fputs(", id ", out);
+			escape(out, s);
+		}
+		fputs(": ", out);
+		escape(out, fl_journal_str_or(sub, "result", "?"));
+		if ((s = fl_journal_str(sub, "message"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	case EV_REVERT:
+		sub = fl_journal_object(x, "revert");
+		fputs("revert ", out);
+		escape(out, fl_journal_str_or(x, "name", "?"));
+		fputs(" on ", out);
+		escape(out, fl_journal_str_or(x, "target", "?"));
+		fputs(": ", out);
+		escape(out, fl_journal_str_or(sub, "result", "?"));
+		if ((s = fl_journal_str(sub, "reason"))) {
+			fputs(" (", out);
+			escape(out, s);
+			fputs(")", out);
+		}
+		if ((s = fl_journal_str(sub, "message"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	case EV_HOOK:
+		fputs("hook ", out);
+		escape(out, fl_journal_str_or(x, "name", "?"));
+		fputs(" ", out);
+		escape(out, fl_journal_str_or(x, "event", "?"));
+		fputs(": ", out);
+		escape(out, fl_journal_str_or(x, "result", "?"));
+		if ((s = fl_journal_str(x, "message"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	case EV_SAMPLE: {
+		const char *key;
+		const json_t *v;
+		bool first = true;
+
+		fputs("sample ", out);
+		escape(out, fl_journal_str_or(x, "probe", "?"));
+		fputs(" [", out);
+		escape(out, fl_journal_str_or(x, "phase", "?"));
+		fputs("]: ", out);
+		escape(out, fl_journal_str_or(x, "verdict", "error"));
+		json_object_foreach((json_t *)fl_journal_object(x, "values"), key, v)
+		{
+			fputs(first ? ": " : ", ", out);
+			first = false;
+			escape(out, key);
+			fputs(" ", out);
+			put_value(out, v, escape);
+		}
+		if ((s = fl_journal_str(x, "error"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	}
+	case EV_ABORT:
+		fputs("ABORT", out);
+		if ((s = fl_journal_str(x, "probe"))) {
+			fputs(" (probe ", out);
+			escape(out, s);
+			fputs(")", out);
+		}
+		fputs(": ", out);
+		escape(out, fl_journal_str_or(x, "message", "aborted"));
+		break;
+	case EV_LEFTOVER:
+		fputs("LEFTOVER fault ", out);
+		escape(out, fl_journal_str_or(x, "id", "?"));
+		fputs(" (", out);
+		escape(out, fl_journal_str_or(x, "kind", "?"));
+		fputs(", ", out);
+		escape(out, fl_journal_str_or(x, "state", "?"));
+		fputs(") on agent ", out);
+		escape(out, fl_journal_str_or(x, "agent", "?"));
+		if ((s = fl_journal_str(x, "message"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	case EV_FINISH:
+		fputs("experiment finished: ", out);
+		escape(out, fl_journal_str_or(e, "outcome", "?"));
+		if ((s = fl_journal_str(e, "error"))) {
+			fputs(": ", out);
+			escape(out, s);
+		}
+		break;
+	}
+}
+
+int fl_report_timeline(const json_t *e, FILE *out, void (*escape)(FILE *out, const char *s))
+{
+	const json_t *checks = fl_journal_array(e, "checks"),
+		     *faults = fl_journal_array(e, "faults");
+	const json_t *hooks = fl_journal_array(e, "hooks"),
+		     *samples = fl_journal_array(e, "samples");
+	const json_t *leftovers = fl_journal_array(e, "leftovers"), *abort_, *x;
+	int64_t start = fl_journal_int(e, "startedMs", 0), end = fl_journal_int(e, "finishedMs", 0);
+	_cleanup_(fl_freep) struct ev *evs = NULL;
+	size_t n = 0, cap, i;
+
+	cap = 3 + json_array_size(checks) + 2 * json_array_size(faults) + json_array_size(hooks) +
+	      json_array_size(samples) + json_array_size(leftovers);
+	evs = calloc(cap, sizeof(*evs));
+	if (!evs)
+		return -ENOMEM;
+
+#define ADD(t, k, it) evs[n] = (struct ev){ .at = (t), .seq = n, .kind = (k), .item = (it) }, n++
+	ADD(start, EV_START, e);
+	json_array_foreach(checks, i, x)
+	{
+		ADD(fl_journal_int(x, "atMs", start), EV_CHECK, x);
+	}
+	json_array_foreach(faults, i, x)
+	{
+		const json_t *rev = fl_journal_object(x, "revert");
+
+		ADD(fl_journal_int(fl_journal_object(x, "inject"), "atMs", start), EV_INJECT, x);
+		if (rev)
+			ADD(fl_journal_int(rev, "atMs", end), EV_REVERT, x);
+	}
+	json_array_foreach(hooks, i, x)
+	{
+		ADD(fl_journal_int(x, "atMs", start), EV_HOOK, x);
+	}
+	json_array_foreach(samples, i, x)
+	{
+		if (sample_notable(x))
+			ADD(fl_journal_int(x, "atMs", start), EV_SAMPLE, x);
+	}
+	if ((abort_ = fl_journal_object(e, "abort")))
+		ADD(fl_journal_int(abort_, "atMs", end), EV_ABORT, abort_);
+	json_array_foreach(leftovers, i, x)
+	{
+		ADD(end, EV_LEFTOVER, x);
+	}
+	ADD(end, EV_FINISH, e);
+#undef ADD
+	qsort(evs, n, sizeof(*evs), ev_cmp);
+
+	for (i = 0; i < n; i++) {
+		char when[32];
+		int64_t off = evs[i].at - start;
+
+		fl_journal_format_time(evs[i].at, true, when, sizeof(when));
+		/* "2026-11-28T14:30:11.000Z" -> "14:30:11.000Z" (UTC, said by the Z) */
+		fprintf(out, "%s  %s%" PRId64 ".%03" PRId64 "s  ",
+			strlen(when) > 11 ? when + 11 : when, off < 0 ? "-" : "+",
+			(off < 0 ? -off : off) / 1000, (off < 0 ? -off : off) % 1000);
+		put_event(out, e, &evs[i], escape);
+		fputc('\n', out);
+	}
+	return 0;
+}
+
+int fl_report_stream_error(void)
+{
+	int e = errno;
+
+	return e == ENOMEM || e == ENOSPC || e == EDQUOT || e == EPIPE ? -e : -EIO;
+}
+
+void fl_report_upper(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	if (!size)
+		return;
+	for (i = 0; s && s[i] && i + 1 < size; i++)
+		buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A' : s[i]);
+	buf[i] = '\0';
+}

@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTML report (report.h): one self-contained page — inline CSS, inline SVG, no
+ * scripts, no external assets — so it can be archived as a CI artifact and opened
+ * anywhere. The markup is also well-formed XML (void elements self-closed), which lets a
+ * test check it with an XML parser. Everything from the journal is escaped (xmlesc.h).
+ *
+ * Per experiment: verdict table, a timeline chart (throughput and consumer lag over time,
+ * fault windows shaded, the abort marked), faults, leftovers, errors, the event log.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fl/version.h"
+#include "journal.h"
+#include "report.h"
+#include "xmlesc.h"
+
+#define esc(out, s) fl_xml_text(out, s)
+
+static const char CSS[] =
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;"
+	"max-width:1100px;padding:1em 2em;color:#1d1f23}"
+	"h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin-bottom:.3em}"
+	"table{border-collapse:collapse;margin:.4em 0}"
+	"th,td{border:1px solid #d6d8dc;padding:3px 8px;text-align:left;vertical-align:top}"
+	"th{background:#f2f3f5}td.n{text-align:right}"
+	"table.kv th{width:9em}"
+	"code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}"
+	"pre{background:#f7f7f8;padding:.6em;overflow-x:auto;white-space:pre-wrap}"
+	".badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;"
+	"font-size:.8em;font-weight:600;vertical-align:middle}"
+	".o-passed,.v-pass,.r-ok{background:#1a7f37}.o-deviated,.v-fail{background:#c2410c}"
+	".o-error,.v-error,.r-error{background:#8250df}.o-aborted{background:#cf222e}"
+	".o-leftovers{background:#82071e}.v-inconclusive,.r-skipped{background:#6e7781}"
+	".box{border-left:4px solid #cf222e;background:#fff5f5;padding:.4em .8em;margin:.5em 0}"
+	".box.err{border-color:#8250df;background:#f8f5ff}"
+	"svg{background:#fff;border:1px solid #d6d8dc}"
+	"svg text{font:11px sans-serif;fill:#444}"
+	"svg .axis{stroke:#999;stroke-width:1}svg .grid{stroke:#eee;stroke-width:1}"
+	"svg .fault-window{fill:#cf222e;fill-opacity:.12;stroke:#cf222e;stroke-opacity:.4}"
+	"svg .fault-label{fill:#a40e26;font-weight:600}"
+	"svg .abort-mark{stroke:#cf222e;stroke-width:2;stroke-dasharray:4 3}"
+	"svg .s-tput{fill:none;stroke:#0969da;stroke-width:1.6}"
+	"svg .s-lagmax{fill:none;stroke:#bc4c00;stroke-width:1.6}"
+	"svg .s-lagsum{fill:none;stroke:#bc4c00;stroke-width:1.2;stroke-dasharray:5 3}"
+	"footer{margin-top:3em;color:#777;font-size:.85em}";
+
+/* ---- small pieces --------------------------------------------------------------------- */
+
+static void badge(FILE *out, const char *prefix, const char *value)
+{
+	fprintf(out, "<span class=\"badge %s", prefix);
+	fl_xml_attr(out, value);
+	fputs("\">", out);
+	esc(out, value);
+	fputs("</span>", out);
+}
+
+static void kv(FILE *out, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(out, "<tr><th>%s</th><td>", key);
+	esc(out, value);
+	fputs("</td></tr>\n", out);
+}
+
+static void put_time(FILE *out, int64_t ms)
+{
+	char when[40];
+
+	fl_journal_format_time(ms, true, when, sizeof(when));
+	fputs(when, out);
+}
+
+static void put_offset(FILE *out, int64_t ms, int64_t start)
+{
+	int64_t off = ms - start;
+
+	fprintf(out, "%s%" PRId64 ".%03" PRId64 "s", off < 0 ? "-" : "+",
+		(off < 0 ? -off : off) / 1000, (off < 0 ? -off : off) % 1000);
+}
+
+static void put_scalar(FILE *out, const json_t *v)
+{
+	if (json_is_integer(v))
+		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		fprintf(out, "%.10g", json_real_value(v));
+	else if (json_is_string(v))
+		esc(out, json_string_value(v));
+}
+
+/* ---- header and summary --------------------------------------------------------------- */
+
+static void put_header(FILE *out, const json_t *journal)
+{
+	const json_t *run = fl_journal_object(journal, "run"), *f;
+	int64_t start = fl_journal_int(run, "startedMs", 0),
+		end = fl_journal_int(run, "finishedMs", 0);
+	char seed[32], dur[32], code[16];
+	size_t i;
+
+	fputs("<header>\n<h1>Faultline run <code>", out);
+	esc(out, fl_journal_str_or(run, "id", "?"));
+	fputs("</code> ", out);
+	badge(out, "o-", fl_journal_str_or(run, "outcome", "error"));
+	fputs("</h1>\n<table class=\"kv\">\n", out);
+	kv(out, "Suite", fl_journal_str(run, "suite"));
+	fl_journal_seed(journal, seed, sizeof(seed));
+	kv(out, "Seed", seed);
+	fputs("<tr><th>Started</th><td>", out);
+	put_time(out, start);
+	fputs("</td></tr>\n<tr><th>Finished</th><td>", out);
+	put_time(out, end);
+	fl_journal_format_duration(end - start, dur, sizeof(dur));
+	fprintf(out, "</td></tr>\n<tr><th>Duration</th><td>%s</td></tr>\n", dur);
+	(void)snprintf(code, sizeof(code), "%" PRId64, fl_journal_int(run, "exitCode", 2));
+	kv(out, "Exit code", code);
+	kv(out, "Host", fl_journal_str(run, "host"));
+	fputs("<tr><th>Files</th><td>", out);
+	json_array_foreach(fl_journal_array(run, "files"), i, f)
+	{
+		fputs(i ? "<br/><code>" : "<code>", out);
+		esc(out, json_string_value(f));
+		fputs("</code>", out);
+	}
+	fputs("</td></tr>\n", out);
+	kv(out, "Faultline", fl_journal_str(journal, "faultline"));
+	kv(out, "librdkafka", fl_journal_str(journal, "librdkafka"));
+	fputs("</table>\n</header>\n", out);
+}
+
+static void put_summary(FILE *out, const json_t *experiments)
+{
+	const json_t *e, *x;
+	size_t i, j;
+
+	fputs("<h2>Experiments</h2>\n<table>\n<tr><th>Experiment</th><th>Outcome</th>"
+	      "<th>Pass</th><th>Fail</th><th>Inconclusive</th><th>Error</th><th>Faults</th>"
+	      "<th>Duration</th></tr>\n",
+	      out);
+	json_array_foreach(experiments, i, e)
+	{
+		long n[4] = { 0 }, faults = 0, faults_ok = 0;
+		char dur[32];
+
+		json_array_foreach(fl_journal_array(e, "checks"), j, x)
+		{
+			const char *v = fl_journal_str_or(x, "verdict", "error");
+
+			n[strcmp(v, "pass") == 0	   ? 0
+			  : strcmp(v, "fail") == 0	   ? 1
+			  : strcmp(v, "inconclusive") == 0 ? 2
+							   : 3]++;
+		}
+		json_array_foreach(fl_journal_array(e, "faults"), j, x)
+		{
+			faults++;
+			faults_ok += strcmp(fl_journal_str_or(fl_journal_object(x, "inject"),
+							      "result", ""),
+					    "ok") == 0;
+		}
+		fl_journal_format_duration(fl_journal_int(e, "finishedMs", 0) -
+						   fl_journal_int(e, "startedMs", 0),
+					   dur, sizeof(dur));
+		fprintf(out, "<tr><td><a href=\"#exp-%zu\">", i);
+		esc(out, fl_journal_str_or(e, "name", "?"));
+		fputs("</a></td><td>", out);
+		badge(out, "o-", fl_journal_str_or(e, "outcome", "error"));
+		fprintf(out,
+			"</td><td class=\"n\">%ld</td><td class=\"n\">%ld</td><td class=\"n\">%ld"
+			"</td><td class=\"n\">%ld</td><td "
+			"class=\"n\">%ld/%ld</td><td>%s</td></tr>\n",
+			n[0], n[1], n[2], n[3], faults_ok, faults, dur);
+	}
+	fputs("</table>\n", out);
+}
+
+/* ---- per experiment ------------------------------------------------------------------- */
+
+static void put_verdicts(FILE *out, const json_t *e)
+{
+	const json_t *k;
+	size_t i;
+
+	fputs("<h3>Verdicts</h3>\n", out);
+	if (json_array_size(fl_journal_array(e, "checks")) == 0) {
+		fputs("<p>No checks ran.</p>\n", out);
+		return;
+	}
+	fputs("<table class=\"verdicts\">\n<tr><th>Probe</th><th>Phase</th><th>Verdict</th>"
+	      "<th>Observed</th><th>Rule</th><th>Message</th></tr>\n",
+	      out);
+	json_array_foreach(fl_journal_array(e, "checks"), i, k)
+	{
+		fputs("<tr><td>", out);
+		esc(out, fl_journal_str_or(k, "probe", "?"));
+		fputs(" <small>(", out);
+		esc(out, fl_journal_str_or(k, "type", "?"));
+		fputs(")</small></td><td>", out);
+		esc(out, fl_journal_str_or(k, "phase", "?"));
+		fputs("</td><td>", out);
+		badge(out, "v-", fl_journal_str_or(k, "verdict", "error"));
+		fputs("</td><td>", out);
+		if (json_object_get(k, "observed")) {
+			if (fl_journal_str(k, "metric")) {
+				esc(out, fl_journal_str(k, "metric"));
+				fputs(" = ", out);
+			}
+			put_scalar(out, json_object_get(k, "observed"));
+		}
+		fputs("</td><td><code>", out);
+		esc(out, fl_journal_str_or(k, "rule", ""));
+		fputs("</code></td><td>", out);
+		esc(out, fl_journal_str_or(k, "message", ""));
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+/* The chart: data series are probes of type kafka.throughput (metric rate) and
+ * kafka.consumerLag (lag.max, lag.sum). A sample's type comes from the sample itself
+ * ("type", optional) or from the first check of its probe. */
+#define CHART_W	     960
+#define CHART_H	     300
+#define CHART_L	     70
+#define CHART_R	     70
+#define CHART_T	     34
+#define CHART_B	     36
+#define CHART_SERIES 16
+
+enum series_kind { SK_TPUT, SK_LAG };
+
+struct series {
+	const char *probe;
+	enum series_kind kind;
+};
+
+struct chart {
+	int64_t t0, t1;
+	double tmax, lmax; /* throughput and lag axis maxima */
+	struct series s[CHART_SERIES];
+	unsigned n;
+};
+
+static const char *probe_type(const json_t *e, const json_t *sample)
+{
+	const char *probe = fl_journal_str_or(sample, "probe", ""), *t;
+	const json_t *k;
+	size_t i;
+
+	if ((t = fl_journal_str(sample, "type")))
+		return t;
+	json_array_foreach(fl_journal_array(e, "checks"), i, k)
+	{
+		if (strcmp(fl_journal_str_or(k, "probe", ""), probe) == 0)
+			return fl_journal_str(k, "type");
+	}
+	return NULL;
+}
+
+/* 1, 2, 5 x 10^k at or above v (axis maxima that read well). */
+static double nice_max(double v)
+{
+	double p = 1;
+
+	if (v <= 0)
+		return 1;
+	while (p * 10 <= v)
+		p *= 10;
+	while (p > v * 10)
+		p /= 10;
+	for (;;) {
+		if (p >= v)
+			return p;
+		if (2 * p >= v)
+			return 2 * p;
+		if (5 * p >= v)
+			return 5 * p;
+		p *= 10;
+	}
+}
+
+static void chart_scan(const json_t *e, struct chart *c)
+{
+	const json_t *s;
+	size_t i;
+
+	c->t0 = fl_journal_int(e, "startedMs", 0);
+	c->t1 = FL_MAX(fl_journal_int(e, "finishedMs", 0), c->t0 + 1);
+	json_array_foreach(fl_journal_array(e, "samples"), i, s)
+	{
+		const char *type = probe_type(e, s), *probe = fl_journal_str_or(s, "probe", "");
+		const json_t *values = fl_journal_object(s, "values");
+		enum series_kind kind;
+		double d;
+		unsigned j;
+
+		if (type && strcmp(type, "kafka.throughput") == 0)
+			kind = SK_TPUT;
+		else if (type && strcmp(type, "kafka.consumerLag") == 0)
+			kind = SK_LAG;
+		else
+			continue;
+		if (kind == SK_TPUT && fl_journal_num(values, "rate", &d))
+			c->tmax = FL_MAX(c->tmax, d);
+		if (kind == SK_LAG && fl_journal_num(values, "lag.max", &d))
+			c->lmax = FL_MAX(c->lmax, d);
+		if (kind == SK_LAG && fl_journal_num(values, "lag.sum", &d))
+			c->lmax = FL_MAX(c->lmax, d);
+		for (j = 0; j < c->n; j++)
+			if (strcmp(c->s[j].probe, probe) == 0)
+				break;
+		if (j == c->n && c->n < CHART_SERIES)
+			c->s[c->n++] = (struct series){ .probe = probe, .kind = kind };
+	}
+	c->tmax = nice_max(c->tmax);
+	c->lmax = nice_max(c->lmax);
+}
+
+static double xpos(const struct chart *c, int64_t t)
+{
+	double x = CHART_L +
+		   (double)(t - c->t0) * (CHART_W - CHART_L - CHART_R) / (double)(c->t1 - c->t0);
+
+	return FL_MIN(FL_MAX(x, CHART_L), CHART_W - CHART_R);
+}
+
+static double ypos(double v, double max)
+{
+	double y = CHART_H - CHART_B - v * (CHART_H - CHART_T - CHART_B) / max;
+
+	return FL_MIN(FL_MAX(y, CHART_T), CHART_H - CHART_B);
+}
+
+static void put_polyline(FILE *out, const json_t *e, const struct chart *c, const struct series *sr,
+			 const char *metric, const char *cls)
+{
+	const json_t *s;
+	size_t i;
+	bool any = false;
+
+	json_array_foreach(fl_journal_array(e, "samples"), i, s)
+	{
+		double d;
+
+		if (strcmp(fl_journal_str_or(s, "probe", ""), sr->probe) != 0 ||
+		    !fl_journal_num(fl_journal_object(s, "values"), metric, &d))
+			continue;
+		if (!any) {
+			fprintf(out, "<polyline class=\"%s\" points=\"", cls);
+			any = true;
+		}
+		fprintf(out, "%.1f,%.1f ", xpos(c, fl_journal_int(s, "atMs", c->t0)),
+			ypos(d, sr->kind == SK_TPUT ? c->tmax : c->lmax));
+	}
+	if (any) {
+		fputs("\"><title>", out);
+		esc(out, sr->probe);
+		fprintf(out, " %s</title></polyline>\n", metric);
+	}
+}
+
+static void put_chart(FILE *out, const json_t *e)
+{
+	struct chart c = { 0 };
+	const json_t *f, *a;
+	unsigned nf = 0;
+	size_t i;
+
+	chart_scan(e, &c);
+	fputs("<h3>Timeline</h3>\n", out);
+	fprintf(out,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
+		CHART_W, CHART_H, CHART_W, CHART_H);
+	/* grid and axes: 5 vertical ticks (+s from start), 3 horizontal */
+	for (int t = 0; t <= 5; t++) {
+		int64_t at = c.t0 + (c.t1 - c.t0) * t / 5;
+		double x = xpos(&c, at);
+
+		fprintf(out,
+			"<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">+%" PRId64 "s</text>\n",
+			x, CHART_T, x, CHART_H - CHART_B, x, CHART_H - CHART_B + 16,
+			(at - c.t0) / 1000);
+	}
+	for (int t = 0; t <= 2; t++) {
+		double y = CHART_H - CHART_B - (double)t * (CHART_H - CHART_T - CHART_B) / 2;
+
+		fprintf(out,
+			"<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.6g</text>"
+			"<text x=\"%d\" y=\"%.1f\">%.6g</text>\n",
+			CHART_L, y, CHART_W - CHART_R, y, CHART_L - 4, y + 4, c.tmax * t / 2,
+			CHART_W - CHART_R + 4, y + 4, c.lmax * t / 2);
+	}
+	fprintf(out,
+		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n"
+		"<text x=\"%d\" y=\"%d\" fill=\"#0969da\">throughput (msg/s)</text>"
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">consumer lag (messages): "
+		"max solid, sum dashed</text>\n",
+		CHART_L, CHART_H - CHART_B, CHART_W - CHART_R, CHART_H - CHART_B, CHART_L, CHART_T,
+		CHART_L, CHART_H - CHART_B, CHART_L, CHART_T - 20, CHART_W - CHART_R, CHART_T - 20);
+
+	/* fault windows under the data: inject -> revert (or the end when not reverted) */
+	json_array_foreach(fl_journal_array(e, "faults"), i, f)
+	{
+		const json_t *inj = fl_journal_object(f, "inject"),
+			     *rev = fl_journal_object(f, "revert");
+		int64_t from, to;
+		double x0, x1;
+
+		if (strcmp(fl_journal_str_or(inj, "result", ""), "ok") != 0)
+			continue;
+		from = fl_journal_int(inj, "atMs", c.t0);
+		to = rev ? fl_journal_int(rev, "atMs", c.t1) : from;
+		x0 = xpos(&c, from);
+		x1 = FL_MAX(xpos(&c, to), x0 + 2); /* a kill is an instant: keep it visible */
+		fprintf(out,
+			"<g class=\"fault\"><rect class=\"fault-window\" x=\"%.1f\" y=\"%d\" "
+			"width=\"%.1f\" height=\"%d\" data-fault=\"",
+			x0, CHART_T, x1 - x0, CHART_H - CHART_T - CHART_B);
+		fl_xml_attr(out, fl_journal_str_or(f, "name", "?"));
+		fputs("\"><title>", out);
+		esc(out, fl_journal_str_or(f, "name", "?"));
+		fputs(" (", out);
+		esc(out, fl_journal_str_or(f, "kind", "?"));
+		fputs(") on ", out);
+		esc(out, fl_journal_str_or(f, "target", "?"));
+		fputs("</title></rect><text class=\"fault-label\" x=\"", out);
+		fprintf(out, "%.1f\" y=\"%u\">", x0 + 3, CHART_T + 12 + nf % 4 * 12);
+		esc(out, fl_journal_str_or(f, "name", "?"));
+		fputs("</text></g>\n", out);
+		nf++;
+	}
+	for (unsigned j = 0; j < c.n; j++) {
+		if (c.s[j].kind == SK_TPUT) {
+			put_polyline(out, e, &c, &c.s[j], "rate", "s-tput");
+		} else {
+			put_polyline(out, e, &c, &c.s[j], "lag.max", "s-lagmax");
+			put_polyline(out, e, &c, &c.s[j], "lag.sum", "s-lagsum");
+		}
+	}
+	if (c.n == 0)
+		fprintf(out,
+			"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no throughput or consumer "
+			"lag samples</text>\n",
+			CHART_W / 2, CHART_H / 2);
+	if ((a = fl_journal_object(e, "abort"))) {
+		double x = xpos(&c, fl_journal_int(a, "atMs", c.t1));
+
+		fprintf(out,
+			"<line class=\"abort-mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\">"
+			"<title>abort: ",
+			x, CHART_T, x, CHART_H - CHART_B);
+		esc(out, fl_journal_str_or(a, "message", ""));
+		fprintf(out,
+			"</title></line><text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" "
+			"fill=\"#cf222e\">abort</text>\n",
+			x - 3, CHART_H - CHART_B - 6);
+	}
+	fputs("</svg>\n", out);
+}
+
+static void put_result(FILE *out, const json_t *res, int64_t start)
+{
+	const char *s;
+
+	if (!res) {
+		fputs("<td>-</td>", out);
+		return;
+	}
+	fputs("<td>", out);
+	badge(out, "r-", fl_journal_str_or(res, "result", "?"));
+	if (json_object_get(res, "atMs")) {
+		fputs(" ", out);
+		put_offset(out, fl_journal_int(res, "atMs", 0), start);
+	}
+	if (json_object_get(res, "durationMs"))
+		fprintf(out, " (%" PRId64 " ms)", fl_journal_int(res, "durationMs", 0));
+	if ((s = fl_journal_str(res, "reason"))) {
+		fputs(" ", out);
+		esc(out, s);
+	}
+	if ((s = fl_journal_str(res, "message"))) {
+		fputs("<br/>", out);
+		esc(out, s);
+	}
+	fputs("</td>", out);
+}
+
+static void put_faults(FILE *out, const json_t *e)
+{
+	int64_t start = fl_journal_int(e, "startedMs", 0);
+	const json_t *f;
+	size_t i;
+
+	fputs("<h3>Faults</h3>\n", out);
+	if (json_array_size(fl_journal_array(e, "faults")) == 0) {
+		fputs("<p>No faults were injected.</p>\n", out);
+		return;
+	}
+	fputs("<table class=\"faults\">\n<tr><th>Fault</th><th>Kind</th><th>Target</th>"
+	      "<th>Agent</th><th>Mechanism</th><th>Inject</th><th>Revert</th></tr>\n",
+	      out);
+	json_array_foreach(fl_journal_array(e, "faults"), i, f)
+	{
+		fputs("<tr><td>", out);
+		esc(out, fl_journal_str_or(f, "name", "?"));
+		if (fl_journal_str(f, "id")) {
+			fputs("<br/><small><code>", out);
+			esc(out, fl_journal_str(f, "id"));
+			fputs("</code></small>", out);
+		}
+		fputs("</td><td>", out);
+		esc(out, fl_journal_str_or(f, "kind", "?"));
+		fputs("</td><td>", out);
+		esc(out, fl_journal_str_or(f, "target", "?"));
+		fputs("</td><td>", out);
+		esc(out, fl_journal_str_or(f, "agent", "?"));
+		fputs("</td><td>", out);
+		esc(out, fl_journal_str_or(f, "mechanism", "-"));
+		fputs("</td>", out);
+		put_result(out, fl_journal_object(f, "inject"), start);
+		put_result(out, fl_journal_object(f, "revert"), start);
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+static void put_leftovers(FILE *out, const json_t *e)
+{
+	const json_t *l;
+	size_t i;
+
+	if (json_array_size(fl_journal_array(e, "leftovers")) == 0)
+		return;
+	fputs("<h3>Leftovers</h3>\n<div class=\"box\">Faults of this run still held by agents "
+	      "after it ended.</div>\n<table class=\"leftovers\">\n<tr><th>Agent</th><th>Fault"
+	      "</th><th>Kind</th><th>State</th><th>Message</th></tr>\n",
+	      out);
+	json_array_foreach(fl_journal_array(e, "leftovers"), i, l)
+	{
+		static const char *const keys[] = { "agent", "id", "kind", "state", "message" };
+
+		fputs("<tr>", out);
+		for (size_t k = 0; k < FL_ARRAY_SIZE(keys); k++) {
+			fputs("<td>", out);
+			esc(out, fl_journal_str_or(l, keys[k], ""));
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+#define ERRORS_SHOWN_MAX 50
+
+static void put_errors(FILE *out, const json_t *e)
+{
+	const json_t *x;
+	size_t i;
+	long n = 0;
+
+#define ITEM()                                                                  \
+	do {                                                                    \
+		if (n == 0)                                                     \
+			fputs("<h3>Errors</h3>\n<ul class=\"errors\">\n", out); \
+		n++;                                                            \
+	} while (0)
+	json_array_foreach(fl_journal_array(e, "checks"), i, x)
+	{
+		if (strcmp(fl_journal_str_or(x, "verdict", ""), "error") != 0)
+			continue;
+		ITEM();
+		fputs("<li>check ", out);
+		esc(out, fl_journal_str_or(x, "probe", "?"));
+		fputs(" [", out);
+		esc(out, fl_journal_str_or(x, "phase", "?"));
+		fputs("]: ", out);
+		esc(out, fl_journal_str_or(x, "message", ""));
+		fputs("</li>\n", out);
+	}
+	json_array_foreach(fl_journal_array(e, "faults"), i, x)
+	{
+		static const char *const steps[] = { "inject", "revert" };
+
+		for (size_t s = 0; s < 2; s++) {
+			const json_t *res = fl_journal_object(x, steps[s]);
+
+			if (strcmp(fl_journal_str_or(res, "result", ""), "error") != 0)
+				continue;
+			ITEM();
+			fprintf(out, "<li>%s ", steps[s]);
+			esc(out, fl_journal_str_or(x, "name", "?"));
+			fputs(" on ", out);
+			esc(out, fl_journal_str_or(x, "target", "?"));
+			fputs(": ", out);
+			esc(out, fl_journal_str_or(res, "message", "failed"));
+			fputs("</li>\n", out);
+		}
+	}
+	json_array_foreach(fl_journal_array(e, "hooks"), i, x)
+	{
+		if (strcmp(fl_journal_str_or(x, "result", "ok"), "ok") == 0)
+			continue;
+		ITEM();
+		fputs("<li>hook ", out);
+		esc(out, fl_journal_str_or(x, "name", "?"));
+		fputs(" ", out);
+		esc(out, fl_journal_str_or(x, "event", "?"));
+		fputs(": ", out);
+		esc(out, fl_journal_str_or(x, "message", fl_journal_str_or(x, "result", "")));
+		fputs("</li>\n", out);
+	}
+	/* Sample errors can be many (a probe failing every second): show the first ones. */
+	long samples = 0;
+	json_array_foreach(fl_journal_array(e, "samples"), i, x)
+	{
+		if (!fl_journal_str(x, "error"))
+			continue;
+		if (samples++ >= ERRORS_SHOWN_MAX)
+			continue;
+		ITEM();
+		fputs("<li>sample ", out);
+		esc(out, fl_journal_str_or(x, "probe", "?"));
+		fputs(" ", out);
+		put_offset(out, fl_journal_int(x, "atMs", 0), fl_journal_int(e, "startedMs", 0));
+		fputs(": ", out);
+		esc(out, fl_journal_str(x, "error"));
+		fputs("</li>\n", out);
+	}
+	if (samples > ERRORS_SHOWN_MAX)
+		fprintf(out, "<li>... and %ld more sample errors (see the event log)</li>\n",
+			samples - ERRORS_SHOWN_MAX);
+	if (n)
+		fputs("</ul>\n", out);
+#undef ITEM
+}
+
+static int put_experiment(FILE *out, const json_t *e, size_t index)
+{
+	int64_t start = fl_journal_int(e, "startedMs", 0), end = fl_journal_int(e, "finishedMs", 0);
+	const json_t *a = fl_journal_object(e, "abort");
+	char dur[32];
+	int r;
+
+	fprintf(out, "<section class=\"experiment\" id=\"exp-%zu\">\n<h2>", index);
+	esc(out, fl_journal_str_or(e, "name", "?"));
+	fputs(" ", out);
+	badge(out, "o-", fl_journal_str_or(e, "outcome", "error"));
+	fputs("</h2>\n", out);
+	if (fl_journal_str(e, "description")) {
+		fputs("<p>", out);
+		esc(out, fl_journal_str(e, "description"));
+		fputs("</p>\n", out);
+	}
+	fputs("<p><code>", out);
+	esc(out, fl_journal_str_or(e, "file", ""));
+	fputs("</code> — started ", out);
+	put_time(out, start);
+	fl_journal_format_duration(end - start, dur, sizeof(dur));
+	fprintf(out, ", took %s</p>\n", dur);
+	if (a) {
+		fputs("<div class=\"box abort\"><strong>Aborted</strong> at ", out);
+		put_offset(out, fl_journal_int(a, "atMs", 0), start);
+		if (fl_journal_str(a, "probe")) {
+			fputs(" by probe ", out);
+			esc(out, fl_journal_str(a, "probe"));
+		}
+		fputs(": ", out);
+		esc(out, fl_journal_str_or(a, "message", ""));
+		fputs("</div>\n", out);
+	}
+	if (fl_journal_str(e, "error")) {
+		fputs("<div class=\"box err\"><strong>Error:</strong> ", out);
+		esc(out, fl_journal_str(e, "error"));
+		fputs("</div>\n", out);
+	}
+	put_verdicts(out, e);
+	put_chart(out, e);
+	put_faults(out, e);
+	put_leftovers(out, e);
+	put_errors(out, e);
+	fputs("<details><summary>Event log</summary>\n<pre>", out);
+	r = fl_report_timeline(e, out, fl_xml_text);
+	if (r < 0)
+		return r;
+	fputs("</pre></details>\n</section>\n", out);
+	return 0;
+}
+
+int fl_report_html(const json_t *journal, FILE *out, struct fl_diag *diag)
+{
+	const json_t *run, *experiments, *e;
+	size_t i;
+	int r;
+
+	r = fl_journal_check(journal, diag);
+	if (r < 0)
+		return r;
+	run = fl_journal_object(journal, "run");
+	experiments = fl_journal_array(journal, "experiments");
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+	      "<title>Faultline run ",
+	      out);
+	esc(out, fl_journal_str_or(run, "id", "?"));
+	fputs(" (", out);
+	esc(out, fl_journal_str_or(run, "suite", "?"));
+	fputs("): ", out);
+	esc(out, fl_journal_str_or(run, "outcome", "?"));
+	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", CSS);
+	put_header(out, journal);
+	put_summary(out, experiments);
+	json_array_foreach(experiments, i, e)
+	{
+		r = put_experiment(out, e, i);
+		if (r < 0)
+			return fl_diag_set(diag, r, "out of memory writing the HTML report");
+	}
+	fprintf(out,
+		"<footer>Rebuilt from the run journal by faultline %s (<code>faultline report "
+		"journal.json --html FILE</code>).</footer>\n</body>\n</html>\n",
+		FL_VERSION);
+	if (fflush(out) != 0 || ferror(out)) {
+		r = fl_report_stream_error();
+		return fl_diag_set(diag, r, "writing %s: %s", "the HTML report", strerror(-r));
+	}
+	return 0;
+}

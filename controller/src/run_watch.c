@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Watching a running experiment: the abort probes, sampled every abort.interval while the
+ * method runs. A breach (k of the last n samples failing) stops the method and reverts
+ * every fault at once — from this thread, so the revert does not wait for the main
+ * thread's current step.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+void run_stop(struct run_exp *x, const char *kind, const char *message)
+{
+	pthread_mutex_lock(&x->lock);
+	if (!x->stopping) {
+		uint64_t t0 = fl_run_now_ms();
+		x->stopping = true;
+		(void)snprintf(x->stop_kind, sizeof(x->stop_kind), "%s", kind);
+		json_object_set_new(x->j, "abort",
+				    json_pack("{s:s, s:I, s:s}", "kind", kind, "atMs",
+					      (json_int_t)t0, "message", message));
+		fl_progress_event(x->progress, "ABORT (%s): %s — reverting every fault", kind,
+				  message);
+		run_faults_revert_locked(x, NULL, kind);
+		fl_progress_event(x->progress, "every fault reverted %llu ms after the %s",
+				  (unsigned long long)(fl_run_now_ms() - t0), kind);
+	}
+	pthread_cond_broadcast(&x->wake);
+	pthread_mutex_unlock(&x->lock);
+}
+
+bool run_wait_until(struct run_exp *x, uint64_t until_ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(until_ms / 1000),
+			       .tv_nsec = (long)(until_ms % 1000) * 1000000L };
+	bool stopped;
+
+	pthread_mutex_lock(&x->lock);
+	while (!x->stopping && fl_run_now_ms() < until_ms)
+		pthread_cond_timedwait(&x->wake, &x->lock, &ts);
+	stopped = x->stopping;
+	pthread_mutex_unlock(&x->lock);
+	return !stopped;
+}
+
+struct watched {
+	struct fl_probe *probe;
+	struct fl_debounce debounce;
+	unsigned samples, failures;
+	struct fl_verdict worst; /* the breach, or the last failing sample, or the last one */
+	struct fl_sample worst_sample;
+	bool breached;
+};
+
+static void check_of(struct run_exp *x, const struct fl_probe_spec *spec, struct watched *w)
+{
+	struct fl_verdict v = w->worst;
+
+	if (w->samples == 0) {
+		v.kind = FL_VERDICT_INCONCLUSIVE;
+		(void)snprintf(v.message, sizeof(v.message), "no sample taken during the method");
+	} else if (!w->breached && v.kind == FL_VERDICT_FAIL) {
+		/* Single failing samples below the debounce threshold are not a breach. */
+		v.kind = FL_VERDICT_PASS;
+		(void)snprintf(
+			v.message, sizeof(v.message),
+			"%u of %u samples failed, below the %u-of-%u threshold; last: %.400s",
+			w->failures, w->samples, w->debounce.k ? w->debounce.k : 1,
+			w->debounce.n ? w->debounce.n : 1, w->worst.message);
+	}
+	run_journal_check(x, spec, "during", &w->worst_sample, &v, 0);
+}
+
+void *run_abort_main(void *arg)
+{
+	struct run_exp *x = arg;
+	const struct fl_experiment *exp = x->exp;
+	struct watched *w = calloc(exp->n_abort, sizeof(*w));
+	bool stop = false;
+
+	if (!w)
+		return NULL;
+	for (unsigned i = 0; i < exp->n_abort; i++) {
+		struct fl_diag diag = { 0 };
+		fl_debounce_init(&w[i].debounce, exp->abort_probes[i].debounce_k,
+				 exp->abort_probes[i].debounce_n);
+		if (fl_probe_new(x->pctx, &exp->abort_probes[i], exp->kafka_bootstrap, &w[i].probe,
+				 &diag) < 0) {
+			pthread_mutex_lock(&x->lock);
+			run_set_error(x, "abort probe %s: %s", exp->abort_probes[i].name, diag.msg);
+			pthread_mutex_unlock(&x->lock);
+		}
+	}
+	while (!stop) {
+		uint64_t next = fl_run_now_ms() + exp->abort_interval_ns / 1000000;
+
+		for (unsigned i = 0; i < exp->n_abort && !stop; i++) {
+			const struct fl_probe_spec *spec = &exp->abort_probes[i];
+			struct fl_sample s = { 0 };
+			struct fl_verdict v;
+			char text[160];
+			bool breach;
+
+			if (!w[i].probe)
+				continue;
+			fl_probe_sample(w[i].probe, &s);
+			fl_verdict_eval(spec, &s, NULL, &v);
+			breach = fl_debounce_push(&w[i].debounce, v.kind == FL_VERDICT_FAIL);
+			run_sample_text(&s, text, sizeof(text));
+			fl_progress_value(x->progress, spec->name, text);
+			pthread_mutex_lock(&x->lock);
+			stop = x->watchers_stop || x->stopping;
+			if (!stop) {
+				run_journal_sample(x, spec, "during", &s, &v);
+				w[i].samples++;
+				if (v.kind == FL_VERDICT_FAIL)
+					w[i].failures++;
+				if (w[i].worst.kind != FL_VERDICT_FAIL ||
+				    v.kind == FL_VERDICT_FAIL) {
+					w[i].worst = v;
+					fl_sample_reset(&w[i].worst_sample);
+					w[i].worst_sample = s;
+					s.detail = NULL;
+				}
+				w[i].breached = breach;
+			}
+			pthread_mutex_unlock(&x->lock);
+			fl_sample_reset(&s);
+			if (breach && !stop) {
+				run_stop(x, "abort", v.message);
+				stop = true;
+			}
+		}
+		if (!stop) {
+			struct timespec ts = { .tv_sec = (time_t)(next / 1000),
+					       .tv_nsec = (long)(next % 1000) * 1000000L };
+			pthread_mutex_lock(&x->lock);
+			while (!x->watchers_stop && !x->stopping && fl_run_now_ms() < next)
+				pthread_cond_timedwait(&x->wake, &x->lock, &ts);
+			stop = x->watchers_stop || x->stopping;
+			pthread_mutex_unlock(&x->lock);
+		}
+	}
+	pthread_mutex_lock(&x->lock);
+	for (unsigned i = 0; i < exp->n_abort; i++) {
+		if (w[i].probe)
+			check_of(x, &exp->abort_probes[i], &w[i]);
+		fl_sample_reset(&w[i].worst_sample);
+		fl_probe_free(w[i].probe);
+	}
+	pthread_mutex_unlock(&x->lock);
+	free(w);
+	return NULL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resolving an experiment's target selectors to concrete targets on agents: pods through
+ * each agent's CRI view (GET /v1/pods: namespace, name glob, labels), network namespaces
+ * and PIDs as given. The mode (one / all / fixed:N / percent:P) picks among the matches
+ * with a PRNG seeded by the run's seed and the selector's name, over the matches in a
+ * stable order (agent, namespace, name): the same seed and the same pods give the same
+ * choice, so a journaled run can be replayed.
+ */
+#ifndef FL_TARGETS_H
+#define FL_TARGETS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "agents.h"
+#include "experiment.h"
+
+struct fl_target {
+	unsigned agent;	 /* index into the agents set */
+	json_t *target;	 /* owned: the agent API's "target" object ({"pod": "ns/name"} ...) */
+	char label[192]; /* for people: "streamforge/loader-0", "/run/netns/x", "pid 123" */
+	char ip[64];	 /* the pod's IP when known, else "" */
+};
+
+struct fl_target_set {
+	const struct fl_target_sel *sel; /* borrowed */
+	unsigned n_matches;		 /* how many matched before the mode picked */
+	unsigned n;
+	struct fl_target *t;
+};
+
+/*
+ * Resolve sel. Returns 0 and fills *ret (free with fl_target_set_clear), or -errno with
+ * diag: "targets.loaders: no pod matches namespace=streamforge name=loader-* on agent
+ * node-a (3 pods listed)", "targets.x: fixed:3 needs 3 targets, 2 match", agent errors.
+ */
+int fl_targets_resolve(struct fl_agents *agents, const struct fl_target_sel *sel, uint64_t seed,
+		       struct fl_target_set *ret, struct fl_diag *diag) _wur_;
+void fl_target_set_clear(struct fl_target_set *set);
+
+/* The journal's view of a set: {"selector", "mode", "matched", "resolved": [...]} (new). */
+json_t *fl_target_set_json(const struct fl_target_set *set, const struct fl_agents *agents);
+
+/* How many of n matches a mode picks (pure; exposed for tests). */
+unsigned fl_targets_pick_count(const struct fl_target_sel *sel, unsigned n);
+
+#endif

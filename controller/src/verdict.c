@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/* Tolerances judged against samples (verdict.h). */
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "verdict.h"
+
+const char *fl_verdict_name(enum fl_verdict_kind kind)
+{
+	switch (kind) {
+	case FL_VERDICT_PASS:
+		return "pass";
+	case FL_VERDICT_FAIL:
+		return "fail";
+	case FL_VERDICT_INCONCLUSIVE:
+		return "inconclusive";
+	case FL_VERDICT_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+/* ---- words ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *metric, *human, *unit;
+} known_metrics[] = {
+	{ "lag.max", "consumer lag max", NULL },
+	{ "lag.sum", "consumer lag sum", NULL },
+	{ "rate", "throughput", "msg/s" },
+	{ "underReplicated", "under-replicated partitions", NULL },
+	{ "latencyMs", "latency", "ms" },
+	{ "status", "status", NULL },
+};
+
+static const char *human_name(const char *metric)
+{
+	for (size_t i = 0; i < FL_ARRAY_SIZE(known_metrics); i++)
+		if (strcmp(known_metrics[i].metric, metric) == 0)
+			return known_metrics[i].human;
+	return metric;
+}
+
+static const char *unit_of(const char *metric)
+{
+	for (size_t i = 0; i < FL_ARRAY_SIZE(known_metrics); i++)
+		if (strcmp(known_metrics[i].metric, metric) == 0)
+			return known_metrics[i].unit;
+	return NULL;
+}
+
+/*
+ * The probe types' default metrics (docs/experiments.md). experiment.h declares
+ * fl_probe_default_metric() for the parser; this file keeps its own table so that verdicts
+ * do not depend on the parser being linked.
+ */
+static const char *default_metric(enum fl_probe_type type)
+{
+	switch (type) {
+	case FL_PROBE_KAFKA_THROUGHPUT:
+		return "rate";
+	case FL_PROBE_KAFKA_LAG:
+		return "lag.max";
+	case FL_PROBE_KAFKA_PARTITIONS:
+		return "underReplicated";
+	case FL_PROBE_KAFKA_E2E:
+		return "latencyMs";
+	case FL_PROBE_HTTP:
+		return "status";
+	case FL_PROBE_PROMETHEUS:
+	case FL_PROBE_HOOK:
+		return "value";
+	}
+	return "value";
+}
+
+void fl_verdict_format_number(double v, char *buf, size_t size)
+{
+	if (isnan(v)) {
+		snprintf(buf, size, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(buf, size, "%s", v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == trunc(v) && fabs(v) < 1e15) {
+		snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	snprintf(buf, size, "%.3f", v);
+	char *dot = strchr(buf, '.');
+	if (dot) {
+		char *end = buf + strlen(buf);
+		while (end > dot + 1 && end[-1] == '0')
+			*--end = '\0';
+		if (end == dot + 1)
+			*dot = '\0';
+	}
+	if (strcmp(buf, "-0") == 0)
+		snprintf(buf, size, "0");
+}
+
+/* A bounded string builder: appends never overflow; the result is always terminated. */
+struct sbuf {
+	char *buf;
+	size_t size, len;
+};
+
+static void sb_init(struct sbuf *sb, char *buf, size_t size)
+{
+	*sb = (struct sbuf){ .buf = buf, .size = size };
+	buf[0] = '\0';
+}
+
+static void _printf_(2, 3) sb_add(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sb->len + 1 >= sb->size)
+		return;
+	va_start(ap, fmt);
+	int r = vsnprintf(sb->buf + sb->len, sb->size - sb->len, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		sb->len = FL_MIN(sb->len + (size_t)r, sb->size - 1);
+}
+
+/* "648" or "648 msg/s" */
+static void sb_value(struct sbuf *sb, double v, const char *unit)
+{
+	char num[64];
+
+	fl_verdict_format_number(v, num, sizeof(num));
+	sb_add(sb, "%s%s%s", num, unit ? " " : "", unit ? unit : "");
+}
+
+static void sb_num(struct sbuf *sb, double v)
+{
+	sb_value(sb, v, NULL);
+}
+
+static void format_time(uint64_t t_ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(t_ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm)) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	snprintf(buf, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The rule of one tolerance in words: "rate in [900, 1100] and percent change of ...". */
+static void rule_words(const struct fl_tolerance *t, const char *metric, struct sbuf *sb)
+{
+	const char *sep = "";
+
+	if (t->has_equals) {
+		sb_add(sb, "%s == ", metric);
+		sb_num(sb, t->equals);
+		sep = " and ";
+	}
+	if (t->equals_text) {
+		sb_add(sb, "%s%s == \"%s\"", sep, metric, t->equals_text);
+		sep = " and ";
+	}
+	if (t->regex) {
+		sb_add(sb, "%s%s =~ /%s/", sep, metric, t->regex);
+		sep = " and ";
+	}
+	if (t->has_min && t->has_max) {
+		sb_add(sb, "%s%s in [", sep, metric);
+		sb_num(sb, t->min);
+		sb_add(sb, ", ");
+		sb_num(sb, t->max);
+		sb_add(sb, "]");
+		sep = " and ";
+	} else if (t->has_min || t->has_max) {
+		sb_add(sb, "%s%s %s ", sep, metric, t->has_min ? ">=" : "<=");
+		sb_num(sb, t->has_min ? t->min : t->max);
+		sep = " and ";
+	}
+	if (t->has_change_min && t->has_change_max) {
+		sb_add(sb, "%spercent change of %s in [", sep, metric);
+		sb_num(sb, t->change_min);
+		sb_add(sb, "%%, ");
+		sb_num(sb, t->change_max);
+		sb_add(sb, "%%]");
+		sep = " and ";
+	} else if (t->has_change_min || t->has_change_max) {
+		sb_add(sb, "%spercent change of %s %s ", sep, metric,
+		       t->has_change_min ? ">=" : "<=");
+		sb_num(sb, t->has_change_min ? t->change_min : t->change_max);
+		sb_add(sb, "%%");
+		sep = " and ";
+	}
+	if (!*sep)
+		sb_add(sb, "%s present", metric);
+}
+
+/* Whole-value POSIX extended match. -EINVAL when the pattern does not compile. */
+static int regex_matches(const char *pattern, const char *text)
+{
+	size_t len = strlen(pattern);
+	char *anchored = malloc(len + 5);
+	regex_t re;
+
+	if (!anchored)
+		return -ENOMEM;
+	snprintf(anchored, len + 5, "^(%s)$", pattern);
+	int r = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
+	free(anchored);
+	if (r != 0)
+		return -EINVAL;
+	r = regexec(&re, text, 0, NULL, 0) == 0 ? 1 : 0;
+	regfree(&re);
+	return r;
+}
+
+static void list_metrics(const struct fl_sample *s, struct sbuf *sb)
+{
+	if (s->n == 0) {
+		sb_add(sb, "none");
+		return;
+	}
+	for (unsigned i = 0; i < s->n; i++)
+		sb_add(sb, "%s%s", i ? ", " : "", s->m[i].name);
+}
+
+static void set_observed(struct fl_verdict *v, const struct fl_metric *m)
+{
+	v->has_observed = true;
+	v->observed = m->is_text ? 0 : m->value;
+	snprintf(v->observed_text, sizeof(v->observed_text), "%s", m->is_text ? m->text : "");
+}
+
+/*
+ * Judge one tolerance. Fills v->metric, observed, rule and message; returns the kind.
+ * On pass, message is the short pass text.
+ */
+static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const struct fl_tolerance *t,
+				     const struct fl_sample *sample, const struct fl_sample *before,
+				     const char *when, struct fl_verdict *v)
+{
+	const char *metric = t->metric ? t->metric : default_metric(spec->type);
+	const char *human = human_name(metric), *unit = unit_of(metric);
+	struct sbuf rule, msg;
+	char num[64];
+	const char *text;
+
+	snprintf(v->metric, sizeof(v->metric), "%s", metric);
+	v->has_observed = false;
+	v->observed = 0;
+	v->observed_text[0] = '\0';
+	sb_init(&rule, v->rule, sizeof(v->rule));
+	rule_words(t, metric, &rule);
+	sb_init(&msg, v->message, sizeof(v->message));
+
+	const struct fl_metric *m = fl_sample_get(sample, metric);
+	if (!m) {
+		sb_add(&msg, "metric %s missing from the sample of probe %s (it has: ", metric,
+		       spec->name ? spec->name : "?");
+		list_metrics(sample, &msg);
+		sb_add(&msg, ")");
+		return FL_VERDICT_ERROR;
+	}
+	set_observed(v, m);
+	bool numeric_rule =
+		t->has_equals || t->has_min || t->has_max || t->has_change_min || t->has_change_max;
+	if (m->is_text && numeric_rule) {
+		sb_add(&msg, "%s is text (\"%s\") but the rule %s needs a number", metric, m->text,
+		       v->rule);
+		return FL_VERDICT_ERROR;
+	}
+	if (m->is_text) {
+		text = m->text;
+	} else {
+		fl_verdict_format_number(m->value, num, sizeof(num));
+		text = num;
+	}
+
+	/* The pass message grows as each bound holds; a failing bound replaces it. */
+	const char *sep = " ";
+	if (m->is_text)
+		sb_add(&msg, "%s \"%s\"", human, text);
+	else if (t->has_equals || t->has_min || t->has_max || t->equals_text || t->regex) {
+		sb_add(&msg, "%s ", human);
+		sb_value(&msg, m->value, unit);
+	} else {
+		sb_add(&msg, "%s", human);
+	}
+
+	if (t->has_equals) {
+		if (m->value != t->equals) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s ", human);
+			sb_value(&msg, m->value, unit);
+			sb_add(&msg, " != ");
+			sb_value(&msg, t->equals, unit);
+			sb_add(&msg, " at %s", when);
+			return FL_VERDICT_FAIL;
+		}
+		sb_add(&msg, "%s== ", sep);
+		sb_value(&msg, t->equals, unit);
+		sep = " and ";
+	}
+	if (t->equals_text) {
+		if (strcmp(text, t->equals_text) != 0) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s \"%s\" != \"%s\" at %s", human, text, t->equals_text,
+			       when);
+			return FL_VERDICT_FAIL;
+		}
+		sb_add(&msg, "%s== \"%s\"", sep, t->equals_text);
+		sep = " and ";
+	}
+	if (t->regex) {
+		int r = regex_matches(t->regex, text);
+		if (r < 0) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s: regex /%s/ %s", metric, t->regex,
+			       r == -ENOMEM ? "cannot be compiled: out of memory"
+					    : "is not a valid POSIX extended regex");
+			return FL_VERDICT_ERROR;
+		}
+		if (!r) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s \"%s\" does not match /%s/ at %s", human, text, t->regex,
+			       when);
+			return FL_VERDICT_FAIL;
+		}
+		sb_add(&msg, "%smatches /%s/", sep, t->regex);
+		sep = " and ";
+	}
+	if (t->has_min || t->has_max) {
+		bool low = t->has_min && !(m->value >= t->min);
+		bool high = t->has_max && !(m->value <= t->max);
+		if (low || high) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s ", human);
+			sb_value(&msg, m->value, unit);
+			if (t->has_min && t->has_max) {
+				sb_add(&msg, " outside [");
+				sb_num(&msg, t->min);
+				sb_add(&msg, ", ");
+				sb_value(&msg, t->max, NULL);
+				sb_add(&msg, "]%s%s", unit ? " " : "", unit ? unit : "");
+			} else {
+				sb_add(&msg, " %s ", low ? "<" : ">");
+				sb_value(&msg, low ? t->min : t->max, unit);
+			}
+			sb_add(&msg, " at %s", when);
+			return FL_VERDICT_FAIL;
+		}
+		if (t->has_min && t->has_max) {
+			sb_add(&msg, "%sin [", sep);
+			sb_num(&msg, t->min);
+			sb_add(&msg, ", ");
+			sb_num(&msg, t->max);
+			sb_add(&msg, "]%s%s", unit ? " " : "", unit ? unit : "");
+		} else {
+			sb_add(&msg, "%s%s ", sep, t->has_min ? ">=" : "<=");
+			sb_value(&msg, t->has_min ? t->min : t->max, unit);
+		}
+		sep = " and ";
+	}
+	if (t->has_change_min || t->has_change_max) {
+		const struct fl_metric *b = NULL;
+		const char *why = NULL;
+		char whybuf[384];
+
+		if (!before)
+			why = "no before-injection sample";
+		else if (before->err) {
+			snprintf(whybuf, sizeof(whybuf), "the before-injection sample failed (%s)",
+				 before->error[0] ? before->error : strerror(-before->err));
+			why = whybuf;
+		} else if (!(b = fl_sample_get(before, metric)) || b->is_text) {
+			snprintf(whybuf, sizeof(whybuf),
+				 "the before-injection sample has no numeric %s", metric);
+			why = whybuf;
+		} else if (b->value == 0 || !isfinite(b->value)) {
+			fl_verdict_format_number(b->value, num, sizeof(num));
+			snprintf(whybuf, sizeof(whybuf), "the before-injection %s was %s", metric,
+				 num);
+			why = whybuf;
+		}
+		if (why) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s: no percent change: %s", human, why);
+			return FL_VERDICT_INCONCLUSIVE;
+		}
+		double change = 100.0 * (m->value - b->value) / fabs(b->value);
+		bool low = t->has_change_min && !(change >= t->change_min);
+		bool high = t->has_change_max && !(change <= t->change_max);
+		char pct[64];
+
+		fl_verdict_format_number(change, pct, sizeof(pct));
+		if (low || high) {
+			sb_init(&msg, v->message, sizeof(v->message));
+			sb_add(&msg, "%s changed", human);
+		} else {
+			/* after value bounds: "throughput 950 msg/s >= 900 and changed ..." */
+			sb_add(&msg, "%schanged", strcmp(sep, " ") ? " and " : " ");
+		}
+		sb_add(&msg, " %s%s%% (", change > 0 ? "+" : "", pct);
+		sb_num(&msg, b->value);
+		sb_add(&msg, " → ");
+		sb_value(&msg, m->value, unit);
+		sb_add(&msg, ")");
+		if (low || high) {
+			sb_add(&msg, ", %s ", low ? "below" : "above");
+			sb_num(&msg, low ? t->change_min : t->change_max);
+			sb_add(&msg, "%% at %s", when);
+			return FL_VERDICT_FAIL;
+		}
+		if (t->has_change_min && t->has_change_max) {
+			sb_add(&msg, " within [");
+			sb_num(&msg, t->change_min);
+			sb_add(&msg, "%%, ");
+			sb_num(&msg, t->change_max);
+			sb_add(&msg, "%%]");
+		} else {
+			sb_add(&msg, " %s ", t->has_change_min ? ">=" : "<=");
+			sb_num(&msg, t->has_change_min ? t->change_min : t->change_max);
+			sb_add(&msg, "%%");
+		}
+	}
+	return FL_VERDICT_PASS;
+}
+
+static const char *no_data_name(enum fl_no_data nd)
+{
+	switch (nd) {
+	case FL_NODATA_PASS:
+		return "pass";
+	case FL_NODATA_FAIL:
+		return "fail";
+	case FL_NODATA_INCONCLUSIVE:
+		break;
+	}
+	return "inconclusive";
+}
+
+static void all_rules(const struct fl_probe_spec *spec, char *buf, size_t size)
+{
+	struct sbuf sb;
+
+	sb_init(&sb, buf, size);
+	for (unsigned i = 0; i < spec->n_tolerances; i++) {
+		const struct fl_tolerance *t = &spec->tolerances[i];
+		if (i)
+			sb_add(&sb, " and ");
+		rule_words(t, t->metric ? t->metric : default_metric(spec->type), &sb);
+	}
+}
+
+void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+		     const struct fl_sample *before, struct fl_verdict *ret)
+{
+	const char *first_metric = spec->n_tolerances && spec->tolerances[0].metric
+					   ? spec->tolerances[0].metric
+					   : default_metric(spec->type);
+	char when[16];
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->metric, sizeof(ret->metric), "%s", first_metric);
+	all_rules(spec, ret->rule, sizeof(ret->rule));
+	format_time(sample->t_ms, when, sizeof(when));
+
+	if (sample->err == -ENODATA) {
+		switch (spec->on_no_data) {
+		case FL_NODATA_PASS:
+			ret->kind = FL_VERDICT_PASS;
+			break;
+		case FL_NODATA_FAIL:
+			ret->kind = FL_VERDICT_FAIL;
+			break;
+		case FL_NODATA_INCONCLUSIVE:
+			ret->kind = FL_VERDICT_INCONCLUSIVE;
+			break;
+		}
+		snprintf(ret->message, sizeof(ret->message), "no data: %s (onNoData: %s) at %s",
+			 sample->error[0] ? sample->error : "nothing to measure",
+			 no_data_name(spec->on_no_data), when);
+		return;
+	}
+	if (sample->err) {
+		ret->kind = FL_VERDICT_ERROR;
+		snprintf(ret->message, sizeof(ret->message), "%s",
+			 sample->error[0] ? sample->error : strerror(-sample->err));
+		return;
+	}
+	if (spec->n_tolerances == 0) {
+		const struct fl_metric *m = fl_sample_get(sample, first_metric);
+		struct sbuf msg;
+
+		ret->kind = FL_VERDICT_PASS;
+		snprintf(ret->rule, sizeof(ret->rule), "none");
+		sb_init(&msg, ret->message, sizeof(ret->message));
+		sb_add(&msg, "%s ", human_name(first_metric));
+		if (!m)
+			sb_add(&msg, "not measured");
+		else if (m->is_text)
+			sb_add(&msg, "\"%s\"", m->text);
+		else
+			sb_value(&msg, m->value, unit_of(first_metric));
+		sb_add(&msg, " (no tolerance)");
+		if (m)
+			set_observed(ret, m);
+		return;
+	}
+
+	/*
+	 * A fail or an error decides at once; an inconclusive tolerance (percent change
+	 * without a base) is kept only when nothing later fails.
+	 */
+	struct fl_verdict one, pending = { .kind = FL_VERDICT_PASS };
+	char pass_msg[sizeof(ret->message)];
+	struct sbuf passes;
+
+	sb_init(&passes, pass_msg, sizeof(pass_msg));
+	for (unsigned i = 0; i < spec->n_tolerances; i++) {
+		memset(&one, 0, sizeof(one));
+		one.kind = eval_one(spec, &spec->tolerances[i], sample, before, when, &one);
+		if (one.kind == FL_VERDICT_FAIL || one.kind == FL_VERDICT_ERROR) {
+			*ret = one;
+			return;
+		}
+		if (one.kind == FL_VERDICT_INCONCLUSIVE) {
+			if (pending.kind == FL_VERDICT_PASS)
+				pending = one;
+			continue;
+		}
+		if (i == 0) {
+			ret->has_observed = one.has_observed;
+			ret->observed = one.observed;
+			memcpy(ret->observed_text, one.observed_text, sizeof(ret->observed_text));
+		}
+		sb_add(&passes, "%s%s", passes.len ? "; " : "", one.message);
+	}
+	if (pending.kind != FL_VERDICT_PASS) {
+		*ret = pending;
+		return;
+	}
+	ret->kind = FL_VERDICT_PASS;
+	memcpy(ret->message, pass_msg, sizeof(ret->message));
+}
+
+/* ---- debounce ------------------------------------------------------------------------ */
+
+void fl_debounce_init(struct fl_debounce *d, unsigned k, unsigned n)
+{
+	if (n == 0)
+		n = 1;
+	if (n > 32)
+		n = 32;
+	if (k == 0)
+		k = 1;
+	if (k > n)
+		k = n;
+	*d = (struct fl_debounce){ .k = k, .n = n };
+}
+
+bool fl_debounce_push(struct fl_debounce *d, bool failed)
+{
+	uint32_t mask = d->n >= 32 ? UINT32_MAX : (UINT32_C(1) << d->n) - 1;
+
+	d->bits = ((d->bits << 1) | (failed ? 1u : 0u)) & mask;
+	if (d->filled < d->n)
+		d->filled++;
+	return (unsigned)__builtin_popcount(d->bits) >= d->k;
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Kafka test cluster itself (tests/lib/kafka-cluster.sh through kafkaenv): it starts
+ * three brokers, keeps 1000 records written with acks=all through a broker's controlled
+ * stop, reports the shrunk ISR, heals it after the restart, and leaves no JVM behind.
+ * kcat is the independent client.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "fltest.h"
+#include "kafkaenv.h"
+
+extern char **environ;
+
+#define RECORDS 1000
+
+/*
+ * Run argv with stdin from in_path (NULL: /dev/null); its stdout (and stderr too with
+ * both) into *ret_out (malloc'd). Returns the exit status.
+ */
+static int run_io(char *const *argv, const char *in_path, char **ret_out, bool both)
+{
+	posix_spawn_file_actions_t fa;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int pfd[2], st, r;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in_path ? in_path : "/dev/null",
+					 O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	if (both)
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (r != 0) {
+		close(pfd[0]);
+		return -r;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap + 1);
+			FL_ASSERT(buf != NULL);
+		}
+		n = read(pfd[0], buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &st, 0) < 0)
+		FL_ASSERT(errno == EINTR);
+	*ret_out = buf;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Partitions of topic that kafka-topics lists as under-replicated. */
+static char *under_replicated(const struct kafkaenv *env, const char *topic)
+{
+	char *out = NULL;
+
+	FL_ASSERT_EQ(kafkaenv_tool(env, &out, "topics", "--describe", "--topic", topic,
+				   "--under-replicated-partitions", NULL),
+		     0);
+	return out;
+}
+
+/* Lines of a topic description whose ISR has `size` members and, unless id is '\0', member id. */
+static int isrs_with(const char *describe, int size, char id)
+{
+	const char *isr = describe;
+	int n = 0;
+
+	while ((isr = strstr(isr, "Isr: ")) != NULL) {
+		size_t len;
+		int members = 1;
+		bool has = id == '\0';
+
+		isr += strlen("Isr: ");
+		len = strcspn(isr, "\t\n");
+		for (size_t i = 0; i < len; i++) {
+			members += isr[i] == ',';
+			/* Broker ids here are single digits. */
+			has |= isr[i] == id && (i == 0 || isr[i - 1] == ',');
+		}
+		n += members == size && has;
+	}
+	return n;
+}
+
+static pid_t node_pid(const struct kafkaenv *env, int n)
+{
+	char path[128], *s;
+	long pid;
+
+	(void)snprintf(path, sizeof(path), "%s/node%d/pid", env->dir, n);
+	s = fltest_read_file(path, NULL);
+	FL_ASSERT_MSG(s != NULL, "%s: no PID recorded", path);
+	pid = strtol(s, NULL, 10);
+	free(s);
+	FL_ASSERT(pid > 1);
+	return (pid_t)pid;
+}
+
+/*
+ * Whether pid has exited: gone, or a zombie (init reaps the brokers, orphans of the
+ * script, when it gets to it; a zombie holds no port, no memory).
+ */
+static bool exited(pid_t pid)
+{
+	char path[64], *stat, *p;
+	bool dead;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	stat = fltest_read_file(path, NULL);
+	if (!stat)
+		return true;
+	p = strrchr(stat, ')');
+	dead = !p || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+	free(stat);
+	return dead;
+}
+
+/* Any process whose command line names the cluster's directory (the brokers do). */
+static int processes_in(const char *dir)
+{
+	char *argv[] = { "pgrep", "-f", (char *)dir, NULL }, *out = NULL;
+	int n;
+
+	(void)run_io(argv, NULL, &out, false);
+	n = count_lines(out);
+	free(out);
+	return n;
+}
+
+FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
+{
+	static struct kafkaenv env;
+	char data[128], *out = NULL;
+	const char *topic = "fl-harness";
+	pid_t pids[KAFKAENV_BROKERS];
+	double t0;
+	FILE *f;
+
+	FL_ASSERT_OK(kafkaenv_start(&env));
+	FL_ASSERT_OK(kafkaenv_create_topic(&env, topic, 3, 3, NULL));
+
+	FL_ASSERT_EQ(kafkaenv_tool(&env, &out, "topics", "--describe", "--topic", topic, NULL), 0);
+	FL_ASSERT_CONTAINS(out, "ReplicationFactor: 3");
+	FL_ASSERT_CONTAINS(out, "min.insync.replicas=2");
+	free(out);
+
+	(void)snprintf(data, sizeof(data), "%s/records.txt", env.dir);
+	f = fopen(data, "w");
+	FL_ASSERT(f != NULL);
+	for (int i = 0; i < RECORDS; i++)
+		fprintf(f, "record-%04d\n", i);
+	FL_ASSERT_EQ(fclose(f), 0);
+	{
+		char *argv[] = { "kcat",	"-P", "-b",	  env.bootstrap, "-t",
+				 (char *)topic, "-X", "acks=all", NULL };
+
+		FL_ASSERT_EQ(run_io(argv, data, &out, false), 0);
+		free(out);
+	}
+
+	/* A controlled stop: the broker leaves every ISR at once. */
+	FL_ASSERT_OK(kafkaenv_broker_stop(&env, 1, false));
+	out = under_replicated(&env, topic);
+	FL_ASSERT_EQ(count_lines(out), 3);
+	for (int p = 0; p < 3; p++) {
+		char line[64];
+
+		(void)snprintf(line, sizeof(line), "Partition: %d\t", p);
+		FL_ASSERT_CONTAINS(out, line);
+	}
+	FL_ASSERT_EQ(isrs_with(out, 2, '1'), 0);
+	FL_ASSERT_EQ(isrs_with(out, 2, '\0'), 3);
+	fltest_log("broker 1 stopped:\n%s", out);
+	free(out);
+
+	/* With min.insync.replicas=2 of 3 everything is still readable (and writable). */
+	{
+		char *argv[] = { "kcat", "-C",	      "-b", env.bootstrap, "-t", (char *)topic,
+				 "-o",	 "beginning", "-e", "-q",	   NULL };
+
+		FL_ASSERT_EQ(run_io(argv, NULL, &out, false), 0);
+		FL_ASSERT_EQ(count_lines(out), RECORDS);
+		FL_ASSERT_CONTAINS(out, "record-0000\n");
+		FL_ASSERT_CONTAINS(out, "record-0999\n");
+		free(out);
+	}
+
+	t0 = now_s();
+	FL_ASSERT_OK(kafkaenv_broker_start(&env, 1));
+	for (;;) {
+		out = under_replicated(&env, topic);
+		if (count_lines(out) == 0)
+			break;
+		FL_ASSERT_MSG(now_s() - t0 < 60, "ISR not healed after 60 s:\n%s", out);
+		free(out);
+		usleep(500 * 1000);
+	}
+	free(out);
+	fltest_log("broker 1 back and ISR healed in %.1f s", now_s() - t0);
+
+	for (int n = 0; n < KAFKAENV_BROKERS; n++)
+		pids[n] = node_pid(&env, n);
+	FL_ASSERT_EQ(kafkaenv_tool(&env, &out, "status", NULL), 0);
+	fltest_log("%s", out);
+	free(out);
+	FL_ASSERT_OK(kafkaenv_stop(&env));
+	for (int n = 0; n < KAFKAENV_BROKERS; n++)
+		FL_ASSERT_MSG(exited(pids[n]), "broker %d (pid %d) lives on", n, (int)pids[n]);
+	FL_ASSERT_EQ(processes_in(env.dir), 0);
+}
+
+/* A listener on one of the ports: start refuses with exit 4 before it writes or runs anything. */
+FLTEST(start_refuses_a_taken_port)
+{
+	static char dir[] = "/tmp/fl-kafka-taken-XXXXXX";
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t salen = sizeof(sa);
+	char port[16], *out = NULL;
+	int fd, r;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	FL_ASSERT(fd >= 0);
+	FL_ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	FL_ASSERT_EQ(listen(fd, 1), 0);
+	FL_ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	FL_ASSERT(mkdtemp(dir) != NULL);
+	/* The taken port is broker 1's. */
+	(void)snprintf(port, sizeof(port), "%d", ntohs(sa.sin_port) - 1);
+	{
+		char *argv[] = {
+			"tests/lib/kafka-cluster.sh", "start", dir, "--base-port", port, NULL
+		};
+
+		r = run_io(argv, NULL, &out, true);
+	}
+	close(fd);
+	if (r == 3)
+		FL_SKIP("java or kcat is missing: %s", out);
+	FL_ASSERT_EQ(r, 4);
+	FL_ASSERT_CONTAINS(out, "already in use");
+	free(out);
+	FL_ASSERT_EQ(rmdir(dir), 0); /* nothing was written into it */
+}
