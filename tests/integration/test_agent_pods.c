@@ -72,9 +72,9 @@ static json_t *find_pod(json_t *pods, const char *name)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(pods, i,
-			   p) if (strcmp(json_string_value(json_object_get(p, "name")) ?: "",
-					 name) == 0) return p;
+	json_array_foreach(pods, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")) ?: "", name) == 0)
+			return p;
 	return NULL;
 }
 
