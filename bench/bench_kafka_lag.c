@@ -70,10 +70,28 @@ static double vm_kib(const char *field)
 	return v;
 }
 
-/* Topics of `per` partitions named lagbench-<from>.. up to `total` partitions in all,
- * records in every partition, and n_groups groups committing on every partition. Runs in a
- * child process (its memory is not ours). */
-static void setup(int have, int total, int per)
+/* The topics making up `total` partitions: lagbench-a000.. of 100 partitions for the first
+ * 1,000, then lagbench-b000.. of 200. Topic i's name into name, its partitions returned;
+ * 0 past the end. */
+static int topic_at(int total, int i, char *name, size_t size)
+{
+	int small = FL_MIN(total, 1000) / 100;
+
+	if (i < small) {
+		snprintf(name, size, "lagbench-a%03d", i);
+		return 100;
+	}
+	if (i - small < (total - FL_MIN(total, 1000)) / 200) {
+		snprintf(name, size, "lagbench-b%03d", i - small);
+		return 200;
+	}
+	return 0;
+}
+
+/* The topics between `have` and `total` partitions, records in every partition, and
+ * n_groups groups committing on every partition so far. Runs in a child process (its
+ * memory is not ours). */
+static void setup(int have, int total)
 {
 	pid_t pid = fork();
 	int status;
@@ -92,15 +110,19 @@ static void setup(int have, int total, int per)
 	rd_kafka_conf_set(conf, "acks", "1", err, sizeof(err));
 	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	int first = have / per, last = total / per;
 	char names[512][32];
+	int parts[512];
 
 	/* One CreateTopics request for all of them. */
 	rd_kafka_NewTopic_t *nt[512];
 	int n = 0;
-	for (int t = first; t < last && n < 512; t++, n++) {
-		snprintf(names[n], sizeof(names[n]), "lagbench-%03d", t);
-		nt[n] = rd_kafka_NewTopic_new(names[n], per, 1, err, sizeof(err));
+	char name[32];
+	for (int t = 0; n < 512 && (parts[n] = topic_at(total, t, names[n], sizeof(names[n])));
+	     t++) {
+		if (topic_at(have, t, name, sizeof(name)))
+			continue; /* made for an earlier size */
+		nt[n] = rd_kafka_NewTopic_new(names[n], parts[n], 1, err, sizeof(err));
+		n++;
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_AdminOptions_t *opt =
@@ -122,16 +144,40 @@ static void setup(int have, int total, int per)
 				    rd_kafka_topic_result_name(res[i]),
 				    rd_kafka_topic_result_error_string(res[i]));
 	rd_kafka_event_destroy(ev);
+	/* Every partition needs a leader before records can go in. */
+	for (int tries = 0;; tries++) {
+		const struct rd_kafka_metadata *md;
+		int leaders = 0, want = 0;
+		for (int t = 0; t < n; t++)
+			want += parts[t];
+		if (rd_kafka_metadata(rk, 1, NULL, &md, 30000) == 0) {
+			for (int i = 0; i < md->topic_cnt; i++)
+				for (int t = 0; t < n; t++)
+					if (strcmp(md->topics[i].topic, names[t]) == 0)
+						for (int p = 0; p < md->topics[i].partition_cnt;
+						     p++)
+							leaders += md->topics[i]
+									   .partitions[p]
+									   .leader >= 0;
+			rd_kafka_metadata_destroy(md);
+		}
+		if (leaders == want)
+			break;
+		if (tries > 300)
+			fltest_fail(__FILE__, __LINE__, "%d of %d partitions have a leader",
+				    leaders, want);
+		sleep(1);
+	}
 	/* 1..7 records per partition (partitions need leaders first: retry on errors). */
 	for (int t = 0; t < n; t++)
-		for (int p = 0; p < per; p++)
+		for (int p = 0; p < parts[t]; p++)
 			for (int k = 0; k <= p % 7; k++)
 				while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(names[t]),
 							 RD_KAFKA_V_PARTITION(p),
 							 RD_KAFKA_V_VALUE("b", 1), RD_KAFKA_V_END))
 					rd_kafka_poll(rk, 10);
-	if (rd_kafka_flush(rk, 120000))
-		fltest_fail(__FILE__, __LINE__, "produce: not flushed in 120 s");
+	if (rd_kafka_flush(rk, 600000))
+		fltest_fail(__FILE__, __LINE__, "produce: not flushed in 600 s");
 	/* Each group commits offset p % 5 on every partition of every topic so far. */
 	for (int g = 0; g < n_groups; g++) {
 		char group[32];
@@ -142,12 +188,10 @@ static void setup(int have, int total, int per)
 		rd_kafka_conf_set(cc, "log_level", "0", err, sizeof(err));
 		rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err));
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(total);
-		for (int t = 0; t < last; t++) {
-			char name[32];
-			snprintf(name, sizeof(name), "lagbench-%03d", t);
-			for (int p = 0; p < per; p++)
+		int np;
+		for (int t = 0; (np = topic_at(total, t, name, sizeof(name))); t++)
+			for (int p = 0; p < np; p++)
 				rd_kafka_topic_partition_list_add(l, name, p)->offset = p % 5;
-		}
 		rd_kafka_resp_err_t e = rd_kafka_commit(c, l, 0);
 		if (e)
 			fltest_fail(__FILE__, __LINE__, "commit %s: %s", group,
@@ -256,13 +300,9 @@ int main(int argc, char **argv)
 		int total = (int)strtol(s, NULL, 10);
 		s = strchr(s, ',');
 		s = s ? s + 1 : NULL;
-		if (total <= have || total % 100)
+		if (total <= have || total % 100 || (total > 1000 && total % 200) || total > 50000)
 			return 2;
-		/* 100 partitions per topic up to 1,000, then 200. */
-		int per = total <= 1000 ? 100 : 200;
-		if (have % per)
-			per = 100;
-		setup(have, total, per);
+		setup(have, total);
 		have = total;
 		if (!kafka) {
 			if (fl_kafka_open(kafkatest_bootstrap(), &kafka, &diag) < 0)

@@ -10,7 +10,8 @@ BUILD=${BUILD:-build}
 N=${FL_BENCH_CHANGES:-200}
 OUT=bench/RESULTS.md
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-make -s "$BUILD/bench/bench_netem" "$BUILD/bench/bench_agent" "$BUILD/faultline-agent"
+make -s "$BUILD/bench/bench_netem" "$BUILD/bench/bench_agent" "$BUILD/faultline-agent" \
+	"$BUILD/bench/bench_kafka_lag"
 
 echo "== host kernel ($(uname -r)): tbf through libfl-netem vs spawning tc, $N changes"
 host=$("$BUILD/bench/bench_netem" --changes "$N" --kind tbf | tee /dev/stderr)
@@ -25,6 +26,10 @@ echo "== agent in qemu (TCG): netem through the API vs spawning tc"
 agent_vm=$(tests/vm/vm.sh --with-tc --timeout 1500 --bin "$BUILD/bench/bench_agent" \
 	--bin "$BUILD/faultline-agent" -- /bin/bench_agent --changes "$N" --kind netem \
 	--ip /sbin/ip --tc /sbin/tc | tee /dev/stderr)
+
+echo "== Kafka (3 KRaft brokers, tests/lib/kafka-cluster.sh): lag of all groups vs kafka-consumer-groups"
+kafka_lag=$("$BUILD/bench/bench_kafka_lag" --sizes 1000,10000 --runs "${FL_BENCH_KAFKA_RUNS:-5}" |
+	tee /dev/stderr)
 
 table() { # $1 = bench output
 	echo '```'
@@ -69,5 +74,18 @@ table() { # $1 = bench output
 	echo "### Debian's stock kernel under qemu TCG: netem"
 	echo
 	table "$agent_vm"
+	echo
+	echo "## Kafka consumer lag of every group: faultline vs kafka-consumer-groups"
+	echo
+	echo "\`fl_kafka_lag_snapshot(kafka, NULL)\` (what kafka.consumerLag runs: one Metadata"
+	echo "request, ListConsumerGroups, one OffsetFetch per group in flight together, one"
+	echo "ListOffsets per partition leader) against \`kafka-consumer-groups.sh --describe"
+	echo "--all-groups\` from the same Kafka jars, interleaved, on the 3-broker test cluster."
+	echo "Topics are created with replication factor 1 to keep the cluster light on this"
+	echo "machine; 3 groups have committed offsets on every partition. Both outputs are checked"
+	echo "to hold every group-partition. RSS is the benchmark process's peak (VmHWM), the"
+	echo "setup (topics, records, commits) being done in a child process."
+	echo
+	table "$kafka_lag"
 } > "$OUT"
 echo "bench: wrote $OUT"

@@ -40,10 +40,11 @@ bool fl_kafka_selected(const struct fl_kafka_select *sel, const char *name);
 /* Internal topics ("__consumer_offsets", "__transaction_state", ...). */
 bool fl_kafka_is_internal(const char *name);
 
-/* Log-end offsets of list's partitions (topic, partition set; offsets overwritten) with one
- * ListOffsets request per leader. Partitions that failed get offset -1. */
+/* Log-end offsets of list's partitions (topic, partition set; offsets overwritten): one
+ * ListOffsets request per leader, or per 500 partitions of a leader, all concurrent.
+ * leaders[i] is the leader of list->elems[i] (from the metadata). Failed partitions get -1. */
 int fl_kafka_query_ends(struct fl_kafka *kafka, rd_kafka_topic_partition_list_t *list,
-			int timeout_ms, struct fl_diag *diag);
+			const int32_t *leaders, int timeout_ms, struct fl_diag *diag);
 
 /* Monotonic clock. */
 uint64_t fl_kafka_now_ns(void);

@@ -91,8 +91,7 @@ FLTEST(throughput_is_within_5_percent_of_the_produced_rate)
 				      .window_ns = 5000000000ull };
 	struct fl_probe *probe = new_probe(kafka, &spec);
 	/* Let the producer settle before the window opens. */
-	struct timespec ts = { 1, 0 };
-	nanosleep(&ts, NULL);
+	kafkatest_rate_wait_steady(prod);
 	sample_ok(probe, &s);
 	double rate = metric(&s, "rate");
 	fltest_log("throughput: produced 2000 msg/s, probe measured %.1f msg/s (%.0f messages, "
@@ -214,10 +213,12 @@ FLTEST(idle_caught_up_is_ok_stalled_is_stall_rewound_is_rewind)
 	struct kafkatest_rate *prod = kafkatest_rate_start(busy, 200);
 
 	struct fl_kafka *kafka = open_kafka();
+	/* A window long enough that the rewind sample still holds the snapshots from before
+	 * the reset, even on a loaded machine. */
 	struct fl_probe_spec sidle = { .name = "idle",
 				       .type = FL_PROBE_KAFKA_LAG,
 				       .group = gidle,
-				       .window_ns = 2000000000ull };
+				       .window_ns = 6000000000ull };
 	struct fl_probe_spec sstall = { .name = "stall",
 					.type = FL_PROBE_KAFKA_LAG,
 					.group = gstall,
@@ -296,7 +297,7 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 	int32_t hosted[16], got[16];
 	unsigned n_hosted;
 	struct fl_sample s = { 0 };
-	const int broker = 3;
+	const int broker = 2; /* node ids are 0..2 */
 
 	fltest_set_timeout(300);
 	kafkatest_topic_name(topic, sizeof(topic), "ur");

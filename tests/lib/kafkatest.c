@@ -64,7 +64,7 @@ static void stop_cluster(void)
 {
 	if (owner != getpid() || !dir[0])
 		return;
-	const char *args[] = { "stop", dir, NULL };
+	const char *args[] = { "stop", dir, "--purge", NULL };
 	(void)kafkatest_cluster_sh(NULL, args);
 }
 
@@ -96,17 +96,15 @@ static void setup(void)
 			 script(), dir, r);
 		return;
 	}
-	const char *bargs[] = { "bootstrap", dir, NULL };
-	snprintf(out, sizeof(out), "%s/.bootstrap.out", dir);
-	if (kafkatest_cluster_sh(out, bargs) == 0) {
-		FILE *f = fopen(out, "r");
-		if (f && fgets(boot, sizeof(boot), f))
-			boot[strcspn(boot, "\r\n")] = '\0';
-		if (f)
-			fclose(f);
-	}
+	/* The script writes DIR/bootstrap ("host:port,..."). */
+	snprintf(out, sizeof(out), "%s/bootstrap", dir);
+	FILE *f = fopen(out, "r");
+	if (f && fgets(boot, sizeof(boot), f))
+		boot[strcspn(boot, "\r\n")] = '\0';
+	if (f)
+		fclose(f);
 	if (!boot[0])
-		snprintf(setup_error, sizeof(setup_error), "%s bootstrap %s printed nothing",
+		snprintf(setup_error, sizeof(setup_error), "%s start %s wrote no DIR/bootstrap",
 			 script(), dir);
 }
 
@@ -260,7 +258,16 @@ void kafkatest_commit(const char *group, const char *topic, const int64_t *offse
 		if (offsets[p] >= 0)
 			rd_kafka_topic_partition_list_add(l, topic, p)->offset = offsets[p];
 	/* A commit without a subscription: a "simple" consumer's commit, no group join. */
-	rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
+	rd_kafka_resp_err_t err;
+	/* A fresh cluster is still electing the coordinators of __consumer_offsets. */
+	for (int tries = 0; (err = rd_kafka_commit(rk, l, 0)) && tries < 60; tries++) {
+		if (err != RD_KAFKA_RESP_ERR_NOT_COORDINATOR &&
+		    err != RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE &&
+		    err != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS)
+			break;
+		struct timespec ts = { 0, 500000000 };
+		nanosleep(&ts, NULL);
+	}
 	if (err)
 		FL_FAIL("commit %s: %s", group, rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_destroy(l);
@@ -275,15 +282,15 @@ struct kafkatest_rate {
 	atomic_bool stop;
 	atomic_uint_fast64_t delivered;
 	rd_kafka_t *rk;
+	struct timespec t0; /* the schedule's start */
 };
 
 static void *rate_main(void *arg)
 {
 	struct kafkatest_rate *r = arg;
-	struct timespec t0, ts;
+	struct timespec t0 = r->t0, ts;
 	uint64_t i = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!atomic_load(&r->stop)) {
 		/* The i-th record at t0 + i / rate: an absolute schedule does not drift. */
 		uint64_t at = (uint64_t)t0.tv_sec * 1000000000ull + (uint64_t)t0.tv_nsec +
@@ -321,9 +328,30 @@ struct kafkatest_rate *kafkatest_rate_start(const char *topic, int rate)
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (!r->rk)
 		FL_FAIL("rd_kafka_new: %s", err);
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	if (pthread_create(&r->thread, NULL, rate_main, r))
 		FL_FAIL("pthread_create");
 	return r;
+}
+
+void kafkatest_rate_wait_steady(struct kafkatest_rate *r)
+{
+	struct timespec t0, now, ts = { 0, 50000000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double secs = (double)(now.tv_sec - r->t0.tv_sec) +
+			      (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+		double behind = secs * r->rate - (double)atomic_load(&r->delivered);
+		/* Delivered within 100 ms of the schedule, for a second of it at least. */
+		if (secs > 1 && behind < r->rate / 10.0)
+			return;
+		if (now.tv_sec - t0.tv_sec > 60)
+			FL_FAIL("producer at %d msg/s is %.0f records behind after 60 s", r->rate,
+				behind);
+	}
 }
 
 uint64_t kafkatest_rate_stop(struct kafkatest_rate *r)

@@ -36,6 +36,9 @@ void kafkatest_commit(const char *group, const char *topic, const int64_t *offse
 /* A producer thread sending `rate` msg/s to topic (round robin over partitions). */
 struct kafkatest_rate;
 struct kafkatest_rate *kafkatest_rate_start(const char *topic, int rate);
+/* Wait until its deliveries keep up with the schedule (a cold cluster first falls behind,
+ * then catches up in a burst that would inflate a measured rate). */
+void kafkatest_rate_wait_steady(struct kafkatest_rate *r);
 /* Stops it; returns the number of records delivered. */
 uint64_t kafkatest_rate_stop(struct kafkatest_rate *r);
 
