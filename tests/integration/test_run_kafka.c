@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `faultline run` with Kafka steady-state and abort probes against a real 3-broker KRaft
+ * cluster, the real agent and a network namespace: a pipeline (a producer at a fixed rate
+ * and a consumer group committing as it goes) whose hypothesis holds through a fault; and
+ * the same pipeline with its consumer stopped, where the consumer-lag abort probe breaches
+ * during the method, every fault is reverted within 1 s and the run exits 3.
+ */
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "fltest.h"
+#include "kafkatest.h"
+#include "testnet.h"
+
+static struct testnet_ns ns;
+static struct agentenv agent;
+static char dir[] = "/tmp/fl-runk-XXXXXX";
+
+__attribute__((constructor(200))) static void start_cluster(void)
+{
+	kafkatest_setup();
+}
+
+static void rm_dir(void *arg)
+{
+	char cmd[256];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (const char *)arg);
+	if (system(cmd) != 0)
+		fltest_log("could not remove %s", (const char *)arg);
+}
+
+/* A consumer in a group that commits what it read every 200 ms (a healthy connector). */
+struct consumer {
+	pthread_t thread;
+	atomic_bool stop;
+	rd_kafka_t *rk;
+	atomic_ulong consumed;
+};
+
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+
+	while (!atomic_load(&c->stop)) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+		if (m) {
+			if (!m->err)
+				atomic_fetch_add(&c->consumed, 1);
+			rd_kafka_message_destroy(m);
+		}
+	}
+	return NULL;
+}
+
+static void consumer_start(struct consumer *c, const char *group, const char *topic)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+	char err[256];
+
+	rd_kafka_conf_set(conf, "bootstrap.servers", kafkatest_bootstrap(), err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
+	rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
+	rd_kafka_conf_set(conf, "auto.commit.interval.ms", "200", err, sizeof(err));
+	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (!c->rk)
+		FL_FAIL("consumer: %s", err);
+	rd_kafka_poll_set_consumer(c->rk);
+	rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(c->rk, sub))
+		FL_FAIL("subscribe %s", topic);
+	rd_kafka_topic_partition_list_destroy(sub);
+	atomic_store(&c->stop, false);
+	if (pthread_create(&c->thread, NULL, consume, c) != 0)
+		FL_FAIL("consumer thread");
+}
+
+static void consumer_stop(struct consumer *c)
+{
+	atomic_store(&c->stop, true);
+	pthread_join(c->thread, NULL);
+	/* Leave the group without committing more: the lag is now frozen for the probes. */
+	rd_kafka_destroy(c->rk);
+	c->rk = NULL;
+}
+
+/* Wait until the group has read at least n records (it joined and commits). */
+static void consumer_wait(struct consumer *c, unsigned long n)
+{
+	for (int i = 0; i < 600 && atomic_load(&c->consumed) < n; i++)
+		usleep(50000);
+	FL_ASSERT_MSG(atomic_load(&c->consumed) >= n, "the consumer read %lu records",
+		      atomic_load(&c->consumed));
+}
+
+static void setup(void)
+{
+	if (testnet_ns_create("runk", &ns) < 0)
+		FL_FAIL("netns: %s", testnet_last_error());
+	fltest_defer(testnet_ns_destroy_cb, &ns);
+	agentenv_start(&agent);
+	if (!mkdtemp(dir))
+		FL_FAIL("mkdtemp: %s", strerror(errno));
+	fltest_defer(rm_dir, dir);
+}
+
+static const char *experiment(const char *name, const char *body)
+{
+	static char path[256];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		FL_FAIL("%s: %s", path, strerror(errno));
+	fprintf(f,
+		"apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: %s}\n"
+		"spec:\n"
+		"  agents: [{name: node-a, address: \"%s\"}]\n"
+		"  kafka: {bootstrap: \"%s\"}\n"
+		"  targets:\n"
+		"    ns: {netns: \"%s\"}\n"
+		"%s",
+		name, agent.address, kafkatest_bootstrap(), ns.path, body);
+	fclose(f);
+	return path;
+}
+
+static int run(const char *file, const char *tag)
+{
+	char cmd[1024];
+	int st;
+
+	(void)snprintf(cmd, sizeof(cmd),
+		       "%s run %s --junit %s/%s.junit.xml --journal %s/%s.journal.json",
+		       access("build/faultline", X_OK) == 0 ? "build/faultline" : "faultline", file,
+		       dir, tag, dir, tag);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static json_t *exp0(const char *tag)
+{
+	char path[256];
+	json_error_t err;
+	json_t *j;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.journal.json", dir, tag);
+	j = json_load_file(path, 0, &err);
+	if (!j)
+		FL_FAIL("journal %s: %s", path, err.text);
+	fltest_defer((void (*)(void *))json_decref, j);
+	return json_array_get(json_object_get(j, "experiments"), 0);
+}
+
+static void xsd_valid(const char *tag)
+{
+	char cmd[512];
+
+	(void)snprintf(cmd, sizeof(cmd),
+		       "xmllint --noout --schema tests/data/junit-10.xsd %s/%s.junit.xml", dir,
+		       tag);
+	FL_ASSERT_MSG(system(cmd) == 0, "JUnit of %s is not valid against junit-10.xsd", tag);
+}
+
+static const char *check_verdict(json_t *e, const char *probe, const char *phase)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(
+		json_object_get(e, "checks"), i,
+		c) if (strcmp(json_string_value(json_object_get(c, "probe")), probe) == 0 &&
+		       strcmp(json_string_value(json_object_get(c, "phase")), phase) ==
+			       0) return json_string_value(json_object_get(c, "verdict"));
+	return "(none)";
+}
+
+FLTEST(the_hypothesis_holds_through_a_fault_on_a_healthy_pipeline)
+{
+	struct kafkatest_rate *rate;
+	struct consumer c = { 0 };
+	char topic[64], body[2048];
+	const char *file;
+	json_t *e;
+
+	setup();
+	kafkatest_topic_name(topic, sizeof(topic), "wf");
+	kafkatest_create_topic(topic, 3, 3, -1);
+	rate = kafkatest_rate_start(topic, 500);
+	consumer_start(&c, "conn-ok", topic);
+	consumer_wait(&c, 500);
+	(void)snprintf(body, sizeof(body),
+		       "  steadyState:\n"
+		       "    probes:\n"
+		       "      - {name: throughput, type: kafka.throughput, topic: %s, window: 3s,\n"
+		       "         tolerance: {min: 250}}\n"
+		       "      - {name: lag, type: kafka.consumerLag, group: conn-ok, window: 2s,\n"
+		       "         tolerance: [{metric: lag.max, max: 3000},\n"
+		       "                     {metric: status, regex: \"OK|WARN\"}]}\n"
+		       "      - {name: urp, type: kafka.partitions, topic: %s,\n"
+		       "         tolerance: {metric: underReplicated, equals: 0}}\n"
+		       "  method:\n"
+		       "    - fault: {name: cut, target: ns, kind: partition, duration: 1s}\n",
+		       topic, topic);
+	file = experiment("healthy", body);
+	FL_ASSERT_EQ(run(file, "healthy"), 0);
+	e = exp0("healthy");
+	FL_ASSERT_STREQ(check_verdict(e, "throughput", "before"), "pass");
+	FL_ASSERT_STREQ(check_verdict(e, "throughput", "after"), "pass");
+	FL_ASSERT_STREQ(check_verdict(e, "lag", "after"), "pass");
+	FL_ASSERT_STREQ(check_verdict(e, "urp", "after"), "pass");
+	xsd_valid("healthy");
+	consumer_stop(&c);
+	fltest_log("producer delivered %llu records",
+		   (unsigned long long)kafkatest_rate_stop(rate));
+	FL_ASSERT_EQ(agentenv_count_marks(ns.path), 0);
+}
+
+FLTEST(a_consumer_lag_breach_aborts_and_reverts_every_fault_within_1s)
+{
+	struct kafkatest_rate *rate;
+	struct consumer c = { 0 };
+	char topic[64], body[2048];
+	json_int_t abort_at, done = 0;
+	const char *file, *msg;
+	json_t *e, *f;
+	size_t i;
+
+	setup();
+	kafkatest_topic_name(topic, sizeof(topic), "wf");
+	kafkatest_create_topic(topic, 3, 3, -1);
+	rate = kafkatest_rate_start(topic, 500);
+	consumer_start(&c, "conn-stall", topic);
+	consumer_wait(&c, 300);
+	consumer_stop(&c); /* the connector dies: its lag grows by 500/s */
+	(void)snprintf(
+		body, sizeof(body),
+		"  abort:\n"
+		"    interval: 500ms\n"
+		"    probes:\n"
+		"      - {name: lag, type: kafka.consumerLag, group: conn-stall, window: 1s,\n"
+		"         tolerance: {metric: lag.max, max: 300}, debounce: \"2/3\"}\n"
+		"  method:\n"
+		"    - fault: {name: cut, target: ns, kind: partition, duration: 60s}\n"
+		"      background: true\n"
+		"    - fault: {name: lossy, target: ns, kind: loss, duration: 60s,\n"
+		"              loss: {percent: 5%%}}\n"
+		"      background: true\n"
+		"    - pause: 60s\n");
+	file = experiment("stall", body);
+	FL_ASSERT_EQ(run(file, "stall"), 3);
+	e = exp0("stall");
+	abort_at = json_integer_value(json_object_get(json_object_get(e, "abort"), "atMs"));
+	msg = json_string_value(json_object_get(json_object_get(e, "abort"), "message"));
+	fltest_log("abort: %s", msg);
+	FL_ASSERT_CONTAINS(msg, "consumer lag max");
+	json_array_foreach(json_object_get(e, "faults"), i, f)
+	{
+		json_t *rv = json_object_get(f, "revert");
+		json_int_t end = json_integer_value(json_object_get(rv, "atMs")) +
+				 json_integer_value(json_object_get(rv, "durationMs"));
+		FL_ASSERT_STREQ(json_string_value(json_object_get(rv, "result")), "ok");
+		if (end > done)
+			done = end;
+	}
+	FL_ASSERT_EQ(json_array_size(json_object_get(e, "faults")), 2);
+	fltest_log("every fault reverted %lld ms after the breach", (long long)(done - abort_at));
+	FL_ASSERT(done - abort_at <= 1000);
+	xsd_valid("stall");
+	kafkatest_rate_stop(rate);
+	FL_ASSERT_EQ(agentenv_count_marks(ns.path), 0);
+}
