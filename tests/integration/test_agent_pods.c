@@ -7,6 +7,7 @@
  * in any pod after a restart; a fault survives a container restart and is reverted cleanly;
  * the allow-list refuses kube-system and host-network pods; a deleted pod's fault is reverted.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "agentenv.h"
 #include "crienv.h"
+#include "targets.h"
 #include "fltest.h"
 #include "netprobe.h"
 
@@ -100,6 +102,86 @@ FLTEST(pods_are_listed_with_labels_and_ips)
 	body = NULL;
 	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/pods", "{}", &body), 405);
 	json_decref(body);
+}
+
+/* The controller's target resolution against this agent's real pods (targets.h). */
+static int resolve(struct fl_agents *agents, struct fl_target_sel *sel, uint64_t seed,
+		   struct fl_target_set *set, struct fl_diag *diag)
+{
+	memset(set, 0, sizeof(*set));
+	return fl_targets_resolve(agents, sel, seed, set, diag);
+}
+
+FLTEST(experiment_targets_resolve_through_the_agents_pod_view)
+{
+	struct fl_agent_ref ref = { .name = "node-a", .address = agent.address };
+	struct fl_experiment exp = { .name = "t", .agents = &ref, .n_agents = 1 };
+	struct fl_label kafka_label = { .key = "app", .value = "kafka" };
+	struct fl_target_sel sel = { .name = "pods",
+				     .kind = FL_SELECT_POD,
+				     .pod_namespace = "streamforge",
+				     .pod_name = "*",
+				     .mode = FL_TARGET_ONE };
+	struct fl_diag diag = { 0 };
+	struct fl_target_set set;
+	struct fl_agents *agents;
+	char first[192];
+	bool seen[2] = { false, false };
+
+	setup();
+	FL_ASSERT_OK(fl_agents_new(&exp, &agents, &diag));
+	/* mode one: the same seed picks the same pod every time; seeds spread the choice. */
+	FL_ASSERT_OK(resolve(agents, &sel, 42, &set, &diag));
+	FL_ASSERT_EQ(set.n, 1);
+	FL_ASSERT_EQ(set.n_matches, 2);
+	(void)snprintf(first, sizeof(first), "%s", set.t[0].label);
+	fl_target_set_clear(&set);
+	for (int i = 0; i < 5; i++) {
+		FL_ASSERT_OK(resolve(agents, &sel, 42, &set, &diag));
+		FL_ASSERT_STREQ(set.t[0].label, first);
+		fl_target_set_clear(&set);
+	}
+	for (uint64_t seed = 0; seed < 32; seed++) {
+		FL_ASSERT_OK(resolve(agents, &sel, seed, &set, &diag));
+		seen[strcmp(set.t[0].label, "streamforge/kafka-0") == 0] = true;
+		fl_target_set_clear(&set);
+	}
+	FL_ASSERT_MSG(seen[0] && seen[1], "32 seeds always picked the same pod");
+	/* all, a name glob, labels, and the agent API's target object with the pod's IP */
+	sel.mode = FL_TARGET_ALL;
+	FL_ASSERT_OK(resolve(agents, &sel, 1, &set, &diag));
+	FL_ASSERT_EQ(set.n, 2);
+	fl_target_set_clear(&set);
+	sel.pod_name = "kafka-*";
+	FL_ASSERT_OK(resolve(agents, &sel, 1, &set, &diag));
+	FL_ASSERT_EQ(set.n, 1);
+	FL_ASSERT_STREQ(set.t[0].ip, server.ip);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(set.t[0].target, "pod")),
+			"streamforge/kafka-0");
+	fl_target_set_clear(&set);
+	sel.pod_name = NULL;
+	sel.labels = &kafka_label;
+	sel.n_labels = 1;
+	FL_ASSERT_OK(resolve(agents, &sel, 1, &set, &diag));
+	FL_ASSERT_EQ(set.n, 1);
+	FL_ASSERT_STREQ(set.t[0].label, "streamforge/kafka-0");
+	fl_target_set_clear(&set);
+	/* percent:50 of 2 is 1; fixed:3 of 2 is an error that says so; no match says why. */
+	sel.n_labels = 0;
+	sel.mode = FL_TARGET_PERCENT;
+	sel.mode_percent = 50;
+	FL_ASSERT_OK(resolve(agents, &sel, 1, &set, &diag));
+	FL_ASSERT_EQ(set.n, 1);
+	fl_target_set_clear(&set);
+	sel.mode = FL_TARGET_FIXED;
+	sel.mode_count = 3;
+	FL_ASSERT_EQ(resolve(agents, &sel, 1, &set, &diag), -ENOENT);
+	FL_ASSERT_STREQ(diag.msg, "targets.pods: fixed:3 needs 3 targets, 2 match");
+	sel.mode = FL_TARGET_ALL;
+	sel.pod_namespace = "nowhere";
+	FL_ASSERT_EQ(resolve(agents, &sel, 1, &set, &diag), -ENOENT);
+	FL_ASSERT_CONTAINS(diag.msg, "targets.pods: no ready pod matches namespace=nowhere");
+	fl_agents_free(agents);
 }
 
 FLTEST(faults_on_a_real_pod_measured_from_another_pod)
