@@ -3,6 +3,8 @@
 #ifndef FL_CLI_H
 #define FL_CLI_H
 
+#include <stdint.h>
+
 /* Exit codes shared by every verb (documented in --help and README). */
 enum {
 	FL_EXIT_OK = 0,
@@ -12,6 +14,15 @@ enum {
 	FL_EXIT_LEFTOVERS = 4,
 	FL_EXIT_USAGE = 64, /* EX_USAGE: bad flags or arguments */
 };
+
+/* A --seed value: an unsigned decimal. Prints "faultline VERB: --seed: ..." and returns
+ * -EINVAL on anything else (then exit FL_EXIT_USAGE). */
+int fl_cli_parse_seed(const char *verb, const char *text, uint64_t *ret);
+
+/* An experiment file that did not parse: "FILE:LINE:COL: MESSAGE" (or "FILE: MESSAGE"
+ * when there is no position) on stderr — the one format every verb uses. */
+struct fl_diag;
+void fl_cli_print_parse_error(const char *path, int err, const struct fl_diag *diag);
 
 int fl_cmd_netem(int argc, char **argv);
 int fl_cmd_faults(int argc, char **argv);

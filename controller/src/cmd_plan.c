@@ -169,22 +169,14 @@ int fl_cmd_plan(int argc, char **argv)
 	struct fl_diag diag = { 0 };
 	bool has_seed = false, ok = true;
 	uint64_t seed = 1;
-	char *end;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			errno = 0;
-			seed = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr,
-					"faultline plan: --seed: \"%s\" is not an unsigned "
-					"integer\n",
-					optarg);
+			if (fl_cli_parse_seed("plan", optarg, &seed) < 0)
 				return FL_EXIT_USAGE;
-			}
 			has_seed = true;
 			break;
 		case 'h':
@@ -199,9 +191,8 @@ int fl_cmd_plan(int argc, char **argv)
 		usage(stderr);
 		return FL_EXIT_USAGE;
 	}
-	if (fl_suite_parse_file(argv[optind], &suite, &diag) < 0) {
-		fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[optind], diag.line,
-			diag.col, diag.msg);
+	if ((c = fl_suite_parse_file(argv[optind], &suite, &diag)) < 0) {
+		fl_cli_print_parse_error(argv[optind], c, &diag);
 		return FL_EXIT_ERROR;
 	}
 	for (unsigned i = 0; i < suite->n_experiments; i++) {

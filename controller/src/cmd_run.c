@@ -87,7 +87,6 @@ int fl_cmd_run(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'j':
 			junit = optarg;
@@ -99,15 +98,8 @@ int fl_cmd_run(int argc, char **argv)
 			html = optarg;
 			break;
 		case 's':
-			errno = 0;
-			opts.seed = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr,
-					"faultline run: --seed: \"%s\" is not an unsigned "
-					"integer\n",
-					optarg);
+			if (fl_cli_parse_seed("run", optarg, &opts.seed) < 0)
 				return FL_EXIT_USAGE;
-			}
 			opts.has_seed = true;
 			break;
 		case 'q':
@@ -134,9 +126,9 @@ int fl_cmd_run(int argc, char **argv)
 		return FL_EXIT_ERROR;
 	for (int i = optind; i < argc; i++) {
 		struct fl_diag diag = { 0 };
-		if (fl_suite_parse_file(argv[i], &suites[n], &diag) < 0) {
-			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[i],
-				diag.line, diag.col, diag.msg);
+		int r = fl_suite_parse_file(argv[i], &suites[n], &diag);
+		if (r < 0) {
+			fl_cli_print_parse_error(argv[i], r, &diag);
 			code = FL_EXIT_ERROR;
 			continue;
 		}

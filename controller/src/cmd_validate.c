@@ -39,12 +39,7 @@ static bool validate_one(const char *path, bool quiet)
 
 	r = fl_suite_parse_file(path, &suite, &diag);
 	if (r < 0) {
-		const char *file = diag.file ? diag.file : path;
-
-		if (diag.line > 0)
-			fprintf(stderr, "%s:%d:%d: %s\n", file, diag.line, diag.col, diag.msg);
-		else
-			fprintf(stderr, "%s: %s\n", file, diag.msg[0] ? diag.msg : strerror(-r));
+		fl_cli_print_parse_error(path, r, &diag);
 		return false;
 	}
 	if (!quiet)
