@@ -24,6 +24,8 @@ PACKAGES=(
 	# Kafka for the probe tests, the benchmark and the lab: Java 17 runs the brokers, Maven
 	# fetches the jars from Maven Central once into /var/cache/faultline/kafka
 	openjdk-17-jre-headless maven
+	# the HTML report is checked in a real browser (headless Chromium)
+	chromium
 )
 
 missing=()

@@ -144,9 +144,10 @@ static int run(const char *file, const char *tag)
 	int st;
 
 	(void)snprintf(cmd, sizeof(cmd),
-		       "%s run %s --junit %s/%s.junit.xml --journal %s/%s.journal.json",
+		       "%s run %s --junit %s/%s.junit.xml --journal %s/%s.journal.json "
+		       "--report %s/%s.html",
 		       access("build/faultline", X_OK) == 0 ? "build/faultline" : "faultline", file,
-		       dir, tag, dir, tag);
+		       dir, tag, dir, tag, dir, tag);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -223,6 +224,10 @@ FLTEST(the_hypothesis_holds_through_a_fault_on_a_healthy_pipeline)
 	FL_ASSERT_STREQ(check_verdict(e, "lag", "after"), "pass");
 	FL_ASSERT_STREQ(check_verdict(e, "urp", "after"), "pass");
 	xsd_valid("healthy");
+	/* The HTML report's timeline has the measured throughput and lag as lines. */
+	(void)snprintf(body, sizeof(body), "grep -c '<polyline' %s/healthy.html | grep -qv '^0$'",
+		       dir);
+	FL_ASSERT_MSG(system(body) == 0, "no throughput/lag line in the HTML timeline");
 	consumer_stop(&c);
 	fltest_log("producer delivered %llu records",
 		   (unsigned long long)kafkatest_rate_stop(rate));
