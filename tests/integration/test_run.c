@@ -417,3 +417,34 @@ FLTEST(schedule_once_runs_the_suite_for_real_and_keeps_its_reports)
 	FL_ASSERT_MSG(system(cmd) == 0, "the scheduled run's exit, journal, report or JUnit");
 	expect_clean();
 }
+
+FLTEST(the_ci_resilience_stage_script_keeps_reports_and_the_exit_code)
+{
+	char cmd[900];
+	const char *file;
+
+	setup(NULL);
+	file = experiment("ci",
+			  "  method:\n"
+			  "    - hook: {name: ticker, action: start}\n"
+			  "    - pause: 300ms\n"
+			  "    - probe: {name: ticking, type: hook, hook: ticker, metric: ticks,\n"
+			  "              tolerance: {max: 0}}\n");
+	(void)snprintf(cmd, sizeof(cmd),
+		       "FAULTLINE=%s ci/resilience-stage.sh %s %s/reports -- --quiet > %s/ci.out "
+		       "2>&1",
+		       faultline_bin(), file, dir, dir);
+	{
+		int st = system(cmd);
+		FL_ASSERT(WIFEXITED(st));
+		FL_ASSERT_EQ(WEXITSTATUS(st), 1); /* deviated: ticks > 0 */
+	}
+	(void)snprintf(
+		cmd, sizeof(cmd),
+		"grep -q 'resilience stage: DEVIATED' %s/ci.out && test -s %s/reports/journal.json "
+		"&& test -s %s/reports/report.html && grep -q DEVIATED %s/reports/summary.txt && "
+		"xmllint --noout --schema tests/data/junit-10.xsd %s/reports/junit.xml",
+		dir, dir, dir, dir, dir);
+	FL_ASSERT_MSG(system(cmd) == 0, "the stage's reports or its message");
+	expect_clean();
+}
