@@ -328,15 +328,23 @@ cmd_up() {
 	say "lab up in $DIR; reach it with: nsenter --net=$(cat "$DIR/netns") kcat -L -b $b"
 }
 
-# Stop a process we started (by PID file and mark): TERM, then KILL after 5 s.
+# Whether a process has exited: gone, or a zombie (init here reaps orphans lazily).
+exited() {
+	local st
+	st=$(sed 's/^.*) //' 2>/dev/null <"/proc/$1/stat" | cut -d' ' -f1) || return 0
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# Stop a process we started (found by PID file and mark) and its process group (setsid made
+# it the leader: the supervisor's sleep and labctl go too): TERM, then KILL after 5 s.
 stop_pid() { # pid
 	local i
-	kill -TERM "$1" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		exited "$1" && return 0
+		sleep 0.05
 	done
-	kill -KILL "$1" 2>/dev/null || true
+	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
 }
 
 cmd_down_dir() {

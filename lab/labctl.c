@@ -96,8 +96,9 @@ static int spec_read(const char *path, struct spec *ret)
 	*ret = s;
 	return 0;
 bad:
-	fprintf(stderr, "labctl: %s:%u: expected \"image REF\", \"mount H:C[:ro]\" or \"cmd ARG\"\n",
-		path, lineno);
+	fprintf(stderr,
+		"labctl: %s:%u: expected \"image REF\", \"mount H:C[:ro]\" or \"cmd ARG\"\n", path,
+		lineno);
 	fclose(f);
 	spec_free(&s);
 	return -EINVAL;
