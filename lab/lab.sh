@@ -252,6 +252,16 @@ supervise() { # delay_s
 	done
 }
 
+up_failed() { # exit status
+	[ "$1" -ne 0 ] || return 0
+	if [ -n "${FL_LAB_KEEP:-}" ]; then
+		echo "lab: up failed; the partial lab stays in $DIR (lab.sh down --dir $DIR)" >&2
+	else
+		echo "lab: up failed; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2
+		cmd_down_dir >/dev/null 2>&1 || true
+	fi
+}
+
 # ---- verbs -----------------------------------------------------------------------------
 cmd_up() {
 	local delay=2 i ip sb voters="" b="" line pid
@@ -274,6 +284,8 @@ cmd_up() {
 		say "a partial lab is in $DIR: removing it first"
 		cmd_down_dir >/dev/null
 	fi
+	# A failed up removes what it made (FL_LAB_KEEP=1 keeps it for a look at the logs).
+	trap 'up_failed $?' EXIT
 	mkdir -p "$DIR"/{pods,logs,nodes,ledger}
 	echo "NS=$NS BROKERS=$BROKERS RESTART_DELAY=$delay" >"$DIR/lab.env"
 	find_java
@@ -325,6 +337,7 @@ cmd_up() {
 	done
 	[ "$i" -lt 100 ] || die "the agent does not answer on $DIR/agent.sock"
 	say "agent up on $DIR/agent.sock; supervisor (restart delay ${delay}s) pid $(cat "$DIR/supervisor.pid")"
+	trap - EXIT
 	say "lab up in $DIR; reach it with: nsenter --net=$(cat "$DIR/netns") kcat -L -b $b"
 }
 
