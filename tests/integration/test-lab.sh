@@ -22,11 +22,19 @@ skip() {
 		exit 1
 	fi
 	echo "skip lab: $1"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	echo "$passed passed, $failed failed, 1 skipped"
+	[ "$failed" -eq 0 ]
+	exit
 }
+[ -x "$FL" ] || skip "$FL is not built (make all)"
+# The verb itself (no root needed): usage errors, and a lab.sh that cannot be found.
+expect "faultline lab without a command is a usage error" 64 "Usage: faultline lab" "$FL" lab
+expect "faultline lab bogus is a usage error" 64 'unknown command "bogus"' "$FL" lab bogus
+expect "faultline lab with a missing FAULTLINE_LAB_SH" 2 "lab.sh not found" \
+	env FAULTLINE_LAB_SH=/nonexistent/lab.sh "$FL" lab status
+expect "faultline lab status of no lab" 1 "not running" "$FL" lab status --dir /nonexistent/lab
 [ "$(id -u)" = 0 ] || skip "needs root (containerd, namespaces)"
-for t in "$FL" "$LABCTL" "$BUILD/faultline-agent"; do
+for t in "$LABCTL" "$BUILD/faultline-agent"; do
 	[ -x "$t" ] || skip "$t is not built (make all)"
 done
 for t in containerd runc ctr kcat java nsenter curl jq; do
