@@ -395,7 +395,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local rc=0 name ip state pid n
+	local rc=0 name ip state pid n r
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dir) set_dir "${2:?}"; shift 2 ;;
@@ -409,7 +409,9 @@ cmd_status() {
 	echo "containerd pid $(containerd_pid) socket $SOCK; network $NETNS_PATH"
 	while read -r name ip state pid; do
 		n=$(brokers_seen "$ip")
-		echo "pod $NS/$name ip $ip container $state pid $pid broker sees $n/$BROKERS brokers"
+		r=$(grep -c " $NS/$name: started container" "$DIR/supervisor.log" 2>/dev/null) || true
+		echo "pod $NS/$name ip $ip container $state pid $pid restarts ${r:-0}" \
+			"broker sees $n/$BROKERS brokers"
 		[ "$state" = running ] && [ "$n" = "$BROKERS" ] || rc=1
 	done < <(kafka_pods)
 	if supervisor_pid >/dev/null; then
