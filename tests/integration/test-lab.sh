@@ -143,30 +143,50 @@ names=$(curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods |
 	fail "agent GET /v1/pods lists kafka-0..2" "got: $names"
 
 # ---- the supervisor: a killed broker container comes back in its sandbox ------------------
+# restart_check POD HOW: after HOW ran (at $t0), the pod's container runs again with a new
+# PID within restart-delay + 5 s, in the same sandbox (same IP), and its broker rejoins.
+# Sets t_cont and t_rejoin.
+restart_check() { # pod how pid-before ip-before
+	local pod=$1 how=$2 pid0=$3 ip0=$4 ip pid
+	t_cont= t_rejoin=
+	for _ in $(seq 600); do
+		read -r _ ip _ pid < <(pods "$D" | grep "^$pod ")
+		if [ -z "$t_cont" ] && [ "$pid" != "$pid0" ] && [ "$pid" != - ] && [ "$pid" != 0 ] &&
+			[ -e "/proc/$pid" ]; then
+			t_cont=$(secs "$t0" "$(now)")
+		fi
+		if [ -n "$t_cont" ] && [ "$(brokers_seen "$D" "$ip0")" = 3 ]; then
+			t_rejoin=$(secs "$t0" "$(now)")
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -n "$t_cont" ] && awk -v t="$t_cont" 'BEGIN { exit !(t <= 2 + 5) }'; then
+		ok "$pod ($how): container restarted by the supervisor in $t_cont s (delay 2 s)"
+	else
+		fail "$pod ($how): container restarted within 7 s" "after: ${t_cont:-never}" \
+			"$(cat "$D/supervisor.log")"
+	fi
+	[ "$ip" = "$ip0" ] && ok "$pod kept its IP $ip0" || fail "$pod kept its IP" "$ip0 -> $ip"
+	[ -n "$t_rejoin" ] && ok "$pod: broker rejoined (lists 3 brokers) in $t_rejoin s" ||
+		fail "$pod: broker rejoined" "$(tail -5 "$D/logs/$pod/main.log")"
+}
 read -r _ ip1 _ pid1 < <(echo "$P" | grep '^kafka-1 ')
 t0=$(now)
 kill -9 "$pid1"
-t_cont= t_rejoin=
-for _ in $(seq 600); do
-	read -r _ ip _ pid < <(pods "$D" | grep '^kafka-1 ')
-	if [ -z "$t_cont" ] && [ "$pid" != "$pid1" ] && [ "$pid" != - ] && [ "$pid" != 0 ] &&
-		[ -e "/proc/$pid" ]; then
-		t_cont=$(secs "$t0" "$(now)")
-	fi
-	if [ -n "$t_cont" ] && [ "$(brokers_seen "$D" "$ip1")" = 3 ]; then
-		t_rejoin=$(secs "$t0" "$(now)")
-		break
-	fi
-	sleep 0.1
-done
-if [ -n "$t_cont" ] && awk -v t="$t_cont" 'BEGIN { exit !(t <= 2 + 5) }'; then
-	ok "kafka-1's container restarted by the supervisor in $t_cont s (delay 2 s)"
-else
-	fail "kafka-1's container restarted within 7 s" "after: ${t_cont:-never}" "$(cat "$D/supervisor.log")"
-fi
-[ "$ip" = "$ip1" ] && ok "kafka-1 kept its IP $ip1" || fail "kafka-1 kept its IP" "$ip1 -> $ip"
-[ -n "$t_rejoin" ] && ok "broker 1 rejoined (lists 3 brokers) in $t_rejoin s" ||
-	fail "broker 1 rejoined" "$(tail -5 "$D/logs/kafka-1/main.log")"
+restart_check kafka-1 "kill -9 of its JVM" "$pid1" "$ip1"
+t_restart1=$t_cont t_rejoin1=$t_rejoin
+
+# The same through the agent: a container-kill fault (CRI StopContainer, SIGKILL at once).
+read -r _ ip2 _ pid2 < <(pods "$D" | grep '^kafka-2 ')
+t0=$(now)
+code=$(curl -s -o "$tmp/kill.json" -w '%{http_code}' --unix-socket "$D/agent.sock" \
+	-H 'content-type: application/json' -X POST http://lab/v1/faults \
+	-d '{"kind":"container-kill","target":{"pod":"streamforge/kafka-2","container":"main"},"kill":{"gracePeriod":"0s"}}')
+[ "$code" = 201 ] && ok "agent accepted a container-kill of streamforge/kafka-2" ||
+	fail "agent container-kill of kafka-2" "HTTP $code $(cat "$tmp/kill.json")"
+restart_check kafka-2 "agent container-kill" "$pid2" "$ip2"
+t_restart2=$t_cont t_rejoin2=$t_rejoin
 got=$("$LAB" exec --dir "$D" kcat -C -b "$BOOT" -t lab-test -o beginning -e -q 2>/dev/null | grep -c .)
 [ "$got" = 100 ] && ok "the records are still all there" || fail "the records are still there" "$got"
 
@@ -195,8 +215,9 @@ t_down2=$(secs "$t0" "$(now)")
 # shellcheck disable=SC2086
 check_gone "down after kill -9" "$D2" "$ns" $pids
 
-echo "measured: up $t_up s, down $t_down s, kafka-1 container restart ${t_cont:-?} s," \
-	"broker rejoin ${t_rejoin:-?} s; second up $t_up2 s, down after kill -9 $t_down2 s"
+echo "measured: up $t_up s, down $t_down s; kill -9: container restart ${t_restart1:-?} s," \
+	"broker rejoin ${t_rejoin1:-?} s; agent container-kill: restart ${t_restart2:-?} s," \
+	"rejoin ${t_rejoin2:-?} s; second up $t_up2 s, down after kill -9 $t_down2 s"
 rm -rf "$tmp"
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
