@@ -79,6 +79,7 @@ TLIB_CONTROLLER := $(BUILD)/t/libfl-controller.a
 
 FAULTLINE := $(BUILD)/faultline
 AGENT := $(BUILD)/faultline-agent
+LABCTL := $(BUILD)/lab/labctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
@@ -86,7 +87,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check test test-integration test-vm test-fuzz bench demo install format \
 	format-check deps clean fuzz lint
-all: $(FAULTLINE) $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
+all: $(FAULTLINE) $(AGENT) $(LABCTL) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
 
 # ---- compile --------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -118,6 +119,11 @@ $(FAULTLINE): $(call obj,$(CONTROLLER_MAIN)) $(LIB_CONTROLLER) $(LIB_NETEM) $(LI
 
 # The agent never links controller code, nor the controller agent code (DESIGN.md).
 $(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The lab's CRI helper (lab/lab.sh): the agent's CRI client, no crictl in Debian.
+$(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

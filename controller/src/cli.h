@@ -31,5 +31,6 @@ int fl_cmd_validate(int argc, char **argv);
 int fl_cmd_plan(int argc, char **argv);
 int fl_cmd_run(int argc, char **argv);
 int fl_cmd_schedule(int argc, char **argv);
+int fl_cmd_lab(int argc, char **argv);
 
 #endif

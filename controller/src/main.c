@@ -38,6 +38,9 @@ static void usage(FILE *out)
 		"netns)\n"
 		"  netem show|remove|list|sweep   inspect and remove Faultline's objects\n"
 		"\n"
+		"Lab:\n"
+		"  lab up|down|status 3 Kafka brokers as pods on a private containerd + the agent\n"
+		"\n"
 		"Run 'faultline COMMAND --help' for the options of a command.\n"
 		"\n"
 		"Exit codes: 0 passed, 1 hypothesis deviated, 2 error (could not run), 3 aborted,\n"
@@ -54,7 +57,7 @@ int main(int argc, char **argv)
 		{ "validate", fl_cmd_validate }, { "plan", fl_cmd_plan },
 		{ "run", fl_cmd_run },		 { "report", fl_cmd_report },
 		{ "schedule", fl_cmd_schedule }, { "netem", fl_cmd_netem },
-		{ "faults", fl_cmd_faults },
+		{ "faults", fl_cmd_faults },	 { "lab", fl_cmd_lab },
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,470 @@
+#!/bin/bash
+# The lab: a real 3-broker Apache Kafka (KRaft) as pods on a private containerd, with the
+# Faultline agent running against that CRI socket, as on a Kubernetes node. See lab/README.md.
+#
+#   lab.sh up     [--dir DIR] [--restart-delay SECONDS]   bring it up (idempotent)
+#   lab.sh down   [--dir DIR]                             remove everything it made
+#   lab.sh status [--dir DIR]                             pods, brokers, agent
+#   lab.sh tool   [--dir DIR] CLASS ARGS...               a Kafka CLI class in the lab netns
+#   lab.sh topics [--dir DIR] ARGS...                     kafka-topics.sh (adds the bootstrap)
+#   lab.sh exec   [--dir DIR] COMMAND...                  COMMAND in the lab's network namespace
+#
+# DIR defaults to /var/lib/faultline/lab. Exit status: 0 ok, 1 failed, 2 usage, 3 a
+# dependency is missing. Environment: FL_LAB_BROKERS_TIMEOUT (readiness wait, default 150 s),
+# BUILD (the build directory under the source tree, default build).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD_DIR=$ROOT/${BUILD:-build}
+LABCTL=$BUILD_DIR/lab/labctl
+AGENT=$BUILD_DIR/faultline-agent
+CONTAINERD_SH=$ROOT/tests/lib/containerd.sh
+MKIMAGE=$ROOT/tests/lib/make-oci-image.py
+NS=streamforge
+BROKERS=3
+KAFKA_IMAGE=localhost/faultline/kafka:1
+READY_TIMEOUT=${FL_LAB_BROKERS_TIMEOUT:-150}
+
+usage() {
+	sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+die() { echo "lab: $*" >&2; exit 1; }
+
+T0=$(date +%s.%N)
+now() { date +%s.%N; }
+elapsed() { awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%5.1f", b - a }'; }
+say() { echo "lab: [$(elapsed) s] $*"; }
+
+# ---- paths -----------------------------------------------------------------------------
+set_dir() {
+	DIR=$(realpath -m "$1")
+	CDIR=$DIR/containerd
+	SOCK=$CDIR/containerd.sock
+	# The lab network's name: faultline-lab for the default DIR, else one per DIR.
+	if [ "$DIR" = /var/lib/faultline/lab ]; then
+		NETNS_NAME=faultline-lab
+	else
+		NETNS_NAME=faultline-lab-$(printf %s "$DIR" | md5sum | cut -c1-8)
+	fi
+	NETNS_PATH=/run/netns/$NETNS_NAME
+}
+
+# A PID from FILE if that process still is what we started: its command line holds MARK.
+our_pid() { # file mark
+	local pid
+	[ -f "$1" ] || return 1
+	pid=$(cat "$1")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
+	echo "$pid"
+}
+containerd_pid() { our_pid "$CDIR/containerd.pid" "$CDIR/config.toml"; }
+agent_pid() { our_pid "$DIR/agent.pid" "--unix-socket=$DIR/agent.sock"; }
+supervisor_pid() { our_pid "$DIR/supervisor.pid" "$DIR"; }
+
+labctl() { "$LABCTL" "$SOCK" "$@"; }
+in_netns() { nsenter --net="$NETNS_PATH" -- "$@"; }
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] ||
+			{ echo "lab: $t is not installed or built (make all; scripts/install-deps.sh)" >&2; exit 3; }
+	done
+}
+
+# ---- Java and Kafka from the host, read-only -------------------------------------------
+find_java() {
+	local j
+	j=$(readlink -f "$(command -v java)") || die "java is not installed"
+	JAVA_HOME=${j%/bin/java}
+	case $JAVA_HOME in /usr/lib/jvm/*) ;; *) die "java at $j: expected /usr/lib/jvm/<jdk>" ;; esac
+	# Debian's JDK links its config (jvm.cfg, security) into /etc/java-N-openjdk.
+	JAVA_ETC=$(dirname "$(readlink -f "$JAVA_HOME/lib/jvm.cfg")")
+	LIBS=$("$ROOT/scripts/kafka-jars.sh" --print-libs) || exit $?
+}
+
+build_image() {
+	local tar=$DIR/images/kafka.tar entry=$DIR/images/kafka-entry
+	mkdir -p "$DIR/images"
+	# The entrypoint: the host's java (bind-mounted at the same path) with the jar cache at
+	# /kafka/libs, the node's config at /config and its data at /data.
+	cat >"$entry" <<EOF
+#!/bin/sh
+exec $JAVA_HOME/bin/java \$(cat /config/jvm.opts) -Dkafka.logs.dir=/data/logs \\
+	-Dlog4j.configuration=file:/config/log4j.properties -cp '/kafka/libs/*' \\
+	kafka.Kafka /config/server.properties
+EOF
+	python3 "$MKIMAGE" "$tar" "$KAFKA_IMAGE" --file "$entry:/bin/kafka-entry" \
+		--cmd /bin/kafka-entry >/dev/null
+	ctr --address "$SOCK" -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null
+}
+
+random_uuid() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+
+write_node() { # i voters ip
+	local i=$1 voters=$2 ip=$3 d=$DIR/nodes/kafka-$1
+	mkdir -p "$d/config" "$d/data"
+	cat >"$d/config/server.properties" <<EOF
+# Written by lab/lab.sh: pod $NS/kafka-$i, combined broker+controller (KRaft).
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$ip:9092,CONTROLLER://$ip:9093
+advertised.listeners=PLAINTEXT://$ip:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=/data/kafka
+num.partitions=3
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+unclean.leader.election.enable=false
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.cleaner.threads=1
+EOF
+	echo "-Xmx384m -Xms128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxMetaspaceSize=128m -XX:-UsePerfData -Djava.awt.headless=true" \
+		>"$d/config/jvm.opts"
+	cat >"$d/config/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.request.logger=WARN
+EOF
+	cat >"$DIR/pods/kafka-$i.spec" <<EOF
+image $KAFKA_IMAGE
+mount $JAVA_HOME:$JAVA_HOME:ro
+mount $JAVA_ETC:$JAVA_ETC:ro
+mount /usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro
+mount /usr/lib64:/lib64:ro
+mount $LIBS:/kafka/libs:ro
+mount $d/config:/config:ro
+mount $d/data:/data
+cmd /bin/kafka-entry
+EOF
+}
+
+tools_log4j() {
+	cat >"$DIR/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.appender.stderr.Target=System.err
+EOF
+}
+
+# Format node 0 on the host (log.dirs pointed at its data dir), copy to the others with
+# their node.id and a directory.id of their own: one JVM instead of three.
+format_storage() {
+	local i d0=$DIR/nodes/kafka-0/data/kafka d tmpcfg=$DIR/format.properties
+	sed "s|^log.dirs=.*|log.dirs=$d0|" "$DIR/nodes/kafka-0/config/server.properties" >"$tmpcfg"
+	if ! java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+		-Dlog4j.configuration="file:$DIR/tools-log4j.properties" -cp "$LIBS/*" \
+		kafka.tools.StorageTool format -t "$(random_uuid)" -c "$tmpcfg" \
+		>"$DIR/format.log" 2>&1; then
+		cat "$DIR/format.log" >&2
+		die "formatting the Kafka storage failed"
+	fi
+	rm -f "$tmpcfg"
+	for ((i = 1; i < BROKERS; i++)); do
+		d=$DIR/nodes/kafka-$i/data/kafka
+		mkdir -p "$d"
+		cp "$d0/bootstrap.checkpoint" "$d/"
+		sed -e "s/^node\.id=.*/node.id=$i/" -e "s/^directory\.id=.*/directory.id=$(random_uuid)/" \
+			"$d0/meta.properties" >"$d/meta.properties"
+	done
+}
+
+# How many brokers IP:9092 lists in a metadata response (0: no answer).
+brokers_seen() {
+	local n
+	n=$(in_netns kcat -L -b "$1:9092" -m 2 2>/dev/null | sed -nE 's/^ ([0-9]+) brokers:$/\1/p' |
+		head -1) || true
+	echo "${n:-0}"
+}
+
+# Lines "NAME IP STATE PID" of our Kafka pods, from the runtime.
+kafka_pods() {
+	labctl ps | awk -v ns="$NS" '$1 == ns && $2 ~ /^kafka-/ { print $2, $5, $7, $8 }' | sort
+}
+
+wait_ready() {
+	local deadline ip ok
+	deadline=$(($(date +%s) + READY_TIMEOUT))
+	while :; do
+		ok=1
+		for ip in $(tr ',' ' ' <"$DIR/bootstrap" | sed 's/:9092//g'); do
+			[ "$(brokers_seen "$ip")" = "$BROKERS" ] || { ok=0; break; }
+		done
+		[ $ok = 1 ] && return 0
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			echo "lab: brokers not ready after $READY_TIMEOUT s; the end of each log:" >&2
+			for f in "$DIR"/logs/kafka-*/main.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
+			exit 1
+		fi
+		sleep 0.5
+	done
+}
+
+# ---- the supervisor (the kubelet's restart loop) ----------------------------------------
+# Every second: a lab pod whose container has exited (or is missing) gets a new container in
+# the same sandbox, so it keeps its IP, once DELAY seconds have passed since it exited.
+supervise() { # delay_s
+	local delay_ns line ns name sb ip cid state pid code fin t spec
+	delay_ns=$(awk -v d="$1" 'BEGIN { printf "%d", d * 1e9 }')
+	declare -A seen
+	while :; do
+		while read -r ns name sb _ ip cid state pid code fin; do
+			spec=$DIR/pods/$name.spec
+			[ "$ns" = "$NS" ] && [ -f "$spec" ] || continue
+			if [ "$state" = running ] || [ "$state" = created ]; then
+				unset "seen[$sb]"
+				continue
+			fi
+			t=$(date +%s%N)
+			# When it exited: the runtime's finished_at, else when we first saw it so.
+			if [ "$state" = exited ] && [ "${fin:-0}" -gt 0 ] 2>/dev/null; then
+				seen[$sb]=$fin
+			fi
+			[ -n "${seen[$sb]:-}" ] || seen[$sb]=$t
+			[ $((t - seen[$sb])) -ge "$delay_ns" ] || continue
+			echo "$(date -u +%FT%T.%3NZ) $ns/$name: container $state (exit ${code}), restarting"
+			[ "$cid" = - ] || labctl rm "$cid" || true
+			if cid=$(labctl start "$sb" "$DIR/logs/$name" "$spec"); then
+				echo "$(date -u +%FT%T.%3NZ) $ns/$name: started container ${cid:0:12} ip $ip"
+				unset "seen[$sb]"
+			fi
+		done < <(labctl ps 2>/dev/null || true)
+		sleep 1
+	done
+}
+
+up_failed() { # exit status
+	[ "$1" -ne 0 ] || return 0
+	if [ -n "${FL_LAB_KEEP:-}" ]; then
+		echo "lab: up failed; the partial lab stays in $DIR (lab.sh down --dir $DIR)" >&2
+	else
+		echo "lab: up failed; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2
+		cmd_down_dir >/dev/null 2>&1 || true
+	fi
+}
+
+# ---- verbs -----------------------------------------------------------------------------
+cmd_up() {
+	local delay=2 i ip sb voters="" b="" line pid
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--dir) set_dir "${2:?}"; shift 2 ;;
+		--restart-delay) delay=${2:?}; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	[[ "$delay" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--restart-delay $delay: expected seconds"
+	[ "$(id -u)" = 0 ] || { echo "lab: needs root (containerd, namespaces)" >&2; exit 3; }
+	need "$LABCTL" "$AGENT" containerd ctr runc kcat nsenter java python3 curl
+	if [ -f "$DIR/lab.env" ] && containerd_pid >/dev/null && supervisor_pid >/dev/null &&
+		agent_pid >/dev/null; then
+		say "already up in $DIR (bootstrap $(cat "$DIR/bootstrap"))"
+		return 0
+	fi
+	if [ -e "$DIR/lab.env" ] || [ -e "$CDIR" ]; then
+		say "a partial lab is in $DIR: removing it first"
+		cmd_down_dir >/dev/null
+	fi
+	# A failed up removes what it made (FL_LAB_KEEP=1 keeps it for a look at the logs).
+	trap 'up_failed $?' EXIT
+	mkdir -p "$DIR"/{pods,logs,nodes,ledger}
+	echo "NS=$NS BROKERS=$BROKERS RESTART_DELAY=$delay" >"$DIR/lab.env"
+	find_java
+	"$CONTAINERD_SH" start "$CDIR" >/dev/null
+	say "containerd up (CRI socket $SOCK)"
+	# Name the lab network: containerd's own network namespace, where the CNI bridge is.
+	mkdir -p /run/netns
+	[ -e "$NETNS_PATH" ] || touch "$NETNS_PATH"
+	mount --bind "/proc/$(containerd_pid)/ns/net" "$NETNS_PATH"
+	echo "$NETNS_PATH" >"$DIR/netns"
+	build_image
+	say "image $KAFKA_IMAGE imported"
+	for ((i = 0; i < BROKERS; i++)); do
+		mkdir -p "$DIR/logs/kafka-$i"
+		read -r sb ip < <(labctl sandbox "$NS" "kafka-$i" "$DIR/logs/kafka-$i" app=kafka \
+			faultline.io/lab=kafka)
+		[ -n "$ip" ] && [ "$ip" != - ] || die "pod kafka-$i got no IP"
+		echo "$sb" >"$DIR/pods/kafka-$i.sandbox"
+		echo "$ip" >"$DIR/pods/kafka-$i.ip"
+		voters+="${voters:+,}$i@$ip:9093"
+		b+="${b:+,}$ip:9092"
+	done
+	say "sandboxes $NS/kafka-0..$((BROKERS - 1)) at $(echo "$b" | sed 's/:9092//g')"
+	for ((i = 0; i < BROKERS; i++)); do
+		write_node "$i" "$voters" "$(cat "$DIR/pods/kafka-$i.ip")"
+	done
+	tools_log4j
+	format_storage
+	say "storage formatted"
+	for ((i = 0; i < BROKERS; i++)); do
+		labctl start "$(cat "$DIR/pods/kafka-$i.sandbox")" "$DIR/logs/kafka-$i" \
+			"$DIR/pods/kafka-$i.spec" >/dev/null
+	done
+	echo "$b" >"$DIR/bootstrap"
+	say "containers started; waiting for $BROKERS brokers"
+	wait_ready
+	say "Kafka ready: bootstrap $b"
+	# The supervisor and the agent: own sessions, so a terminal's ^C does not reach them.
+	setsid "$0" _supervise --dir "$DIR" --restart-delay "$delay" \
+		>>"$DIR/supervisor.log" 2>&1 </dev/null &
+	echo $! >"$DIR/supervisor.pid"
+	setsid "$AGENT" --cri-socket="$SOCK" --unix-socket="$DIR/agent.sock" \
+		--ledger-dir="$DIR/ledger" >>"$DIR/agent.log" 2>&1 </dev/null &
+	echo $! >"$DIR/agent.pid"
+	for ((i = 0; i < 100; i++)); do
+		curl -sf --unix-socket "$DIR/agent.sock" http://lab/v1/health >/dev/null 2>&1 && break
+		agent_pid >/dev/null || { tail -5 "$DIR/agent.log" >&2; die "the agent exited"; }
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || die "the agent does not answer on $DIR/agent.sock"
+	say "agent up on $DIR/agent.sock; supervisor (restart delay ${delay}s) pid $(cat "$DIR/supervisor.pid")"
+	trap - EXIT
+	say "lab up in $DIR; reach it with: nsenter --net=$(cat "$DIR/netns") kcat -L -b $b"
+}
+
+# Whether a process has exited: gone, or a zombie (init here reaps orphans lazily).
+exited() {
+	local st
+	st=$(sed 's/^.*) //' 2>/dev/null <"/proc/$1/stat" | cut -d' ' -f1) || return 0
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# Stop a process we started (found by PID file and mark) and its process group (setsid made
+# it the leader: the supervisor's sleep and labctl go too): TERM, then KILL after 5 s.
+stop_pid() { # pid
+	local i
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		exited "$1" && return 0
+		sleep 0.05
+	done
+	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
+}
+
+cmd_down_dir() {
+	local pid left=0
+	if pid=$(supervisor_pid); then stop_pid "$pid"; fi
+	if pid=$(agent_pid); then stop_pid "$pid"; fi
+	# Pods first (CNI DEL takes their veths off the bridge), while containerd still runs.
+	if containerd_pid >/dev/null && [ -x "$LABCTL" ]; then
+		timeout 30 "$LABCTL" "$SOCK" rm-all >/dev/null 2>&1 || true
+	fi
+	if grep -q " $NETNS_PATH " /proc/self/mounts; then umount "$NETNS_PATH" || umount -l "$NETNS_PATH"; fi
+	[ -e "$NETNS_PATH" ] && rm -f "$NETNS_PATH"
+	# containers, shims, cgroups, mounts of the runtime, and containerd itself (also after a
+	# kill -9 of containerd).
+	if [ -e "$CDIR" ]; then "$CONTAINERD_SH" stop "$CDIR" || left=1; fi
+	rm -rf "$DIR" || left=1
+	if [ -e "$DIR" ]; then echo "lab: $DIR is still there" >&2; left=1; fi
+	return $left
+}
+
+cmd_down() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--dir) set_dir "${2:?}"; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	[ "$(id -u)" = 0 ] || { echo "lab: needs root" >&2; exit 3; }
+	if [ ! -e "$DIR" ] && [ ! -e "$NETNS_PATH" ]; then
+		say "no lab in $DIR"
+		return 0
+	fi
+	cmd_down_dir
+	say "lab down: $DIR removed"
+}
+
+cmd_status() {
+	local rc=0 name ip state pid n r
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--dir) set_dir "${2:?}"; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	if ! containerd_pid >/dev/null; then
+		echo "lab: not running in $DIR"
+		return 1
+	fi
+	echo "containerd pid $(containerd_pid) socket $SOCK; network $NETNS_PATH"
+	while read -r name ip state pid; do
+		n=$(brokers_seen "$ip")
+		r=$(grep -c " $NS/$name: started container" "$DIR/supervisor.log" 2>/dev/null) || true
+		echo "pod $NS/$name ip $ip container $state pid $pid restarts ${r:-0}" \
+			"broker sees $n/$BROKERS brokers"
+		[ "$state" = running ] && [ "$n" = "$BROKERS" ] || rc=1
+	done < <(kafka_pods)
+	if supervisor_pid >/dev/null; then
+		echo "supervisor pid $(supervisor_pid)"
+	else
+		echo "supervisor not running"
+		rc=1
+	fi
+	if agent_pid >/dev/null &&
+		curl -sf --unix-socket "$DIR/agent.sock" http://lab/v1/health >/dev/null 2>&1; then
+		echo "agent pid $(agent_pid) healthy on $DIR/agent.sock"
+	else
+		echo "agent not healthy (see $DIR/agent.log)"
+		rc=1
+	fi
+	return $rc
+}
+
+cmd_tool() {
+	local class=${1:?}
+	shift
+	find_java
+	exec nsenter --net="$NETNS_PATH" -- java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+		-Dlog4j.configuration="file:$DIR/tools-log4j.properties" -cp "$LIBS/*" "$class" "$@"
+}
+
+set_dir /var/lib/faultline/lab
+verb=${1:-}
+[ -n "$verb" ] || usage
+shift
+# --dir may come first for every verb.
+if [ "${1:-}" = --dir ] && [ "$verb" != up ] && [ "$verb" != down ] && [ "$verb" != status ]; then
+	set_dir "${2:?}"
+	shift 2
+fi
+case $verb in
+up) cmd_up "$@" ;;
+down) cmd_down "$@" ;;
+status) cmd_status "$@" ;;
+tool) cmd_tool "$@" ;;
+topics) cmd_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$DIR/bootstrap")" "$@" ;;
+exec) exec nsenter --net="$NETNS_PATH" -- "$@" ;;
+_supervise)
+	delay=2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--dir) set_dir "${2:?}"; shift 2 ;;
+		--restart-delay) delay=${2:?}; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	supervise "$delay"
+	;;
+-h | --help | help) usage ;;
+*) usage ;;
+esac

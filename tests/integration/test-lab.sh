@@ -1,0 +1,223 @@
+#!/bin/bash
+# The lab end to end (root): `faultline lab up` in a temporary DIR gives 3 Kafka pods with
+# IPs; a topic with RF 3 takes 100 records and gives them back through the lab network; the
+# agent lists the pods; a killed kafka-1 container is restarted by the supervisor in the same
+# sandbox (same IP) and the broker rejoins; `faultline lab down` leaves nothing: processes,
+# mounts, netns, cgroups, host interfaces, DIR. Then the same after kill -9 of containerd,
+# the supervisor and the agent. Prints up, down and restart times. Under CI=true a missing
+# component is a failure, not a skip.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+FL=$PWD/$BUILD/faultline
+LAB=$PWD/lab/lab.sh
+LABCTL=$PWD/$BUILD/lab/labctl
+# shellcheck source=tests/lib/shtest.sh
+. tests/lib/shtest.sh
+
+skip() {
+	if [ "${CI:-}" = true ]; then
+		fail "prerequisites" "$1 (CI=true: a missing component is a failure)"
+		summary
+		exit 1
+	fi
+	echo "skip lab: $1"
+	echo "$passed passed, $failed failed, 1 skipped"
+	[ "$failed" -eq 0 ]
+	exit
+}
+[ -x "$FL" ] || skip "$FL is not built (make all)"
+# The verb itself (no root needed): usage errors, and a lab.sh that cannot be found.
+expect "faultline lab without a command is a usage error" 64 "Usage: faultline lab" "$FL" lab
+expect "faultline lab bogus is a usage error" 64 'unknown command "bogus"' "$FL" lab bogus
+expect "faultline lab with a missing FAULTLINE_LAB_SH" 2 "lab.sh not found" \
+	env FAULTLINE_LAB_SH=/nonexistent/lab.sh "$FL" lab status
+expect "faultline lab status of no lab" 1 "not running" "$FL" lab status --dir /nonexistent/lab
+[ "$(id -u)" = 0 ] || skip "needs root (containerd, namespaces)"
+for t in "$LABCTL" "$BUILD/faultline-agent"; do
+	[ -x "$t" ] || skip "$t is not built (make all)"
+done
+for t in containerd runc ctr kcat java nsenter curl jq; do
+	command -v "$t" >/dev/null || skip "$t is not installed (scripts/install-deps.sh)"
+done
+
+tmp=$(mktemp -d /tmp/fl-lab-XXXXXX)
+D=$tmp/lab
+D2=$tmp/lab2
+cleanup() {
+	"$LAB" down --dir "$D" >/dev/null 2>&1
+	"$LAB" down --dir "$D2" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+links() { ip -o link | sed -E 's/^[0-9]+: ([^:@]+).*/\1/' | sort; }
+cgroups() { ls -d /sys/fs/cgroup/*/k8s.io/* /sys/fs/cgroup/k8s.io/* 2>/dev/null | sort; }
+exited() {
+	local st
+	st=$(sed 's/^.*) //' 2>/dev/null <"/proc/$1/stat" | cut -d' ' -f1) || return 0
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+netns_of() { sed -n 1p "$1/netns"; }
+sock_of() { echo "$1/containerd/containerd.sock"; }
+# "NAME IP STATE PID" of the lab's Kafka pods
+pods() { "$LABCTL" "$(sock_of "$1")" ps | awk '$1 == "streamforge" { print $2, $5, $7, $8 }' | sort; }
+brokers_seen() { # dir ip
+	"$LAB" exec --dir "$1" kcat -L -b "$2:9092" -m 2 2>/dev/null |
+		sed -nE 's/^ ([0-9]+) brokers:$/\1/p' | head -1
+}
+# Every PID the lab runs: containerd, its shims, the pods' processes (the cgroups of its
+# tasks), the supervisor, the agent.
+lab_pids() { # dir
+	local p id sock
+	sock=$(sock_of "$1")
+	cat "$1/containerd/containerd.pid" "$1/supervisor.pid" "$1/agent.pid" 2>/dev/null
+	for id in $(ls "$1/containerd/state/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null); do
+		cat /sys/fs/cgroup/*/k8s.io/"$id"/cgroup.procs 2>/dev/null
+	done | sort -u
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/exe" 2>/dev/null) in */containerd-shim*) ;; *) continue ;; esac
+		tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF "$sock" && echo "${p#/proc/}"
+	done
+	return 0
+}
+# Nothing of DIR is left: PIDS gone, mounts, netns, cgroups, host interfaces, DIR.
+check_gone() { # name dir netns-path pids...
+	local name=$1 dir=$2 ns=$3 p alive=() m
+	shift 3
+	for p in "$@"; do exited "$p" || alive+=("$p $(tr '\0' ' ' </proc/"$p"/cmdline | cut -c1-80)"); done
+	[ ${#alive[@]} -eq 0 ] && ok "$name: none of the lab's $# processes is left" ||
+		fail "$name: processes left" "${alive[@]}"
+	m=$(grep -F " $dir" /proc/self/mounts; grep -F " $ns " /proc/self/mounts)
+	[ -z "$m" ] && ok "$name: no mounts under DIR, no netns bind" || fail "$name: mounts left" "$m"
+	[ ! -e "$ns" ] && ok "$name: the lab netns is gone" || fail "$name: $ns is still there"
+	[ "$(cgroups)" = "$cgroups_before" ] && ok "$name: no leftover cgroups" ||
+		fail "$name: cgroups differ" "$(diff <(echo "$cgroups_before") <(cgroups))"
+	[ "$(links)" = "$links_before" ] && ok "$name: host interfaces as before" ||
+		fail "$name: host interfaces differ" "$(diff <(echo "$links_before") <(links))"
+	{ [ ! -e "$dir" ] || [ -z "$(ls -A "$dir")" ]; } && ok "$name: DIR removed" ||
+		fail "$name: DIR left" "$(ls -A "$dir")"
+}
+
+links_before=$(links)
+cgroups_before=$(cgroups)
+
+# ---- up -------------------------------------------------------------------------------
+t0=$(now)
+expect "faultline lab up" 0 "lab up in $D" "$FL" lab up --dir "$D" --restart-delay 2
+t_up=$(secs "$t0" "$(now)")
+echo "$LAST" | sed 's/^/    /'
+[ -s "$D/bootstrap" ] || { fail "bootstrap written"; summary; exit 1; }
+BOOT=$(cat "$D/bootstrap")
+expect "lab up again is a no-op" 0 "already up" "$FL" lab up --dir "$D"
+expect "lab status: every pod and the agent are well" 0 "agent pid" "$FL" lab status --dir "$D"
+
+P=$(pods "$D")
+if [ "$(echo "$P" | awk '$3 == "running" && $2 ~ /^10\.88\./ { n++ } END { print n + 0 }')" = 3 ] &&
+	[ "$(echo "$P" | cut -d' ' -f1 | tr '\n' ' ')" = "kafka-0 kafka-1 kafka-2 " ]; then
+	ok "3 kafka pods run with pod IPs"
+else
+	fail "3 kafka pods run with pod IPs" "$P"
+fi
+ready=1
+for ip in $(echo "$P" | cut -d' ' -f2); do [ "$(brokers_seen "$D" "$ip")" = 3 ] || ready=0; done
+[ $ready = 1 ] && ok "every broker lists 3 brokers" || fail "every broker lists 3 brokers"
+
+# ---- Kafka through the lab network -------------------------------------------------------
+expect "topic with RF 3 created" 0 "Created topic" \
+	"$LAB" topics --dir "$D" --create --topic lab-test --partitions 3 --replication-factor 3
+expect "topic described with RF 3" 0 "ReplicationFactor: 3" \
+	"$LAB" topics --dir "$D" --describe --topic lab-test
+seq 1 100 | "$LAB" exec --dir "$D" kcat -P -b "$BOOT" -t lab-test -X acks=all 2>"$tmp/produce.err" &&
+	ok "100 records produced (acks=all)" || fail "100 records produced" "$(cat "$tmp/produce.err")"
+got=$("$LAB" exec --dir "$D" kcat -C -b "$BOOT" -t lab-test -o beginning -e -q 2>/dev/null | sort -n)
+[ "$got" = "$(seq 1 100)" ] && ok "the 100 records consumed back" ||
+	fail "the 100 records consumed back" "got $(echo "$got" | grep -c .) records"
+
+# ---- the agent ---------------------------------------------------------------------------
+names=$(curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods |
+	jq -r '.pods[] | select(.namespace == "streamforge" and .labels.app == "kafka") | .name' | sort | tr '\n' ' ')
+[ "$names" = "kafka-0 kafka-1 kafka-2 " ] && ok "agent GET /v1/pods lists kafka-0..2 (app=kafka)" ||
+	fail "agent GET /v1/pods lists kafka-0..2" "got: $names"
+
+# ---- the supervisor: a killed broker container comes back in its sandbox ------------------
+# restart_check POD HOW: after HOW ran (at $t0), the pod's container runs again with a new
+# PID within restart-delay + 5 s, in the same sandbox (same IP), and its broker rejoins.
+# Sets t_cont and t_rejoin.
+restart_check() { # pod how pid-before ip-before
+	local pod=$1 how=$2 pid0=$3 ip0=$4 ip pid
+	t_cont= t_rejoin=
+	for _ in $(seq 600); do
+		read -r _ ip _ pid < <(pods "$D" | grep "^$pod ")
+		if [ -z "$t_cont" ] && [ "$pid" != "$pid0" ] && [ "$pid" != - ] && [ "$pid" != 0 ] &&
+			[ -e "/proc/$pid" ]; then
+			t_cont=$(secs "$t0" "$(now)")
+		fi
+		if [ -n "$t_cont" ] && [ "$(brokers_seen "$D" "$ip0")" = 3 ]; then
+			t_rejoin=$(secs "$t0" "$(now)")
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -n "$t_cont" ] && awk -v t="$t_cont" 'BEGIN { exit !(t <= 2 + 5) }'; then
+		ok "$pod ($how): container restarted by the supervisor in $t_cont s (delay 2 s)"
+	else
+		fail "$pod ($how): container restarted within 7 s" "after: ${t_cont:-never}" \
+			"$(cat "$D/supervisor.log")"
+	fi
+	[ "$ip" = "$ip0" ] && ok "$pod kept its IP $ip0" || fail "$pod kept its IP" "$ip0 -> $ip"
+	[ -n "$t_rejoin" ] && ok "$pod: broker rejoined (lists 3 brokers) in $t_rejoin s" ||
+		fail "$pod: broker rejoined" "$(tail -5 "$D/logs/$pod/main.log")"
+}
+read -r _ ip1 _ pid1 < <(echo "$P" | grep '^kafka-1 ')
+t0=$(now)
+kill -9 "$pid1"
+restart_check kafka-1 "kill -9 of its JVM" "$pid1" "$ip1"
+t_restart1=$t_cont t_rejoin1=$t_rejoin
+
+# The same through the agent: a container-kill fault (CRI StopContainer, SIGKILL at once).
+read -r _ ip2 _ pid2 < <(pods "$D" | grep '^kafka-2 ')
+t0=$(now)
+code=$(curl -s -o "$tmp/kill.json" -w '%{http_code}' --unix-socket "$D/agent.sock" \
+	-H 'content-type: application/json' -X POST http://lab/v1/faults \
+	-d '{"kind":"container-kill","target":{"pod":"streamforge/kafka-2","container":"main"},"kill":{"gracePeriod":"0s"}}')
+[ "$code" = 201 ] && ok "agent accepted a container-kill of streamforge/kafka-2" ||
+	fail "agent container-kill of kafka-2" "HTTP $code $(cat "$tmp/kill.json")"
+restart_check kafka-2 "agent container-kill" "$pid2" "$ip2"
+t_restart2=$t_cont t_rejoin2=$t_rejoin
+got=$("$LAB" exec --dir "$D" kcat -C -b "$BOOT" -t lab-test -o beginning -e -q 2>/dev/null | grep -c .)
+[ "$got" = 100 ] && ok "the records are still all there" || fail "the records are still there" "$got"
+
+# ---- down ----------------------------------------------------------------------------------
+pids=$(lab_pids "$D")
+ns=$(netns_of "$D")
+t0=$(now)
+expect "faultline lab down" 0 "lab down" "$FL" lab down --dir "$D"
+t_down=$(secs "$t0" "$(now)")
+# shellcheck disable=SC2086
+check_gone "down" "$D" "$ns" $pids
+expect "lab status after down says not running" 1 "not running" "$FL" lab status --dir "$D"
+expect "lab down again is a no-op" 0 "no lab" "$FL" lab down --dir "$D"
+
+# ---- down after kill -9 of containerd, the supervisor and the agent --------------------------
+t0=$(now)
+expect "lab up (second)" 0 "lab up in $D2" "$LAB" up --dir "$D2"
+t_up2=$(secs "$t0" "$(now)")
+pids=$(lab_pids "$D2")
+ns=$(netns_of "$D2")
+kill -9 "$(cat "$D2/containerd/containerd.pid")" "$(cat "$D2/supervisor.pid")" "$(cat "$D2/agent.pid")"
+sleep 0.5
+t0=$(now)
+expect "lab down after kill -9" 0 "lab down" "$LAB" down --dir "$D2"
+t_down2=$(secs "$t0" "$(now)")
+# shellcheck disable=SC2086
+check_gone "down after kill -9" "$D2" "$ns" $pids
+
+echo "measured: up $t_up s, down $t_down s; kill -9: container restart ${t_restart1:-?} s," \
+	"broker rejoin ${t_rejoin1:-?} s; agent container-kill: restart ${t_restart2:-?} s," \
+	"rejoin ${t_rejoin2:-?} s; second up $t_up2 s, down after kill -9 $t_down2 s"
+rm -rf "$tmp"
+echo "$passed passed, $failed failed, 0 skipped"
+[ "$failed" -eq 0 ]
