@@ -102,7 +102,16 @@ EOF
 	ctr --address "$SOCK" -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null
 }
 
-random_uuid() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+# Never one that starts with "-": Kafka's own Uuid.randomUuid() redraws those, because
+# the tools' argument parser takes "-xyz..." for an option (a 1-in-64 failure otherwise).
+random_uuid() {
+	local u
+	while :; do
+		u=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+		[ "${u#-}" = "$u" ] && break
+	done
+	echo "$u"
+}
 
 write_node() { # i voters ip
 	local i=$1 voters=$2 ip=$3 d=$DIR/nodes/kafka-$1

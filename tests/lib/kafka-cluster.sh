@@ -167,8 +167,15 @@ EOF
 
 # A Kafka Uuid (cluster.id, directory.id): 16 random bytes, URL-safe base64 without padding
 # (what "kafka-storage.sh random-uuid" prints), without starting a JVM for it.
+# Never one that starts with "-": Kafka's own Uuid.randomUuid() redraws those, because
+# the tools' argument parser takes "-xyz..." for an option (a 1-in-64 failure otherwise).
 random_uuid() {
-	head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+	local u
+	while :; do
+		u=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+		[ "${u#-}" = "$u" ] && break
+	done
+	echo "$u"
 }
 
 # Format node 0 with Kafka's StorageTool, then give every other node a copy: the
