@@ -80,6 +80,7 @@ TLIB_CONTROLLER := $(BUILD)/t/libfl-controller.a
 FAULTLINE := $(BUILD)/faultline
 AGENT := $(BUILD)/faultline-agent
 LABCTL := $(BUILD)/lab/labctl
+PIPELINE_BINS := $(BUILD)/lab/loader $(BUILD)/lab/connector $(BUILD)/lab/verify
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
@@ -87,7 +88,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check test test-integration test-vm test-fuzz bench demo install format \
 	format-check deps clean fuzz lint
-all: $(FAULTLINE) $(AGENT) $(LABCTL) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
+all: $(FAULTLINE) $(AGENT) $(LABCTL) $(PIPELINE_BINS) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
 
 # ---- compile --------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -124,6 +125,13 @@ $(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 
 # The lab's CRI helper (lab/lab.sh): the agent's CRI client, no crictl in Debian.
 $(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The lab's demo pipeline (lab/pipeline/README.md): standalone programs, common only.
+PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/sink.c
+$(PIPELINE_BINS): $(BUILD)/lab/%: $(BUILD)/obj/lab/pipeline/%.o $(call obj,$(PIPELINE_LIB_SRC)) \
+		$(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
