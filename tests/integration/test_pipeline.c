@@ -289,6 +289,9 @@ static void check_event_fields(json_t *ev)
 	FL_ASSERT_MSG(json_is_integer(json_object_get(ev, "records_written")),
 		      "event lacks records_written");
 	FL_ASSERT_MSG(json_is_boolean(json_object_get(ev, "finished")), "event lacks finished");
+	/* "2026-11-28T17:30:00.123Z" */
+	const char *ts = json_string_value(json_object_get(ev, "timestamp"));
+	FL_ASSERT_MSG(strlen(ts) == 24 && ts[10] == 'T' && ts[23] == 'Z', "timestamp \"%s\"", ts);
 }
 
 /* The last event of type with status, or NULL. */
@@ -453,6 +456,19 @@ FLTEST(loader_and_connector_lose_nothing_at_200_msgs)
 	FL_ASSERT_EQ(ex, 1);
 	FL_ASSERT_EQ(jint(v, "duplicates"), 1);
 	FL_ASSERT_EQ(jint(v, "lost"), 2); /* 3000 and 7 */
+	json_decref(v);
+
+	/* One flipped byte in a stored value: the slot's CRC no longer matches. */
+	fd = open(path, O_RDWR);
+	FL_ASSERT(fd >= 0);
+	FL_ASSERT_EQ(pread(fd, slot, sizeof(slot), 9 * 256), 256);
+	slot[40] ^= 0x20;
+	FL_ASSERT_EQ(pwrite(fd, slot, sizeof(slot), 9 * 256), 256);
+	close(fd);
+	v = verify(lab.dir, lab.acked, lab.sink, &ex);
+	FL_ASSERT_EQ(ex, 1);
+	FL_ASSERT_EQ(jint(v, "corrupt_slots"), 1);
+	FL_ASSERT_EQ(jint(v, "lost"), 3); /* 3000, 7 and 9 */
 	json_decref(v);
 }
 
