@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 		send_event(&l, "finished", msg, true);
 	}
 	rd_kafka_flush(l.rk, 5000);
+	/* Delivery reports served by that flush (purged records fail) are recorded too. */
+	acked_sync(&l);
 	fprintf(stderr, "loader: %s: %s\n", failed ? "error" : "finished", msg);
 	printf("produced=%" PRIu64 " acked=%" PRIu64 " failed=%" PRIu64 " elapsed_ms=%" PRIu64
 	       " first_seq=%" PRIu64 "\n",

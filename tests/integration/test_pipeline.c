@@ -517,6 +517,41 @@ FLTEST(connector_killed_mid_stream_loses_nothing_after_restart)
 	json_decref(v);
 }
 
+/* ---- (b') SIGTERM the connector mid-stream: the batch is committed, nothing re-read -- */
+
+FLTEST(connector_sigterm_commits_its_batch_so_a_successor_rereads_nothing)
+{
+	struct lab lab;
+	struct proc *conn, *load;
+	json_t *v;
+	int ex;
+
+	fltest_set_timeout(90);
+	kafkatest_bootstrap();
+	lab_init(&lab);
+	conn = start_connector(&lab, "connector-1");
+	load = start_loader(&lab, "loader", "1200");
+	sleep_ms(3000);
+	stop_connector(conn);
+	FL_ASSERT(out_value(conn, "stored") > 0);
+	conn = start_connector(&lab, "connector-2");
+	FL_ASSERT_EQ(proc_wait(load, 40000), 0);
+	v = wait_caught_up(lab.dir, lab.acked, lab.sink, 30000);
+	json_decref(v);
+	stop_connector(conn);
+	v = verify(lab.dir, lab.acked, lab.sink, &ex);
+	fltest_log("SIGTERM connector at 3 s: acked %lld, in sink %lld, lost %lld, "
+		   "duplicates %lld, re-deliveries %lld",
+		   jint(v, "acknowledged"), jint(v, "in_sink"), jint(v, "lost"),
+		   jint(v, "duplicates"), jint(v, "redeliveries"));
+	FL_ASSERT_EQ(ex, 0);
+	FL_ASSERT_EQ(jint(v, "acknowledged"), 1200);
+	FL_ASSERT_EQ(jint(v, "lost"), 0);
+	FL_ASSERT_EQ(jint(v, "duplicates"), 0);
+	FL_ASSERT_EQ(jint(v, "redeliveries"), 0);
+	json_decref(v);
+}
+
 /* ---- (c) SIGTERM the loader ------------------------------------------------------- */
 
 FLTEST(loader_sigterm_flushes_and_reports_finished)
