@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	struct fl_diag diag = { 0 };
 	uint64_t bad_lines = 0, acked_dups, dups, redeliveries = 0, lost = 0, extra = 0;
 	uint64_t gaps = 0, missing = 0;
-	json_t *dup_list = json_array(), *lost_list = json_array(), *gap_list = json_array();
+	json_auto_t *dup_list = json_array(), *lost_list = json_array(), *gap_list = json_array();
 	bool as_json = false;
 	int c, r;
 
@@ -178,11 +178,14 @@ int main(int argc, char **argv)
 	r = read_acked(acked_path, &acked, &bad_lines);
 	if (r < 0) {
 		fprintf(stderr, "verify: --acked %s: %s\n", acked_path, strerror(-r));
+		free(acked.v);
 		return FL_PIPE_EXIT_IO;
 	}
 	r = fl_sink_scan(sink_dir, on_slot, &sc, &redeliveries, &diag);
 	if (r < 0) {
 		fprintf(stderr, "verify: --sink: %s\n", diag.msg);
+		free(acked.v);
+		free(sc.stored.v);
 		return FL_PIPE_EXIT_IO;
 	}
 	acked_dups = dedup(&acked, NULL);
@@ -222,7 +225,7 @@ int main(int argc, char **argv)
 	if (as_json) {
 		json_t *out = json_pack(
 			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:o, s:o, s:o}",
+			" s:O, s:O, s:O}",
 			"ok", ok, "acknowledged", (json_int_t)acked.n, "in_sink",
 			(json_int_t)sc.stored.n, "lost", (json_int_t)lost, "duplicates",
 			(json_int_t)dups, "gaps", (json_int_t)gaps, "missing_in_gaps",
@@ -258,9 +261,6 @@ int main(int argc, char **argv)
 			printf("first lost seqs: %s\n", s ? s : "?");
 			free(s);
 		}
-		json_decref(lost_list);
-		json_decref(dup_list);
-		json_decref(gap_list);
 	}
 	free(acked.v);
 	free(sc.stored.v);
