@@ -1,8 +1,10 @@
 #!/bin/bash
-# The lab: a real 3-broker Apache Kafka (KRaft) as pods on a private containerd, with the
-# Faultline agent running against that CRI socket, as on a Kubernetes node. See lab/README.md.
+# The lab: a real 3-broker Apache Kafka (KRaft) and the demo pipeline (loader, connector) as
+# pods on a private containerd, with the Faultline agent running against that CRI socket, as
+# on a Kubernetes node. See lab/README.md.
 #
-#   lab.sh up     [--dir DIR] [--restart-delay SECONDS]   bring it up (idempotent)
+#   lab.sh up     [--dir DIR] [--restart-delay SECONDS] [--no-pipeline]
+#                                                         bring it up (idempotent)
 #   lab.sh down   [--dir DIR]                             remove everything it made
 #   lab.sh status [--dir DIR]                             pods, brokers, agent
 #   lab.sh tool   [--dir DIR] CLASS ARGS...               a Kafka CLI class in the lab netns
@@ -24,6 +26,10 @@ MKIMAGE=$ROOT/tests/lib/make-oci-image.py
 NS=streamforge
 BROKERS=3
 KAFKA_IMAGE=localhost/faultline/kafka:1
+PIPELINE_IMAGE=localhost/faultline/pipeline:1
+PIPELINE_BIN=$BUILD_DIR/lab
+# A restarted loader or connector comes back after this long (brokers: --restart-delay).
+PIPELINE_RESTART_DELAY=3
 READY_TIMEOUT=${FL_LAB_BROKERS_TIMEOUT:-150}
 
 usage() {
@@ -210,6 +216,11 @@ kafka_pods() {
 	labctl ps | awk -v ns="$NS" '$1 == ns && $2 ~ /^kafka-/ { print $2, $5, $7, $8 }' | sort
 }
 
+# The same for the loader and connector pods.
+pipeline_pods() {
+	labctl ps | awk -v ns="$NS" '$1 == ns && $2 !~ /^kafka-/ { print $2, $5, $7, $8 }' | sort
+}
+
 wait_ready() {
 	local deadline ip ok
 	deadline=$(($(date +%s) + READY_TIMEOUT))
@@ -228,12 +239,99 @@ wait_ready() {
 	done
 }
 
+# ---- the demo pipeline (lab/pipeline/README.md) ----------------------------------------
+# Topics: "workflow" has one partition (the loader writes one key) led by kafka-0, RF 3, the
+# cluster's min.insync.replicas 2; "workflow-unsafe" is the control experiment's: RF 2 led by
+# kafka-2, min.insync.replicas 1, unclean leader election on, written with acks=1. Pinned
+# replicas make "the broker leading the topic" a known pod for the experiments.
+create_topics() {
+	local b pids=() rc=0 p
+	b=$(cat "$DIR/bootstrap")
+	# One JVM per topic, in parallel: about 4 s instead of 12.
+	cmd_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$b" --create \
+		--if-not-exists --topic workflow --replica-assignment 0:1:2 \
+		>"$DIR/logs/topic-workflow.log" 2>&1 & pids+=($!)
+	cmd_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$b" --create \
+		--if-not-exists --topic queue-events --partitions 1 --replication-factor 3 \
+		>"$DIR/logs/topic-queue-events.log" 2>&1 & pids+=($!)
+	cmd_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$b" --create \
+		--if-not-exists --topic workflow-unsafe --replica-assignment 2:0 \
+		--config min.insync.replicas=1 --config unclean.leader.election.enable=true \
+		>"$DIR/logs/topic-workflow-unsafe.log" 2>&1 & pids+=($!)
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	if [ $rc != 0 ]; then
+		cat "$DIR"/logs/topic-*.log >&2
+		die "creating the pipeline's topics failed"
+	fi
+}
+
+build_pipeline_image() {
+	local tar=$DIR/images/pipeline.tar
+	# Our own binaries in the image; glibc and librdkafka come from the host, read-only (the
+	# same mounts as the brokers').
+	python3 "$MKIMAGE" "$tar" "$PIPELINE_IMAGE" --file "$PIPELINE_BIN/loader:/bin/loader" \
+		--file "$PIPELINE_BIN/connector:/bin/connector" --cmd /bin/loader >/dev/null
+	ctr --address "$SOCK" -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null
+}
+
+# One pipeline pod: NAME, then its program's arguments. Its state (acked file, sink) is
+# DIR/pipeline/NAME, mounted at /state, so that it outlives the container.
+pipeline_pod() { # name safe|unsafe program args...
+	local name=$1 kind=$2 sb ip a
+	shift 2
+	mkdir -p "$DIR/logs/$name" "$DIR/pipeline/$name"
+	read -r sb ip < <(labctl sandbox "$NS" "$name" "$DIR/logs/$name" "app=$name" \
+		faultline.io/lab=pipeline "pipeline=$kind")
+	[ -n "$ip" ] && [ "$ip" != - ] || die "pod $name got no IP"
+	echo "$sb" >"$DIR/pods/$name.sandbox"
+	echo "$ip" >"$DIR/pods/$name.ip"
+	echo "$PIPELINE_RESTART_DELAY" >"$DIR/pods/$name.restart-delay"
+	{
+		echo "image $PIPELINE_IMAGE"
+		echo "mount /usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro"
+		echo "mount /usr/lib64:/lib64:ro"
+		echo "mount $DIR/pipeline/$name:/state"
+		for a in "$@"; do echo "cmd $a"; done
+	} >"$DIR/pods/$name.spec"
+	labctl start "$sb" "$DIR/logs/$name" "$DIR/pods/$name.spec" >/dev/null
+}
+
+start_pipeline() {
+	local b
+	b=$(cat "$DIR/bootstrap")
+	pipeline_pod loader safe /bin/loader --bootstrap "$b" --acked /state/acked --topic workflow \
+		--rate 200
+	pipeline_pod connector safe /bin/connector --bootstrap "$b" --sink /state/sink --topic workflow \
+		--group connector
+	pipeline_pod loader-unsafe unsafe /bin/loader --bootstrap "$b" --acked /state/acked \
+		--topic workflow-unsafe --acks 1 --symbol UNS --queue-id lab-unsafe --rate 100
+	pipeline_pod connector-unsafe unsafe /bin/connector --bootstrap "$b" --sink /state/sink \
+		--topic workflow-unsafe --group connector-unsafe --queue-id lab-unsafe
+}
+
+# The highest seq in a sink would need a scan; the connector's log says what it stored. Here:
+# whether the loader has acknowledged records and the connector's group has committed.
+wait_pipeline() {
+	local deadline
+	deadline=$(($(date +%s) + 60))
+	until [ -s "$DIR/pipeline/loader/acked" ] && [ -s "$DIR/pipeline/loader-unsafe/acked" ] &&
+		[ -n "$(ls "$DIR/pipeline/connector/sink" 2>/dev/null | grep '^blk-')" ] &&
+		[ -n "$(ls "$DIR/pipeline/connector-unsafe/sink" 2>/dev/null | grep '^blk-')" ]; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			echo "lab: the pipeline moves no records after 60 s; the end of each log:" >&2
+			for f in "$DIR"/logs/{loader,connector}*/main.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
+			exit 1
+		fi
+		sleep 0.5
+	done
+}
+
 # ---- the supervisor (the kubelet's restart loop) ----------------------------------------
 # Every second: a lab pod whose container has exited (or is missing) gets a new container in
 # the same sandbox, so it keeps its IP, once DELAY seconds have passed since it exited.
 supervise() { # delay_s
-	local delay_ns line ns name sb ip cid state pid code fin t spec
-	delay_ns=$(awk -v d="$1" 'BEGIN { printf "%d", d * 1e9 }')
+	local default_ns delay_ns line ns name sb ip cid state pid code fin t spec
+	default_ns=$(awk -v d="$1" 'BEGIN { printf "%d", d * 1e9 }')
 	declare -A seen
 	while :; do
 		while read -r ns name sb _ ip cid state pid code fin; do
@@ -249,6 +347,12 @@ supervise() { # delay_s
 				seen[$sb]=$fin
 			fi
 			[ -n "${seen[$sb]:-}" ] || seen[$sb]=$t
+			# A pod's own delay (the pipeline's) or the lab's --restart-delay.
+			delay_ns=$default_ns
+			if [ -f "$DIR/pods/$name.restart-delay" ]; then
+				delay_ns=$(awk -v d="$(cat "$DIR/pods/$name.restart-delay")" \
+					'BEGIN { printf "%d", d * 1e9 }')
+			fi
 			[ $((t - seen[$sb])) -ge "$delay_ns" ] || continue
 			echo "$(date -u +%FT%T.%3NZ) $ns/$name: container $state (exit ${code}), restarting"
 			[ "$cid" = - ] || labctl rm "$cid" || true
@@ -273,16 +377,18 @@ up_failed() { # exit status
 
 # ---- verbs -----------------------------------------------------------------------------
 cmd_up() {
-	local delay=2 i ip sb voters="" b="" line pid
+	local delay=2 i ip sb voters="" b="" line pid pipeline=1
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dir) set_dir "${2:?}"; shift 2 ;;
 		--restart-delay) delay=${2:?}; shift 2 ;;
+		--no-pipeline) pipeline=0; shift ;;
 		*) usage ;;
 		esac
 	done
 	[[ "$delay" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--restart-delay $delay: expected seconds"
 	[ "$(id -u)" = 0 ] || { echo "lab: needs root (containerd, namespaces)" >&2; exit 3; }
+	[ $pipeline = 0 ] || need "$PIPELINE_BIN/loader" "$PIPELINE_BIN/connector"
 	need "$LABCTL" "$AGENT" containerd ctr runc kcat nsenter java python3 curl
 	if [ -f "$DIR/lab.env" ] && containerd_pid >/dev/null && supervisor_pid >/dev/null &&
 		agent_pid >/dev/null; then
@@ -296,7 +402,7 @@ cmd_up() {
 	# A failed up removes what it made (FL_LAB_KEEP=1 keeps it for a look at the logs).
 	trap 'up_failed $?' EXIT
 	mkdir -p "$DIR"/{pods,logs,nodes,ledger}
-	echo "NS=$NS BROKERS=$BROKERS RESTART_DELAY=$delay" >"$DIR/lab.env"
+	echo "NS=$NS BROKERS=$BROKERS RESTART_DELAY=$delay PIPELINE=$pipeline" >"$DIR/lab.env"
 	find_java
 	"$CONTAINERD_SH" start "$CDIR" >/dev/null
 	say "containerd up (CRI socket $SOCK)"
@@ -306,7 +412,8 @@ cmd_up() {
 	mount --bind "/proc/$(containerd_pid)/ns/net" "$NETNS_PATH"
 	echo "$NETNS_PATH" >"$DIR/netns"
 	build_image
-	say "image $KAFKA_IMAGE imported"
+	[ $pipeline = 0 ] || build_pipeline_image
+	say "images imported"
 	for ((i = 0; i < BROKERS; i++)); do
 		mkdir -p "$DIR/logs/kafka-$i"
 		read -r sb ip < <(labctl sandbox "$NS" "kafka-$i" "$DIR/logs/kafka-$i" app=kafka \
@@ -332,6 +439,13 @@ cmd_up() {
 	say "containers started; waiting for $BROKERS brokers"
 	wait_ready
 	say "Kafka ready: bootstrap $b"
+	if [ $pipeline = 1 ]; then
+		create_topics
+		say "topics workflow, queue-events, workflow-unsafe created"
+		start_pipeline
+		wait_pipeline
+		say "pipeline running: loader → workflow → connector (and the unsafe pair)"
+	fi
 	# The supervisor and the agent: own sessions, so a terminal's ^C does not reach them.
 	setsid "$0" _supervise --dir "$DIR" --restart-delay "$delay" \
 		>>"$DIR/supervisor.log" 2>&1 </dev/null &
@@ -423,6 +537,14 @@ cmd_status() {
 			"broker sees $n/$BROKERS brokers"
 		[ "$state" = running ] && [ "$n" = "$BROKERS" ] || rc=1
 	done < <(kafka_pods)
+	while read -r name ip state pid; do
+		r=$(grep -c " $NS/$name: started container" "$DIR/supervisor.log" 2>/dev/null) || true
+		n=""
+		[ ! -f "$DIR/pipeline/$name/acked" ] ||
+			n=" acknowledged $(wc -l <"$DIR/pipeline/$name/acked")"
+		echo "pod $NS/$name ip $ip container $state pid $pid restarts ${r:-0}$n"
+		[ "$state" = running ] || rc=1
+	done < <(pipeline_pods)
 	if supervisor_pid >/dev/null; then
 		echo "supervisor pid $(supervisor_pid)"
 	else

@@ -91,6 +91,11 @@ int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *tar
 	}
 	json_object_set_new(body, "kind", json_string(kind));
 	json_object_set_new(body, "target", json_deep_copy(target->target));
+	/* A pod's network is its sandbox's: a target naming a container (for the kills of the
+	 * same experiment) means its pod to the network kinds, which the agent refuses to be
+	 * told a container. */
+	if (strcmp(kind, "container-kill") != 0)
+		json_object_del(json_object_get(body, "target"), "container");
 	json_object_set_new(body, "owner", json_string(owner));
 	if (!fl_fault_is_kill(kind)) {
 		format_duration(fault->duration_ns, dur, sizeof(dur));

@@ -113,6 +113,20 @@ static void put_failed_checks(FILE *out, const json_t *experiments, const char *
 	}
 }
 
+/* Whether the experiment's error is the text of this fault step's error (run_faults.c). */
+static bool same_as_error(const json_t *e, const char *step, const json_t *f, const json_t *res)
+{
+	const char *err = fl_journal_str(e, "error");
+	char line[2048];
+
+	if (!err)
+		return false;
+	(void)snprintf(line, sizeof(line), "%s %s on %s: %s", step,
+		       fl_journal_str_or(f, "name", "?"), fl_journal_str_or(f, "target", "?"),
+		       fl_journal_str_or(res, "message", "failed"));
+	return strcmp(line, err) == 0;
+}
+
 static void put_errors(FILE *out, const json_t *experiments)
 {
 	const json_t *e, *f;
@@ -142,6 +156,9 @@ static void put_errors(FILE *out, const json_t *experiments)
 
 				if (!res ||
 				    strcmp(fl_journal_str_or(res, "result", ""), "error") != 0)
+					continue;
+				/* Already said: the experiment's error is this step's. */
+				if (same_as_error(e, steps[s], f, res))
 					continue;
 				TITLE();
 				detail(out, e);

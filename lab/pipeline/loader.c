@@ -26,6 +26,7 @@ struct opts {
 	const char *bootstrap, *topic, *events_topic, *symbol, *queue_id, *acked;
 	uint64_t rate, count, start_seq, payload, flush_ns;
 	bool has_start;
+	bool acks_one; /* --acks 1: the unsafe setting of the lab's control experiment */
 };
 
 struct loader {
@@ -55,6 +56,9 @@ static void usage(FILE *f)
 		"  --start-seq N        first seq (default 1 + the highest seq in --acked)\n"
 		"  --payload-size N     payload bytes, 1..%d (default 64)\n"
 		"  --flush-timeout D    bound on the final flush, e.g. 10s (default 10s)\n"
+		"  --acks all|1         all (default: idempotent, acknowledged by the in-sync\n"
+		"                       replicas) or 1 (the leader alone, no idempotence: can lose\n"
+		"                       acknowledged records; for the control experiment)\n"
 		"Exit: 0 done (count reached or SIGTERM/SIGINT), 1 fatal error, 64 bad flags.\n",
 		PAYLOAD_MAX);
 }
@@ -87,6 +91,7 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 		{ "start-seq", required_argument, NULL, 'S' },
 		{ "payload-size", required_argument, NULL, 'p' },
 		{ "flush-timeout", required_argument, NULL, 'f' },
+		{ "acks", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -144,6 +149,13 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 				fl_diag_set(&diag, r,
 					    "--flush-timeout: \"%s\" is not a duration (e.g. 10s)",
 					    optarg);
+			break;
+		case 'A':
+			if (strcmp(optarg, "1") == 0 || strcmp(optarg, "all") == 0)
+				o->acks_one = optarg[0] == '1';
+			else
+				r = fl_diag_set(&diag, -EINVAL,
+						"--acks: \"%s\" is not all or 1", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -277,9 +289,13 @@ static rd_kafka_t *make_producer(struct loader *l)
 	char errstr[512];
 	rd_kafka_t *rk;
 
+	/* Idempotence needs acks=all; --acks 1 turns both off, the classic unsafe producer. */
+	const char *idempotence = l->o.acks_one ? "false" : "true";
+	const char *acks = l->o.acks_one ? "1" : "all";
+
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", l->o.bootstrap, errstr, sizeof(errstr)) ||
-	    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr)) ||
-	    rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "enable.idempotence", idempotence, errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "acks", acks, errstr, sizeof(errstr)) ||
 	    rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof(errstr)) ||
 	    rd_kafka_conf_set(conf, "client.id", "faultline-loader", errstr, sizeof(errstr))) {
 		fprintf(stderr, "loader: kafka config: %s\n", errstr);
