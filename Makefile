@@ -86,7 +86,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all check test test-integration test-vm test-fuzz bench demo install format \
+.PHONY: all check test test-integration test-vm test-fuzz bench demo netem-demo install format \
 	format-check deps clean fuzz lint
 all: $(FAULTLINE) $(AGENT) $(LABCTL) $(PIPELINE_BINS) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
 
@@ -180,7 +180,10 @@ bench: deps all
 	@BUILD=$(BUILD) bench/run.sh
 
 demo: deps all
-	@BUILD=$(BUILD) scripts/demo.sh
+	@BUILD=$(BUILD) scripts/gameday.sh
+
+netem-demo: deps all
+	@BUILD=$(BUILD) scripts/netem-demo.sh
 
 deps:
 	@scripts/install-deps.sh

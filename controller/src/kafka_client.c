@@ -201,6 +201,7 @@ int fl_kafka_open(const char *bootstrap, struct fl_kafka **ret, struct fl_diag *
 	if (!kafka)
 		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
 	pthread_mutex_init(&kafka->lock, NULL);
+	pthread_mutex_init(&kafka->readers_lock, NULL);
 	kafka->bootstrap = strdup(bootstrap);
 	conf = rd_kafka_conf_new();
 	if (!kafka->bootstrap || !conf) {
@@ -231,8 +232,10 @@ struct fl_kafka *fl_kafka_free(struct fl_kafka *kafka)
 {
 	if (!kafka)
 		return NULL;
+	fl_kafka_group_readers_free(kafka);
 	if (kafka->rk)
 		rd_kafka_destroy(kafka->rk);
+	pthread_mutex_destroy(&kafka->readers_lock);
 	pthread_mutex_destroy(&kafka->lock);
 	free(kafka->bootstrap);
 	free(kafka);

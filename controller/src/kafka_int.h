@@ -11,11 +11,21 @@
 
 #include "kafka.h"
 
+/* Consumer handles that read one group's committed offsets (kafka_committed.c). */
+#define FL_KAFKA_GROUP_READERS 8
+
+struct fl_kafka_group_reader {
+	char *group;
+	rd_kafka_t *rk; /* consumer type with group.id = group; never subscribes, never joins */
+};
+
 struct fl_kafka {
 	rd_kafka_t *rk; /* consumer type, no group.id: never joins a group */
 	char *bootstrap;
 	pthread_mutex_t lock; /* guards last_log */
 	char last_log[256];   /* the last error librdkafka logged (e.g. "Connection refused") */
+	pthread_mutex_t readers_lock; /* guards readers[] */
+	struct fl_kafka_group_reader readers[FL_KAFKA_GROUP_READERS];
 };
 
 /* -errno for a librdkafka error code. */
@@ -45,6 +55,20 @@ bool fl_kafka_is_internal(const char *name);
  * leaders[i] is the leader of list->elems[i] (from the metadata). Failed partitions get -1. */
 int fl_kafka_query_ends(struct fl_kafka *kafka, rd_kafka_topic_partition_list_t *list,
 			const int32_t *leaders, int timeout_ms, struct fl_diag *diag);
+
+/*
+ * The committed offsets of group for parts' partitions (offsets overwritten; -1001 where
+ * the group has none), through the consumer protocol (rd_kafka_committed on a handle
+ * with that group.id, cached per group) rather than the Admin API: librdkafka's
+ * coordinator-targeted Admin requests abort the process when the coordinator's connection
+ * drops mid-request (librdkafka PR #5397, unfixed in 2.0.2; seen here when a gameday
+ * killed a broker). Asked in chunks of 500 (librdkafka merges answers in O(n^2)).
+ */
+int fl_kafka_group_committed(struct fl_kafka *kafka, const char *group,
+			     rd_kafka_topic_partition_list_t *parts, int timeout_ms,
+			     struct fl_diag *diag);
+/* Destroy the cached group readers (fl_kafka_free). */
+void fl_kafka_group_readers_free(struct fl_kafka *kafka);
 
 /* Monotonic clock. */
 uint64_t fl_kafka_now_ns(void);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Consumer lag snapshots: the committed offsets of one or all groups (ListConsumerGroups,
- * then one ListConsumerGroupOffsets per group, all in flight at once on one queue), the
+ * Consumer lag snapshots: the committed offsets of one group (the consumer protocol,
+ * kafka_committed.c) or of all groups (ListConsumerGroups, then ListConsumerGroupOffsets
+ * per group, all in flight at once on one queue), the
  * metadata (one request, while those are in flight) and the log ends of every partition
  * involved (one ListOffsets per leader).
  */
@@ -250,6 +251,38 @@ static int collect_offsets(struct fl_kafka *kafka, rd_kafka_queue_t *q, struct g
 	return 0;
 }
 
+/* One group's committed offsets on every non-internal partition, kept where it has one. */
+static int group_committed(struct fl_kafka *kafka, struct group_res *g,
+			   const struct rd_kafka_metadata *md, uint64_t deadline,
+			   struct fl_diag *diag)
+{
+	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(64);
+	int r;
+
+	if (!all)
+		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+	for (int t = 0; t < md->topic_cnt; t++) {
+		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+		if (mt->err || fl_kafka_is_internal(mt->topic))
+			continue;
+		for (int p = 0; p < mt->partition_cnt; p++)
+			rd_kafka_topic_partition_list_add(all, mt->topic, mt->partitions[p].id);
+	}
+	r = fl_kafka_group_committed(kafka, g->name, all, fl_kafka_left_ms(deadline), diag);
+	if (r == 0) {
+		g->committed = rd_kafka_topic_partition_list_new(all->cnt ? all->cnt : 1);
+		if (!g->committed)
+			r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+		for (int i = 0; r == 0 && i < all->cnt; i++)
+			if (all->elems[i].offset >= 0)
+				rd_kafka_topic_partition_list_add(g->committed, all->elems[i].topic,
+								  all->elems[i].partition)
+					->offset = all->elems[i].offset;
+	}
+	rd_kafka_topic_partition_list_destroy(all);
+	return r;
+}
+
 /* Topic name -> metadata index, through a sorted array of indexes. */
 struct topic_index {
 	const struct rd_kafka_metadata *md;
@@ -449,11 +482,16 @@ int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int
 	r = fl_kafka_metadata(kafka, fl_kafka_left_ms(deadline), &md, diag);
 	if (r < 0)
 		goto out;
-	unsigned requests = 0;
-	r = fire_offsets(kafka, q, g, n, md, deadline, &requests, diag);
-	if (r < 0)
-		goto out;
-	r = collect_offsets(kafka, q, g, n, requests, deadline, diag);
+	if (group) {
+		/* One group (what the probe asks): the consumer protocol (kafka_int.h: the
+		 * Admin API's coordinator requests can abort the process on a broker loss). */
+		r = group_committed(kafka, &g[0], md, deadline, diag);
+	} else {
+		unsigned requests = 0;
+		r = fire_offsets(kafka, q, g, n, md, deadline, &requests, diag);
+		if (r == 0)
+			r = collect_offsets(kafka, q, g, n, requests, deadline, diag);
+	}
 	if (r < 0)
 		goto out;
 	if (topic_index_build(&ti, md) < 0) {

@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		"  --payload-size N     payload bytes, 1..%d (default 64)\n"
 		"  --flush-timeout D    bound on the final flush, e.g. 10s (default 10s)\n"
 		"  --acks all|1         all (default: idempotent, acknowledged by the in-sync\n"
-		"                       replicas) or 1 (the leader alone, no idempotence: can lose\n"
+		"                       replicas) or 1 (the leader alone, no idempotence: can "
+		"lose\n"
 		"                       acknowledged records; for the control experiment)\n"
 		"Exit: 0 done (count reached or SIGTERM/SIGINT), 1 fatal error, 64 bad flags.\n",
 		PAYLOAD_MAX);
@@ -154,8 +155,8 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 			if (strcmp(optarg, "1") == 0 || strcmp(optarg, "all") == 0)
 				o->acks_one = optarg[0] == '1';
 			else
-				r = fl_diag_set(&diag, -EINVAL,
-						"--acks: \"%s\" is not all or 1", optarg);
+				r = fl_diag_set(&diag, -EINVAL, "--acks: \"%s\" is not all or 1",
+						optarg);
 			break;
 		case 'h':
 			usage(stdout);
