@@ -331,7 +331,7 @@ wait_pipeline() {
 # the same sandbox, so it keeps its IP, once DELAY seconds have passed since it exited.
 supervise() { # delay_s
 	local default_ns delay_ns line ns name sb ip cid state pid code fin t spec
-	default_ns=$(awk -v d="$1" 'BEGIN { printf "%d", d * 1e9 }')
+	default_ns=$(awk -v d="$1" 'BEGIN { printf "%.0f", d * 1e9 }')
 	declare -A seen
 	while :; do
 		while read -r ns name sb _ ip cid state pid code fin; do
@@ -347,11 +347,12 @@ supervise() { # delay_s
 				seen[$sb]=$fin
 			fi
 			[ -n "${seen[$sb]:-}" ] || seen[$sb]=$t
-			# A pod's own delay (the pipeline's) or the lab's --restart-delay.
+			# A pod's own delay (the pipeline's) or the lab's --restart-delay. (%.0f: mawk
+			# clamps %d to 2^31-1, which made every delay above 2.1 s a 2.1 s one.)
 			delay_ns=$default_ns
 			if [ -f "$DIR/pods/$name.restart-delay" ]; then
 				delay_ns=$(awk -v d="$(cat "$DIR/pods/$name.restart-delay")" \
-					'BEGIN { printf "%d", d * 1e9 }')
+					'BEGIN { printf "%.0f", d * 1e9 }')
 			fi
 			[ $((t - seen[$sb])) -ge "$delay_ns" ] || continue
 			echo "$(date -u +%FT%T.%3NZ) $ns/$name: container $state (exit ${code}), restarting"

@@ -1,0 +1,108 @@
+#!/bin/bash
+# The e2e tier: the main job, end to end. scripts/gameday.sh (what `make demo` runs) brings
+# the lab up in a temporary DIR, runs the whole gameday suite against the real pipeline
+# (3 Kafka brokers, loader, connector, the agent on the lab's containerd) and takes the lab
+# down. Checked here, from its outputs: every roadmap experiment passed, the control
+# experiment deviated with a JUnit failure that says how many records were lost, the JUnit
+# validates against junit-10.xsd and reads back the same in an independent consumer, the
+# HTML report holds a timeline per experiment, and nothing of the lab is left (processes,
+# mounts, netns, cgroups, interfaces, DIR). Under CI=true a missing component fails.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+LAB=$PWD/lab/lab.sh
+LABCTL=$PWD/$BUILD/lab/labctl
+# shellcheck source=tests/lib/shtest.sh
+. tests/lib/shtest.sh
+# shellcheck source=tests/lib/labcheck.sh
+. tests/lib/labcheck.sh
+
+for t in "$BUILD/faultline" "$BUILD/faultline-agent" "$LABCTL" "$BUILD/lab/loader"; do
+	if [ ! -x "$t" ]; then
+		fail "prerequisites" "$t is not built (make all)"
+		summary
+		exit 1
+	fi
+done
+tmp=$(mktemp -d /tmp/fl-gameday-XXXXXX)
+D=$tmp/lab
+R=$tmp/reports
+cleanup() {
+	"$LAB" down --dir "$D" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+labcheck_before
+
+# Record the lab's processes while it runs (check_gone needs them after the down).
+(
+	for _ in $(seq 1200); do
+		[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
+		sleep 0.5
+	done
+	lab_pids "$D" >"$tmp/pids" 2>/dev/null
+) &
+watcher=$!
+start=$(date +%s)
+scripts/gameday.sh --dir "$D" --reports "$R" 2>&1 | tee "$tmp/gameday.log"
+rc=${PIPESTATUS[0]}
+took=$(($(date +%s) - start))
+wait $watcher 2>/dev/null
+[ "$rc" = 0 ] && ok "gameday: as expected (exit 0) in $took s" || fail "gameday exit" "exit $rc"
+out=$(ls -d "$R"/*/ 2>/dev/null | head -1)
+for f in junit.xml report.html journal.json summary.txt; do
+	[ -s "$out$f" ] && ok "reports/<time>/$f written" || fail "reports/<time>/$f written"
+done
+
+# The verdicts, from the journal.
+while read -r name outcome lost; do
+	case $name in
+	control-*)
+		[ "$outcome" = deviated ] && ok "$name: deviated, as the control must ($lost)" ||
+			fail "$name: deviated" "$outcome ($lost)" ;;
+	*)
+		[ "$outcome" = passed ] && ok "$name: passed ($lost)" || fail "$name: passed" "$outcome ($lost)" ;;
+	esac
+done < <(python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1]))["experiments"]:
+    lost = [c for c in e["checks"] if c["probe"] == "records-lost"]
+    print(e["name"], e.get("outcome"), lost[-1]["message"].replace(" ", "_") if lost else "no_integrity_check")
+' "${out}journal.json")
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["experiments"]))' "${out}journal.json")
+[ "$n" = 7 ] && ok "7 experiments ran" || fail "7 experiments ran" "$n"
+
+# The JUnit: valid, the control's failure names the records lost, read back the same.
+if xmllint --noout --schema tests/data/junit-10.xsd "${out}junit.xml" 2>"$tmp/xsd.err"; then
+	ok "JUnit valid against junit-10.xsd"
+else
+	fail "JUnit valid against junit-10.xsd" "$(cat "$tmp/xsd.err")"
+fi
+msg=$(python3 - "${out}junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for s in ET.parse(sys.argv[1]).getroot().iter("testsuite"):
+    if s.get("name", "").startswith("control-"):
+        for c in s.iter("testcase"):
+            f = c.find("failure")
+            if f is not None and "records-lost" in c.get("name", ""):
+                print(f.get("message", ""))
+PY
+)
+if [[ "$msg" =~ [1-9][0-9]* ]]; then
+	ok "the control's JUnit failure says how many records were lost: $msg"
+else
+	fail "the control's JUnit failure names the records lost" "${msg:-no records-lost failure}"
+fi
+if python3 tests/lib/junit_consumer.py "${out}junit.xml" >"$tmp/consumer.out" 2>&1; then
+	ok "an independent JUnit consumer reads it: $(tail -1 "$tmp/consumer.out")"
+else
+	fail "independent JUnit consumer" "$(cat "$tmp/consumer.out")"
+fi
+svgs=$(grep -c "<svg" "${out}report.html")
+[ "$svgs" -ge 7 ] && ok "HTML report: $svgs timelines (one per experiment at least)" ||
+	fail "HTML report timelines" "$svgs <svg> elements"
+
+# Nothing left: gameday.sh took the lab down.
+# shellcheck disable=SC2046 # PIDs are words
+check_gone "after the gameday" "$D" "$(cat "$tmp/netns" 2>/dev/null || echo /run/netns/faultline-lab-$(printf %s "$(realpath -m "$D")" | md5sum | cut -c1-8))" $(cat "$tmp/pids" 2>/dev/null)
+summary
