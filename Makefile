@@ -37,7 +37,7 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 $(WARN) $(HARDEN)
 CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include -Iagent/src \
-	-Icontroller/src $(PKG_CFLAGS)
+	-Icontroller/src -Ilab/pipeline $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS += $(PKG_LIBS) -lm -lpthread
 
@@ -55,6 +55,8 @@ NETEM_SRC := $(wildcard netem/src/*.c)
 # The controller: main.c is the CLI's entry; everything else is also linked into tests.
 CONTROLLER_MAIN := controller/src/main.c
 CONTROLLER_SRC := $(filter-out $(CONTROLLER_MAIN),$(wildcard controller/src/*.c))
+# The integrity hook module judges with the lab verifier's own code (lab/pipeline/README.md).
+CONTROLLER_SRC += lab/pipeline/integrity.c lab/pipeline/sink.c
 # The agent: main.c is the daemon's entry; everything else is also linked into tests.
 AGENT_MAIN := agent/src/main.c
 AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/src/*.c))
@@ -86,7 +88,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all check test test-integration test-vm test-fuzz bench demo netem-demo install format \
+.PHONY: all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
 	format-check deps clean fuzz lint
 all: $(FAULTLINE) $(AGENT) $(LABCTL) $(PIPELINE_BINS) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
 
@@ -129,7 +131,7 @@ $(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The lab's demo pipeline (lab/pipeline/README.md): standalone programs, common only.
-PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/sink.c
+PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/sink.c lab/pipeline/integrity.c
 $(PIPELINE_BINS): $(BUILD)/lab/%: $(BUILD)/obj/lab/pipeline/%.o $(call obj,$(PIPELINE_LIB_SRC)) \
 		$(LIB_COMMON)
 	@mkdir -p $(dir $@)
@@ -172,9 +174,12 @@ test-vm: $(VM_BINS) $(FAULTLINE)
 test-fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) tests/run.sh fuzz
 
+test-e2e: all
+	@BUILD=$(BUILD) tests/run.sh e2e
+
 # All tiers in one run: one closing line for the whole suite.
 test: deps all $(FUZZ_BINS)
-	@BUILD=$(BUILD) tests/run.sh unit integration vm fuzz
+	@BUILD=$(BUILD) tests/run.sh unit integration vm fuzz e2e
 
 bench: deps all
 	@BUILD=$(BUILD) bench/run.sh

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run test tiers and print one closing line for all of them:
-#   tests/run.sh unit integration vm fuzz
+#   tests/run.sh unit integration vm fuzz e2e
 # Each test binary prints "N passed, N failed, N skipped" as its last line; this script sums
 # them. A binary that dies without that line counts as one failure. Under CI=true nothing
 # may be skipped (the binaries turn skips into failures; tier scripts do the same).
@@ -77,6 +77,12 @@ for tier in "$@"; do
 		done ;;
 	fuzz)
 		run_bin "fuzz" tests/fuzz/run.sh ;;
+	e2e)
+		# The main job end to end against the lab (≈ 9 min): scripts/gameday.sh.
+		need_root e2e || continue
+		for t in tests/e2e/test-*.sh; do
+			[ -x "$t" ] && run_bin "e2e/$(basename "$t")" "$t"
+		done ;;
 	*)
 		echo "unknown tier $tier"; failed=$((failed + 1)) ;;
 	esac

@@ -20,6 +20,7 @@
 
 static const struct fl_hook_module *const modules[] = {
 	&fl_hook_ticker,
+	&fl_hook_integrity,
 };
 
 const struct fl_hook_module *fl_hook_module_find(const char *name)

@@ -46,6 +46,8 @@ const struct fl_hook_module *fl_hook_module_at(unsigned i);
 
 /* The minimal module (hook_ticker.c). */
 extern const struct fl_hook_module fl_hook_ticker;
+/* The lab pipeline's data-integrity check (hook_integrity.c). */
+extern const struct fl_hook_module fl_hook_integrity;
 
 struct fl_hooks;
 

@@ -38,8 +38,8 @@ static int reader_new(struct fl_kafka *kafka, const char *group, rd_kafka_t **re
 
 /* The cached reader of group, made if missing; *ret_owned when the cache is full and the
  * caller must destroy it. */
-static int reader_get(struct fl_kafka *kafka, const char *group, rd_kafka_t **ret,
-		      bool *ret_owned, struct fl_diag *diag)
+static int reader_get(struct fl_kafka *kafka, const char *group, rd_kafka_t **ret, bool *ret_owned,
+		      struct fl_diag *diag)
 {
 	rd_kafka_t *rk = NULL;
 	unsigned i;
@@ -83,7 +83,8 @@ int fl_kafka_group_committed(struct fl_kafka *kafka, const char *group,
 			     rd_kafka_topic_partition_list_t *parts, int timeout_ms,
 			     struct fl_diag *diag)
 {
-	uint64_t deadline = fl_kafka_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000ull;
+	uint64_t deadline =
+		fl_kafka_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000ull;
 	rd_kafka_topic_partition_list_t *chunk = NULL;
 	rd_kafka_t *rk;
 	bool owned;
@@ -109,8 +110,8 @@ int fl_kafka_group_committed(struct fl_kafka *kafka, const char *group,
 		}
 		/* rd_kafka_committed keeps the list's order. */
 		for (int i = 0; i < n; i++)
-			parts->elems[at + i].offset =
-				chunk->elems[i].err ? RD_KAFKA_OFFSET_INVALID : chunk->elems[i].offset;
+			parts->elems[at + i].offset = chunk->elems[i].err ? RD_KAFKA_OFFSET_INVALID
+									  : chunk->elems[i].offset;
 		rd_kafka_topic_partition_list_destroy(chunk);
 		chunk = NULL;
 	}

@@ -57,7 +57,9 @@ FLTEST(registry)
 	FL_ASSERT(fl_hook_module_find("healer") == NULL);
 	FL_ASSERT(fl_hook_module_find(NULL) == NULL);
 	FL_ASSERT(fl_hook_module_at(0) == &fl_hook_ticker);
-	FL_ASSERT(fl_hook_module_at(1) == NULL);
+	FL_ASSERT(fl_hook_module_find("integrity") == &fl_hook_integrity);
+	FL_ASSERT(fl_hook_module_at(1) == &fl_hook_integrity);
+	FL_ASSERT(fl_hook_module_at(2) == NULL);
 }
 
 FLTEST(unknown_module_is_reported_at_its_line)
@@ -70,7 +72,7 @@ FLTEST(unknown_module_is_reported_at_its_line)
 
 	FL_ASSERT_EQ(fl_hooks_new(&spec, 1, &h, &diag), -ENOENT);
 	FL_ASSERT(h == NULL);
-	FL_ASSERT_STREQ(diag.msg, "hooks[0] (h1): no module \"nope\" (modules: ticker)");
+	FL_ASSERT_STREQ(diag.msg, "hooks[0] (h1): no module \"nope\" (modules: ticker, integrity)");
 	FL_ASSERT_STREQ(diag.file, "x.yaml");
 	FL_ASSERT_EQ(diag.line, 12);
 }

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "integrity" hook module: the lab pipeline's data-integrity check as probe values.
+ * It compares the loader's acked file with the connector's sink (lab/pipeline/integrity.c,
+ * the same code as build/lab/verify).
+ *
+ *   config   {"acked": "/path/acked", "sink": "/path/sink", "settle": "5s"}
+ *            acked and sink required; settle 0s..10m, default 5s
+ *   metrics  lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, inSink,
+ *            inFlight, redeliveries, unacknowledged
+ *   calls    none
+ *
+ * A record acknowledged a moment ago may still be on its way to the sink; it is not lost.
+ * So a thread samples the highest acknowledged seq four times a second (reading only what
+ * the loader appended since), and a query judges only the seqs acknowledged `settle` ago
+ * or earlier; younger ones count as inFlight. Before the module has run for `settle`, the
+ * bound is the highest seq acknowledged when it started.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fl/units.h"
+#include "hook.h"
+#include "integrity.h"
+
+#define SAMPLE_NS	  (250ull * 1000 * 1000)
+#define DEFAULT_SETTLE_NS (5ull * 1000 * 1000 * 1000)
+#define MAX_SETTLE_NS	  (600ull * 1000 * 1000 * 1000)
+#define PATH_MAX_LEN	  4096
+
+struct sample {
+	uint64_t t_ns, max_seq;
+};
+
+struct integrity {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *acked, *sink;
+	uint64_t settle_ns;
+	/* under lock */
+	bool stopping;
+	struct sample *ring; /* samples, oldest first from head */
+	size_t cap, head, n;
+	/* the sampler's own (thread, or start before the thread runs) */
+	off_t offset;	  /* of the first byte not yet parsed */
+	uint64_t max_seq; /* highest acknowledged seq read so far */
+	char partial[32]; /* a line the loader has not finished writing */
+	size_t partial_len;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void take_line(struct integrity *m, const char *line, size_t len)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return;
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	}
+	if (v > m->max_seq)
+		m->max_seq = v;
+}
+
+/* Parse what the loader appended since the last call. A missing file is "nothing yet". */
+static void read_new(struct integrity *m)
+{
+	char buf[65536];
+	ssize_t got;
+	int fd = open(m->acked, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while ((got = pread(fd, buf, sizeof(buf), m->offset)) > 0) {
+		m->offset += got;
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (m->partial_len < sizeof(m->partial))
+					m->partial[m->partial_len] = buf[i];
+				m->partial_len++; /* an overlong line is counted, then ignored */
+				continue;
+			}
+			if (m->partial_len <= sizeof(m->partial))
+				take_line(m, m->partial, m->partial_len);
+			m->partial_len = 0;
+		}
+	}
+	close(fd);
+}
+
+static void record(struct integrity *m, uint64_t now)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->n == m->cap) { /* full: drop the oldest */
+		m->head = (m->head + 1) % m->cap;
+		m->n--;
+	}
+	m->ring[(m->head + m->n) % m->cap] = (struct sample){ now, m->max_seq };
+	m->n++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *sampler_main(void *arg)
+{
+	struct integrity *m = arg;
+	uint64_t next = mono_ns() + SAMPLE_NS;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stopping) {
+		struct timespec until = { .tv_sec = (time_t)(next / 1000000000ull),
+					  .tv_nsec = (long)(next % 1000000000ull) };
+		(void)pthread_cond_timedwait(&m->cond, &m->lock, &until);
+		if (m->stopping)
+			break;
+		if (mono_ns() < next)
+			continue;
+		pthread_mutex_unlock(&m->lock);
+		read_new(m);
+		record(m, mono_ns());
+		pthread_mutex_lock(&m->lock);
+		next += SAMPLE_NS;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+static int config_path(const char *key, json_t *value, char **ret, struct fl_diag *diag)
+{
+	const char *s = json_string_value(value);
+
+	if (!s || !s[0] || strlen(s) >= PATH_MAX_LEN)
+		return fl_diag_set(diag, -EINVAL, "config.%s: expected a path (a non-empty string)",
+				   key);
+	*ret = strdup(s);
+	return *ret ? 0 : fl_diag_set(diag, -ENOMEM, "out of memory");
+}
+
+static int parse_config(const json_t *config, struct integrity *m, struct fl_diag *diag)
+{
+	const char *key;
+	json_t *value;
+	int r = 0;
+
+	m->settle_ns = DEFAULT_SETTLE_NS;
+	if (!json_is_object(config))
+		return fl_diag_set(diag, -EINVAL,
+				   "config: expected an object with acked and sink (paths)");
+	json_object_foreach((json_t *)config, key, value)
+	{
+		if (strcmp(key, "acked") == 0) {
+			r = config_path(key, value, &m->acked, diag);
+		} else if (strcmp(key, "sink") == 0) {
+			r = config_path(key, value, &m->sink, diag);
+		} else if (strcmp(key, "settle") == 0) {
+			const char *s = json_string_value(value);
+			if (!s || fl_parse_duration_strict_ns(s, &m->settle_ns) < 0 ||
+			    m->settle_ns > MAX_SETTLE_NS)
+				r = fl_diag_set(
+					diag, -EINVAL,
+					"config.settle: %s%s%s is not a duration between 0s "
+					"and 10m",
+					s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "");
+		} else {
+			r = fl_diag_set(
+				diag, -EINVAL,
+				"config: unknown field \"%s\" (expected acked, sink, settle)", key);
+		}
+		if (r < 0)
+			return r;
+	}
+	if (!m->acked)
+		return fl_diag_set(diag, -EINVAL,
+				   "config.acked: required (the loader's acked file)");
+	if (!m->sink)
+		return fl_diag_set(diag, -EINVAL, "config.sink: required (the connector's sink)");
+	return 0;
+}
+
+static void integrity_free(struct integrity *m)
+{
+	free(m->acked);
+	free(m->sink);
+	free(m->ring);
+	free(m);
+}
+
+static int integrity_start(const json_t *config, void **ret_state, struct fl_diag *diag)
+{
+	struct integrity *m = calloc(1, sizeof(*m));
+	pthread_condattr_t attr;
+	int r;
+
+	if (!m)
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	r = parse_config(config, m, diag);
+	if (r < 0) {
+		integrity_free(m);
+		return r;
+	}
+	m->cap = (size_t)(m->settle_ns / SAMPLE_NS) + 8;
+	m->ring = calloc(m->cap, sizeof(*m->ring));
+	if (!m->ring) {
+		integrity_free(m);
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	/* The first sample now: the bound until the module has run for settle. */
+	read_new(m);
+	m->ring[0] = (struct sample){ mono_ns(), m->max_seq };
+	m->n = 1;
+	if (pthread_condattr_init(&attr) != 0) {
+		integrity_free(m);
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	(void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	r = pthread_cond_init(&m->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (r != 0) {
+		integrity_free(m);
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	r = pthread_create(&m->thread, NULL, sampler_main, m);
+	if (r != 0) {
+		pthread_mutex_destroy(&m->lock);
+		pthread_cond_destroy(&m->cond);
+		integrity_free(m);
+		return fl_diag_set(diag, -r, "cannot start the integrity sampler: %s", strerror(r));
+	}
+	*ret_state = m;
+	return 0;
+}
+
+/* The highest seq acknowledged settle ago (or at start, when younger than settle). */
+static uint64_t settled_seq(struct integrity *m)
+{
+	uint64_t now = mono_ns(), upto;
+
+	if (m->settle_ns == 0)
+		return UINT64_MAX; /* judge every acknowledged record, however recent */
+	pthread_mutex_lock(&m->lock);
+	upto = m->ring[m->head].max_seq;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sample *s = &m->ring[(m->head + i) % m->cap];
+		if (s->t_ns + m->settle_ns > now)
+			break;
+		upto = s->max_seq;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return upto;
+}
+
+static int integrity_query(void *state, const char *metric, double *ret_value, struct fl_diag *diag)
+{
+	static const char *const names[] = { "lost",	      "duplicates",    "corrupt",
+					     "gaps",	      "missingInGaps", "acknowledged",
+					     "inSink",	      "inFlight",      "redeliveries",
+					     "unacknowledged" };
+	struct integrity *m = state;
+	struct fl_integrity res;
+	unsigned k;
+	int r;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strcmp(metric, names[k]) == 0)
+			break;
+	if (k == sizeof(names) / sizeof(names[0]))
+		return fl_diag_set(diag, -ENOENT,
+				   "integrity: unknown metric \"%s\" (metrics: lost, duplicates, "
+				   "corrupt, gaps, missingInGaps, acknowledged, inSink, inFlight, "
+				   "redeliveries, unacknowledged)",
+				   metric);
+	r = fl_integrity_check(m->acked, m->sink, settled_seq(m), &res, diag);
+	if (r < 0)
+		return fl_diag_prefix(diag, r, "integrity");
+	const uint64_t values[] = {
+		res.lost,	   res.duplicates,	res.corrupt_slots + res.misplaced_slots,
+		res.gaps,	   res.missing_in_gaps, res.acknowledged,
+		res.in_sink,	   res.in_flight,	res.redeliveries,
+		res.unacknowledged
+	};
+	*ret_value = (double)values[k];
+	fl_integrity_fini(&res);
+	return 0;
+}
+
+static int integrity_call(void *state, const char *action, const json_t *args, struct fl_diag *diag)
+{
+	(void)state;
+	(void)args;
+	return fl_diag_set(diag, -ENOTSUP, "integrity: unknown action \"%s\" (it has none)",
+			   action);
+}
+
+static void integrity_stop(void *state)
+{
+	struct integrity *m = state;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->stopping = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	pthread_join(m->thread, NULL);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+	integrity_free(m);
+}
+
+const struct fl_hook_module fl_hook_integrity = {
+	.name = "integrity",
+	.description = "the lab pipeline's data-integrity check (config acked, sink, settle); "
+		       "metrics lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, "
+		       "inSink, inFlight, redeliveries, unacknowledged",
+	.start = integrity_start,
+	.query = integrity_query,
+	.call = integrity_call,
+	.stop = integrity_stop,
+};
