@@ -253,7 +253,15 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 	const char *metric = t->metric ? t->metric : default_metric(spec->type);
 	const char *human = human_name(metric), *unit = unit_of(metric);
 	struct sbuf rule, msg;
-	char num[64];
+	char num[64], hook_human[160];
+
+	/* A hook's "value" is what the hook was asked for: "integrity lost 1303 != 0" says
+	 * more in a JUnit failure than "value 1303 != 0". */
+	if (spec->type == FL_PROBE_HOOK && strcmp(metric, "value") == 0 && spec->hook &&
+	    spec->hook_metric) {
+		snprintf(hook_human, sizeof(hook_human), "%s %s", spec->hook, spec->hook_metric);
+		human = hook_human;
+	}
 	const char *text;
 
 	snprintf(v->metric, sizeof(v->metric), "%s", metric);

@@ -102,6 +102,29 @@ svgs=$(grep -c "<svg" "${out}report.html")
 [ "$svgs" -ge 7 ] && ok "HTML report: $svgs timelines (one per experiment at least)" ||
 	fail "HTML report timelines" "$svgs <svg> elements"
 
+# The HTML as Chromium renders it (Debian's package, headless): the document it builds, and
+# a screenshot that is not blank (kept next to the report).
+browser=$(command -v chromium || true)
+if [ -z "$browser" ]; then
+	fail "chromium" "not installed (scripts/install-deps.sh installs it)"
+else
+	prof=$tmp/chromium-profile
+	dom=$(timeout 120 "$browser" --headless --no-sandbox --disable-gpu --user-data-dir="$prof" \
+		--dump-dom "file://${out}report.html" 2>/dev/null)
+	n_svg=$(echo "$dom" | grep -o "<svg" | wc -l)
+	n_win=$(echo "$dom" | grep -o 'class="fault-window' | wc -l)
+	[ "$n_svg" -ge 7 ] && [ "$n_win" -ge 7 ] &&
+		ok "Chromium builds the report: $n_svg charts, $n_win fault windows shaded" ||
+		fail "Chromium's DOM of the report" "$n_svg svg, $n_win fault windows"
+	timeout 120 "$browser" --headless --no-sandbox --disable-gpu --user-data-dir="$prof" \
+		--hide-scrollbars --window-size=1280,2400 --screenshot="${out}report.png" \
+		"file://${out}report.html" >/dev/null 2>&1
+	size=$(stat -c %s "${out}report.png" 2>/dev/null || echo 0)
+	[ "$size" -gt 30000 ] && ok "report screenshot painted ($((size / 1024)) KiB)" ||
+		fail "report screenshot painted" "${out}report.png is $size bytes"
+	mkdir -p "$BUILD/html-screenshots" && cp "${out}report.png" "$BUILD/html-screenshots/gameday.png" 2>/dev/null
+fi
+
 # Nothing left: gameday.sh took the lab down.
 # shellcheck disable=SC2046 # PIDs are words
 check_gone "after the gameday" "$D" "$(cat "$tmp/netns" 2>/dev/null || echo /run/netns/faultline-lab-$(printf %s "$(realpath -m "$D")" | md5sum | cut -c1-8))" $(cat "$tmp/pids" 2>/dev/null)

@@ -38,6 +38,20 @@ for f in $D/valid/*/input.yaml experiments/*.yaml experiments/*/*.yaml; do
 	# Schedule configs (kind: Schedule) have their own reader and tests.
 	[ -f "$f" ] && ! grep -q '^kind: Schedule' "$f" && valid+=("$f")
 done
+# The lab's gameday templates (experiments/lab/*.yaml.in), filled in as
+# scripts/render-lab-experiments.sh would from a lab in /var/lib/faultline/lab.
+lab_tmp=$(mktemp -d)
+trap 'rm -rf "$lab_tmp"' EXIT
+for t in experiments/lab/*.yaml.in; do
+	sed -e "s|@AGENT@|/var/lib/faultline/lab/agent.sock|g" -e "s|@BOOTSTRAP@|10.88.0.2:9092|g" \
+		-e "s|@DIR@|/var/lib/faultline/lab|g" -e "s|@KAFKA0@|10.88.0.2|g" \
+		-e "s|@KAFKA1@|10.88.0.3|g" -e "s|@KAFKA2@|10.88.0.4|g" "$t" \
+		>"$lab_tmp/$(basename "$t" .in)"
+	valid+=("$lab_tmp/$(basename "$t" .in)")
+done
+[ "$(ls "$lab_tmp" | wc -l)" -ge 8 ] && ok "experiments/lab has the suite and 7 experiments" ||
+	fail "experiments/lab has the suite and 7 experiments" "$(ls "$lab_tmp")"
+
 n_examples=$(grep -L '^kind: Schedule' experiments/*.yaml experiments/*/*.yaml 2>/dev/null | wc -l)
 if [ "$n_examples" -ge 2 ]; then ok "experiments/ has $n_examples examples"; else fail "experiments/ has examples" "found $n_examples"; fi
 

@@ -422,3 +422,18 @@ FLTEST(debounce_k_of_n)
 	FL_ASSERT(fl_debounce_push(&d, true));
 	FL_ASSERT(!fl_debounce_push(&d, false));
 }
+
+FLTEST(a_hook_value_is_named_after_the_hook_and_what_it_was_asked)
+{
+	struct fl_tolerance t = { .metric = (char *)"value", .has_equals = true, .equals = 0 };
+	struct fl_probe_spec spec = spec_of(FL_PROBE_HOOK, &t, 1);
+	struct fl_sample s = sample1("value", 1303);
+	struct fl_verdict v;
+
+	spec.hook = (char *)"integrity";
+	spec.hook_metric = (char *)"lost";
+	v = eval(&spec, &s, NULL);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message, "integrity lost 1303 != 0 at 12:03:41");
+	FL_ASSERT_STREQ(v.metric, "value");
+}
