@@ -6,7 +6,8 @@
 # experiment deviated with a JUnit failure that says how many records were lost, the JUnit
 # validates against junit-10.xsd and reads back the same in an independent consumer, the
 # HTML report holds a timeline per experiment, and nothing of the lab is left (processes,
-# mounts, netns, cgroups, interfaces, DIR). Under CI=true a missing component fails.
+# mounts, netns, cgroups, interfaces, DIR). Then a second gameday right after (`make demo`
+# twice in a row): as expected again, nothing left. Under CI=true a missing component fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -126,6 +127,31 @@ else
 fi
 
 # Nothing left: gameday.sh took the lab down.
-# shellcheck disable=SC2046 # PIDs are words
-check_gone "after the gameday" "$D" "$(cat "$tmp/netns" 2>/dev/null || echo /run/netns/faultline-lab-$(printf %s "$(realpath -m "$D")" | md5sum | cut -c1-8))" $(cat "$tmp/pids" 2>/dev/null)
+gone_after() { # name
+	# shellcheck disable=SC2046 # PIDs are words
+	check_gone "$1" "$D" "$(cat "$tmp/netns" 2>/dev/null || echo /run/netns/faultline-lab-$(printf %s "$(realpath -m "$D")" | md5sum | cut -c1-8))" $(cat "$tmp/pids" 2>/dev/null)
+}
+gone_after "after the gameday"
+
+# `make demo` twice in a row: the second run sets up again from what the first left (cached
+# jars, images rebuilt), with the same lab directory, and judges the same.
+rm -f "$tmp/pids"
+(
+	for _ in $(seq 1200); do
+		[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
+		sleep 0.5
+	done
+	lab_pids "$D" >"$tmp/pids" 2>/dev/null
+) &
+watcher=$!
+start=$(date +%s)
+scripts/gameday.sh --dir "$D" --reports "$R" >"$tmp/gameday2.log" 2>&1
+rc=$?
+wait $watcher 2>/dev/null
+tail -n 12 "$tmp/gameday2.log"
+[ "$rc" = 0 ] && grep -q "gameday: as expected" "$tmp/gameday2.log" &&
+	ok "a second gameday right after: as expected (exit 0) in $(($(date +%s) - start)) s" ||
+	fail "a second gameday right after" "exit $rc" "$(tail -n 20 "$tmp/gameday2.log")"
+[ "$(ls -d "$R"/*/ | wc -l)" = 2 ] && ok "two report directories" || fail "two report directories" "$(ls "$R")"
+gone_after "after the second gameday"
 summary

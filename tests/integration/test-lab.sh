@@ -73,6 +73,15 @@ if [ "$(echo "$P" | awk '$3 == "running" && $2 ~ /^10\.88\./ { n++ } END { print
 else
 	fail "3 kafka pods run with pod IPs" "$P"
 fi
+P=$(pipeline_pods "$D")
+if [ "$(echo "$P" | awk '$3 == "running" { n++ } END { print n + 0 }')" = 4 ] &&
+	[ "$(echo "$P" | cut -d' ' -f1 | tr '\n' ' ')" = "connector connector-unsafe loader loader-unsafe " ] &&
+	[ -s "$D/pipeline/loader/acked" ] && [ -d "$D/pipeline/connector/sink" ]; then
+	ok "the pipeline's 4 pods run; the loader acknowledges, the connector fills its sink"
+else
+	fail "the pipeline's 4 pods run" "$P" "$(ls -R "$D/pipeline" 2>&1 | head -12)"
+fi
+P=$(pods "$D")
 ready=1
 for ip in $(echo "$P" | cut -d' ' -f2); do [ "$(brokers_seen "$D" "$ip")" = 3 ] || ready=0; done
 [ $ready = 1 ] && ok "every broker lists 3 brokers" || fail "every broker lists 3 brokers"

@@ -14,7 +14,9 @@ exited() {
 netns_of() { sed -n 1p "$1/netns"; }
 sock_of() { echo "$1/containerd/containerd.sock"; }
 # "NAME IP STATE PID" of the lab's Kafka pods
-pods() { "$LABCTL" "$(sock_of "$1")" ps | awk '$1 == "streamforge" { print $2, $5, $7, $8 }' | sort; }
+pods() { "$LABCTL" "$(sock_of "$1")" ps | awk '$1 == "streamforge" && $2 ~ /^kafka-/ { print $2, $5, $7, $8 }' | sort; }
+# the same for the pipeline's pods (loader, connector, and the unsafe pair)
+pipeline_pods() { "$LABCTL" "$(sock_of "$1")" ps | awk '$1 == "streamforge" && $2 !~ /^kafka-/ { print $2, $5, $7, $8 }' | sort; }
 brokers_seen() { # dir ip
 	"$LAB" exec --dir "$1" kcat -L -b "$2:9092" -m 2 2>/dev/null |
 		sed -nE 's/^ ([0-9]+) brokers:$/\1/p' | head -1
