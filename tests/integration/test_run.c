@@ -214,9 +214,10 @@ FLTEST(a_deviated_hypothesis_exits_1_with_the_value_against_the_rule)
 			  "              tolerance: {max: 2}}\n");
 	FL_ASSERT_EQ(wait_exit(spawn_run(file, "deviate"), 60), 1);
 	xsd_valid("deviate");
-	(void)snprintf(cmd, sizeof(cmd),
-		       "grep -q '<failure message=\"ticker ticks [0-9]* &gt; 2 at ' %s/deviate.junit.xml",
-		       dir);
+	(void)snprintf(
+		cmd, sizeof(cmd),
+		"grep -q '<failure message=\"ticker ticks [0-9]* &gt; 2 at ' %s/deviate.junit.xml",
+		dir);
 	FL_ASSERT_MSG(system(cmd) == 0, "no failure stating the value against the rule");
 	expect_clean();
 }
