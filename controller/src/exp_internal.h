@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "experiment.h"
+#include "hook.h"
 #include "yaml_tree.h"
 
 #define EX_PATH_MAX 256
@@ -88,6 +89,9 @@ enum exp_probe_where {
 };
 
 /* A probe; hook names are checked against e->hooks (already parsed). */
+/* The module of e's hook called hook (parsed, so known), or NULL when e has no such hook. */
+const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook);
+
 int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_probe_where where,
 		       const struct fl_experiment *e, struct fl_probe_spec *p);
 void fl_exp_probe_clear(struct fl_probe_spec *p);

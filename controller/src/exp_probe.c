@@ -504,13 +504,12 @@ static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
 			return ex_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
 		break;
 	case FL_PROBE_HOOK: {
-		bool found = false;
+		const struct fl_hook_module *m;
+		char list[256];
 
 		if ((r = ex_name(c, n, "hook", true, &p->hook)) < 0)
 			return r;
-		for (unsigned i = 0; i < e->n_hooks && !found; i++)
-			found = strcmp(e->hooks[i].name, p->hook) == 0;
-		if (!found)
+		if (!(m = ex_hook_module(e, p->hook)))
 			return ex_err_key(c, fl_ynode_get(n, "hook"), "hook",
 					  "\"%s\" is not defined in spec.hooks", p->hook);
 		if ((r = ex_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
@@ -522,6 +521,11 @@ static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
 						  ex_quote(v, q, sizeof(q)));
 		if (!p->hook_metric[0])
 			return ex_err_key(c, v, "metric", "empty");
+		if (!fl_hook_listed(m->metrics, p->hook_metric))
+			return ex_err_key(c, v, "metric",
+					  "module %s: unknown metric %s (metrics: %s)", m->name,
+					  ex_quote(v, q, sizeof(q)),
+					  fl_hook_list(m->metrics, list, sizeof(list)));
 		break;
 	}
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exp_internal.h"
+#include "hook.h"
 
 #define ADDRESS_MAX	 512
 #define PATH_MAX_LEN	 4096
@@ -529,6 +530,51 @@ out:
 
 /* ---- hooks ------------------------------------------------------------------------------- */
 
+const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook)
+{
+	for (unsigned i = 0; hook && i < e->n_hooks; i++)
+		if (e->hooks[i].name && strcmp(e->hooks[i].name, hook) == 0)
+			return fl_hook_module_find(e->hooks[i].module);
+	return NULL;
+}
+
+/*
+ * The module exists and takes this config: checked here, so `faultline validate` finds what
+ * would otherwise only fail when a run starts the hook.
+ */
+static int check_hook_module(struct exp_ctx *c, const struct fl_ynode *n, struct fl_hook_spec *h)
+{
+	const struct fl_hook_module *m = fl_hook_module_find(h->module);
+	const struct fl_ynode *config = fl_ynode_get(n, "config"), *at;
+	struct fl_diag d = { 0 };
+	const char *field = NULL;
+	char list[256];
+	size_t old;
+	int r;
+
+	if (!m)
+		return ex_err_key(c, fl_ynode_get(n, "module"), "module",
+				  "\"%s\" is not a hook module (modules: %s)", h->module,
+				  fl_hook_module_names(list, sizeof(list)));
+	old = ex_push_key(c, "config");
+	if (config && ((r = ex_map(c, config, m->config_fields)) < 0 ||
+		       (r = fl_ynode_to_json(config, &h->config)) < 0))
+		goto out;
+	r = m->check_config(h->config, &field, &d);
+	if (r == -ENOMEM)
+		goto out;
+	at = config ? config : n;
+	if (r < 0 && field)
+		r = ex_err_key(
+			c, config && fl_ynode_get(config, field) ? fl_ynode_get(config, field) : at,
+			field, "%s", d.msg);
+	else if (r < 0)
+		r = ex_err(c, at, "%s", d.msg);
+out:
+	ex_pop(c, old);
+	return r;
+}
+
 static int parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e)
 {
 	static const char *const allowed[] = { "name", "module", "config", NULL };
@@ -541,7 +587,7 @@ static int parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl
 		return r;
 	old = ex_push_key(c, "hooks");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
-		const struct fl_ynode *n = list->items[i], *config;
+		const struct fl_ynode *n = list->items[i];
 		struct fl_hook_spec *h = &e->hooks[i];
 		size_t o2 = ex_push_index(c, i);
 
@@ -555,13 +601,8 @@ static int parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl
 					r = ex_err_key(c, fl_ynode_get(n, "name"), "name",
 						       "\"%s\" is already the name of hooks[%u]",
 						       h->name, j);
-			if (r == 0 && (config = fl_ynode_get(n, "config"))) {
-				size_t o3 = ex_push_key(c, "config");
-
-				if ((r = ex_want(c, config, FL_YTYPE_MAP, "a mapping")) == 0)
-					r = fl_ynode_to_json(config, &h->config);
-				ex_pop(c, o3);
-			}
+			if (r == 0)
+				r = check_hook_module(c, n, h);
 		}
 		ex_pop(c, o2);
 	}
@@ -606,6 +647,25 @@ static int parse_probe_checked(struct exp_ctx *c, const struct fl_ynode *n,
 	return 0;
 }
 
+/* The action is one the hook's module takes, with args it accepts (its check_call). */
+static int check_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
+			   const struct fl_hook_module *m, const struct fl_hook_call *h)
+{
+	const struct fl_ynode *args = fl_ynode_get(n, "args");
+	struct fl_diag d = { 0 };
+	int r;
+
+	if (!m) /* not reached: parse_hooks refused unknown modules */
+		return ex_err_key(c, fl_ynode_get(n, "name"), "name", "no module");
+	r = m->check_call(h->call, h->args, &d);
+	if (r == -EINVAL && args)
+		return ex_err_key(c, args, "args", "module %s: %s", m->name, d.msg);
+	if (r < 0)
+		return ex_err_key(c, fl_ynode_get(n, "call"), "call", "module %s: %s", m->name,
+				  d.msg);
+	return 0;
+}
+
 static int parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 			   const struct fl_experiment *e, struct fl_hook_call *h)
 {
@@ -613,14 +673,11 @@ static int parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 	const struct fl_ynode *v;
 	char q[EX_QUOTE];
 	char *action = NULL;
-	bool found = false;
 	int r;
 
 	if ((r = ex_map(c, n, allowed)) < 0 || (r = ex_name(c, n, "name", true, &h->hook)) < 0)
 		return r;
-	for (unsigned i = 0; i < e->n_hooks && !found; i++)
-		found = strcmp(e->hooks[i].name, h->hook) == 0;
-	if (!found)
+	if (!ex_hook_module(e, h->hook))
 		return ex_err_key(c, fl_ynode_get(n, "name"), "name",
 				  "\"%s\" is not defined in spec.hooks", h->hook);
 	if ((r = ex_str(c, n, "action", 16, true, &action)) < 0)
@@ -651,8 +708,10 @@ static int parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 		if ((r = ex_want(c, v, FL_YTYPE_MAP, "a mapping")) == 0)
 			r = fl_ynode_to_json(v, &h->args);
 		ex_pop(c, old);
+		if (r < 0)
+			return r;
 	}
-	return r;
+	return check_hook_call(c, n, ex_hook_module(e, h->hook), h);
 }
 
 static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned index, bool rollback,

@@ -36,6 +36,65 @@ const struct fl_hook_module *fl_hook_module_at(unsigned i)
 	return i < FL_ARRAY_SIZE(modules) ? modules[i] : NULL;
 }
 
+const char *fl_hook_list(const char *const *names, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size == 0)
+		return "";
+	buf[0] = '\0';
+	for (unsigned i = 0; names && names[i] && len < size; i++) {
+		int r = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	return buf;
+}
+
+bool fl_hook_listed(const char *const *names, const char *name)
+{
+	for (unsigned i = 0; names && name && names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+const char *fl_hook_module_names(char *buf, size_t size)
+{
+	const char *names[FL_ARRAY_SIZE(modules) + 1] = { NULL };
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(modules); i++)
+		names[i] = modules[i]->name;
+	return fl_hook_list(names, buf, size);
+}
+
+int fl_hook_check_config(const struct fl_hook_module *m, const json_t *config, struct fl_diag *diag)
+{
+	const char *key, *field = NULL;
+	json_t *value;
+	char list[256];
+	int r;
+
+	if (config && json_is_null(config))
+		config = NULL;
+	if (config && !json_is_object(config))
+		return fl_diag_set(diag, -EINVAL, "config: expected an object");
+	json_object_foreach((json_t *)config, key, value)
+	{
+		if (!fl_hook_listed(m->config_fields, key))
+			return fl_diag_set(diag, -EINVAL,
+					   "config: unknown field \"%s\" (expected %s)", key,
+					   fl_hook_list(m->config_fields, list, sizeof(list)));
+	}
+	r = m->check_config(config, &field, diag);
+	if (r < 0 && field)
+		return fl_diag_prefix(diag, r, "config.%s", field);
+	if (r < 0)
+		return fl_diag_prefix(diag, r, "config");
+	return 0;
+}
+
 struct instance {
 	const struct fl_hook_spec *spec; /* borrowed */
 	const struct fl_hook_module *module;
@@ -87,17 +146,10 @@ int fl_hooks_new(const struct fl_hook_spec *specs, unsigned n, struct fl_hooks *
 				diag->col = specs[i].pos.col;
 			}
 			char known[128];
-			size_t len = 0;
-			known[0] = '\0';
-			for (unsigned j = 0; fl_hook_module_at(j) && len < sizeof(known); j++) {
-				int r = snprintf(known + len, sizeof(known) - len, "%s%s",
-						 j ? ", " : "", fl_hook_module_at(j)->name);
-				if (r > 0)
-					len += (size_t)r;
-			}
 			return fl_diag_set(diag, -ENOENT,
 					   "hooks[%u] (%s): no module \"%s\" (modules: %s)", i,
-					   specs[i].name, specs[i].module, known);
+					   specs[i].name, specs[i].module,
+					   fl_hook_module_names(known, sizeof(known)));
 		}
 	}
 
@@ -138,7 +190,9 @@ int fl_hooks_start(struct fl_hooks *h, const char *name, struct fl_diag *diag)
 		r = fl_diag_set(diag, -EALREADY, "hook %s: already running", name);
 	} else {
 		void *state = NULL;
-		r = in->module->start(in->spec->config, &state, diag);
+		r = fl_hook_check_config(in->module, in->spec->config, diag);
+		if (r == 0)
+			r = in->module->start(in->spec->config, &state, diag);
 		if (r < 0) {
 			fl_diag_prefix(diag, r, "hook %s (%s)", name, in->module->name);
 		} else {
@@ -184,9 +238,11 @@ int fl_hooks_call(struct fl_hooks *h, const char *name, const char *action, cons
 	if (!in->running) {
 		r = fl_diag_set(diag, -ESRCH, "hook %s: not running (call %s)", name, action);
 	} else {
-		r = in->module->call(in->state, action, args, diag);
+		r = in->module->check_call(action, args, diag);
+		if (r == 0)
+			r = in->module->call(in->state, action, args, diag);
 		if (r < 0)
-			fl_diag_prefix(diag, r, "hook %s", name);
+			fl_diag_prefix(diag, r, "hook %s: %s", name, in->module->name);
 	}
 	pthread_rwlock_unlock(&in->lock);
 	return r < 0 ? r : 0;
@@ -204,10 +260,15 @@ int fl_hooks_query(struct fl_hooks *h, const char *name, const char *metric, dou
 	pthread_rwlock_rdlock(&in->lock);
 	if (!in->running) {
 		r = fl_diag_set(diag, -ESRCH, "hook %s: not running (query %s)", name, metric);
+	} else if (!fl_hook_listed(in->module->metrics, metric)) {
+		char list[256];
+		r = fl_diag_set(diag, -ENOENT, "hook %s: %s: unknown metric \"%s\" (metrics: %s)",
+				name, in->module->name, metric,
+				fl_hook_list(in->module->metrics, list, sizeof(list)));
 	} else {
 		r = in->module->query(in->state, metric, &v, diag);
 		if (r < 0)
-			fl_diag_prefix(diag, r, "hook %s", name);
+			fl_diag_prefix(diag, r, "hook %s: %s", name, in->module->name);
 	}
 	pthread_rwlock_unlock(&in->lock);
 	if (r < 0)

@@ -139,56 +139,62 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static int config_path(const char *key, json_t *value, char **ret, struct fl_diag *diag)
+static const char *const config_fields[] = { "acked", "sink", "settle", NULL };
+static const char *const metrics[] = { "lost",		"duplicates",	  "corrupt", "gaps",
+				       "missingInGaps", "acknowledged",	  "inSink",  "inFlight",
+				       "redeliveries",	"unacknowledged", NULL };
+
+static int config_path(const json_t *config, const char *key, const char *what, char **ret,
+		       const char **ret_field, struct fl_diag *diag)
 {
+	json_t *value = config ? json_object_get(config, key) : NULL;
 	const char *s = json_string_value(value);
 
+	*ret_field = key;
+	if (!value)
+		return fl_diag_set(diag, -EINVAL, "required (%s)", what);
 	if (!s || !s[0] || strlen(s) >= PATH_MAX_LEN)
-		return fl_diag_set(diag, -EINVAL, "config.%s: expected a path (a non-empty string)",
-				   key);
-	*ret = strdup(s);
-	return *ret ? 0 : fl_diag_set(diag, -ENOMEM, "out of memory");
+		return fl_diag_set(diag, -EINVAL, "expected a path (a non-empty string)");
+	if (ret && !(*ret = strdup(s)))
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	return 0;
 }
 
-static int parse_config(const json_t *config, struct integrity *m, struct fl_diag *diag)
+/*
+ * config (known fields only, hook.c) into m, or only checked when m is NULL. On error,
+ * *ret_field is the field at fault.
+ */
+static int parse_config(const json_t *config, struct integrity *m, const char **ret_field,
+			struct fl_diag *diag)
 {
-	const char *key;
-	json_t *value;
-	int r = 0;
+	json_t *settle = config ? json_object_get(config, "settle") : NULL;
+	uint64_t settle_ns = DEFAULT_SETTLE_NS;
+	int r;
 
-	m->settle_ns = DEFAULT_SETTLE_NS;
-	if (!json_is_object(config))
-		return fl_diag_set(diag, -EINVAL,
-				   "config: expected an object with acked and sink (paths)");
-	json_object_foreach((json_t *)config, key, value)
-	{
-		if (strcmp(key, "acked") == 0) {
-			r = config_path(key, value, &m->acked, diag);
-		} else if (strcmp(key, "sink") == 0) {
-			r = config_path(key, value, &m->sink, diag);
-		} else if (strcmp(key, "settle") == 0) {
-			const char *s = json_string_value(value);
-			if (!s || fl_parse_duration_strict_ns(s, &m->settle_ns) < 0 ||
-			    m->settle_ns > MAX_SETTLE_NS)
-				r = fl_diag_set(
-					diag, -EINVAL,
-					"config.settle: %s%s%s is not a duration between 0s "
-					"and 10m",
-					s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "");
-		} else {
-			r = fl_diag_set(
-				diag, -EINVAL,
-				"config: unknown field \"%s\" (expected acked, sink, settle)", key);
-		}
-		if (r < 0)
-			return r;
+	if ((r = config_path(config, "acked", "the loader's acked file", m ? &m->acked : NULL,
+			     ret_field, diag)) < 0 ||
+	    (r = config_path(config, "sink", "the connector's sink", m ? &m->sink : NULL, ret_field,
+			     diag)) < 0)
+		return r;
+	if (settle) {
+		const char *s = json_string_value(settle);
+
+		*ret_field = "settle";
+		if (!s || fl_parse_duration_strict_ns(s, &settle_ns) < 0 ||
+		    settle_ns > MAX_SETTLE_NS)
+			return fl_diag_set(diag, -EINVAL,
+					   "%s%s%s is not a duration between 0s and 10m",
+					   s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "");
 	}
-	if (!m->acked)
-		return fl_diag_set(diag, -EINVAL,
-				   "config.acked: required (the loader's acked file)");
-	if (!m->sink)
-		return fl_diag_set(diag, -EINVAL, "config.sink: required (the connector's sink)");
+	if (m)
+		m->settle_ns = settle_ns;
 	return 0;
+}
+
+static int integrity_check_config(const json_t *config, const char **ret_field,
+				  struct fl_diag *diag)
+{
+	return parse_config(config, NULL, ret_field, diag);
 }
 
 static void integrity_free(struct integrity *m)
@@ -207,8 +213,9 @@ static int integrity_start(const json_t *config, void **ret_state, struct fl_dia
 
 	if (!m)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
-	r = parse_config(config, m, diag);
-	if (r < 0) {
+	const char *field = NULL;
+	r = parse_config(config, m, &field, diag);
+	if (r < 0) { /* only -ENOMEM: hook.c checked the config */
 		integrity_free(m);
 		return r;
 	}
@@ -266,27 +273,18 @@ static uint64_t settled_seq(struct integrity *m)
 
 static int integrity_query(void *state, const char *metric, double *ret_value, struct fl_diag *diag)
 {
-	static const char *const names[] = { "lost",	      "duplicates",    "corrupt",
-					     "gaps",	      "missingInGaps", "acknowledged",
-					     "inSink",	      "inFlight",      "redeliveries",
-					     "unacknowledged" };
 	struct integrity *m = state;
 	struct fl_integrity res;
-	unsigned k;
+	unsigned k = 0;
 	int r;
 
-	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (strcmp(metric, names[k]) == 0)
-			break;
-	if (k == sizeof(names) / sizeof(names[0]))
-		return fl_diag_set(diag, -ENOENT,
-				   "integrity: unknown metric \"%s\" (metrics: lost, duplicates, "
-				   "corrupt, gaps, missingInGaps, acknowledged, inSink, inFlight, "
-				   "redeliveries, unacknowledged)",
-				   metric);
+	while (metrics[k] && strcmp(metric, metrics[k]) != 0)
+		k++;
+	if (!metrics[k]) /* hook.c passes listed metrics only */
+		return fl_diag_set(diag, -ENOENT, "unknown metric \"%s\"", metric);
 	r = fl_integrity_check(m->acked, m->sink, settled_seq(m), &res, diag);
 	if (r < 0)
-		return fl_diag_prefix(diag, r, "integrity");
+		return r;
 	const uint64_t values[] = {
 		res.lost,	   res.duplicates,	res.corrupt_slots + res.misplaced_slots,
 		res.gaps,	   res.missing_in_gaps, res.acknowledged,
@@ -298,12 +296,16 @@ static int integrity_query(void *state, const char *metric, double *ret_value, s
 	return 0;
 }
 
+static int integrity_check_call(const char *action, const json_t *args, struct fl_diag *diag)
+{
+	(void)args;
+	return fl_diag_set(diag, -ENOTSUP, "unknown action \"%s\" (it has none)", action);
+}
+
 static int integrity_call(void *state, const char *action, const json_t *args, struct fl_diag *diag)
 {
 	(void)state;
-	(void)args;
-	return fl_diag_set(diag, -ENOTSUP, "integrity: unknown action \"%s\" (it has none)",
-			   action);
+	return integrity_check_call(action, args, diag); /* not reached: nothing passes the check */
 }
 
 static void integrity_stop(void *state)
@@ -327,8 +329,12 @@ const struct fl_hook_module fl_hook_integrity = {
 	.description = "the lab pipeline's data-integrity check (config acked, sink, settle); "
 		       "metrics lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, "
 		       "inSink, inFlight, redeliveries, unacknowledged",
+	.config_fields = config_fields,
+	.check_config = integrity_check_config,
 	.start = integrity_start,
+	.metrics = metrics,
 	.query = integrity_query,
+	.check_call = integrity_check_call,
 	.call = integrity_call,
 	.stop = integrity_stop,
 };

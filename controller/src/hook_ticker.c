@@ -68,46 +68,45 @@ static void *ticker_main(void *arg)
 	return NULL;
 }
 
-static int parse_config(const json_t *config, uint64_t *ret_interval, struct fl_diag *diag)
+/* The interval in config (NULL: the default). config holds known fields only (hook.c). */
+static int parse_config(const json_t *config, uint64_t *ret_interval, const char **ret_field,
+			struct fl_diag *diag)
 {
+	json_t *value = config ? json_object_get(config, "interval") : NULL;
 	uint64_t interval = DEFAULT_INTERVAL_NS;
-	const char *key;
-	json_t *value;
 
-	if (config && !json_is_null(config)) {
-		if (!json_is_object(config))
-			return fl_diag_set(diag, -EINVAL, "config: expected an object");
-		json_object_foreach((json_t *)config, key, value)
-		{
-			if (strcmp(key, "interval") != 0)
-				return fl_diag_set(
-					diag, -EINVAL,
-					"config: unknown field \"%s\" (expected interval)", key);
-			if (!json_is_string(value))
-				return fl_diag_set(diag, -EINVAL,
-						   "config.interval: expected a duration string "
-						   "(e.g. \"100ms\")");
-			const char *text = json_string_value(value);
-			if (fl_parse_duration_strict_ns(text, &interval) < 0 ||
-			    interval < MIN_INTERVAL_NS || interval > MAX_INTERVAL_NS)
-				return fl_diag_set(diag, -EINVAL,
-						   "config.interval: \"%s\" is not a duration "
-						   "between 1ms and 1h",
-						   text);
-		}
+	if (value) {
+		const char *text = json_string_value(value);
+
+		*ret_field = "interval";
+		if (!text)
+			return fl_diag_set(diag, -EINVAL,
+					   "expected a duration string (e.g. \"100ms\")");
+		if (fl_parse_duration_strict_ns(text, &interval) < 0 ||
+		    interval < MIN_INTERVAL_NS || interval > MAX_INTERVAL_NS)
+			return fl_diag_set(diag, -EINVAL,
+					   "\"%s\" is not a duration between 1ms and 1h", text);
 	}
 	*ret_interval = interval;
 	return 0;
 }
 
+static int ticker_check_config(const json_t *config, const char **ret_field, struct fl_diag *diag)
+{
+	uint64_t interval;
+
+	return parse_config(config, &interval, ret_field, diag);
+}
+
 static int ticker_start(const json_t *config, void **ret_state, struct fl_diag *diag)
 {
 	uint64_t interval = DEFAULT_INTERVAL_NS;
+	const char *field = NULL;
 	pthread_condattr_t attr;
-	int r = parse_config(config, &interval, diag);
+	int r = parse_config(config, &interval, &field, diag);
 
 	if (r < 0)
-		return r;
+		return r; /* not reached: hook.c checked the config */
 	struct ticker *t = calloc(1, sizeof(*t));
 	if (!t)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
@@ -145,6 +144,7 @@ static int ticker_query(void *state, const char *metric, double *ret_value, stru
 	struct ticker *t = state;
 	double v;
 
+	(void)diag;
 	pthread_mutex_lock(&t->lock);
 	if (strcmp(metric, "ticks") == 0)
 		v = (double)t->ticks;
@@ -152,17 +152,21 @@ static int ticker_query(void *state, const char *metric, double *ret_value, stru
 		v = (double)((mono_ns() - t->started_ns) / 1000000ull);
 	else if (strcmp(metric, "running") == 0)
 		v = t->paused ? 0 : 1;
-	else if (strcmp(metric, "intervalMs") == 0)
+	else /* intervalMs: hook.c passes listed metrics only */
 		v = (double)t->interval_ns / 1e6;
-	else {
-		pthread_mutex_unlock(&t->lock);
-		return fl_diag_set(diag, -ENOENT,
-				   "ticker: unknown metric \"%s\" (metrics: ticks, uptimeMs, "
-				   "running, intervalMs)",
-				   metric);
-	}
 	pthread_mutex_unlock(&t->lock);
 	*ret_value = v;
+	return 0;
+}
+
+static int ticker_check_call(const char *action, const json_t *args, struct fl_diag *diag)
+{
+	if (strcmp(action, "reset") != 0 && strcmp(action, "pause") != 0 &&
+	    strcmp(action, "resume") != 0)
+		return fl_diag_set(diag, -ENOTSUP,
+				   "unknown action \"%s\" (actions: reset, pause, resume)", action);
+	if (args && !json_is_null(args) && !(json_is_object(args) && json_object_size(args) == 0))
+		return fl_diag_set(diag, -EINVAL, "%s takes no arguments", action);
 	return 0;
 }
 
@@ -170,13 +174,8 @@ static int ticker_call(void *state, const char *action, const json_t *args, stru
 {
 	struct ticker *t = state;
 
-	if (strcmp(action, "reset") != 0 && strcmp(action, "pause") != 0 &&
-	    strcmp(action, "resume") != 0)
-		return fl_diag_set(diag, -ENOTSUP,
-				   "ticker: unknown action \"%s\" (actions: reset, pause, resume)",
-				   action);
-	if (args && !json_is_null(args) && !(json_is_object(args) && json_object_size(args) == 0))
-		return fl_diag_set(diag, -EINVAL, "ticker: %s takes no arguments", action);
+	(void)args;
+	(void)diag;
 	pthread_mutex_lock(&t->lock);
 	if (strcmp(action, "reset") == 0)
 		t->ticks = 0;
@@ -206,8 +205,12 @@ const struct fl_hook_module fl_hook_ticker = {
 	.name = "ticker",
 	.description = "counts ticks at config.interval (default 100ms); metrics ticks, "
 		       "uptimeMs, running, intervalMs; calls reset, pause, resume",
+	.config_fields = (const char *const[]){ "interval", NULL },
+	.check_config = ticker_check_config,
 	.start = ticker_start,
+	.metrics = (const char *const[]){ "ticks", "uptimeMs", "running", "intervalMs", NULL },
 	.query = ticker_query,
+	.check_call = ticker_check_call,
 	.call = ticker_call,
 	.stop = ticker_stop,
 };

@@ -30,7 +30,8 @@ background-on-pause step-two-kinds rollback-fault probe-unknown-type probe-field
 probe-throughput-topic-and-regex probe-throughput-no-topic probe-lag-no-group
 probe-prometheus-no-query probe-http-bad-url probe-no-tolerance probe-on-no-data-bad
 tolerance-empty tolerance-range-and-min tolerance-max-not-number hook-bad-action
-hook-call-without-call hook-args-without-call suite-entry-file-and-spec suite-unknown-default
+hook-call-without-call hook-args-without-call hook-unknown-module
+hook-config-unknown-field hook-config-required suite-entry-file-and-spec suite-unknown-default
 suite-no-experiments not-a-mapping"
 
 valid=()

@@ -21,6 +21,7 @@
 
 #include "apireq.h"
 #include "experiment.h"
+#include "yaml_tree.h"
 #include "fltest.h"
 
 #define DATA  "tests/data/experiments"
@@ -268,16 +269,35 @@ FLTEST(other_values)
 
 	suite = parse_ok(DATA "/valid/hooks/input.yaml");
 	e = &suite->experiments[0];
-	assert_json(e->hooks[0].config, "{\"interval\": \"100ms\", \"labels\": [\"a\", \"b\"], "
-					"\"nested\": {\"deep\": true, \"n\": 3, \"x\": 1.5, "
-					"\"none\": null}}");
-	FL_ASSERT(e->hooks[1].config == NULL);
+	assert_json(e->hooks[0].config, "{\"interval\": \"100ms\"}");
+	assert_json(e->hooks[1].config, "{\"acked\": \"/var/lib/lab/acked\", "
+					"\"sink\": \"/var/lib/lab/sink\", \"settle\": \"0s\"}");
+	FL_ASSERT_STREQ(e->hooks[1].module, "integrity");
 	FL_ASSERT_EQ(e->method[1].hook.action, FL_HOOK_CALL);
-	FL_ASSERT_STREQ(e->method[1].hook.call, "arm");
-	assert_json(e->method[1].hook.args, "{\"threshold\": 3, \"mode\": \"fast\"}");
+	FL_ASSERT_STREQ(e->method[1].hook.call, "pause");
+	assert_json(e->method[1].hook.args, "{}");
 	FL_ASSERT(e->method[2].hook.args == NULL);
 	FL_ASSERT_EQ(e->method[3].probe.n_tolerances, 0);
 	fl_suite_free(suite);
+}
+
+/* Hook configs and call args reach the module as JSON of the YAML's own types. */
+FLTEST(yaml_to_json_keeps_types_and_nesting)
+{
+	static const char text[] = "{interval: 100ms, labels: [a, b], "
+				   "nested: {deep: true, n: 3, x: 1.5, none: null, big: "
+				   "18446744073709551616, s: '3'}}";
+	struct fl_diag diag = { 0 };
+	struct fl_ynode *root = NULL;
+	json_t *got = NULL;
+
+	FL_ASSERT_EQ(fl_ytree_load(text, strlen(text), 8, &root, &diag), 0);
+	FL_ASSERT_EQ(fl_ynode_to_json(root, &got), 0);
+	assert_json(got, "{\"interval\": \"100ms\", \"labels\": [\"a\", \"b\"], \"nested\": "
+			 "{\"deep\": true, \"n\": 3, \"x\": 1.5, \"none\": null, "
+			 "\"big\": 18446744073709551616.0, \"s\": \"3\"}}");
+	json_decref(got);
+	fl_ynode_free(root);
 }
 
 FLTEST(suite_defaults_merge_into_experiments)

@@ -154,14 +154,12 @@ FLTEST(a_copied_slot_is_a_duplicate_and_a_flipped_byte_is_corrupt)
 static void expect_config_error(const char *json_text, const char *want)
 {
 	struct fl_diag diag = { 0 };
-	void *state = NULL;
-	json_t *cfg = json_loads(json_text, 0, NULL);
+	json_t *cfg = json_loads(json_text, JSON_DECODE_ANY, NULL);
 
 	FL_ASSERT(cfg != NULL);
-	FL_ASSERT_EQ(fl_hook_integrity.start(cfg, &state, &diag), -EINVAL);
+	FL_ASSERT_EQ(fl_hook_check_config(&fl_hook_integrity, cfg, &diag), -EINVAL);
 	json_decref(cfg);
 	FL_ASSERT_STREQ(diag.msg, want);
-	FL_ASSERT(state == NULL);
 }
 
 FLTEST(bad_config_names_the_field_and_the_value)
@@ -177,7 +175,12 @@ FLTEST(bad_config_names_the_field_and_the_value)
 			    "config: unknown field \"setle\" (expected acked, sink, settle)");
 	expect_config_error("{\"acked\": 3, \"sink\": \"/s\"}",
 			    "config.acked: expected a path (a non-empty string)");
-	expect_config_error("[]", "config: expected an object with acked and sink (paths)");
+	expect_config_error("[]", "config: expected an object");
+	expect_config_error("null", "config.acked: required (the loader's acked file)");
+	FL_ASSERT_EQ(fl_hook_check_config(&fl_hook_integrity, NULL, NULL), -EINVAL);
+	json_t *good = json_pack("{s:s,s:s,s:s}", "acked", "/a", "sink", "/s", "settle", "0s");
+	FL_ASSERT_EQ(fl_hook_check_config(&fl_hook_integrity, good, NULL), 0);
+	json_decref(good);
 }
 
 FLTEST(unknown_metric_and_missing_files_are_errors_with_their_name)
@@ -187,12 +190,14 @@ FLTEST(unknown_metric_and_missing_files_are_errors_with_their_name)
 
 	setup(3, 3);
 	void *m = start("0s");
+	FL_ASSERT(!fl_hook_listed(fl_hook_integrity.metrics, "records"));
+	FL_ASSERT(fl_hook_listed(fl_hook_integrity.metrics, "unacknowledged"));
 	FL_ASSERT_EQ(fl_hook_integrity.query(m, "records", &v, &diag), -ENOENT);
-	FL_ASSERT_CONTAINS(diag.msg, "integrity: unknown metric \"records\" (metrics: lost,");
 	unlink(acked);
 	FL_ASSERT_EQ(fl_hook_integrity.query(m, "lost", &v, &diag), -ENOENT);
 	FL_ASSERT_CONTAINS(diag.msg, acked);
-	FL_ASSERT_EQ(fl_hook_integrity.call(m, "reset", NULL, &diag), -ENOTSUP);
+	FL_ASSERT_EQ(fl_hook_integrity.check_call("reset", NULL, &diag), -ENOTSUP);
+	FL_ASSERT_STREQ(diag.msg, "unknown action \"reset\" (it has none)");
 	fl_hook_integrity.stop(m);
 }
 
