@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -219,6 +221,24 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* Why connecting to a unix socket fails (ENOENT, ECONNREFUSED, EACCES, ...), for messages. */
+static int unix_connect_errno(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, e = ECONNREFUSED;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 static int errno_for(CURLcode rc, bool too_big)
 {
 	if (too_big)
@@ -373,6 +393,16 @@ int fl_agent_request(struct fl_agent_client *client, const char *method, const c
 			return fl_diag_set(diag, r,
 					   "agent %s: %s %s: response larger than %zu bytes",
 					   client->address, method, path, client->max_response);
+		if (rc == CURLE_COULDNT_CONNECT && client->unix_path) {
+			/* curl's own text names "localhost port 80" for a unix socket. */
+			int e = unix_connect_errno(client->unix_path);
+			return fl_diag_set(
+				diag, r, "agent %s: %s %s: cannot connect to %s: %s%s",
+				client->address, method, path, client->unix_path, strerror(e),
+				e == ENOENT || e == ECONNREFUSED
+					? " (is faultline-agent running with this --socket?)"
+					: "");
+		}
 		return fl_diag_set(diag, r, "agent %s: %s %s: %s%s%s", client->address, method,
 				   path, curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
 	}

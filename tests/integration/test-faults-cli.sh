@@ -49,7 +49,7 @@ expect "emergency stop" 0 '"reverted": 1' "$FL" faults stop
 expect "refused while stopped" 2 "answered 503" "$FL" faults inject --kind loss \
 	--netns "/run/netns/$ns" --duration 60s --percent 5%
 expect "stop --clear" 0 '"emergencyStop": false' "$FL" faults stop --clear
-expect "unreachable agent" 2 "Couldn't connect" "$FL" faults list --agent unix:/nonexistent.sock
+expect "unreachable agent" 2 "cannot connect to /nonexistent.sock: No such file or directory" "$FL" faults list --agent unix:/nonexistent.sock
 expect "kind required" 64 "--kind is required" "$FL" faults inject --netns /x
 
 left=$(ip netns exec "$ns" nft list tables 2>/dev/null | grep -c faultline_ || true)
