@@ -254,6 +254,95 @@ FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
 	FL_ASSERT_EQ(processes_in(env.dir), 0);
 }
 
+static pid_t pid_in(const char *path)
+{
+	char *s = fltest_read_file(path, NULL);
+	long pid;
+
+	FL_ASSERT_MSG(s != NULL, "%s: no PID recorded", path);
+	pid = strtol(s, NULL, 10);
+	free(s);
+	FL_ASSERT(pid > 1);
+	return (pid_t)pid;
+}
+
+static void stop_and_purge(void *dir)
+{
+	char *argv[] = { "tests/lib/kafka-cluster.sh", "stop", dir, "--purge", NULL }, *out = NULL;
+
+	(void)run_io(argv, NULL, &out, true);
+	free(out);
+}
+
+/*
+ * start --owner PID: when the owner dies without cleaning up (SIGKILL: no atexit, no
+ * deferred cleanups), the watchdog stops the brokers and removes the directory. The test helpers pass their own PID.
+ */
+FLTEST(brokers_do_not_outlive_a_killed_owner)
+{
+	static char dir[] = "/tmp/fl-kafka-owner-XXXXXX";
+	char *sleep_argv[] = { "sleep", "600", NULL }, port[16], owner[16], path[128];
+	char *out = NULL;
+	pid_t sleeper, broker, watchdog;
+	double t0;
+	int r = 4;
+
+	fltest_set_timeout(300);
+	FL_ASSERT_EQ(posix_spawnp(&sleeper, "sleep", NULL, NULL, sleep_argv, environ), 0);
+	FL_ASSERT(mkdtemp(dir) != NULL);
+	fltest_defer(stop_and_purge, dir);
+	(void)snprintf(owner, sizeof(owner), "%d", (int)sleeper);
+	{
+		char *argv[] = { "tests/lib/kafka-cluster.sh", "start", dir, "--owner", "0", NULL };
+
+		FL_ASSERT_EQ(run_io(argv, NULL, &out, true), 1);
+		FL_ASSERT_CONTAINS(out, "--owner 0: expected the PID of a running process");
+		free(out);
+	}
+	/* One broker is enough here; ports apart from kafkaenv's (20000..22098). */
+	for (int attempt = 0; attempt < 5 && r == 4; attempt++) {
+		char *argv[] = { "tests/lib/kafka-cluster.sh",
+				 "start",
+				 dir,
+				 "--brokers",
+				 "1",
+				 "--base-port",
+				 port,
+				 "--owner",
+				 owner,
+				 NULL };
+
+		(void)snprintf(port, sizeof(port), "%d",
+			       23000 + (int)((getpid() + attempt * 7) % 400) * 4);
+		r = run_io(argv, NULL, &out, true);
+		if (r != 0)
+			fltest_log("start: exit %d: %s", r, out);
+		free(out);
+	}
+	if (r == 3)
+		FL_SKIP("java or kcat is missing");
+	FL_ASSERT_EQ(r, 0);
+	(void)snprintf(path, sizeof(path), "%s/node0/pid", dir);
+	broker = pid_in(path);
+	(void)snprintf(path, sizeof(path), "%s/watchdog.pid", dir);
+	watchdog = pid_in(path);
+	FL_ASSERT(!exited(broker));
+	FL_ASSERT(!exited(watchdog));
+
+	t0 = now_s();
+	FL_ASSERT_EQ(kill(sleeper, SIGKILL), 0);
+	FL_ASSERT_EQ(waitpid(sleeper, NULL, 0), sleeper);
+	while (!exited(broker) || !exited(watchdog)) {
+		FL_ASSERT_MSG(
+			now_s() - t0 < 30, "30 s after the owner died: broker %s, watchdog %s",
+			exited(broker) ? "gone" : "running", exited(watchdog) ? "gone" : "running");
+		usleep(100 * 1000);
+	}
+	fltest_log("owner killed: broker and watchdog gone %.1f s later", now_s() - t0);
+	FL_ASSERT_EQ(processes_in(dir), 0);
+	FL_ASSERT_MSG(access(dir, F_OK) < 0 && errno == ENOENT, "%s is still there", dir);
+}
+
 /* A listener on one of the ports: start refuses with exit 4 before it writes or runs anything. */
 FLTEST(start_refuses_a_taken_port)
 {

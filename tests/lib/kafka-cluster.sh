@@ -2,13 +2,16 @@
 # A real Apache Kafka 3.9.1 cluster (KRaft, combined broker+controller nodes) on 127.0.0.1 for
 # tests, benchmarks and the lab, run from the jars scripts/kafka-jars.sh caches:
 #
-#   kafka-cluster.sh start DIR [--brokers N] [--base-port P] [--set KEY=VALUE]...
+#   kafka-cluster.sh start DIR [--brokers N] [--base-port P] [--set KEY=VALUE]... [--owner PID]
 #       Create DIR, format N nodes (default 3; node.id 0..N-1, client port P+i, controller
 #       port P+100+i, default P=19092), start them and wait until every broker answers a
 #       metadata request listing all N brokers. Writes DIR/bootstrap (host:port,...), prints
 #       the elapsed time. --set adds a server property to every node (e.g.
 #       --set replica.lag.time.max.ms=5000). A DIR that holds a stopped cluster is started
 #       again as it was (its options are ignored). Refuses when a port is taken.
+#       --owner PID: a watchdog (DIR/watchdog.pid) stops the cluster and removes DIR once PID
+#       is gone, so a test binary killed with SIGKILL (no cleanup of its own) leaves no
+#       broker and no data behind.
 #   kafka-cluster.sh stop DIR [--purge]
 #       SIGTERM every node it started (by its recorded PID), SIGKILL what is left after 15 s;
 #       --purge then removes DIR.
@@ -285,10 +288,32 @@ stop_nodes() { # signal nodes...
 
 all_nodes() { seq 0 $((BROKERS - 1)); }
 
+# The watchdog of --owner: a session of its own (like the brokers), polling once a second;
+# when the owner is gone and DIR still holds the cluster, it becomes `stop DIR --purge`.
+watch_owner() { # owner
+	# shellcheck disable=SC2016
+	setsid bash -c 'echo $$ >"$2/watchdog.pid"
+		while kill -0 "$1" 2>/dev/null && [ -f "$2/cluster.env" ]; do sleep 1; done
+		[ -f "$2/cluster.env" ] && exec bash "$3" stop "$2" --purge' _ "$1" "$DIR" "$HERE/kafka-cluster.sh" \
+		>>"$DIR/watchdog.log" 2>&1 </dev/null &
+	local t=0
+	while [ ! -s "$DIR/watchdog.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
+}
+
+# End the watchdog (a normal stop needs it no longer); never the process running this.
+end_watchdog() {
+	local pid
+	pid=$(cat "$DIR/watchdog.pid" 2>/dev/null) || return 0
+	rm -f "$DIR/watchdog.pid"
+	[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] || return 0
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" && kill "$pid" 2>/dev/null || true
+}
+
 cmd_start() {
-	BROKERS=3 BASE_PORT=19092 SETS=()
+	BROKERS=3 BASE_PORT=19092 SETS=() OWNER=
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--owner) OWNER=${2:?}; shift 2 ;;
 		--brokers) BROKERS=${2:?}; shift 2 ;;
 		--base-port) BASE_PORT=${2:?}; shift 2 ;;
 		--set) SETS+=("${2:?}"); shift 2 ;;
@@ -298,6 +323,8 @@ cmd_start() {
 	[[ "$BROKERS" =~ ^[1-9]$ ]] || die "--brokers $BROKERS: expected 1..9"
 	[[ "$BASE_PORT" =~ ^[0-9]+$ ]] && [ "$BASE_PORT" -ge 1024 ] && [ "$BASE_PORT" -le 65300 ] ||
 		die "--base-port $BASE_PORT: expected 1024..65300"
+	[ -z "$OWNER" ] || { [[ "$OWNER" =~ ^[1-9][0-9]*$ ]] && kill -0 "$OWNER" 2>/dev/null; } ||
+		die "--owner $OWNER: expected the PID of a running process"
 	need java kcat ss
 	local t0 n p fresh=1
 	t0=$(now)
@@ -326,6 +353,10 @@ cmd_start() {
 		write_config
 		format_all
 	fi
+	if [ -n "$OWNER" ]; then
+		end_watchdog
+		watch_owner "$OWNER"
+	fi
 	for n in $(all_nodes); do launch "$n"; done
 	wait_ready $(all_nodes)
 	write_bootstrap
@@ -337,6 +368,7 @@ cmd_stop() {
 	[ "${1:-}" = --purge ] && purge=1
 	if [ -f "$DIR/cluster.env" ]; then
 		load_env
+		end_watchdog
 		stop_nodes TERM $(all_nodes)
 	fi
 	if [ "$purge" = 1 ]; then

@@ -216,8 +216,9 @@ static int first_port(void)
 
 int kafkaenv_start(struct kafkaenv *env)
 {
-	char log[96], port[16], why[512], bootstrap_path[96], *bootstrap;
-	char *argv[] = { SCRIPT, "start", env->dir, "--base-port", port, NULL };
+	char log[96], port[16], owner[16], why[512], bootstrap_path[96], *bootstrap;
+	/* --owner: brokers do not outlive a test killed with SIGKILL (its cleanups never run). */
+	char *argv[] = { SCRIPT, "start", env->dir, "--base-port", port, "--owner", owner, NULL };
 	double t0 = now_s();
 	int r = 4;
 
@@ -230,6 +231,7 @@ int kafkaenv_start(struct kafkaenv *env)
 	fltest_set_timeout(600);
 	(void)snprintf(log, sizeof(log), "%s/start.log", env->dir);
 	env->base_port = first_port();
+	(void)snprintf(owner, sizeof(owner), "%d", (int)getpid());
 	/* Exit 4: a port is taken (another cluster, another test binary): move on. */
 	for (int attempt = 0; attempt < 5 && r == 4; attempt++) {
 		if (attempt > 0)

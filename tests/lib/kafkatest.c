@@ -88,7 +88,10 @@ static void setup(void)
 	owner = getpid();
 	atexit(stop_cluster);
 	snprintf(out, sizeof(out), "%s/.start.out", dir);
-	const char *args[] = { "start", dir, NULL };
+	char pid[16];
+	(void)snprintf(pid, sizeof(pid), "%d", (int)owner);
+	/* --owner: the brokers do not outlive this binary, even killed with SIGKILL. */
+	const char *args[] = { "start", dir, "--owner", pid, NULL };
 	int r = kafkatest_cluster_sh(out, args);
 	if (r != 0) {
 		snprintf(setup_error, sizeof(setup_error),
