@@ -457,3 +457,19 @@ int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 		p = comma + 1;
 	}
 }
+
+/* A list at map[key] (absent: 0 entries) and a zeroed array for it. */
+int ex_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
+		  const struct fl_ynode **ret_list, void **ret_array)
+{
+	const struct fl_ynode *list;
+	int r;
+
+	if ((r = ex_seq(c, map, key, FL_EXP_MAX_ITEMS, &list)) < 0)
+		return r;
+	*ret_list = list;
+	*ret_array = NULL;
+	if (list && list->n && !(*ret_array = calloc(list->n, size)))
+		return -ENOMEM;
+	return 0;
+}

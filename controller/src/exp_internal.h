@@ -88,10 +88,27 @@ enum exp_probe_where {
 	EXP_PROBE_ABORT,  /* abort.probes: tolerance required, debounce allowed */
 };
 
-/* A probe; hook names are checked against e->hooks (already parsed). */
+/* A list at map[key] (absent: 0 entries, *ret_array NULL) and a zeroed array for it. */
+int ex_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
+		  const struct fl_ynode **ret_list, void **ret_array);
+
+/* ---- hooks (exp_hooks.c) ---- */
+
+/* spec.hooks: names, modules, configs (checked by each module). */
+int fl_exp_parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e);
+/* A hook step {name, action, call, args}: the hook exists, its module takes the call. */
+int fl_exp_parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
+			   const struct fl_experiment *e, struct fl_hook_call *h);
+/*
+ * Once steadyState and method are parsed: each hook runs where it is used (steady-state
+ * probes, method calls and probes), and no method step starts a running one.
+ */
+int fl_exp_check_hook_lifecycle(struct exp_ctx *c, const struct fl_ynode *spec,
+				const struct fl_experiment *e);
 /* The module of e's hook called hook (parsed, so known), or NULL when e has no such hook. */
 const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook);
 
+/* A probe; hook names are checked against e->hooks (already parsed). */
 int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_probe_where where,
 		       const struct fl_experiment *e, struct fl_probe_spec *p);
 void fl_exp_probe_clear(struct fl_probe_spec *p);

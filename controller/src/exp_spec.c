@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "exp_internal.h"
-#include "hook.h"
 
 #define ADDRESS_MAX	 512
 #define PATH_MAX_LEN	 4096
@@ -107,22 +106,6 @@ void fl_exp_defaults_clear(struct exp_defaults *d)
 
 /* ---- small pieces ----------------------------------------------------------------------- */
 
-/* A list at map[key] (absent: 0 entries) and a zeroed array for it. */
-static int list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
-		      const struct fl_ynode **ret_list, void **ret_array)
-{
-	const struct fl_ynode *list;
-	int r;
-
-	if ((r = ex_seq(c, map, key, FL_EXP_MAX_ITEMS, &list)) < 0)
-		return r;
-	*ret_list = list;
-	*ret_array = NULL;
-	if (list && list->n && !(*ret_array = calloc(list->n, size)))
-		return -ENOMEM;
-	return 0;
-}
-
 static int parse_seed(struct exp_ctx *c, const struct fl_ynode *spec, bool *has, uint64_t *seed)
 {
 	const struct fl_ynode *n = fl_ynode_get(spec, "seed");
@@ -195,7 +178,7 @@ static int parse_agents(struct exp_ctx *c, const struct fl_ynode *spec,
 	size_t old;
 	int r;
 
-	if ((r = list_alloc(c, spec, "agents", sizeof(*agents), &list, (void **)&agents)) < 0 ||
+	if ((r = ex_list_alloc(c, spec, "agents", sizeof(*agents), &list, (void **)&agents)) < 0 ||
 	    !list)
 		return r;
 	*ret_agents = agents;
@@ -528,88 +511,6 @@ out:
 	return r;
 }
 
-/* ---- hooks ------------------------------------------------------------------------------- */
-
-const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook)
-{
-	for (unsigned i = 0; hook && i < e->n_hooks; i++)
-		if (e->hooks[i].name && strcmp(e->hooks[i].name, hook) == 0)
-			return fl_hook_module_find(e->hooks[i].module);
-	return NULL;
-}
-
-/*
- * The module exists and takes this config: checked here, so `faultline validate` finds what
- * would otherwise only fail when a run starts the hook.
- */
-static int check_hook_module(struct exp_ctx *c, const struct fl_ynode *n, struct fl_hook_spec *h)
-{
-	const struct fl_hook_module *m = fl_hook_module_find(h->module);
-	const struct fl_ynode *config = fl_ynode_get(n, "config"), *at;
-	struct fl_diag d = { 0 };
-	const char *field = NULL;
-	char list[256];
-	size_t old;
-	int r;
-
-	if (!m)
-		return ex_err_key(c, fl_ynode_get(n, "module"), "module",
-				  "\"%s\" is not a hook module (modules: %s)", h->module,
-				  fl_hook_module_names(list, sizeof(list)));
-	old = ex_push_key(c, "config");
-	if (config && ((r = ex_map(c, config, m->config_fields)) < 0 ||
-		       (r = fl_ynode_to_json(config, &h->config)) < 0))
-		goto out;
-	r = m->check_config(h->config, &field, &d);
-	if (r == -ENOMEM)
-		goto out;
-	at = config ? config : n;
-	if (r < 0 && field)
-		r = ex_err_key(
-			c, config && fl_ynode_get(config, field) ? fl_ynode_get(config, field) : at,
-			field, "%s", d.msg);
-	else if (r < 0)
-		r = ex_err(c, at, "%s", d.msg);
-out:
-	ex_pop(c, old);
-	return r;
-}
-
-static int parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e)
-{
-	static const char *const allowed[] = { "name", "module", "config", NULL };
-	const struct fl_ynode *list;
-	size_t old;
-	int r;
-
-	if ((r = list_alloc(c, spec, "hooks", sizeof(*e->hooks), &list, (void **)&e->hooks)) < 0 ||
-	    !list)
-		return r;
-	old = ex_push_key(c, "hooks");
-	for (unsigned i = 0; i < list->n && r == 0; i++) {
-		const struct fl_ynode *n = list->items[i];
-		struct fl_hook_spec *h = &e->hooks[i];
-		size_t o2 = ex_push_index(c, i);
-
-		e->n_hooks = i + 1;
-		if ((r = ex_map(c, n, allowed)) == 0 &&
-		    (r = ex_name(c, n, "name", true, &h->name)) == 0 &&
-		    (r = ex_name(c, n, "module", true, &h->module)) == 0) {
-			h->pos = ex_pos(c, n);
-			for (unsigned j = 0; j < i && r == 0; j++)
-				if (strcmp(e->hooks[j].name, h->name) == 0)
-					r = ex_err_key(c, fl_ynode_get(n, "name"), "name",
-						       "\"%s\" is already the name of hooks[%u]",
-						       h->name, j);
-			if (r == 0)
-				r = check_hook_module(c, n, h);
-		}
-		ex_pop(c, o2);
-	}
-	ex_pop(c, old);
-	return r;
-}
-
 /* ---- steps ------------------------------------------------------------------------------- */
 
 static bool probe_name_taken(const struct fl_experiment *e, const struct fl_probe_spec *p,
@@ -645,73 +546,6 @@ static int parse_probe_checked(struct exp_ctx *c, const struct fl_ynode *n,
 				  "experiment)",
 				  p->name, other);
 	return 0;
-}
-
-/* The action is one the hook's module takes, with args it accepts (its check_call). */
-static int check_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
-			   const struct fl_hook_module *m, const struct fl_hook_call *h)
-{
-	const struct fl_ynode *args = fl_ynode_get(n, "args");
-	struct fl_diag d = { 0 };
-	int r;
-
-	if (!m) /* not reached: parse_hooks refused unknown modules */
-		return ex_err_key(c, fl_ynode_get(n, "name"), "name", "no module");
-	r = m->check_call(h->call, h->args, &d);
-	if (r == -EINVAL && args)
-		return ex_err_key(c, args, "args", "module %s: %s", m->name, d.msg);
-	if (r < 0)
-		return ex_err_key(c, fl_ynode_get(n, "call"), "call", "module %s: %s", m->name,
-				  d.msg);
-	return 0;
-}
-
-static int parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
-			   const struct fl_experiment *e, struct fl_hook_call *h)
-{
-	static const char *const allowed[] = { "name", "action", "call", "args", NULL };
-	const struct fl_ynode *v;
-	char q[EX_QUOTE];
-	char *action = NULL;
-	int r;
-
-	if ((r = ex_map(c, n, allowed)) < 0 || (r = ex_name(c, n, "name", true, &h->hook)) < 0)
-		return r;
-	if (!ex_hook_module(e, h->hook))
-		return ex_err_key(c, fl_ynode_get(n, "name"), "name",
-				  "\"%s\" is not defined in spec.hooks", h->hook);
-	if ((r = ex_str(c, n, "action", 16, true, &action)) < 0)
-		return r;
-	if (strcmp(action, "start") == 0)
-		h->action = FL_HOOK_START;
-	else if (strcmp(action, "stop") == 0)
-		h->action = FL_HOOK_STOP;
-	else if (strcmp(action, "call") == 0)
-		h->action = FL_HOOK_CALL;
-	else
-		r = ex_err_key(c, fl_ynode_get(n, "action"), "action",
-			       "%s is not one of start, stop, call",
-			       ex_quote(fl_ynode_get(n, "action"), q, sizeof(q)));
-	free(action);
-	if (r < 0)
-		return r;
-	if (h->action != FL_HOOK_CALL) {
-		if ((v = ex_key_node(n, "call")) || (v = ex_key_node(n, "args")))
-			return ex_err_key(c, v, v->text, "only with action: call");
-		return 0;
-	}
-	if ((r = ex_name(c, n, "call", true, &h->call)) < 0)
-		return r;
-	if ((v = fl_ynode_get(n, "args"))) {
-		size_t old = ex_push_key(c, "args");
-
-		if ((r = ex_want(c, v, FL_YTYPE_MAP, "a mapping")) == 0)
-			r = fl_ynode_to_json(v, &h->args);
-		ex_pop(c, old);
-		if (r < 0)
-			return r;
-	}
-	return check_hook_call(c, n, ex_hook_module(e, h->hook), h);
 }
 
 static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned index, bool rollback,
@@ -776,7 +610,7 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 	default:
 		s->kind = FL_STEP_HOOK;
 		old = ex_push_key(c, "hook");
-		r = parse_hook_call(c, v, e, &s->hook);
+		r = fl_exp_parse_hook_call(c, v, e, &s->hook);
 		ex_pop(c, old);
 		return r;
 	}
@@ -791,7 +625,7 @@ static int parse_steps(struct exp_ctx *c, const struct fl_ynode *spec, const cha
 	size_t old;
 	int r;
 
-	if ((r = list_alloc(c, spec, key, sizeof(**steps), &list, (void **)steps)) < 0)
+	if ((r = ex_list_alloc(c, spec, key, sizeof(**steps), &list, (void **)steps)) < 0)
 		return r;
 	if (!rollback && (!list || list->n == 0))
 		return ex_err_key(c, list ? list : spec, "method",
@@ -818,7 +652,7 @@ static int parse_probe_list(struct exp_ctx *c, const struct fl_ynode *map,
 	size_t old;
 	int r;
 
-	if ((r = list_alloc(c, map, "probes", sizeof(**ret), &list, (void **)ret)) < 0 || !list)
+	if ((r = ex_list_alloc(c, map, "probes", sizeof(**ret), &list, (void **)ret)) < 0 || !list)
 		return r;
 	old = ex_push_key(c, "probes");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
@@ -978,12 +812,13 @@ int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
 	if (d && !e->kafka_bootstrap &&
 	    (r = ex_strdup(d->kafka_bootstrap, &e->kafka_bootstrap)) < 0)
 		goto out;
-	if ((r = parse_targets(c, spec, e)) < 0 || (r = parse_hooks(c, spec, e)) < 0 ||
+	if ((r = parse_targets(c, spec, e)) < 0 || (r = fl_exp_parse_hooks(c, spec, e)) < 0 ||
 	    (r = parse_steady(c, spec, e)) < 0 ||
 	    (r = parse_steps(c, spec, "method", false, e)) < 0 ||
-	    (r = parse_abort(c, spec, d, e)) < 0)
+	    (r = parse_abort(c, spec, d, e)) < 0 ||
+	    (r = parse_steps(c, spec, "rollbacks", true, e)) < 0)
 		goto out;
-	r = parse_steps(c, spec, "rollbacks", true, e);
+	r = fl_exp_check_hook_lifecycle(c, spec, e);
 out:
 	ex_pop(c, old);
 	return r;

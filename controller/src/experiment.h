@@ -216,6 +216,7 @@ struct fl_hook_spec {
 	char *name;	/* unique within the experiment */
 	char *module;	/* registered module name ("ticker", later "healer", "canary") */
 	json_t *config; /* owned; NULL when none */
+	bool autostart; /* autoStart: started before the steady-state check, stopped at the end */
 	struct fl_pos pos;
 };
 

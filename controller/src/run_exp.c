@@ -111,6 +111,28 @@ static void hook_step(struct run_exp *x, const struct fl_hook_call *h)
 			  r < 0 ? diag.msg : "ok");
 }
 
+/*
+ * autoStart hooks, in the order of spec.hooks, before the steady state is checked (they
+ * stop with the others at the end). Returns false when one could not start: the run is
+ * an error, only the rollbacks follow.
+ */
+static bool start_auto_hooks(struct run_exp *x)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < x->exp->n_hooks && !x->errored; i++) {
+		if (!x->exp->hooks[i].autostart)
+			continue;
+		if (!any)
+			phase(x, "starting hooks");
+		any = true;
+		const struct fl_hook_call start = { .hook = x->exp->hooks[i].name,
+						    .action = FL_HOOK_START };
+		hook_step(x, &start);
+	}
+	return !x->errored;
+}
+
 /* A step of the method or of the rollbacks. Returns false when the method must end. */
 static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 {
@@ -237,7 +259,7 @@ void run_experiment(struct run_exp *x)
 	const char *outcome;
 
 	json_object_set_new(x->j, "startedMs", json_integer((json_int_t)fl_run_now_ms()));
-	if (setup(x) == 0) {
+	if (setup(x) == 0 && start_auto_hooks(x)) {
 		if (!steady(x, "before")) {
 			fl_progress_event(x->progress,
 					  "steady state not met before injection: method not run");

@@ -57,7 +57,8 @@ static const char *faultline_bin(void)
 }
 
 /* Write an experiment with the agent and namespace filled in; returns its path (static). */
-static const char *experiment(const char *name, const char *body)
+/* An experiment file with these hooks (a `  hooks: [...]` line) and spec body. */
+static const char *experiment_with_hooks(const char *name, const char *hooks, const char *body)
 {
 	static char path[256];
 	FILE *f;
@@ -75,11 +76,18 @@ static const char *experiment(const char *name, const char *body)
 		"  agents: [{name: node-a, address: \"%s\"}]\n"
 		"  targets:\n"
 		"    ns: {netns: \"%s\"}\n"
-		"  hooks: [{name: ticker, module: ticker, config: {interval: 100ms}}]\n"
+		"%s"
 		"%s",
-		name, agent.address, ns.path, body);
+		name, agent.address, ns.path, hooks, body);
 	fclose(f);
 	return path;
+}
+
+static const char *experiment(const char *name, const char *body)
+{
+	return experiment_with_hooks(
+		name, "  hooks: [{name: ticker, module: ticker, config: {interval: 100ms}}]\n",
+		body);
 }
 
 static pid_t spawn_run(const char *file, const char *tag)
@@ -196,6 +204,58 @@ FLTEST(a_passing_run_injects_holds_reverts_and_exits_0)
 	}
 	FL_ASSERT_EQ(json_integer_value(json_object_get(exp0(j), "seed")), 7); /* the file's seed */
 	xsd_valid("pass");
+	expect_clean();
+	json_decref(j);
+}
+
+/*
+ * autoStart: the hook runs before the steady state is checked and through the check after
+ * the method (a module the experiment observes, like a self-healer, from start to end).
+ */
+FLTEST(an_autostart_hook_runs_through_both_steady_state_checks)
+{
+	json_t *j, *hooks, *checks, *c;
+	json_int_t started = 0, first_check = 0;
+	const char *file;
+	size_t i;
+
+	setup(NULL);
+	file = experiment_with_hooks(
+		"auto",
+		"  hooks: [{name: ticker, module: ticker, config: {interval: 20ms}, "
+		"autoStart: true}]\n",
+		"  steadyState:\n"
+		"    probes: [{name: running, type: hook, hook: ticker, metric: running,\n"
+		"              tolerance: {equals: 1}}]\n"
+		"  method:\n"
+		"    - hook: {name: ticker, action: call, call: reset}\n"
+		"    - pause: 500ms\n"
+		"    - probe: {name: ticking, type: hook, hook: ticker, metric: ticks,\n"
+		"              tolerance: {min: 10}}\n");
+	FL_ASSERT_EQ(wait_exit(spawn_run(file, "auto"), 60), 0);
+	j = journal("auto");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(exp0(j), "outcome")), "passed");
+	hooks = json_object_get(exp0(j), "hooks");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(json_array_get(hooks, 0), "event")),
+			"start");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(json_array_get(hooks, 0), "result")),
+			"ok");
+	started = json_integer_value(json_object_get(json_array_get(hooks, 0), "atMs"));
+	checks = json_object_get(exp0(j), "checks");
+	json_array_foreach(checks, i, c)
+	{
+		const char *phase = json_string_value(json_object_get(c, "phase"));
+		if (strcmp(json_string_value(json_object_get(c, "probe")), "running") == 0) {
+			FL_ASSERT_MSG(strcmp(json_string_value(json_object_get(c, "verdict")),
+					     "pass") == 0,
+				      "running [%s] did not pass", phase);
+			if (!first_check)
+				first_check = json_integer_value(json_object_get(c, "atMs"));
+		}
+	}
+	FL_ASSERT(first_check >= started);
+	FL_ASSERT_EQ(json_array_size(checks), 3); /* running before, ticking, running after */
+	xsd_valid("auto");
 	expect_clean();
 	json_decref(j);
 }

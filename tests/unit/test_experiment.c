@@ -213,7 +213,8 @@ FLTEST(full_example_values)
 	FL_ASSERT_EQ(e->method[2].kind, FL_STEP_PROBE);
 	FL_ASSERT_STREQ(e->method[2].probe.group, "connector");
 	FL_ASSERT_EQ(e->method[3].kind, FL_STEP_HOOK);
-	FL_ASSERT_EQ(e->method[3].hook.action, FL_HOOK_START);
+	FL_ASSERT_EQ(e->method[3].hook.action, FL_HOOK_CALL);
+	FL_ASSERT_STREQ(e->method[3].hook.call, "reset");
 	FL_ASSERT_STREQ(e->method[4].fault.name, "network-4"); /* "<kind>-<index>" */
 	FL_ASSERT(!e->method[4].background);
 	assert_json(e->method[4].fault.params, "{\"netem\": \"delay 100ms 10ms loss 1%\"}");
@@ -229,6 +230,7 @@ FLTEST(full_example_values)
 	FL_ASSERT_EQ(e->rollbacks[1].pause_ns, S(1));
 	FL_ASSERT_EQ(e->n_hooks, 1);
 	assert_json(e->hooks[0].config, "{\"interval\": \"100ms\"}");
+	FL_ASSERT(e->hooks[0].autostart);
 	fl_suite_free(suite);
 }
 
@@ -273,6 +275,8 @@ FLTEST(other_values)
 	assert_json(e->hooks[1].config, "{\"acked\": \"/var/lib/lab/acked\", "
 					"\"sink\": \"/var/lib/lab/sink\", \"settle\": \"0s\"}");
 	FL_ASSERT_STREQ(e->hooks[1].module, "integrity");
+	FL_ASSERT(e->hooks[0].autostart);
+	FL_ASSERT(!e->hooks[1].autostart);
 	FL_ASSERT_EQ(e->method[1].hook.action, FL_HOOK_CALL);
 	FL_ASSERT_STREQ(e->method[1].hook.call, "pause");
 	assert_json(e->method[1].hook.args, "{}");
