@@ -35,6 +35,12 @@ static bool plan_probe(struct fl_probe_ctx *pctx, const struct fl_experiment *ex
 	struct fl_sample s = { 0 };
 	struct fl_verdict v;
 
+	if (spec->type == FL_PROBE_HOOK) {
+		/* Starting a module could act on the system (a self-healer would): plan does not. */
+		printf("    %-8s %-20s %-18s %-12s hook %s: its module runs only during a run\n",
+		       role, spec->name, fl_probe_type_name(spec->type), "not sampled", spec->hook);
+		return true;
+	}
 	if (fl_probe_new(pctx, spec, exp->kafka_bootstrap, &probe, &diag) < 0) {
 		printf("    %-8s %-20s %-18s ERROR %s\n", role, spec->name,
 		       fl_probe_type_name(spec->type), diag.msg);
@@ -123,6 +129,19 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 			       sets[i].t[k].label, fl_agents_name(agents, sets[i].t[k].agent),
 			       sets[i].t[k].ip[0] ? ", ip " : "", sets[i].t[k].ip,
 			       sets[i].n_matches);
+	}
+	if (exp->n_hooks)
+		printf("  hooks:\n");
+	for (unsigned i = 0; i < exp->n_hooks; i++) {
+		char *config = exp->hooks[i].config ? json_dumps(exp->hooks[i].config,
+								 JSON_COMPACT | JSON_SORT_KEYS)
+						    : NULL;
+		printf("    %s: module %s, %s, config %s\n", exp->hooks[i].name,
+		       exp->hooks[i].module,
+		       exp->hooks[i].autostart ? "started before the steady state (autoStart)"
+					       : "started by a method step",
+		       config ? config : "(defaults)");
+		free(config);
 	}
 	printf("  method:\n");
 	for (unsigned i = 0; i < exp->n_method; i++) {

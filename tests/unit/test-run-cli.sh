@@ -45,4 +45,24 @@ spec:
 YAML
 expect "plan with an unreachable agent" 2 "node-a" "$FL" plan "$tmp/x.yaml"
 expect "run with an unreachable agent is an error, not a pass" 2 "error" "$FL" run --quiet "$tmp/x.yaml"
+# Hooks: plan lists them and does not start a module to sample its probes (a module may act on
+# the system); their probes do not make the experiment "CANNOT RUN".
+cat > "$tmp/h.yaml" <<YAML
+apiVersion: faultline/v1
+kind: Experiment
+metadata: {name: hooks}
+spec:
+  hooks: [{name: t, module: ticker, config: {interval: 10ms}, autoStart: true}]
+  steadyState:
+    probes: [{name: running, type: hook, hook: t, metric: running, tolerance: {equals: 1}}]
+  method:
+    - pause: 1s
+YAML
+expect "plan lists hooks with their module and start" 0 \
+	't: module ticker, started before the steady state (autoStart), config {"interval":"10ms"}' \
+	"$FL" plan "$tmp/h.yaml"
+expect "plan does not sample hook probes, and can run" 0 "not sampled  hook t: its module runs only during a run" \
+	"$FL" plan "$tmp/h.yaml"
+if echo "$LAST" | grep -q "=> can run"; then ok "plan: an experiment with hook probes can run"; else fail "plan: an experiment with hook probes can run" "$LAST"; fi
+expect "run: the autoStart hook's steady state holds" 0 "passed" "$FL" run "$tmp/h.yaml"
 summary
