@@ -14,7 +14,8 @@
  *          returns -EINVAL, sets *ret_field to the key at fault (static text) and a diag
  *          that does not repeat the field.
  *   start  parse config (already checked), start the module's own thread(s), return its
- *          state.
+ *          state. A module that works periodically runs a struct fl_hook_timer
+ *          (hook_timer.h), which stops at once when asked.
  *   metrics
  *          the names query knows; hook.c refuses others before calling query, and the
  *          parser refuses a `hook` probe asking for another.

@@ -26,6 +26,7 @@
 
 #include "fl/units.h"
 #include "hook.h"
+#include "hook_timer.h"
 #include "integrity.h"
 
 #define SAMPLE_NS	  (250ull * 1000 * 1000)
@@ -38,13 +39,11 @@ struct sample {
 };
 
 struct integrity {
-	pthread_t thread;
+	struct fl_hook_timer sampler;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	char *acked, *sink;
 	uint64_t settle_ns;
 	/* under lock */
-	bool stopping;
 	struct sample *ring; /* samples, oldest first from head */
 	size_t cap, head, n;
 	/* the sampler's own (thread, or start before the thread runs) */
@@ -53,14 +52,6 @@ struct integrity {
 	char partial[32]; /* a line the loader has not finished writing */
 	size_t partial_len;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void take_line(struct integrity *m, const char *line, size_t len)
 {
@@ -115,28 +106,14 @@ static void record(struct integrity *m, uint64_t now)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void *sampler_main(void *arg)
+/* Every SAMPLE_NS: what the loader appended, and the highest seq so far with its time. */
+static void sample_tick(void *arg, uint64_t elapsed)
 {
 	struct integrity *m = arg;
-	uint64_t next = mono_ns() + SAMPLE_NS;
 
-	pthread_mutex_lock(&m->lock);
-	while (!m->stopping) {
-		struct timespec until = { .tv_sec = (time_t)(next / 1000000000ull),
-					  .tv_nsec = (long)(next % 1000000000ull) };
-		(void)pthread_cond_timedwait(&m->cond, &m->lock, &until);
-		if (m->stopping)
-			break;
-		if (mono_ns() < next)
-			continue;
-		pthread_mutex_unlock(&m->lock);
-		read_new(m);
-		record(m, mono_ns());
-		pthread_mutex_lock(&m->lock);
-		next += SAMPLE_NS;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return NULL;
+	(void)elapsed; /* one sample however late: it is a reading, not a count */
+	read_new(m);
+	record(m, fl_hook_mono_ns());
 }
 
 static const char *const config_fields[] = { "acked", "sink", "settle", NULL };
@@ -208,7 +185,6 @@ static void integrity_free(struct integrity *m)
 static int integrity_start(const json_t *config, void **ret_state, struct fl_diag *diag)
 {
 	struct integrity *m = calloc(1, sizeof(*m));
-	pthread_condattr_t attr;
 	int r;
 
 	if (!m)
@@ -227,26 +203,17 @@ static int integrity_start(const json_t *config, void **ret_state, struct fl_dia
 	}
 	/* The first sample now: the bound until the module has run for settle. */
 	read_new(m);
-	m->ring[0] = (struct sample){ mono_ns(), m->max_seq };
+	m->ring[0] = (struct sample){ fl_hook_mono_ns(), m->max_seq };
 	m->n = 1;
-	if (pthread_condattr_init(&attr) != 0) {
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
 		integrity_free(m);
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
 	}
-	(void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	r = pthread_cond_init(&m->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (r != 0) {
-		integrity_free(m);
-		return fl_diag_set(diag, -ENOMEM, "out of memory");
-	}
-	pthread_mutex_init(&m->lock, NULL);
-	r = pthread_create(&m->thread, NULL, sampler_main, m);
-	if (r != 0) {
+	r = fl_hook_timer_start(&m->sampler, SAMPLE_NS, sample_tick, m, diag);
+	if (r < 0) {
 		pthread_mutex_destroy(&m->lock);
-		pthread_cond_destroy(&m->cond);
 		integrity_free(m);
-		return fl_diag_set(diag, -r, "cannot start the integrity sampler: %s", strerror(r));
+		return r;
 	}
 	*ret_state = m;
 	return 0;
@@ -255,7 +222,7 @@ static int integrity_start(const json_t *config, void **ret_state, struct fl_dia
 /* The highest seq acknowledged settle ago (or at start, when younger than settle). */
 static uint64_t settled_seq(struct integrity *m)
 {
-	uint64_t now = mono_ns(), upto;
+	uint64_t now = fl_hook_mono_ns(), upto;
 
 	if (m->settle_ns == 0)
 		return UINT64_MAX; /* judge every acknowledged record, however recent */
@@ -314,13 +281,8 @@ static void integrity_stop(void *state)
 
 	if (!m)
 		return;
-	pthread_mutex_lock(&m->lock);
-	m->stopping = true;
-	pthread_cond_signal(&m->cond);
-	pthread_mutex_unlock(&m->lock);
-	pthread_join(m->thread, NULL);
+	fl_hook_timer_stop(&m->sampler);
 	pthread_mutex_destroy(&m->lock);
-	pthread_cond_destroy(&m->cond);
 	integrity_free(m);
 }
 

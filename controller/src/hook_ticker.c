@@ -8,7 +8,7 @@
  *   metrics  ticks, uptimeMs (since start), running (1, 0 while paused), intervalMs
  *   calls    reset (ticks = 0), pause, resume (no args)
  *
- * The thread sleeps on a condition variable (CLOCK_MONOTONIC), so stop wakes it at once.
+ * The thread is the modules' shared timer (hook_timer.h): stop wakes it at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,52 +20,32 @@
 
 #include "fl/units.h"
 #include "hook.h"
+#include "hook_timer.h"
 
 #define DEFAULT_INTERVAL_NS (100ull * 1000 * 1000)
 #define MIN_INTERVAL_NS	    (1ull * 1000 * 1000)
 #define MAX_INTERVAL_NS	    (3600ull * 1000 * 1000 * 1000)
 
 struct ticker {
-	pthread_t thread;
+	struct fl_hook_timer timer;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	/* under lock */
-	bool stopping, paused;
+	bool paused;
 	uint64_t ticks;
-	uint64_t next_ns; /* monotonic deadline of the next tick */
 	/* constant after start */
 	uint64_t interval_ns;
 	uint64_t started_ns;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void *ticker_main(void *arg)
+/* Every interval that elapsed counts, also when the timer woke late. */
+static void ticker_tick(void *arg, uint64_t elapsed)
 {
 	struct ticker *t = arg;
 
 	pthread_mutex_lock(&t->lock);
-	while (!t->stopping) {
-		struct timespec until = { .tv_sec = (time_t)(t->next_ns / 1000000000ull),
-					  .tv_nsec = (long)(t->next_ns % 1000000000ull) };
-		(void)pthread_cond_timedwait(&t->cond, &t->lock, &until);
-		if (t->stopping)
-			break;
-		uint64_t now = mono_ns();
-		while (t->next_ns <= now) {
-			if (!t->paused)
-				t->ticks++;
-			t->next_ns += t->interval_ns;
-		}
-	}
+	if (!t->paused)
+		t->ticks += elapsed;
 	pthread_mutex_unlock(&t->lock);
-	return NULL;
 }
 
 /* The interval in config (NULL: the default). config holds known fields only (hook.c). */
@@ -102,7 +82,6 @@ static int ticker_start(const json_t *config, void **ret_state, struct fl_diag *
 {
 	uint64_t interval = DEFAULT_INTERVAL_NS;
 	const char *field = NULL;
-	pthread_condattr_t attr;
 	int r = parse_config(config, &interval, &field, diag);
 
 	if (r < 0)
@@ -111,32 +90,19 @@ static int ticker_start(const json_t *config, void **ret_state, struct fl_diag *
 	if (!t)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
 	t->interval_ns = interval;
-	t->started_ns = mono_ns();
-	t->next_ns = t->started_ns + interval;
-	if (pthread_condattr_init(&attr) != 0)
-		goto out_free;
-	(void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	r = pthread_cond_init(&t->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (r != 0)
-		goto out_free;
-	if (pthread_mutex_init(&t->lock, NULL) != 0)
-		goto out_cond;
-	r = pthread_create(&t->thread, NULL, ticker_main, t);
-	if (r != 0) {
-		pthread_mutex_destroy(&t->lock);
-		pthread_cond_destroy(&t->cond);
+	t->started_ns = fl_hook_mono_ns();
+	if (pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t);
-		return fl_diag_set(diag, -r, "cannot start the ticker thread: %s", strerror(r));
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	r = fl_hook_timer_start(&t->timer, interval, ticker_tick, t, diag);
+	if (r < 0) {
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+		return r;
 	}
 	*ret_state = t;
 	return 0;
-
-out_cond:
-	pthread_cond_destroy(&t->cond);
-out_free:
-	free(t);
-	return fl_diag_set(diag, -ENOMEM, "out of memory");
 }
 
 static int ticker_query(void *state, const char *metric, double *ret_value, struct fl_diag *diag)
@@ -149,7 +115,7 @@ static int ticker_query(void *state, const char *metric, double *ret_value, stru
 	if (strcmp(metric, "ticks") == 0)
 		v = (double)t->ticks;
 	else if (strcmp(metric, "uptimeMs") == 0)
-		v = (double)((mono_ns() - t->started_ns) / 1000000ull);
+		v = (double)((fl_hook_mono_ns() - t->started_ns) / 1000000ull);
 	else if (strcmp(metric, "running") == 0)
 		v = t->paused ? 0 : 1;
 	else /* intervalMs: hook.c passes listed metrics only */
@@ -191,13 +157,8 @@ static void ticker_stop(void *state)
 
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = true;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
+	fl_hook_timer_stop(&t->timer);
 	pthread_mutex_destroy(&t->lock);
-	pthread_cond_destroy(&t->cond);
 	free(t);
 }
 
