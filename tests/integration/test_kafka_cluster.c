@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Kafka test cluster itself (tests/lib/kafka-cluster.sh through kafkaenv): it starts
- * three brokers, keeps 1000 records written with acks=all through a broker's controlled
- * stop, reports the shrunk ISR, heals it after the restart, and leaves no JVM behind.
- * kcat is the independent client.
+ * The Kafka test cluster itself (tests/lib/kafka-cluster.sh, started for this binary by
+ * kafkatest): three brokers keep 1000 records written with acks=all through a broker's
+ * controlled stop, report the shrunk ISR, heal it after the restart, and leave no JVM
+ * behind — also when their owner is killed. kcat is the independent client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 
 #include "fltest.h"
-#include "kafkaenv.h"
+#include "kafkatest.h"
 
 extern char **environ;
 
@@ -94,14 +94,10 @@ static double now_s(void)
 }
 
 /* Partitions of topic that kafka-topics lists as under-replicated. */
-static char *under_replicated(const struct kafkaenv *env, const char *topic)
+static char *under_replicated(const char *topic)
 {
-	char *out = NULL;
-
-	FL_ASSERT_EQ(kafkaenv_tool(env, &out, "topics", "--describe", "--topic", topic,
-				   "--under-replicated-partitions", NULL),
-		     0);
-	return out;
+	return kafkatest_cluster_out("topics", "--describe", "--topic", topic,
+				     "--under-replicated-partitions", NULL);
 }
 
 /* Lines of a topic description whose ISR has `size` members and, unless id is '\0', member id. */
@@ -127,18 +123,14 @@ static int isrs_with(const char *describe, int size, char id)
 	return n;
 }
 
-static pid_t node_pid(const struct kafkaenv *env, int n)
-{
-	char path[128], *s;
-	long pid;
+static pid_t pid_in(const char *path);
 
-	(void)snprintf(path, sizeof(path), "%s/node%d/pid", env->dir, n);
-	s = fltest_read_file(path, NULL);
-	FL_ASSERT_MSG(s != NULL, "%s: no PID recorded", path);
-	pid = strtol(s, NULL, 10);
-	free(s);
-	FL_ASSERT(pid > 1);
-	return (pid_t)pid;
+static pid_t node_pid(int n)
+{
+	char path[128];
+
+	(void)snprintf(path, sizeof(path), "%s/node%d/pid", kafkatest_dir(), n);
+	return pid_in(path);
 }
 
 /*
@@ -174,38 +166,36 @@ static int processes_in(const char *dir)
 
 FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
 {
-	static struct kafkaenv env;
 	char data[128], *out = NULL;
-	const char *topic = "fl-harness";
-	pid_t pids[KAFKAENV_BROKERS];
+	const char *topic = "fl-harness", *bootstrap = kafkatest_bootstrap();
+	pid_t pids[3];
 	double t0;
 	FILE *f;
 
-	FL_ASSERT_OK(kafkaenv_start(&env));
-	FL_ASSERT_OK(kafkaenv_create_topic(&env, topic, 3, 3, NULL));
-
-	FL_ASSERT_EQ(kafkaenv_tool(&env, &out, "topics", "--describe", "--topic", topic, NULL), 0);
+	fltest_set_timeout(300);
+	kafkatest_create_topic(topic, 3, 3, -1);
+	out = kafkatest_cluster_out("topics", "--describe", "--topic", topic, NULL);
 	FL_ASSERT_CONTAINS(out, "ReplicationFactor: 3");
 	FL_ASSERT_CONTAINS(out, "min.insync.replicas=2");
 	free(out);
 
-	(void)snprintf(data, sizeof(data), "%s/records.txt", env.dir);
+	(void)snprintf(data, sizeof(data), "%s/records.txt", kafkatest_dir());
 	f = fopen(data, "w");
 	FL_ASSERT(f != NULL);
 	for (int i = 0; i < RECORDS; i++)
 		fprintf(f, "record-%04d\n", i);
 	FL_ASSERT_EQ(fclose(f), 0);
 	{
-		char *argv[] = { "kcat",	"-P", "-b",	  env.bootstrap, "-t",
-				 (char *)topic, "-X", "acks=all", NULL };
+		char *argv[] = { "kcat", "-P",	     "-b", (char *)bootstrap, "-t", (char *)topic,
+				 "-X",	 "acks=all", NULL };
 
 		FL_ASSERT_EQ(run_io(argv, data, &out, false), 0);
 		free(out);
 	}
 
 	/* A controlled stop: the broker leaves every ISR at once. */
-	FL_ASSERT_OK(kafkaenv_broker_stop(&env, 1, false));
-	out = under_replicated(&env, topic);
+	kafkatest_broker_stop(1);
+	out = under_replicated(topic);
 	FL_ASSERT_EQ(count_lines(out), 3);
 	for (int p = 0; p < 3; p++) {
 		char line[64];
@@ -220,8 +210,9 @@ FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
 
 	/* With min.insync.replicas=2 of 3 everything is still readable (and writable). */
 	{
-		char *argv[] = { "kcat", "-C",	      "-b", env.bootstrap, "-t", (char *)topic,
-				 "-o",	 "beginning", "-e", "-q",	   NULL };
+		char *argv[] = { "kcat", "-C",		"-b", (char *)bootstrap,
+				 "-t",	 (char *)topic, "-o", "beginning",
+				 "-e",	 "-q",		NULL };
 
 		FL_ASSERT_EQ(run_io(argv, NULL, &out, false), 0);
 		FL_ASSERT_EQ(count_lines(out), RECORDS);
@@ -231,9 +222,9 @@ FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
 	}
 
 	t0 = now_s();
-	FL_ASSERT_OK(kafkaenv_broker_start(&env, 1));
+	kafkatest_broker_start(1);
 	for (;;) {
-		out = under_replicated(&env, topic);
+		out = under_replicated(topic);
 		if (count_lines(out) == 0)
 			break;
 		FL_ASSERT_MSG(now_s() - t0 < 60, "ISR not healed after 60 s:\n%s", out);
@@ -243,15 +234,19 @@ FLTEST(cluster_survives_a_broker_restart_and_stops_clean)
 	free(out);
 	fltest_log("broker 1 back and ISR healed in %.1f s", now_s() - t0);
 
-	for (int n = 0; n < KAFKAENV_BROKERS; n++)
-		pids[n] = node_pid(&env, n);
-	FL_ASSERT_EQ(kafkaenv_tool(&env, &out, "status", NULL), 0);
+	for (int n = 0; n < 3; n++)
+		pids[n] = node_pid(n);
+	out = kafkatest_cluster_out("status", NULL);
 	fltest_log("%s", out);
 	free(out);
-	FL_ASSERT_OK(kafkaenv_stop(&env));
-	for (int n = 0; n < KAFKAENV_BROKERS; n++)
+	/* The binary's cluster: stopped here (this is the last test that needs it). */
+	{
+		const char *args[] = { "stop", kafkatest_dir(), NULL };
+		FL_ASSERT_EQ(kafkatest_cluster_sh(NULL, args), 0);
+	}
+	for (int n = 0; n < 3; n++)
 		FL_ASSERT_MSG(exited(pids[n]), "broker %d (pid %d) lives on", n, (int)pids[n]);
-	FL_ASSERT_EQ(processes_in(env.dir), 0);
+	FL_ASSERT_EQ(processes_in(kafkatest_dir()), 0);
 }
 
 static pid_t pid_in(const char *path)
@@ -299,7 +294,7 @@ FLTEST(brokers_do_not_outlive_a_killed_owner)
 		FL_ASSERT_CONTAINS(out, "--owner 0: expected the PID of a running process");
 		free(out);
 	}
-	/* One broker is enough here; ports apart from kafkaenv's (20000..22098). */
+	/* One broker is enough here; ports apart from the binary's cluster (19092..19194). */
 	for (int attempt = 0; attempt < 5 && r == 4; attempt++) {
 		char *argv[] = { "tests/lib/kafka-cluster.sh",
 				 "start",
@@ -375,4 +370,10 @@ FLTEST(start_refuses_a_taken_port)
 	FL_ASSERT_CONTAINS(out, "already in use");
 	free(out);
 	FL_ASSERT_EQ(rmdir(dir), 0); /* nothing was written into it */
+}
+
+/* The cluster lives in the parent process, across the forked tests. */
+__attribute__((constructor(200))) static void start_cluster(void)
+{
+	kafkatest_setup();
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,22 @@ static char *capture(const char *const *argv, bool via_script)
 	if (r != 0 || !text)
 		FL_FAIL("%s %s: exit %d: %s", argv[0], argv[1], r, text ? text : "");
 	return text;
+}
+
+char *kafkatest_cluster_out(const char *verb, ...)
+{
+	const char *argv[32];
+	unsigned n = 0;
+	va_list ap;
+
+	argv[n++] = verb;
+	argv[n++] = kafkatest_dir();
+	va_start(ap, verb);
+	for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return capture(argv, true);
 }
 
 int64_t kafkatest_kcat_end(const char *topic, int partition)

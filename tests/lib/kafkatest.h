@@ -53,6 +53,9 @@ unsigned kafkatest_tool_under_replicated(const char *topic, int32_t *ret, unsign
 void kafkatest_broker_stop(int broker);
 void kafkatest_broker_start(int broker);
 
+/* Run the cluster script (verb DIR args..., NULL-terminated) and return its stdout (malloc'd);
+ * a non-zero exit fails the test. E.g. kafkatest_cluster_out("topics", "--describe", NULL). */
+char *kafkatest_cluster_out(const char *verb, ...) __attribute__((sentinel));
 /* Run the cluster script (verb DIR args...) with stdout into out_path (NULL: /dev/null);
  * returns its exit status or -1. */
 int kafkatest_cluster_sh(const char *out_path, const char *const *args);
