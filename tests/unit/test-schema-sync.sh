@@ -39,19 +39,27 @@ for f in $D/valid/*/input.yaml experiments/*.yaml experiments/*/*.yaml; do
 	# Schedule configs (kind: Schedule) have their own reader and tests.
 	[ -f "$f" ] && ! grep -q '^kind: Schedule' "$f" && valid+=("$f")
 done
-# The lab's gameday templates (experiments/lab/*.yaml.in), filled in as
-# scripts/render-lab-experiments.sh would from a lab in /var/lib/faultline/lab.
+# The lab's gameday templates (experiments/lab/*.yaml.in), filled in by
+# scripts/render-lab-experiments.sh from a stand-in for a running lab's directory (the files
+# it reads: the agent's socket, the bootstrap list, the brokers' pod IPs).
 lab_tmp=$(mktemp -d)
 trap 'rm -rf "$lab_tmp"' EXIT
-for t in experiments/lab/*.yaml.in; do
-	sed -e "s|@AGENT@|/var/lib/faultline/lab/agent.sock|g" -e "s|@BOOTSTRAP@|10.88.0.2:9092|g" \
-		-e "s|@DIR@|/var/lib/faultline/lab|g" -e "s|@KAFKA0@|10.88.0.2|g" \
-		-e "s|@KAFKA1@|10.88.0.3|g" -e "s|@KAFKA2@|10.88.0.4|g" "$t" \
-		>"$lab_tmp/$(basename "$t" .in)"
-	valid+=("$lab_tmp/$(basename "$t" .in)")
-done
-[ "$(ls "$lab_tmp" | wc -l)" -ge 8 ] && ok "experiments/lab has the suite and 7 experiments" ||
-	fail "experiments/lab has the suite and 7 experiments" "$(ls "$lab_tmp")"
+mkdir -p "$lab_tmp/lab/pods"
+touch "$lab_tmp/lab/agent.sock"
+echo "10.88.0.2:9092,10.88.0.3:9092,10.88.0.4:9092" >"$lab_tmp/lab/bootstrap"
+for n in 0 1 2; do echo "10.88.0.$((n + 2))" >"$lab_tmp/lab/pods/kafka-$n.ip"; done
+if scripts/render-lab-experiments.sh "$lab_tmp/lab" "$lab_tmp/out" >/dev/null; then
+	for f in "$lab_tmp"/out/*.yaml; do valid+=("$f"); done
+	if grep -l '@[A-Z0-9]*@' "$lab_tmp"/out/*.yaml; then
+		fail "render-lab-experiments fills every placeholder" "$(grep -n '@[A-Z0-9]*@' "$lab_tmp"/out/*.yaml)"
+	else
+		ok "render-lab-experiments fills every placeholder"
+	fi
+else
+	fail "render-lab-experiments renders the templates of a lab"
+fi
+[ "$(ls "$lab_tmp/out" | wc -l)" -ge 8 ] && ok "experiments/lab has the suite and 7 experiments" ||
+	fail "experiments/lab has the suite and 7 experiments" "$(ls "$lab_tmp/out")"
 
 n_examples=$(grep -L '^kind: Schedule' experiments/*.yaml experiments/*/*.yaml 2>/dev/null | wc -l)
 if [ "$n_examples" -ge 2 ]; then ok "experiments/ has $n_examples examples"; else fail "experiments/ has examples" "found $n_examples"; fi
