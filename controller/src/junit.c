@@ -374,19 +374,7 @@ static int write_case(void *arg, const json_t *e, const struct tcase *tc)
 		open_status(out, ST_FAIL, msg, "leftovers");
 		json_array_foreach(leftovers, i, l)
 		{
-			fputs("agent ", out);
-			fl_xml_text(out, fl_journal_str_or(l, "agent", "?"));
-			fputs(": fault ", out);
-			fl_xml_text(out, fl_journal_str_or(l, "id", "?"));
-			fputs(" (", out);
-			fl_xml_text(out, fl_journal_str_or(l, "kind", "?"));
-			fputs(", ", out);
-			fl_xml_text(out, fl_journal_str_or(l, "state", "?"));
-			fputs(")", out);
-			if (fl_journal_str(l, "message")) {
-				fputs(": ", out);
-				fl_xml_text(out, fl_journal_str(l, "message"));
-			}
+			fl_report_leftover(l, out, fl_xml_text);
 			fputc('\n', out);
 		}
 		close_status(out, ST_FAIL);

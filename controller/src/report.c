@@ -307,18 +307,8 @@ static void put_event(FILE *out, const json_t *e, const struct ev *ev,
 		escape(out, fl_journal_str_or(x, "message", "aborted"));
 		break;
 	case EV_LEFTOVER:
-		fputs("LEFTOVER fault ", out);
-		escape(out, fl_journal_str_or(x, "id", "?"));
-		fputs(" (", out);
-		escape(out, fl_journal_str_or(x, "kind", "?"));
-		fputs(", ", out);
-		escape(out, fl_journal_str_or(x, "state", "?"));
-		fputs(") on agent ", out);
-		escape(out, fl_journal_str_or(x, "agent", "?"));
-		if ((s = fl_journal_str(x, "message"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+		fputs("LEFTOVER ", out);
+		fl_report_leftover(x, out, escape);
 		break;
 	case EV_FINISH:
 		fputs("experiment finished: ", out);
@@ -328,6 +318,23 @@ static void put_event(FILE *out, const json_t *e, const struct ev *ev,
 			escape(out, s);
 		}
 		break;
+	}
+}
+
+void fl_report_leftover(const json_t *l, FILE *out, void (*escape)(FILE *out, const char *s))
+{
+	fputs("agent ", out);
+	escape(out, fl_journal_str_or(l, "agent", "?"));
+	fputs(": fault ", out);
+	escape(out, fl_journal_str_or(l, "id", "?"));
+	fputs(" (", out);
+	escape(out, fl_journal_str_or(l, "kind", "?"));
+	fputs(", ", out);
+	escape(out, fl_journal_str_or(l, "state", "?"));
+	fputs(")", out);
+	if (fl_journal_str(l, "message")) {
+		fputs(": ", out);
+		escape(out, fl_journal_str(l, "message"));
 	}
 }
 

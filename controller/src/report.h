@@ -56,6 +56,13 @@ int fl_report_render_buffer(int (*render)(const json_t *, FILE *, struct fl_diag
 int fl_report_timeline(const json_t *experiment, FILE *out,
 		       void (*escape)(FILE *out, const char *s)) _wur_;
 
+/*
+ * A leftover (experiments[].leftovers[] of the journal) as one line without its newline,
+ * the same in every report: "agent node-a: fault 5ee5 (bandwidth, active): lease expires".
+ */
+void fl_report_leftover(const json_t *leftover, FILE *out,
+			void (*escape)(FILE *out, const char *s));
+
 /* The -errno for a stream whose error flag is set: what errno says for the failures a
  * caller can act on (-ENOMEM, -ENOSPC, -EDQUOT, -EPIPE), -EIO otherwise. */
 int fl_report_stream_error(void);

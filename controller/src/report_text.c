@@ -209,19 +209,7 @@ static void put_aborts_and_leftovers(FILE *out, const json_t *experiments)
 				fputs("\nLeftovers (faults still held by agents):\n", out);
 			any = true;
 			detail(out, e);
-			fputs("agent ", out);
-			put(out, fl_journal_str_or(l, "agent", "?"));
-			fputs(" fault ", out);
-			put(out, fl_journal_str_or(l, "id", "?"));
-			fputs(" (", out);
-			put(out, fl_journal_str_or(l, "kind", "?"));
-			fputs(", ", out);
-			put(out, fl_journal_str_or(l, "state", "?"));
-			fputs(")", out);
-			if (fl_journal_str(l, "message")) {
-				fputs(": ", out);
-				put(out, fl_journal_str(l, "message"));
-			}
+			fl_report_leftover(l, out, put);
 			fputc('\n', out);
 		}
 	}

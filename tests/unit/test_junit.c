@@ -517,7 +517,7 @@ FLTEST(text_summary_aborts_and_leftovers)
 	j = load("leftovers.json");
 	text = render(fl_report_text_render, j);
 	FL_ASSERT_CONTAINS(text, "\nLeftovers (faults still held by agents):\n  bandwidth: agent "
-				 "node-a fault 5ee5ee5ee5 (bandwidth, active): lease expires in "
+				 "node-a: fault 5ee5ee5ee5 (bandwidth, active): lease expires in "
 				 "8s\n");
 	FL_ASSERT_CONTAINS(text, "  bandwidth: revert squeeze on streamforge/loader-0: agent "
 				 "node-a: timeout after 5s\n");
