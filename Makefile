@@ -131,7 +131,7 @@ $(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The lab's demo pipeline (lab/pipeline/README.md): standalone programs, common only.
-PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/sink.c lab/pipeline/integrity.c
+PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/flags.c lab/pipeline/sink.c lab/pipeline/integrity.c
 $(PIPELINE_BINS): $(BUILD)/lab/%: $(BUILD)/obj/lab/pipeline/%.o $(call obj,$(PIPELINE_LIB_SRC)) \
 		$(LIB_COMMON)
 	@mkdir -p $(dir $@)

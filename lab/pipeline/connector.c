@@ -6,7 +6,6 @@
  * Kafka re-deliver records, never skip one that was not durably stored.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
+#include "flags.h"
 #include "pipeline.h"
 #include "sink.h"
 
@@ -46,35 +46,31 @@ static void usage(FILE *f)
 		   "Exit: 0 stopped by SIGTERM/SIGINT, 1 fatal error, 64 bad flags.\n");
 }
 
-static int usage_error(const char *fmt, ...) _printf_(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "connector: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	return FL_PIPE_EXIT_USAGE;
-}
-
+/* Returns -1 to go on, else an exit code. */
 static int parse_flags(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "bootstrap", required_argument, NULL, 'b' },
-		{ "topic", required_argument, NULL, 't' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "sink", required_argument, NULL, 'd' },
-		{ "events-topic", required_argument, NULL, 'e' },
-		{ "queue-id", required_argument, NULL, 'q' },
-		{ "batch", required_argument, NULL, 'n' },
-		{ "session-timeout-ms", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
+	const struct fl_pipe_flag flags[] = {
+		{ .name = "bootstrap",
+		  .kind = FL_PIPE_FLAG_STR,
+		  .dest = &o->bootstrap,
+		  .required = true },
+		{ .name = "topic", .kind = FL_PIPE_FLAG_STR, .dest = &o->topic },
+		{ .name = "group", .kind = FL_PIPE_FLAG_STR, .dest = &o->group },
+		{ .name = "sink", .kind = FL_PIPE_FLAG_STR, .dest = &o->sink, .required = true },
+		{ .name = "events-topic", .kind = FL_PIPE_FLAG_STR, .dest = &o->events_topic },
+		{ .name = "queue-id", .kind = FL_PIPE_FLAG_STR, .dest = &o->queue_id },
+		{ .name = "batch",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->batch,
+		  .min = 1,
+		  .max = 10000 },
+		{ .name = "session-timeout-ms",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->session_ms,
+		  .min = 6000,
+		  .max = 300000 },
 		{ 0 },
 	};
-	struct fl_diag diag = { 0 };
-	int c, r = 0;
 
 	*o = (struct opts){ .topic = "workflow",
 			    .group = "connector",
@@ -82,55 +78,7 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 			    .queue_id = "lab",
 			    .batch = 500,
 			    .session_ms = 6000 };
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			r = fl_pipe_check_str("--bootstrap", optarg, &diag), o->bootstrap = optarg;
-			break;
-		case 't':
-			r = fl_pipe_check_str("--topic", optarg, &diag), o->topic = optarg;
-			break;
-		case 'g':
-			r = fl_pipe_check_str("--group", optarg, &diag), o->group = optarg;
-			break;
-		case 'd':
-			r = fl_pipe_check_str("--sink", optarg, &diag), o->sink = optarg;
-			break;
-		case 'e':
-			r = fl_pipe_check_str("--events-topic", optarg, &diag),
-			o->events_topic = optarg;
-			break;
-		case 'q':
-			r = fl_pipe_check_str("--queue-id", optarg, &diag), o->queue_id = optarg;
-			break;
-		case 'n':
-			r = fl_pipe_parse_u64("--batch", optarg, 1, 10000, &o->batch, &diag);
-			break;
-		case 'T':
-			r = fl_pipe_parse_u64("--session-timeout-ms", optarg, 6000, 300000,
-					      &o->session_ms, &diag);
-			break;
-		case 'h':
-			usage(stdout);
-			return FL_PIPE_EXIT_OK;
-		case ':':
-			return usage_error("%s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown flag %s", argv[optind - 1]);
-		}
-		if (r < 0) {
-			fprintf(stderr, "connector: %s (see --help)\n", diag.msg);
-			return FL_PIPE_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (!o->bootstrap)
-		return usage_error("%s is required", "--bootstrap");
-	if (!o->sink)
-		return usage_error("%s is required", "--sink");
-	return -1;
+	return fl_pipe_parse_flags("connector", argc, argv, flags, usage);
 }
 
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)

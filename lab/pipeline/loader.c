@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "fl/units.h"
+#include "flags.h"
 #include "pipeline.h"
 
 #define PAYLOAD_MAX 160 /* keeps a record's value inside a sink slot (224 bytes) */
@@ -64,40 +64,45 @@ static void usage(FILE *f)
 		PAYLOAD_MAX);
 }
 
-static int usage_error(const char *fmt, ...) _printf_(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "loader: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	return FL_PIPE_EXIT_USAGE;
-}
-
 /* Returns -1 to go on, else an exit code. */
 static int parse_flags(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "bootstrap", required_argument, NULL, 'b' },
-		{ "topic", required_argument, NULL, 't' },
-		{ "events-topic", required_argument, NULL, 'e' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "symbol", required_argument, NULL, 's' },
-		{ "queue-id", required_argument, NULL, 'q' },
-		{ "acked", required_argument, NULL, 'a' },
-		{ "start-seq", required_argument, NULL, 'S' },
-		{ "payload-size", required_argument, NULL, 'p' },
-		{ "flush-timeout", required_argument, NULL, 'f' },
-		{ "acks", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *acks = "all";
+	const struct fl_pipe_flag flags[] = {
+		{ .name = "bootstrap",
+		  .kind = FL_PIPE_FLAG_STR,
+		  .dest = &o->bootstrap,
+		  .required = true },
+		{ .name = "topic", .kind = FL_PIPE_FLAG_STR, .dest = &o->topic },
+		{ .name = "events-topic", .kind = FL_PIPE_FLAG_STR, .dest = &o->events_topic },
+		{ .name = "rate",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->rate,
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "count",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->count,
+		  .max = UINT64_MAX / 2 },
+		{ .name = "symbol", .kind = FL_PIPE_FLAG_STR, .dest = &o->symbol },
+		{ .name = "queue-id", .kind = FL_PIPE_FLAG_STR, .dest = &o->queue_id },
+		{ .name = "acked", .kind = FL_PIPE_FLAG_STR, .dest = &o->acked, .required = true },
+		{ .name = "start-seq",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->start_seq,
+		  .min = 1,
+		  .max = UINT64_MAX / 2,
+		  .seen = &o->has_start },
+		{ .name = "payload-size",
+		  .kind = FL_PIPE_FLAG_U64,
+		  .dest = &o->payload,
+		  .min = 1,
+		  .max = PAYLOAD_MAX },
+		{ .name = "flush-timeout", .kind = FL_PIPE_FLAG_DURATION, .dest = &o->flush_ns },
+		{ .name = "acks", .kind = FL_PIPE_FLAG_CHOICE, .dest = &acks, .choices = "all|1" },
 		{ 0 },
 	};
-	struct fl_diag diag = { 0 };
-	int c, r = 0;
+	int r;
 
 	*o = (struct opts){ .topic = "workflow",
 			    .events_topic = "queue-events",
@@ -106,78 +111,9 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 			    .rate = 200,
 			    .payload = 64,
 			    .flush_ns = 10000000000ull };
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			r = fl_pipe_check_str("--bootstrap", optarg, &diag), o->bootstrap = optarg;
-			break;
-		case 't':
-			r = fl_pipe_check_str("--topic", optarg, &diag), o->topic = optarg;
-			break;
-		case 'e':
-			r = fl_pipe_check_str("--events-topic", optarg, &diag),
-			o->events_topic = optarg;
-			break;
-		case 's':
-			r = fl_pipe_check_str("--symbol", optarg, &diag), o->symbol = optarg;
-			break;
-		case 'q':
-			r = fl_pipe_check_str("--queue-id", optarg, &diag), o->queue_id = optarg;
-			break;
-		case 'a':
-			r = fl_pipe_check_str("--acked", optarg, &diag), o->acked = optarg;
-			break;
-		case 'r':
-			r = fl_pipe_parse_u64("--rate", optarg, 1, 100000, &o->rate, &diag);
-			break;
-		case 'c':
-			r = fl_pipe_parse_u64("--count", optarg, 0, UINT64_MAX / 2, &o->count,
-					      &diag);
-			break;
-		case 'S':
-			r = fl_pipe_parse_u64("--start-seq", optarg, 1, UINT64_MAX / 2,
-					      &o->start_seq, &diag);
-			o->has_start = true;
-			break;
-		case 'p':
-			r = fl_pipe_parse_u64("--payload-size", optarg, 1, PAYLOAD_MAX, &o->payload,
-					      &diag);
-			break;
-		case 'f':
-			r = fl_parse_duration_strict_ns(optarg, &o->flush_ns);
-			if (r < 0)
-				fl_diag_set(&diag, r,
-					    "--flush-timeout: \"%s\" is not a duration (e.g. 10s)",
-					    optarg);
-			break;
-		case 'A':
-			if (strcmp(optarg, "1") == 0 || strcmp(optarg, "all") == 0)
-				o->acks_one = optarg[0] == '1';
-			else
-				r = fl_diag_set(&diag, -EINVAL, "--acks: \"%s\" is not all or 1",
-						optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return FL_PIPE_EXIT_OK;
-		case ':':
-			return usage_error("%s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown flag %s", argv[optind - 1]);
-		}
-		if (r < 0) {
-			fprintf(stderr, "loader: %s (see --help)\n", diag.msg);
-			return FL_PIPE_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (!o->bootstrap)
-		return usage_error("%s is required", "--bootstrap");
-	if (!o->acked)
-		return usage_error("%s is required", "--acked");
-	return -1;
+	r = fl_pipe_parse_flags("loader", argc, argv, flags, usage);
+	o->acks_one = strcmp(acks, "1") == 0;
+	return r;
 }
 
 /* The highest seq in an existing acked file (0 when absent or empty). A torn last line

@@ -7,7 +7,6 @@
  * is integrity.c's, shared with the controller's `integrity` hook module.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "flags.h"
 #include "pipeline.h"
 #include "integrity.h"
 
@@ -28,50 +28,23 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "acked", required_argument, NULL, 'a' },
-		{ "sink", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *acked_path = NULL, *sink_dir = NULL;
 	struct fl_integrity res;
 	struct fl_diag diag = { 0 };
 	bool as_json = false;
-	int c, r;
+	const struct fl_pipe_flag flags[] = {
+		{ .name = "acked",
+		  .kind = FL_PIPE_FLAG_STR,
+		  .dest = &acked_path,
+		  .required = true },
+		{ .name = "sink", .kind = FL_PIPE_FLAG_STR, .dest = &sink_dir, .required = true },
+		{ .name = "json", .kind = FL_PIPE_FLAG_BOOL, .dest = &as_json },
+		{ 0 },
+	};
+	int r = fl_pipe_parse_flags("verify", argc, argv, flags, usage);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			acked_path = optarg;
-			break;
-		case 'd':
-			sink_dir = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return FL_PIPE_EXIT_OK;
-		case ':':
-			fprintf(stderr, "verify: %s needs a value (see --help)\n",
-				argv[optind - 1]);
-			return FL_PIPE_EXIT_USAGE;
-		default:
-			fprintf(stderr, "verify: unknown flag %s (see --help)\n", argv[optind - 1]);
-			return FL_PIPE_EXIT_USAGE;
-		}
-	}
-	if (optind < argc || !acked_path || !sink_dir) {
-		fprintf(stderr, "verify: %s (see --help)\n",
-			optind < argc ? "unexpected argument"
-			: !acked_path ? "--acked is required"
-				      : "--sink is required");
-		return FL_PIPE_EXIT_USAGE;
-	}
+	if (r >= 0)
+		return r;
 	r = fl_integrity_check(acked_path, sink_dir, UINT64_MAX, &res, &diag);
 	if (r < 0) {
 		fprintf(stderr, "verify: %s\n", diag.msg);
