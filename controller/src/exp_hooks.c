@@ -197,7 +197,10 @@ static const char *why_not_running(const struct hook_state *st, unsigned k, bool
 	return buf;
 }
 
-/* A hook probe (or call) at node n, field key, needs hook k running. */
+#define AT_THIS_STEP NULL /* need_running's `when` for a method step */
+
+/* A hook probe (or call) at node n, field key, needs hook k running; when says where
+ * (a steady-state check), or AT_THIS_STEP. */
 static int need_running(struct exp_ctx *c, const struct fl_ynode *n, const char *key,
 			const struct fl_experiment *e, const struct hook_state *st, unsigned k,
 			const char *when)
@@ -206,10 +209,9 @@ static int need_running(struct exp_ctx *c, const struct fl_ynode *n, const char 
 
 	if (st->running[k])
 		return 0;
-	return ex_err_key(
-		c, fl_ynode_get(n, key), key, "hook \"%s\" is not running %s (%s)",
-		e->hooks[k].name, when,
-		why_not_running(st, k, strcmp(when, "at this step") == 0, why, sizeof(why)));
+	return ex_err_key(c, fl_ynode_get(n, key), key, "hook \"%s\" is not running %s (%s)",
+			  e->hooks[k].name, when ? when : "at this step",
+			  why_not_running(st, k, when == AT_THIS_STEP, why, sizeof(why)));
 }
 
 static int check_steady(struct exp_ctx *c, const struct fl_ynode *spec,
@@ -246,7 +248,7 @@ static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 	if (s->kind == FL_STEP_PROBE && s->probe.type == FL_PROBE_HOOK) {
 		old = ex_push_key(c, "probe");
 		r = need_running(c, fl_ynode_get(n, "probe"), "hook", e, st,
-				 hook_index(e, s->probe.hook), "at this step");
+				 hook_index(e, s->probe.hook), AT_THIS_STEP);
 		ex_pop(c, old);
 		return r;
 	}
@@ -275,7 +277,7 @@ static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 		st->changed_at[k] = (int)i;
 		break;
 	case FL_HOOK_CALL:
-		r = need_running(c, v, "call", e, st, k, "at this step");
+		r = need_running(c, v, "call", e, st, k, AT_THIS_STEP);
 		break;
 	}
 	ex_pop(c, old);
