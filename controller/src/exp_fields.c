@@ -9,10 +9,12 @@
 
 #include "exp_internal.h"
 #include "fl/units.h"
+#include "regex_cost.h"
 
-#define QUOTE_CUT	    80
-#define EX_REGEX_MAX	    256
-#define EX_REGEX_REPEAT_MAX 1000
+#define QUOTE_CUT    80
+#define EX_REGEX_MAX 256
+/* regex_cost.h: about 8 MB of regcomp memory in the worst case (nullable runs) */
+#define EX_REGEX_COST_MAX 2000
 
 size_t ex_push_key(struct exp_ctx *c, const char *key)
 {
@@ -340,51 +342,21 @@ int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsig
 	return 0;
 }
 
-/*
- * glibc compiles bounded repetitions by copying the sub-expression: "((a{99}){99}){99}" is a
- * million states. Keep the product of all {n,m} bounds small; a probe's regex never needs
- * more.
- */
-static bool repeats_bounded(const char *text)
-{
-	unsigned long product = 1;
-
-	for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
-		unsigned long most = 0, v = 0;
-
-		for (p++; *p && *p != '}'; p++) {
-			if (*p >= '0' && *p <= '9') {
-				v = v * 10 + (unsigned long)(*p - '0');
-				if (v > EX_REGEX_REPEAT_MAX)
-					return false;
-			} else {
-				most = FL_MAX(most, v);
-				v = 0;
-			}
-		}
-		if (!*p)
-			break; /* no closing brace: regcomp decides */
-		most = FL_MAX(most, v);
-		product *= most ? most : 1;
-		if (product > EX_REGEX_REPEAT_MAX)
-			return false;
-	}
-	return true;
-}
-
 int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 {
 	char q[EX_QUOTE], why[128];
 	regex_t re;
+	size_t cost;
 	int r;
 
 	if (strlen(text) > EX_REGEX_MAX)
 		return ex_err(c, n, "too long (%zu bytes, at most %d)", strlen(text), EX_REGEX_MAX);
-	if (!repeats_bounded(text))
+	cost = fl_regex_cost(text);
+	if (cost > EX_REGEX_COST_MAX)
 		return ex_err(c, n,
-			      "%s: repetition bounds {n,m} multiply to more than %d (the regex "
-			      "would compile to a huge automaton)",
-			      ex_quote(n, q, sizeof(q)), EX_REGEX_REPEAT_MAX);
+			      "%s would compile to about %zu regex nodes, at most %d (nested "
+			      "repetitions copy what they repeat: {n,m} m times, + twice)",
+			      ex_quote(n, q, sizeof(q)), cost, EX_REGEX_COST_MAX);
 	r = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
 	if (r == REG_ESPACE)
 		return -ENOMEM;
