@@ -9,11 +9,11 @@
 
 #include "exp_internal.h"
 #include "fl/units.h"
-#include "regex_cost.h"
+#include "ere.h"
 
 #define QUOTE_CUT    80
 #define EX_REGEX_MAX 256
-/* regex_cost.h: about 8 MB of regcomp memory in the worst case (nullable runs) */
+/* ere.h: about 8 MB of regcomp memory in the worst case (nullable runs) */
 #define EX_REGEX_COST_MAX 2000
 
 size_t ex_push_key(struct exp_ctx *c, const char *key)
@@ -351,13 +351,17 @@ int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 
 	if (strlen(text) > EX_REGEX_MAX)
 		return ex_err(c, n, "too long (%zu bytes, at most %d)", strlen(text), EX_REGEX_MAX);
+	if (fl_regex_has_backref(text))
+		return ex_err(c, n,
+			      "%s: back-references (\\1 ... \\9) are not POSIX extended regex",
+			      ex_quote(n, q, sizeof(q)));
 	cost = fl_regex_cost(text);
 	if (cost > EX_REGEX_COST_MAX)
 		return ex_err(c, n,
 			      "%s would compile to about %zu regex nodes, at most %d (nested "
 			      "repetitions copy what they repeat: {n,m} m times, + twice)",
 			      ex_quote(n, q, sizeof(q)), cost, EX_REGEX_COST_MAX);
-	r = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
+	r = fl_regex_compile_whole(&re, text); /* as probes and tolerances will */
 	if (r == REG_ESPACE)
 		return -ENOMEM;
 	if (r != 0) {

@@ -46,8 +46,9 @@ struct fl_kafka *fl_kafka_free(struct fl_kafka *kafka);
 /* The bootstrap string (borrowed). */
 const char *fl_kafka_bootstrap(const struct fl_kafka *kafka);
 
-/* Which topics: one by name (internal "__" topics only this way), or a compiled POSIX
- * regex over every non-internal topic's name (whole-name match), or all (both NULL). */
+/* Which topics: one by name (internal "__" topics only this way), or a POSIX regex over
+ * every non-internal topic's name, compiled by fl_regex_compile_whole (ere.h) so that only
+ * whole names match, or all (both NULL). */
 struct fl_kafka_select {
 	const char *topic;
 	const regex_t *regex;

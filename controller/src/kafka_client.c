@@ -271,11 +271,6 @@ bool fl_kafka_selected(const struct fl_kafka_select *sel, const char *name)
 		return strcmp(sel->topic, name) == 0;
 	if (fl_kafka_is_internal(name))
 		return false;
-	if (!sel->regex)
-		return true;
-	regmatch_t m;
-	if (regexec(sel->regex, name, 1, &m, 0) != 0)
-		return false;
-	/* The whole name must match, as tolerances' regexes do. */
-	return m.rm_so == 0 && name[m.rm_eo] == '\0';
+	/* compiled by fl_regex_compile_whole: the whole name must match, as tolerances' do */
+	return !sel->regex || regexec(sel->regex, name, 0, NULL, 0) == 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ere.h"
 #include "kafka_int.h"
 
 #define DEFAULT_WINDOW_NS  (10ull * 1000000000ull)
@@ -423,7 +424,7 @@ int fl_kafka_probe_new(struct fl_kafka *kafka, const struct fl_probe_spec *spec,
 	kp->timeout_ns = spec->timeout_ns ? spec->timeout_ns : DEFAULT_TIMEOUT_NS;
 	kp->sel.topic = spec->topic;
 	if (spec->topic_regex) {
-		r = regcomp(&kp->re, spec->topic_regex, REG_EXTENDED);
+		r = fl_regex_compile_whole(&kp->re, spec->topic_regex);
 		if (r != 0) {
 			char msg[128];
 			regerror(r, &kp->re, msg, sizeof(msg));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ere.h"
 #include "verdict.h"
 
 const char *fl_verdict_name(enum fl_verdict_kind kind)
@@ -209,15 +210,11 @@ static void rule_words(const struct fl_tolerance *t, const char *metric, struct 
 /* Whole-value POSIX extended match. -EINVAL when the pattern does not compile. */
 static int regex_matches(const char *pattern, const char *text)
 {
-	size_t len = strlen(pattern);
-	char *anchored = malloc(len + 5);
 	regex_t re;
+	int r = fl_regex_compile_whole(&re, pattern);
 
-	if (!anchored)
+	if (r == REG_ESPACE)
 		return -ENOMEM;
-	snprintf(anchored, len + 5, "^(%s)$", pattern);
-	int r = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
-	free(anchored);
 	if (r != 0)
 		return -EINVAL;
 	r = regexec(&re, text, 0, NULL, 0) == 0 ? 1 : 0;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How big an automaton glibc's regcomp() would build for a POSIX extended regex, estimated
- * without building it.
+ * POSIX extended regexes as experiments use them (topicRegex, regex tolerances): always
+ * matched against a whole string, checked before they are compiled.
+ *
+ * fl_regex_cost: how big an automaton glibc's regcomp() would build, estimated without
+ * building it.
  *
  * Regexes come from experiment files (topicRegex, regex tolerances). glibc expands every
  * repetition by copying the repeated sub-expression: "a{99}" is 99 copies of "a", "x+" is
@@ -20,11 +23,21 @@
 #ifndef FL_REGEX_COST_H
 #define FL_REGEX_COST_H
 
+#include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Saturates here (also returned when groups nest deeper than the estimator follows). */
 #define FL_REGEX_COST_CAP ((size_t)1 << 30)
 
 size_t fl_regex_cost(const char *ere);
+
+/* A back-reference (\1 … \9) outside a bracket expression: a glibc extension, not POSIX
+ * ERE, and it would point at the wrong group once the regex is wrapped for a whole match. */
+bool fl_regex_has_backref(const char *ere);
+
+/* Compile so that regexec() matches only a whole string ("^(ERE)$", REG_NOSUB: no match
+ * positions are kept, which also keeps regcomp small). Returns regcomp()'s code. */
+int fl_regex_compile_whole(regex_t *re, const char *ere);
 
 #endif

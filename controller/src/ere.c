@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* See regex_cost.h. */
+/* See ere.h. */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "regex_cost.h"
+#include "ere.h"
 
 /* Groups nested deeper than this are reported as FL_REGEX_COST_CAP. */
 #define MAX_DEPTH 64
@@ -157,4 +159,36 @@ size_t fl_regex_cost(const char *ere)
 		new_atom(&stack[depth], group);
 	}
 	return sat_add(stack[0].done, stack[0].last);
+}
+
+bool fl_regex_has_backref(const char *ere)
+{
+	const char *p = ere;
+
+	while (*p) {
+		if (*p == '[') {
+			p = skip_bracket(p);
+		} else if (*p == '\\' && p[1]) {
+			if (p[1] >= '1' && p[1] <= '9')
+				return true;
+			p += 2;
+		} else {
+			p++;
+		}
+	}
+	return false;
+}
+
+int fl_regex_compile_whole(regex_t *re, const char *ere)
+{
+	size_t len = strlen(ere) + sizeof("^()$");
+	char *anchored = malloc(len);
+	int r;
+
+	if (!anchored)
+		return REG_ESPACE;
+	(void)snprintf(anchored, len, "^(%s)$", ere);
+	r = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+	free(anchored);
+	return r;
 }

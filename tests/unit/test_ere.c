@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The regex cost estimate (regex_cost.h): its figures for known patterns, and the property
+ * The regex cost estimate (ere.h): its figures for known patterns, and the property
  * the parser relies on — a regex at the limit (2,000) cannot make glibc's regcomp() take
  * much memory, while the patterns that did (the fuzzer's nested "+") are over it.
  */
@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "fltest.h"
-#include "regex_cost.h"
+#include "ere.h"
 
 #define PARSER_LIMIT 2000 /* EX_REGEX_COST_MAX in exp_fields.c */
 
@@ -71,7 +71,7 @@ static size_t regcomp_bytes(const char *re)
 	regex_t compiled;
 	size_t used;
 
-	if (regcomp(&compiled, re, REG_EXTENDED | REG_NOSUB) != 0)
+	if (fl_regex_compile_whole(&compiled, re) != 0)
 		return 0;
 	used = mallinfo2().uordblks - before.uordblks;
 	regfree(&compiled);
@@ -101,4 +101,41 @@ FLTEST(patterns_at_the_limit_compile_in_little_memory)
 			worst = bytes;
 	}
 	printf("    worst at the limit: %.1f MiB held by regcomp\n", (double)worst / (1 << 20));
+}
+
+FLTEST(back_references_are_found_outside_brackets_only)
+{
+	FL_ASSERT(fl_regex_has_backref("(a)\\1"));
+	FL_ASSERT(fl_regex_has_backref("x\\9"));
+	FL_ASSERT(!fl_regex_has_backref("a\\.b\\\\1")); /* an escaped backslash, then "1" */
+	FL_ASSERT(!fl_regex_has_backref("[\\1]"));	/* a bracket's backslash is a member */
+	FL_ASSERT(!fl_regex_has_backref("[]\\1]"));
+	FL_ASSERT(!fl_regex_has_backref("a\\0"));
+	FL_ASSERT(!fl_regex_has_backref("trailing\\"));
+}
+
+static int whole_match(const char *ere, const char *text)
+{
+	regex_t re;
+	int r = fl_regex_compile_whole(&re, ere);
+
+	if (r != 0)
+		return -1;
+	r = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
+	return r;
+}
+
+FLTEST(compiled_whole_matches_only_whole_strings)
+{
+	FL_ASSERT_EQ(whole_match("OK|WARN", "OK"), 1);
+	FL_ASSERT_EQ(whole_match("OK|WARN", "WARN"), 1);
+	FL_ASSERT_EQ(whole_match("OK|WARN", "NOT OK"), 0); /* the alternation is inside the group */
+	FL_ASSERT_EQ(whole_match("orders-[0-9]+", "orders-12"), 1);
+	FL_ASSERT_EQ(whole_match("orders-[0-9]+", "orders-12-dlq"), 0);
+	FL_ASSERT_EQ(whole_match("orders", "xorders"), 0);
+	FL_ASSERT_EQ(whole_match("^workflow", "workflow"), 1); /* anchors inside stay valid */
+	FL_ASSERT_EQ(whole_match("^workflow", "workflows"), 0);
+	FL_ASSERT_EQ(whole_match(".*", ""), 1);
+	FL_ASSERT_EQ(whole_match("(unclosed", "x"), -1);
 }
