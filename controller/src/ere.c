@@ -7,31 +7,57 @@
 
 #include "ere.h"
 
-/* Groups nested deeper than this are reported as FL_REGEX_COST_CAP. */
+/* Groups nested deeper than this are reported as FL_ERE_COST_CAP. */
 #define MAX_DEPTH 64
 
-/* One open group: the atoms finished so far, and the last one (a repetition may follow). */
+/*
+ * One open group, read left to right. A branch is a concatenation between '|'s; its last
+ * atom is kept apart because a repetition may still follow it.
+ */
 struct frame {
-	size_t done;
-	size_t last;
+	size_t done;	    /* cost of everything before the last atom */
+	size_t last;	    /* cost of the last atom (0: none yet in this branch) */
+	bool has_last;	    /* the branch has an atom a repetition would apply to */
+	bool last_empty;    /* ... and that atom can match "" */
+	bool branch_empty;  /* the branch's atoms before the last can all match "" */
+	bool earlier_empty; /* an earlier branch of this group can match "" */
 };
+
+static const struct frame FRESH = { .branch_empty = true };
 
 static size_t sat_add(size_t a, size_t b)
 {
-	return a + b > FL_REGEX_COST_CAP || a + b < a ? FL_REGEX_COST_CAP : a + b;
+	return a + b > FL_ERE_COST_CAP || a + b < a ? FL_ERE_COST_CAP : a + b;
 }
 
 static size_t sat_mul(size_t a, size_t b)
 {
-	if (a && b > FL_REGEX_COST_CAP / a)
-		return FL_REGEX_COST_CAP;
+	if (a && b > FL_ERE_COST_CAP / a)
+		return FL_ERE_COST_CAP;
 	return a * b;
 }
 
-static void new_atom(struct frame *f, size_t size)
+static void new_atom(struct frame *f, size_t size, bool can_be_empty)
 {
 	f->done = sat_add(f->done, f->last);
+	if (f->has_last)
+		f->branch_empty = f->branch_empty && f->last_empty;
 	f->last = size;
+	f->has_last = true;
+	f->last_empty = can_be_empty;
+}
+
+/* Whether the branch being read can match "" as a whole. */
+static bool branch_can_be_empty(const struct frame *f)
+{
+	return f->branch_empty && (!f->has_last || f->last_empty);
+}
+
+/* The group's cost and emptiness once its ')' (or the end of the regex) is reached. */
+static void close_group(const struct frame *f, size_t *cost, bool *can_be_empty)
+{
+	*cost = sat_add(sat_add(f->done, f->last), 1);
+	*can_be_empty = f->earlier_empty || branch_can_be_empty(f);
 }
 
 /* A bracket expression starting at p ('['); returns the character after its ']' (or the
@@ -58,10 +84,11 @@ static const char *skip_bracket(const char *p)
 	return *p ? p + 1 : p;
 }
 
-/* An interval "{n}", "{n,}", "{,m}" or "{n,m}" at p ('{'): the number of copies glibc makes
- * of the repeated element, and the character after '}'. False when p does not start a
- * valid interval (then '{' is left to regcomp, which refuses or takes it literally). */
-static bool parse_interval(const char *p, size_t *copies, const char **after)
+/* An interval "{n}", "{n,}", "{,m}" or "{n,m}" at p ('{'): how many copies glibc makes of
+ * the repeated element, whether the repetition may be taken zero times, and the character
+ * after '}'. False when p does not start a valid interval (then '{' is left to regcomp,
+ * which refuses it or takes it literally). */
+static bool parse_interval(const char *p, size_t *copies, bool *may_skip, const char **after)
 {
 	size_t lo = 0, hi = 0;
 	bool has_lo = false, has_hi = false, comma = false;
@@ -83,103 +110,133 @@ static bool parse_interval(const char *p, size_t *copies, const char **after)
 		*copies = hi > lo ? hi : lo;
 	if (*copies == 0)
 		*copies = 1; /* {0} drops the element; count it once anyway */
+	*may_skip = lo == 0;
 	*after = p + 1;
 	return true;
 }
 
-size_t fl_regex_cost(const char *ere)
+/* A repetition at offset `at` of the last atom: `copies` of it plus the repetition node. */
+static void repeat_last(struct frame *f, size_t copies, bool may_skip, int at,
+			struct fl_ere_facts *facts)
 {
-	struct frame stack[MAX_DEPTH + 1] = { { 0, 0 } };
+	if (!f->has_last)
+		return; /* nothing to repeat: regcomp refuses it or takes it literally */
+	if (f->last_empty && facts->empty_repeat_at < 0)
+		facts->empty_repeat_at = at;
+	f->last = sat_add(sat_mul(f->last, copies), 1);
+	f->last_empty = f->last_empty || may_skip;
+}
+
+/* GNU's zero-width escapes: word boundaries and buffer anchors. */
+static bool zero_width_escape(char c)
+{
+	return c && strchr("<>bB`'", c);
+}
+
+void fl_ere_analyse(const char *ere, struct fl_ere_facts *facts)
+{
+	struct frame stack[MAX_DEPTH + 1] = { FRESH };
 	unsigned depth = 0;
 	const char *p = ere;
 
+	facts->empty_repeat_at = -1;
+	facts->backref_at = -1;
+	facts->malformed_at = -1;
+	facts->malformed = NULL;
 	while (*p) {
 		struct frame *f = &stack[depth];
+		int at = (int)(p - ere);
 		const char *after;
-		size_t copies;
+		size_t copies, group;
+		bool may_skip, group_empty;
 
 		switch (*p) {
 		case '(':
-			if (depth == MAX_DEPTH)
-				return FL_REGEX_COST_CAP;
-			stack[++depth] = (struct frame){ 0, 0 };
+			if (depth == MAX_DEPTH) {
+				facts->cost = FL_ERE_COST_CAP;
+				return;
+			}
+			stack[++depth] = FRESH;
 			p++;
 			break;
 		case ')':
 			if (depth == 0) {
-				new_atom(f, 1); /* unmatched: regcomp's to judge */
+				if (facts->malformed_at < 0) {
+					facts->malformed_at = at;
+					facts->malformed = "a ')' without its '(' (write \\) for "
+							   "the character)";
+				}
+				new_atom(f, 1, false);
 			} else {
-				size_t group = sat_add(sat_add(f->done, f->last), 1);
-
-				new_atom(&stack[--depth], group);
+				close_group(f, &group, &group_empty);
+				new_atom(&stack[--depth], group, group_empty);
 			}
 			p++;
 			break;
 		case '|':
-			new_atom(f, 1); /* the alternation node */
+			f->earlier_empty = f->earlier_empty || branch_can_be_empty(f);
+			f->done = sat_add(sat_add(f->done, f->last), 1); /* the alternation node */
+			f->last = 0;
+			f->has_last = false;
+			f->branch_empty = true;
 			p++;
 			break;
 		case '+':
-			f->last = sat_add(sat_mul(f->last, 2), 1);
+			repeat_last(f, 2, false, at, facts);
 			p++;
 			break;
 		case '*':
 		case '?':
-			f->last = sat_add(f->last, 1); /* the repetition node */
+			repeat_last(f, 1, true, at, facts);
 			p++;
 			break;
 		case '{':
-			if (parse_interval(p, &copies, &after)) {
-				f->last = sat_add(sat_mul(f->last, copies), 1);
+			if (parse_interval(p, &copies, &may_skip, &after)) {
+				repeat_last(f, copies, may_skip, at, facts);
 				p = after;
 			} else {
-				new_atom(f, 1);
+				new_atom(f, 1, false);
 				p++;
 			}
 			break;
 		case '[':
-			new_atom(f, 1);
+			new_atom(f, 1, false);
 			p = skip_bracket(p);
 			break;
+		case '^':
+		case '$':
+			new_atom(f, 1, true);
+			p++;
+			break;
 		case '\\':
-			new_atom(f, 1);
+			if (p[1] >= '1' && p[1] <= '9' && facts->backref_at < 0)
+				facts->backref_at = at;
+			if (!p[1] && facts->malformed_at < 0) {
+				facts->malformed_at = at;
+				facts->malformed = "a '\\' with nothing after it";
+			}
+			new_atom(f, 1, zero_width_escape(p[1]));
 			p += p[1] ? 2 : 1;
 			break;
 		default:
-			new_atom(f, 1);
+			new_atom(f, 1, false);
 			p++;
 			break;
 		}
 	}
 	/* unclosed groups: regcomp refuses them, but add them up all the same */
 	while (depth > 0) {
-		size_t group = sat_add(sat_add(stack[depth].done, stack[depth].last), 1);
+		size_t group;
+		bool group_empty;
 
+		close_group(&stack[depth], &group, &group_empty);
 		depth--;
-		new_atom(&stack[depth], group);
+		new_atom(&stack[depth], group, group_empty);
 	}
-	return sat_add(stack[0].done, stack[0].last);
+	facts->cost = sat_add(stack[0].done, stack[0].last);
 }
 
-bool fl_regex_has_backref(const char *ere)
-{
-	const char *p = ere;
-
-	while (*p) {
-		if (*p == '[') {
-			p = skip_bracket(p);
-		} else if (*p == '\\' && p[1]) {
-			if (p[1] >= '1' && p[1] <= '9')
-				return true;
-			p += 2;
-		} else {
-			p++;
-		}
-	}
-	return false;
-}
-
-int fl_regex_compile_whole(regex_t *re, const char *ere)
+int fl_ere_compile_whole(regex_t *re, const char *ere)
 {
 	size_t len = strlen(ere) + sizeof("^()$");
 	char *anchored = malloc(len);

@@ -11,10 +11,10 @@
 #include "fl/units.h"
 #include "ere.h"
 
-#define QUOTE_CUT    80
-#define EX_REGEX_MAX 256
+#define QUOTE_CUT	  80
+#define FL_ERE_LENGTH_MAX 256
 /* ere.h: about 8 MB of regcomp memory in the worst case (nullable runs) */
-#define EX_REGEX_COST_MAX 2000
+#define FL_ERE_COST_MAX 2000
 
 size_t ex_push_key(struct exp_ctx *c, const char *key)
 {
@@ -345,23 +345,34 @@ int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsig
 int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 {
 	char q[EX_QUOTE], why[128];
+	struct fl_ere_facts facts;
 	regex_t re;
-	size_t cost;
 	int r;
 
-	if (strlen(text) > EX_REGEX_MAX)
-		return ex_err(c, n, "too long (%zu bytes, at most %d)", strlen(text), EX_REGEX_MAX);
-	if (fl_regex_has_backref(text))
+	if (strlen(text) > FL_ERE_LENGTH_MAX)
+		return ex_err(c, n, "too long (%zu bytes, at most %d)", strlen(text),
+			      FL_ERE_LENGTH_MAX);
+	fl_ere_analyse(text, &facts);
+	if (facts.malformed_at >= 0)
+		return ex_err(c, n, "%s is not a POSIX extended regex: character %d: %s",
+			      ex_quote(n, q, sizeof(q)), facts.malformed_at + 1, facts.malformed);
+	if (facts.backref_at >= 0)
 		return ex_err(c, n,
-			      "%s: back-references (\\1 ... \\9) are not POSIX extended regex",
-			      ex_quote(n, q, sizeof(q)));
-	cost = fl_regex_cost(text);
-	if (cost > EX_REGEX_COST_MAX)
+			      "%s: the back-reference at character %d is not POSIX extended regex",
+			      ex_quote(n, q, sizeof(q)), facts.backref_at + 1);
+	if (facts.empty_repeat_at >= 0)
+		return ex_err(c, n,
+			      "%s: the '%c' at character %d repeats something that can match the "
+			      "empty string, which glibc compiles very slowly (write the repeated "
+			      "part so it takes at least one character: (a?b?)+ as (a|b)*)",
+			      ex_quote(n, q, sizeof(q)), text[facts.empty_repeat_at],
+			      facts.empty_repeat_at + 1);
+	if (facts.cost > FL_ERE_COST_MAX)
 		return ex_err(c, n,
 			      "%s would compile to about %zu regex nodes, at most %d (nested "
 			      "repetitions copy what they repeat: {n,m} m times, + twice)",
-			      ex_quote(n, q, sizeof(q)), cost, EX_REGEX_COST_MAX);
-	r = fl_regex_compile_whole(&re, text); /* as probes and tolerances will */
+			      ex_quote(n, q, sizeof(q)), facts.cost, FL_ERE_COST_MAX);
+	r = fl_ere_compile_whole(&re, text); /* as probes and tolerances will */
 	if (r == REG_ESPACE)
 		return -ENOMEM;
 	if (r != 0) {

@@ -47,7 +47,7 @@ struct fl_kafka *fl_kafka_free(struct fl_kafka *kafka);
 const char *fl_kafka_bootstrap(const struct fl_kafka *kafka);
 
 /* Which topics: one by name (internal "__" topics only this way), or a POSIX regex over
- * every non-internal topic's name, compiled by fl_regex_compile_whole (ere.h) so that only
+ * every non-internal topic's name, compiled by fl_ere_compile_whole (ere.h) so that only
  * whole names match, or all (both NULL). */
 struct fl_kafka_select {
 	const char *topic;

@@ -271,6 +271,6 @@ bool fl_kafka_selected(const struct fl_kafka_select *sel, const char *name)
 		return strcmp(sel->topic, name) == 0;
 	if (fl_kafka_is_internal(name))
 		return false;
-	/* compiled by fl_regex_compile_whole: the whole name must match, as tolerances' do */
+	/* compiled by fl_ere_compile_whole: the whole name must match, as tolerances' do */
 	return !sel->regex || regexec(sel->regex, name, 0, NULL, 0) == 0;
 }

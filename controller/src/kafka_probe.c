@@ -424,7 +424,7 @@ int fl_kafka_probe_new(struct fl_kafka *kafka, const struct fl_probe_spec *spec,
 	kp->timeout_ns = spec->timeout_ns ? spec->timeout_ns : DEFAULT_TIMEOUT_NS;
 	kp->sel.topic = spec->topic;
 	if (spec->topic_regex) {
-		r = fl_regex_compile_whole(&kp->re, spec->topic_regex);
+		r = fl_ere_compile_whole(&kp->re, spec->topic_regex);
 		if (r != 0) {
 			char msg[128];
 			regerror(r, &kp->re, msg, sizeof(msg));

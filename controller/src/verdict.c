@@ -211,7 +211,7 @@ static void rule_words(const struct fl_tolerance *t, const char *metric, struct 
 static int regex_matches(const char *pattern, const char *text)
 {
 	regex_t re;
-	int r = fl_regex_compile_whole(&re, pattern);
+	int r = fl_ere_compile_whole(&re, pattern);
 
 	if (r == REG_ESPACE)
 		return -ENOMEM;

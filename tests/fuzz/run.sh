@@ -1,14 +1,14 @@
 #!/bin/bash
 # Run every libFuzzer target for a bounded time (FUZZ_SECONDS each, default 30), seeded
-# from the golden data. A crash, leak or property violation fails the run; the crashing
-# input is kept in build/fuzz/artifacts/. Ends with "N passed, N failed".
+# from the golden data. A crash, leak, property violation or one input running over 10 s
+# fails the run; the input is kept in build/fuzz/artifacts/. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 passed=0 failed=0
 
-TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb fuzz_experiment"
+TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb fuzz_experiment fuzz_ere"
 # shellcheck disable=SC2086 # a word list
 make -s $(for t in $TARGETS; do echo "$BUILD/fuzz/$t"; done) || {
 	echo "FAIL fuzz: could not build the fuzz targets (clang with libFuzzer needed)"
@@ -36,6 +36,12 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 			cp "$f" "$2/$(basename "$(dirname "$f")")-$(basename "$(dirname "$(dirname "$f")")").yaml"
 		done
 		cp tests/data/fuzz-regressions/experiment-* "$2/" 2>/dev/null || true ;;
+	fuzz_ere)
+		# The regexes of the fixtures, and patterns that once ran away (kept for good).
+		grep -rhoE '(topicRegex|regex): "[^"]*"' tests/data/experiments experiments |
+			sed -E 's/^[a-zA-Z]+: "(.*)"$/\1/' | sort -u | split -l 1 - "$2/fixture-"
+		for f in "$2"/fixture-*; do truncate -s -1 "$f"; done # no newline
+		cp tests/data/fuzz-regressions/ere-* "$2/" 2>/dev/null || true ;;
 	fuzz_tc_args)
 		[ -f tests/data/netem-golden/cases.txt ] &&
 			grep -v '^#' tests/data/netem-golden/cases.txt | cut -f2 | split -l 1 - "$2/case-" ;;
@@ -46,7 +52,7 @@ for target in $TARGETS; do
 	corpus=$(mktemp -d)
 	seed_corpus "$target" "$corpus"
 	echo "=== $target for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
-	if "$BUILD/fuzz/$target" -max_total_time="$SECONDS_EACH" -max_len=20000 \
+	if "$BUILD/fuzz/$target" -max_total_time="$SECONDS_EACH" -max_len=20000 -timeout=10 \
 		-artifact_prefix="$BUILD/fuzz/artifacts/$target-" -print_final_stats=1 \
 		"$corpus" > "$BUILD/fuzz/$target.log" 2>&1; then
 		echo "ok   $target: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$BUILD/fuzz/$target.log" | grep -Eo '[0-9]+$') inputs, no crash"
