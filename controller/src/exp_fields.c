@@ -11,10 +11,7 @@
 #include "fl/units.h"
 #include "ere.h"
 
-#define QUOTE_CUT	  80
-#define FL_ERE_LENGTH_MAX 256
-/* ere.h: about 8 MB of regcomp memory in the worst case (nullable runs) */
-#define FL_ERE_COST_MAX 2000
+#define QUOTE_CUT 80
 
 size_t ex_push_key(struct exp_ctx *c, const char *key)
 {
