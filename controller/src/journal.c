@@ -233,8 +233,13 @@ enum kind {
 
 static const char *const OUTCOMES_RUN[] = { "passed",  "deviated",  "error",
 					    "aborted", "leftovers", NULL };
-static const char *const OUTCOMES_EXP[] = { "passed", "deviated", "error", "aborted", NULL };
-static const char *const PHASES[] = { "before", "during", "after", NULL };
+static const char *const OUTCOMES_EXP[] = { "passed",  "deviated",  "error",
+					    "aborted", "leftovers", NULL };
+static const char *const PHASES[] = { "before", "during", "after", "effect", NULL };
+/* Samples also have the effect checks' baselines. */
+static const char *const SAMPLE_PHASES[] = {
+	"before", "during", "after", "effect", "baseline", NULL
+};
 static const char *const VERDICTS[] = { "pass", "fail", "inconclusive", "error", NULL };
 static const char *const INJECT_RESULTS[] = { "ok", "error", NULL };
 static const char *const REVERT_RESULTS[] = { "ok", "error", "skipped", NULL };
@@ -472,7 +477,7 @@ static int check_sample(struct ctx *c, const json_t *s)
 	int r;
 
 	if ((r = need_object(c, s)) < 0 || (r = REQ(s, "probe", K_STR)) < 0 ||
-	    (r = OPT(s, "type", K_STR)) < 0 || (r = REQ_ENUM(s, "phase", PHASES)) < 0 ||
+	    (r = OPT(s, "type", K_STR)) < 0 || (r = REQ_ENUM(s, "phase", SAMPLE_PHASES)) < 0 ||
 	    (r = REQ(s, "atMs", K_TIME)) < 0 || (r = OPT(s, "values", K_OBJ)) < 0 ||
 	    (r = OPT(s, "error", K_STR)) < 0 || (r = OPT_ENUM(s, "verdict", VERDICTS)) < 0)
 		return r;

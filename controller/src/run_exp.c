@@ -284,13 +284,15 @@ void run_experiment(struct run_exp *x)
 		run_faults_revert(x, NULL, "end");
 		run_leftovers(x);
 	}
-	outcome = x->stopping  ? "aborted"
-		  : x->failed  ? "deviated"
-		  : x->errored ? "error"
-			       : "passed";
+	/* Something of the run still on an agent outranks every verdict: whatever the probes
+	 * said, the system was not left as it was found (the run exits 4 for the same reason). */
+	outcome = x->leftovers	? "leftovers"
+		  : x->stopping ? "aborted"
+		  : x->failed	? "deviated"
+		  : x->errored	? "error"
+				: "passed";
 	json_object_set_new(x->j, "outcome", json_string(outcome));
 	json_object_set_new(x->j, "finishedMs", json_integer((json_int_t)fl_run_now_ms()));
-	fl_progress_event(x->progress, "[%u/%u] %s: %s%s", x->index, x->total, x->exp->name,
-			  outcome, x->leftovers ? " (LEFTOVERS found)" : "");
+	fl_progress_event(x->progress, "[%u/%u] %s: %s", x->index, x->total, x->exp->name, outcome);
 	teardown(x);
 }

@@ -407,6 +407,10 @@ FLTEST(a_fault_the_agent_cannot_revert_is_reported_as_a_leftover_exit_4)
 	FL_ASSERT_EQ(json_array_size(left), 1);
 	FL_ASSERT_STREQ(json_string_value(json_object_get(json_array_get(left, 0), "kind")),
 			"partition");
+	/* Not "passed", not "error": something was left, and that is the experiment's outcome. */
+	FL_ASSERT_STREQ(json_string_value(json_object_get(exp0(j), "outcome")), "leftovers");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(json_object_get(j, "run"), "outcome")),
+			"leftovers");
 	xsd_valid("leftover");
 	expect_clean(); /* the leftover check reverted it after reporting it */
 	json_decref(j);

@@ -314,13 +314,15 @@ static const struct mutation MUTATIONS[] = {
 	  "run.outcome: \"fine\" is not one of passed, deviated, error, aborted, leftovers" },
 	{ "/run/files", "[\"a.yaml\", 3]", "run.files[1]: 3 is not a string" },
 	{ "/experiments", "{}", "experiments: an object is not an array" },
-	{ "/experiments/0/outcome", "\"leftovers\"",
-	  "experiments[0].outcome: \"leftovers\" is not one of passed, deviated, error, aborted" },
+	{ "/experiments/0/outcome", "\"left\"",
+	  "experiments[0].outcome: \"left\" is not one of passed, deviated, error, aborted, "
+	  "leftovers" },
 	{ "/experiments/0/startedMs", "-5",
 	  "experiments[0].startedMs: -5 is not an integer >= 0 (Unix milliseconds or a duration "
 	  "in milliseconds)" },
 	{ "/experiments/0/checks/0/phase", NULL,
-	  "experiments[0].checks[0].phase: missing (expected one of before, during, after)" },
+	  "experiments[0].checks[0].phase: missing (expected one of before, during, after, "
+	  "effect)" },
 	{ "/experiments/0/checks/1/observed", "[1]",
 	  "experiments[0].checks[1].observed: an array is not a number or a string" },
 	{ "/experiments/0/faults/0/inject/result", "\"maybe\"",
@@ -341,7 +343,7 @@ static const struct mutation MUTATIONS[] = {
 	  "\"\\u0001\\\"a very long outcome that goes on and on and on "
 	  "and on\"",
 	  "experiments[0].outcome: \"\\u0001\\u0022a very long outcome that goes on and on and "
-	  "on...\" is not one of passed, deviated, error, aborted" },
+	  "on...\" is not one of passed, deviated, error, aborted, leftovers" },
 };
 
 /* Apply a mutation: walk the pointer, then set or delete the last component. */
