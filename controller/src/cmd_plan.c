@@ -47,6 +47,20 @@ static bool plan_probe(struct fl_probe_ctx *pctx, const struct fl_experiment *ex
 		return false;
 	}
 	fl_probe_sample(probe, &s);
+	if (strcmp(role, "effect") == 0 && !s.err) {
+		/* What its baseline would be: the check itself needs the fault. */
+		printf("    %-8s %-20s %-18s %-12s", role, spec->name,
+		       fl_probe_type_name(spec->type), "baseline now");
+		for (unsigned i = 0; i < s.n && i < 4; i++)
+			if (s.m[i].is_text)
+				printf(" %s=%s", s.m[i].name, s.m[i].text);
+			else
+				printf(" %s=%g", s.m[i].name, s.m[i].value);
+		printf("\n");
+		fl_sample_reset(&s);
+		fl_probe_free(probe);
+		return true;
+	}
 	fl_verdict_eval(spec, &s, &s, &v);
 	printf("    %-8s %-20s %-18s %-12s %s\n", role, spec->name, fl_probe_type_name(spec->type),
 	       fl_verdict_name(v.kind), v.message);
@@ -104,6 +118,7 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 		ok = false;
 		goto out;
 	}
+	fl_probe_ctx_set_agents(pctx, agents, exp);
 	printf("  agents:\n");
 	for (unsigned i = 0; i < fl_agents_count(agents); i++) {
 		json_t *caps = NULL;
@@ -156,6 +171,10 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 		case FL_STEP_PROBE:
 			printf("    probe %s\n", st->probe.name);
 			break;
+		case FL_STEP_EFFECT:
+			printf("    effect %s (baseline taken before the first fault)\n",
+			       st->probe.name);
+			break;
 		case FL_STEP_HOOK:
 			printf("    hook %s %s\n", st->hook.hook,
 			       st->hook.action == FL_HOOK_START	 ? "start"
@@ -169,6 +188,9 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 		ok &= plan_probe(pctx, exp, &exp->steady[i], "steady");
 	for (unsigned i = 0; i < exp->n_abort; i++)
 		ok &= plan_probe(pctx, exp, &exp->abort_probes[i], "abort");
+	for (unsigned i = 0; i < exp->n_method; i++)
+		if (exp->method[i].kind == FL_STEP_EFFECT)
+			ok &= plan_probe(pctx, exp, &exp->method[i].probe, "effect");
 out:
 	for (unsigned i = 0; sets && i < exp->n_targets; i++)
 		fl_target_set_clear(&sets[i]);

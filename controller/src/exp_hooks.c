@@ -236,6 +236,37 @@ static int check_steady(struct exp_ctx *c, const struct fl_ynode *spec,
 	return r;
 }
 
+/*
+ * Effect checks take their baseline just before the method's first fault (step `first`):
+ * a hook they ask must be running then too, not only at their own step. The context's path
+ * is at "method" here.
+ */
+static int check_effect_baselines(struct exp_ctx *c, const struct fl_ynode *method,
+				  const struct fl_experiment *e, unsigned first,
+				  const struct hook_state *st)
+{
+	char when[96];
+	int r = 0;
+
+	(void)snprintf(when, sizeof(when),
+		       "when its baseline is taken, before the first fault (spec.method[%u])",
+		       first);
+	for (unsigned j = first + 1; j < e->n_method && r == 0; j++) {
+		const struct fl_step *s = &e->method[j];
+		size_t old;
+
+		if (s->kind != FL_STEP_EFFECT || s->probe.type != FL_PROBE_HOOK)
+			continue;
+		/* The error points at the effect step (path and position), not at the fault. */
+		old = ex_push_index(c, j);
+		ex_push_key(c, "effect");
+		r = need_running(c, fl_ynode_get(method->items[j], "effect"), "hook", e, st,
+				 hook_index(e, s->probe.hook), when);
+		ex_pop(c, old);
+	}
+	return r;
+}
+
 static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 			     const struct fl_experiment *e, unsigned i, struct hook_state *st)
 {
@@ -245,9 +276,12 @@ static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 	size_t old;
 	int r = 0;
 
-	if (s->kind == FL_STEP_PROBE && s->probe.type == FL_PROBE_HOOK) {
-		old = ex_push_key(c, "probe");
-		r = need_running(c, fl_ynode_get(n, "probe"), "hook", e, st,
+	if ((s->kind == FL_STEP_PROBE || s->kind == FL_STEP_EFFECT) &&
+	    s->probe.type == FL_PROBE_HOOK) {
+		const char *key = s->kind == FL_STEP_PROBE ? "probe" : "effect";
+
+		old = ex_push_key(c, key);
+		r = need_running(c, fl_ynode_get(n, key), "hook", e, st,
 				 hook_index(e, s->probe.hook), AT_THIS_STEP);
 		ex_pop(c, old);
 		return r;
@@ -302,9 +336,13 @@ int fl_exp_check_hook_lifecycle(struct exp_ctx *c, const struct fl_ynode *spec,
 	}
 	r = check_steady(c, spec, e, st, "when the steady state is checked before the method");
 	old = ex_push_key(c, "method");
-	for (unsigned i = 0; i < e->n_method && r == 0; i++) {
-		size_t o2 = ex_push_index(c, i);
+	for (unsigned i = 0, faults = 0; i < e->n_method && r == 0; i++) {
+		size_t o2;
 
+		if (e->method[i].kind == FL_STEP_FAULT && faults++ == 0 &&
+		    (r = check_effect_baselines(c, method, e, i, st)) < 0)
+			break;
+		o2 = ex_push_index(c, i);
 		r = check_method_step(c, method->items[i], e, i, st);
 		ex_pop(c, o2);
 	}

@@ -86,6 +86,7 @@ enum exp_probe_where {
 	EXP_PROBE_STEADY, /* steadyState.probes: tolerance required */
 	EXP_PROBE_METHOD, /* a method step: tolerance optional */
 	EXP_PROBE_ABORT,  /* abort.probes: tolerance required, debounce allowed */
+	EXP_PROBE_EFFECT, /* an effect step: tolerance required, compared with its baseline */
 };
 
 /* A list at map[key] (absent: 0 entries, *ret_array NULL) and a zeroed array for it. */

@@ -43,6 +43,7 @@ static const char *const kafka_e2e_fields[] = { "bootstrap", "topic", NULL };
 static const char *const http_fields[] = { "url", "method", "json", NULL };
 static const char *const prometheus_fields[] = { "url", "query", NULL };
 static const char *const hook_fields[] = { "hook", "metric", NULL };
+static const char *const pod_fields[] = { "target", "container", NULL };
 
 /* Indexed by enum fl_probe_type; the first metric is the default. */
 static const struct type_def types[] = {
@@ -59,13 +60,15 @@ static const struct type_def types[] = {
 				   { "partitions", M_NUM },
 				   { "partitions.stalled", M_NUM },
 				   { "partitions.rewound", M_NUM },
-				   { "partitions.warn", M_NUM } } },
+				   { "partitions.warn", M_NUM },
+				   { "committed.advance", M_NUM } } },
 	[FL_PROBE_KAFKA_PARTITIONS] = { "kafka.partitions",
 					kafka_partitions_fields,
 					{ { "underReplicated", M_NUM },
 					  { "offline", M_NUM },
 					  { "underMinIsr", M_NUM },
-					  { "partitions", M_NUM } } },
+					  { "partitions", M_NUM },
+					  { "leader", M_NUM } } },
 	[FL_PROBE_KAFKA_E2E] = { "kafka.e2e",
 				 kafka_e2e_fields,
 				 { { "latencyMs", M_NUM }, { "lost", M_NUM } } },
@@ -74,12 +77,15 @@ static const struct type_def types[] = {
 			    { { "status", M_NUM }, { "latencyMs", M_NUM }, { "value", M_ANY } } },
 	[FL_PROBE_PROMETHEUS] = { "prometheus", prometheus_fields, { { "value", M_NUM } } },
 	[FL_PROBE_HOOK] = { "hook", hook_fields, { { "value", M_ANY } } },
+	[FL_PROBE_POD] = { "pod",
+			   pod_fields,
+			   { { "restarts", M_NUM }, { "pods", M_NUM }, { "running", M_NUM } } },
 };
 
 #define N_TYPES FL_ARRAY_SIZE(types)
 #define TYPE_LIST                                                                              \
 	"kafka.throughput, kafka.consumerLag, kafka.partitions, kafka.e2e, http, prometheus, " \
-	"hook"
+	"hook, pod"
 
 const char *fl_probe_type_name(enum fl_probe_type type)
 {
@@ -116,6 +122,8 @@ void fl_exp_probe_clear(struct fl_probe_spec *p)
 	free(p->query);
 	free(p->hook);
 	free(p->hook_metric);
+	free(p->target);
+	free(p->container);
 	for (unsigned i = 0; i < p->n_tolerances; i++) {
 		free(p->tolerances[i].metric);
 		free(p->tolerances[i].equals_text);
@@ -188,11 +196,64 @@ static int get_number_key(struct exp_ctx *c, const struct fl_ynode *map, const c
 	return r;
 }
 
-static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
-			   bool has_json, struct fl_tolerance *t)
+/*
+ * delta: {min, max} and changed: true compare with a reference sample, which only a
+ * steady-state probe (after vs before) and an effect step (vs its baseline) have.
+ */
+static int parse_reference_rules(struct exp_ctx *c, const struct fl_ynode *n,
+				 enum exp_probe_where where, const struct metric_def *m,
+				 const char *metric, struct fl_tolerance *t)
 {
-	static const char *const allowed[] = { "metric", "min",	  "max",	   "range",
-					       "equals", "regex", "percentChange", NULL };
+	static const char *const delta_allowed[] = { "min", "max", NULL };
+	const struct fl_ynode *v, *d = fl_ynode_get(n, "delta"), *ch = fl_ynode_get(n, "changed");
+	size_t old;
+	int r = 0;
+
+	if ((d || ch) && where != EXP_PROBE_STEADY && where != EXP_PROBE_EFFECT)
+		return ex_err_key(
+			c, d ? ex_key_node(n, "delta") : ex_key_node(n, "changed"),
+			d ? "delta" : "changed",
+			"needs a reference sample: only in steadyState probes (compared "
+			"with the value before injection) and effect steps (compared with "
+			"their baseline)");
+	if (d) {
+		old = ex_push_key(c, "delta");
+		if (m->kind == M_TEXT)
+			r = ex_err(c, d, "metric %s is text (a delta needs a number; use changed)",
+				   metric);
+		else if ((r = ex_map(c, d, delta_allowed)) == 0 &&
+			 (r = get_number_key(c, d, "min", &t->has_delta_min, &t->delta_min)) == 0 &&
+			 (r = get_number_key(c, d, "max", &t->has_delta_max, &t->delta_max)) == 0) {
+			if (!t->has_delta_min && !t->has_delta_max)
+				r = ex_err(c, d,
+					   "expected min or max (the change from the reference, in "
+					   "the metric's unit, e.g. {min: 160})");
+			else if (t->has_delta_min && t->has_delta_max &&
+				 t->delta_min > t->delta_max)
+				r = ex_err(c, d, "min %g is above max %g", t->delta_min,
+					   t->delta_max);
+		}
+		ex_pop(c, old);
+		if (r < 0)
+			return r;
+	}
+	if ((v = ch)) {
+		if ((r = ex_bool(c, n, "changed", &t->changed)) < 0)
+			return r;
+		if (!t->changed)
+			return ex_err_key(c, ex_key_node(n, "changed"), "changed",
+					  "false says nothing (write changed: true, or an equals "
+					  "rule)");
+	}
+	return 0;
+}
+
+static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
+			   enum exp_probe_where where, bool has_json, struct fl_tolerance *t)
+{
+	static const char *const allowed[] = { "metric",	"min",	 "max",	  "range",
+					       "equals",	"regex", "delta", "changed",
+					       "percentChange", NULL };
 	static const char *const change_allowed[] = { "min", "max", NULL };
 	const struct metric_def *m;
 	const struct fl_ynode *v;
@@ -303,11 +364,14 @@ static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_
 		if (r < 0)
 			return r;
 	}
+	if ((r = parse_reference_rules(c, n, where, m, metric, t)) < 0)
+		return r;
 	if (!t->has_min && !t->has_max && !t->has_equals && !t->equals_text && !t->regex &&
-	    !t->has_change_min && !t->has_change_max)
+	    !t->has_change_min && !t->has_change_max && !t->has_delta_min && !t->has_delta_max &&
+	    !t->changed)
 		return ex_err(c, n,
 			      "says nothing (expected at least one of min, max, range, equals, "
-			      "regex, percentChange)");
+			      "regex, delta, changed, percentChange)");
 	return 0;
 }
 
@@ -323,8 +387,12 @@ static int parse_tolerances(struct exp_ctx *c, const struct fl_ynode *probe_node
 	if (!n) {
 		if (where == EXP_PROBE_METHOD)
 			return 0;
-		return ex_err_key(c, probe_node, "tolerance",
-				  "required (what the steady state is, e.g. {max: 5000})");
+		return ex_err_key(
+			c, probe_node, "tolerance",
+			where == EXP_PROBE_EFFECT
+				? "required (the effect the faults must have, e.g. "
+				  "{metric: restarts, delta: {min: 1}})"
+				: "required (what the steady state is, e.g. {max: 5000})");
 	}
 	old = ex_push_key(c, "tolerance");
 	if (n->kind == FL_YNODE_SEQ) {
@@ -343,7 +411,8 @@ static int parse_tolerances(struct exp_ctx *c, const struct fl_ynode *probe_node
 	for (unsigned i = 0; r == 0 && i < count; i++) {
 		size_t o2 = n->kind == FL_YNODE_SEQ ? ex_push_index(c, i) : c->len;
 
-		r = parse_tolerance(c, list[i], p->type, p->json_field != NULL, &p->tolerances[i]);
+		r = parse_tolerance(c, list[i], p->type, where, p->json_field != NULL,
+				    &p->tolerances[i]);
 		p->n_tolerances = i + 1; /* freed by fl_exp_probe_clear even when half-done */
 		ex_pop(c, o2);
 	}
@@ -442,6 +511,36 @@ static int parse_topic(struct exp_ctx *c, const struct fl_ynode *n, struct fl_pr
 	return 0;
 }
 
+/* pod: a target of the experiment that selects pods; optionally one container of each. */
+static int parse_pod_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			    const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v;
+	const struct fl_target_sel *sel = NULL;
+	int r;
+
+	if ((r = ex_name(c, n, "target", true, &p->target)) < 0)
+		return r;
+	v = fl_ynode_get(n, "target");
+	for (unsigned i = 0; i < e->n_targets; i++)
+		if (strcmp(e->targets[i].name, p->target) == 0)
+			sel = &e->targets[i];
+	if (!sel)
+		return ex_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
+				  p->target);
+	if (sel->kind != FL_SELECT_POD)
+		return ex_err_key(c, v, "target",
+				  "\"%s\" selects a %s, not pods (a pod probe counts containers "
+				  "through the agents' pod listing)",
+				  p->target,
+				  sel->kind == FL_SELECT_NETNS ? "network namespace" : "process");
+	if ((r = ex_str(c, n, "container", FL_EXP_NAME_MAX, false, &p->container)) < 0)
+		return r;
+	if (p->container && !p->container[0])
+		return ex_err_key(c, fl_ynode_get(n, "container"), "container", "empty");
+	return 0;
+}
+
 static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
 			     const struct fl_experiment *e, struct fl_probe_spec *p)
 {
@@ -528,6 +627,8 @@ static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
 					  fl_hook_list(m->metrics, list, sizeof(list)));
 		break;
 	}
+	case FL_PROBE_POD:
+		return parse_pod_fields(c, n, e, p);
 	}
 	if (p->type <= FL_PROBE_KAFKA_E2E && (v = fl_ynode_get(n, "bootstrap"))) {
 		size_t old;

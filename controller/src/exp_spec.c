@@ -24,7 +24,12 @@
 #define FIXED_MAX	 10000
 #define DEFAULT_ABORT_NS EX_NS_PER_S
 #define MAX_ABORT_NS	 (3600 * EX_NS_PER_S)
-#define CALL_MAX	 63
+/* Steady-state observations during the method: often enough to draw the fault's shape,
+ * rarely enough that a rescanning probe (the integrity hook) costs little. */
+#define DEFAULT_OBSERVE_NS (2 * EX_NS_PER_S)
+#define MIN_OBSERVE_NS	   (EX_NS_PER_S / 2)
+#define MAX_OBSERVE_NS	   (3600 * EX_NS_PER_S)
+#define CALL_MAX	   63
 
 /* ---- freeing ----------------------------------------------------------------------------- */
 
@@ -521,9 +526,12 @@ static bool probe_name_taken(const struct fl_experiment *e, const struct fl_prob
 		    strcmp(e->steady[i].name, p->name) == 0)
 			return snprintf(where, size, "spec.steadyState.probes[%u]", i) > 0;
 	for (unsigned i = 0; i < e->n_method; i++)
-		if (&e->method[i].probe != p && e->method[i].kind == FL_STEP_PROBE &&
+		if (&e->method[i].probe != p &&
+		    (e->method[i].kind == FL_STEP_PROBE || e->method[i].kind == FL_STEP_EFFECT) &&
 		    e->method[i].probe.name && strcmp(e->method[i].probe.name, p->name) == 0)
-			return snprintf(where, size, "spec.method[%u].probe", i) > 0;
+			return snprintf(where, size, "spec.method[%u].%s", i,
+					e->method[i].kind == FL_STEP_PROBE ? "probe" : "effect") >
+			       0;
 	for (unsigned i = 0; i < e->n_abort; i++)
 		if (&e->abort_probes[i] != p && e->abort_probes[i].name &&
 		    strcmp(e->abort_probes[i].name, p->name) == 0)
@@ -548,13 +556,36 @@ static int parse_probe_checked(struct exp_ctx *c, const struct fl_ynode *n,
 	return 0;
 }
 
+/*
+ * An effect check says what the faults before it must have done; with no fault before it,
+ * it would judge the system's normal state and pass or fail for nothing.
+ */
+static int parse_effect(struct exp_ctx *c, const struct fl_ynode *step, const struct fl_ynode *v,
+			unsigned index, struct fl_experiment *e, struct fl_step *s)
+{
+	bool fault_before = false;
+	size_t old;
+	int r;
+
+	s->kind = FL_STEP_EFFECT;
+	for (unsigned i = 0; i < index; i++)
+		fault_before |= e->method[i].kind == FL_STEP_FAULT;
+	if (!fault_before)
+		return ex_err_key(c, ex_key_node(step, "effect"), "effect",
+				  "no fault before it in the method (an effect check judges what "
+				  "the faults before it did)");
+	old = ex_push_key(c, "effect");
+	r = parse_probe_checked(c, v, EXP_PROBE_EFFECT, e, &s->probe);
+	ex_pop(c, old);
+	return r;
+}
+
 static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned index, bool rollback,
 		      struct fl_experiment *e, struct fl_step *s)
 {
-	static const char *const allowed[] = {
-		"fault", "pause", "probe", "hook", "background", NULL
-	};
-	static const char *const kinds[] = { "fault", "pause", "probe", "hook" };
+	static const char *const allowed[] = { "fault",	 "pause",      "probe", "hook",
+					       "effect", "background", NULL };
+	static const char *const kinds[] = { "fault", "pause", "probe", "hook", "effect" };
 	const struct fl_ynode *v = NULL;
 	char got[64] = "";
 	unsigned given = 0, which = 0;
@@ -564,7 +595,7 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 	if ((r = ex_map(c, n, allowed)) < 0)
 		return r;
 	s->pos = ex_pos(c, n);
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(kinds); i++) {
 		if (!fl_ynode_get(n, kinds[i]))
 			continue;
 		(void)snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
@@ -573,9 +604,10 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 		which = i;
 	}
 	if (given != 1)
-		return ex_err(c, n, "expected exactly one of fault, pause, probe, hook (got %s)",
+		return ex_err(c, n,
+			      "expected exactly one of fault, pause, probe, hook, effect (got %s)",
 			      given ? got : "none");
-	if (rollback && (which == 0 || which == 2))
+	if (rollback && (which == 0 || which == 2 || which == 4))
 		return ex_err_key(c, ex_key_node(n, kinds[which]), kinds[which],
 				  "not allowed in rollbacks (only hook and pause steps)");
 	if ((v = ex_key_node(n, "background")) && which != 0)
@@ -607,12 +639,14 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 		r = parse_probe_checked(c, v, EXP_PROBE_METHOD, e, &s->probe);
 		ex_pop(c, old);
 		return r;
-	default:
+	case 3:
 		s->kind = FL_STEP_HOOK;
 		old = ex_push_key(c, "hook");
 		r = fl_exp_parse_hook_call(c, v, e, &s->hook);
 		ex_pop(c, old);
 		return r;
+	default:
+		return parse_effect(c, n, v, index, e, s);
 	}
 }
 
@@ -628,8 +662,9 @@ static int parse_steps(struct exp_ctx *c, const struct fl_ynode *spec, const cha
 	if ((r = ex_list_alloc(c, spec, key, sizeof(**steps), &list, (void **)steps)) < 0)
 		return r;
 	if (!rollback && (!list || list->n == 0))
-		return ex_err_key(c, list ? list : spec, "method",
-				  "required: at least one step (fault, pause, probe or hook)");
+		return ex_err_key(
+			c, list ? list : spec, "method",
+			"required: at least one step (fault, pause, probe, hook or effect)");
 	if (!list)
 		return 0;
 	old = ex_push_key(c, key);
@@ -668,15 +703,23 @@ static int parse_probe_list(struct exp_ctx *c, const struct fl_ynode *map,
 
 static int parse_steady(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e)
 {
-	static const char *const allowed[] = { "probes", NULL };
+	static const char *const allowed[] = { "interval", "probes", NULL };
 	const struct fl_ynode *n = fl_ynode_get(spec, "steadyState");
 	size_t old;
 	int r;
 
+	e->observe_interval_ns = DEFAULT_OBSERVE_NS;
 	if (!n)
 		return 0;
 	old = ex_push_key(c, "steadyState");
-	if ((r = ex_map(c, n, allowed)) == 0)
+	if ((r = ex_map(c, n, allowed)) == 0 &&
+	    (r = ex_duration(c, n, "interval", MAX_OBSERVE_NS, &e->observe_interval_ns)) == 0 &&
+	    e->observe_interval_ns < MIN_OBSERVE_NS)
+		r = ex_err_key(c, fl_ynode_get(n, "interval"), "interval",
+			       "\"%.*s\" is below the minimum 500ms",
+			       (int)fl_ynode_get(n, "interval")->len,
+			       fl_ynode_get(n, "interval")->text);
+	if (r == 0)
 		r = parse_probe_list(c, n, EXP_PROBE_STEADY, e, &e->steady, &e->n_steady);
 	ex_pop(c, old);
 	return r;

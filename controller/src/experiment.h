@@ -100,6 +100,7 @@ enum fl_probe_type {
 	FL_PROBE_HTTP,		   /* "http" */
 	FL_PROBE_PROMETHEUS,	   /* "prometheus" */
 	FL_PROBE_HOOK,		   /* "hook": a value from an embedded module (hooks[]) */
+	FL_PROBE_POD,		   /* "pod": the pods of a target, through the agents */
 };
 
 /*
@@ -107,13 +108,21 @@ enum fl_probe_type {
  *   kafka.throughput   rate (msg/s, default), messages, partitions
  *   kafka.consumerLag  lag.max (default), lag.sum, status (OK|WARN|STALL|REWIND|ERR: the
  *                      worst partition), partitions, partitions.stalled,
- *                      partitions.rewound, partitions.warn
- *   kafka.partitions   underReplicated (default), offline, underMinIsr, partitions
+ *                      partitions.rewound, partitions.warn, committed.advance (offsets
+ *                      the group committed over the window, summed over partitions)
+ *   kafka.partitions   underReplicated (default), offline, underMinIsr, partitions, leader
+ *                      (the broker leading the lowest-numbered partition; -1: none)
  *   kafka.e2e          latencyMs (default), lost (0 or 1)
  *   http               status (default), latencyMs, value (json field, when `json:` given)
  *   prometheus         value (default)
  *   hook               value (default)
+ *   pod                restarts (default: container restarts summed over the target's
+ *                      pods), pods, running (containers running)
  * Several bounds in one rule must all hold. A string metric (status) takes equals / regex.
+ *
+ * delta, changed and percentChange compare with a reference sample of the same probe: the
+ * before-injection sample for steady-state probes judged after, the baseline taken before
+ * the first fault for effect steps. Elsewhere the parser refuses delta and changed.
  */
 struct fl_tolerance {
 	char *metric; /* NULL: the probe type's default metric */
@@ -124,8 +133,11 @@ struct fl_tolerance {
 	char *equals_text; /* string equality; NULL when numeric */
 	char *regex;	   /* POSIX extended, whole value must match; compiled by the parser */
 	bool has_change_min, has_change_max;
-	double change_min, change_max; /* percent change against the value measured before
-					  injection: 100 * (v - before) / before */
+	double change_min, change_max; /* percent change against the reference sample:
+					  100 * (v - before) / before */
+	bool has_delta_min, has_delta_max;
+	double delta_min, delta_max; /* v - reference (absolute, in the metric's unit) */
+	bool changed;		     /* the value differs from the reference (number or text) */
 	struct fl_pos pos;
 };
 
@@ -155,6 +167,9 @@ struct fl_probe_spec {
 	/* hook */
 	char *hook;	   /* name of an entry in hooks[] */
 	char *hook_metric; /* what to ask it for */
+	/* pod: the pods a target's selector matches now (every match, whatever its mode) */
+	char *target;	 /* a key of targets, a pod selector */
+	char *container; /* only this container of each pod; NULL: every container */
 	struct fl_tolerance *tolerances;
 	unsigned n_tolerances;
 	enum fl_no_data on_no_data;
@@ -199,6 +214,10 @@ enum fl_step_kind {
 	FL_STEP_PAUSE, /* wait (continuous probes keep running) */
 	FL_STEP_PROBE, /* sample once, phase "during" */
 	FL_STEP_HOOK,
+	/* An effect check: a probe whose tolerance says what the faults before it must have
+	 * done. Sampled once before the method's first step (its baseline, the reference of
+	 * delta / changed / percentChange) and once here, phase "effect". */
+	FL_STEP_EFFECT,
 };
 
 struct fl_step {
@@ -206,7 +225,7 @@ struct fl_step {
 	bool background; /* faults: inject and go on; reverted at its deadline or at the end */
 	struct fl_fault_spec fault;
 	uint64_t pause_ns;
-	struct fl_probe_spec probe;
+	struct fl_probe_spec probe; /* FL_STEP_PROBE, FL_STEP_EFFECT */
 	struct fl_hook_call hook;
 	struct fl_pos pos;
 };
@@ -239,6 +258,9 @@ struct fl_experiment {
 
 	struct fl_probe_spec *steady; /* steadyState.probes: before and after */
 	unsigned n_steady;
+	/* steadyState.interval: while the method runs, every steady-state probe is sampled this
+	 * often as an observation (journaled and drawn, not judged). Default 2s. */
+	uint64_t observe_interval_ns;
 
 	struct fl_step *method;
 	unsigned n_method;

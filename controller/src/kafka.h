@@ -161,6 +161,10 @@ struct fl_kafka_bad_partition {
 
 struct fl_kafka_health {
 	unsigned partitions, under_replicated, offline, under_min_isr;
+	/* The broker leading the first partition (lowest topic name, then lowest partition id)
+	 * of the selection, -1 when it has none: which broker a fault must move leadership
+	 * off (the leader effect check of kafka-broker-failure). */
+	int32_t leader;
 	unsigned n_bad;
 	struct fl_kafka_bad_partition *bad; /* each partition with any problem, sorted */
 	char *names;

@@ -196,6 +196,9 @@ int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 		goto out;
 	}
 	char *name = h->names;
+	const char *first_topic = NULL;
+	int32_t first_part = 0;
+	h->leader = -1;
 	for (int t = 0; t < md->topic_cnt; t++) {
 		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
 		if (mt->err || !fl_kafka_selected(sel, mt->topic))
@@ -209,6 +212,12 @@ int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 			bool offline = mp->leader < 0;
 			bool under = mp->isr_cnt < mp->replica_cnt;
 			bool under_min = min_isr > 0 && mp->isr_cnt < min_isr;
+			int c = first_topic ? strcmp(mt->topic, first_topic) : -1;
+			if (c < 0 || (c == 0 && mp->id < first_part)) {
+				first_topic = mt->topic;
+				first_part = mp->id;
+				h->leader = mp->leader;
+			}
 			h->partitions++;
 			h->offline += offline;
 			h->under_replicated += under;

@@ -199,7 +199,7 @@ static int lag_sample(struct kprobe *kp, struct fl_sample *s)
 		free(end);
 		return fl_sample_fail(s, -ENOMEM, "kafka: out of memory");
 	}
-	int64_t lag_max = 0, lag_sum = 0;
+	int64_t lag_max = 0, lag_sum = 0, advance = 0;
 	unsigned parts = 0, stalled = 0, rewound = 0, warn = 0, not_ok = 0;
 	enum fl_lag_status worst = FL_LAG_OK;
 	for (unsigned i = 0; i < g->n; i++) {
@@ -221,6 +221,9 @@ static int lag_sample(struct kprobe *kp, struct fl_sample *s)
 			}
 		}
 		pe[i].status = k ? fl_kafka_lag_status(committed, end, k) : FL_LAG_OK;
+		/* Progress over the window (a rewind is its own status, not negative progress). */
+		if (k >= 2 && committed[k - 1] > committed[0])
+			advance += committed[k - 1] - committed[0];
 		parts++;
 		if (e->lag >= 0) {
 			lag_sum += e->lag;
@@ -240,6 +243,7 @@ static int lag_sample(struct kprobe *kp, struct fl_sample *s)
 	(void)fl_sample_set(s, "partitions.stalled", stalled);
 	(void)fl_sample_set(s, "partitions.rewound", rewound);
 	(void)fl_sample_set(s, "partitions.warn", warn);
+	(void)fl_sample_set(s, "committed.advance", (double)advance);
 	/* Detail: the partitions that are not OK first, so a truncated detail keeps them. */
 	s->detail = json_object();
 	unsigned shown = 0;
@@ -276,6 +280,7 @@ static int partitions_sample(struct kprobe *kp, struct fl_sample *s)
 	(void)fl_sample_set(s, "offline", h->offline);
 	(void)fl_sample_set(s, "underMinIsr", h->under_min_isr);
 	(void)fl_sample_set(s, "partitions", h->partitions);
+	(void)fl_sample_set(s, "leader", h->leader);
 	json_t *bad = json_array();
 	for (unsigned i = 0; bad && i < h->n_bad && i < DETAIL_MAX; i++) {
 		const struct fl_kafka_bad_partition *b = &h->bad[i];

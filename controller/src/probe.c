@@ -14,6 +14,7 @@
 #include "hook.h"
 #include "http_probe.h"
 #include "kafka.h"
+#include "pod_probe.h"
 #include "probe.h"
 
 #define KAFKA_CLIENTS_MAX 16 /* distinct clusters in one run */
@@ -25,7 +26,9 @@ struct kafka_entry {
 
 struct fl_probe_ctx {
 	pthread_mutex_t lock;
-	struct fl_hooks *hooks; /* borrowed */
+	struct fl_hooks *hooks;		 /* borrowed */
+	struct fl_agents *agents;	 /* borrowed: pod probes */
+	const struct fl_experiment *exp; /* borrowed: the targets pod probes name */
 	struct kafka_entry kafka[KAFKA_CLIENTS_MAX];
 	unsigned n_kafka;
 };
@@ -61,6 +64,15 @@ void fl_probe_ctx_set_hooks(struct fl_probe_ctx *ctx, struct fl_hooks *hooks)
 {
 	pthread_mutex_lock(&ctx->lock);
 	ctx->hooks = hooks;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void fl_probe_ctx_set_agents(struct fl_probe_ctx *ctx, struct fl_agents *agents,
+			     const struct fl_experiment *exp)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->agents = agents;
+	ctx->exp = exp;
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -124,6 +136,16 @@ static int dispatch(struct fl_probe_ctx *ctx, const struct fl_probe_spec *spec,
 					   "instances (fl_probe_ctx_set_hooks)",
 					   pname);
 		return fl_hook_probe_new(hooks, spec, ret, diag);
+	case FL_PROBE_POD: {
+		struct fl_agents *agents;
+		const struct fl_experiment *exp;
+
+		pthread_mutex_lock(&ctx->lock);
+		agents = ctx->agents;
+		exp = ctx->exp;
+		pthread_mutex_unlock(&ctx->lock);
+		return fl_pod_probe_new(agents, exp, spec, ret, diag);
+	}
 	case FL_PROBE_KAFKA_THROUGHPUT:
 	case FL_PROBE_KAFKA_LAG:
 	case FL_PROBE_KAFKA_PARTITIONS:

@@ -5,7 +5,8 @@
  * probe keeps the log-end offsets of its window). Verdicts are computed from samples by
  * verdict.h; probes never judge.
  *
- * Implementations: kafka_probe.c (kafka.*), http_probe.c (http, prometheus), hook.c (hook).
+ * Implementations: kafka_probe.c (kafka.*), http_probe.c (http, prometheus), hook.c (hook),
+ * pod_probe.c (pod).
  * Each fills a struct fl_probe with its ops; fl_probe_new() dispatches on the spec's type.
  *
  * Threads: a probe is used by one thread at a time. The context (Kafka clients shared by
@@ -74,6 +75,7 @@ struct fl_probe {
 
 struct fl_probe_ctx;
 struct fl_hooks;
+struct fl_agents;
 
 /* A context for the probes of one run. Returns 0 or -ENOMEM. */
 int fl_probe_ctx_new(struct fl_probe_ctx **ret) _wur_;
@@ -81,6 +83,9 @@ int fl_probe_ctx_new(struct fl_probe_ctx **ret) _wur_;
 struct fl_probe_ctx *fl_probe_ctx_free(struct fl_probe_ctx *ctx);
 /* Hook instances for `hook` probes (borrowed; may be NULL until set). */
 void fl_probe_ctx_set_hooks(struct fl_probe_ctx *ctx, struct fl_hooks *hooks);
+/* The agents and the experiment (its targets) for `pod` probes (borrowed). */
+void fl_probe_ctx_set_agents(struct fl_probe_ctx *ctx, struct fl_agents *agents,
+			     const struct fl_experiment *exp);
 
 /*
  * A probe for spec (borrowed: it must outlive the probe). default_bootstrap is the

@@ -338,32 +338,47 @@ static double ypos(double v, double max)
 	return FL_MIN(FL_MAX(y, CHART_T), CHART_H - CHART_B);
 }
 
+static void end_polyline(FILE *out, const struct series *sr, const char *metric)
+{
+	fputs("\"><title>", out);
+	esc(out, sr->probe);
+	fprintf(out, " %s</title></polyline>\n", metric);
+}
+
+/*
+ * One polyline per run of samples: where two samples are further apart than gap_ms, the
+ * line stops (nothing was measured in between, so nothing is drawn there).
+ */
 static void put_polyline(FILE *out, const json_t *e, const struct chart *c, const struct series *sr,
-			 const char *metric, const char *cls)
+			 const char *metric, const char *cls, int64_t gap_ms)
 {
 	const json_t *s;
 	size_t i;
 	bool any = false;
+	int64_t last = 0;
 
 	json_array_foreach(fl_journal_array(e, "samples"), i, s)
 	{
+		int64_t at = fl_journal_int(s, "atMs", c->t0);
 		double d;
 
 		if (strcmp(fl_journal_str_or(s, "probe", ""), sr->probe) != 0 ||
 		    !fl_journal_num(fl_journal_object(s, "values"), metric, &d))
 			continue;
+		if (any && at - last > gap_ms) {
+			end_polyline(out, sr, metric);
+			any = false;
+		}
 		if (!any) {
 			fprintf(out, "<polyline class=\"%s\" points=\"", cls);
 			any = true;
 		}
-		fprintf(out, "%.1f,%.1f ", xpos(c, fl_journal_int(s, "atMs", c->t0)),
+		fprintf(out, "%.1f,%.1f ", xpos(c, at),
 			ypos(d, sr->kind == SK_TPUT ? c->tmax : c->lmax));
+		last = at;
 	}
-	if (any) {
-		fputs("\"><title>", out);
-		esc(out, sr->probe);
-		fprintf(out, " %s</title></polyline>\n", metric);
-	}
+	if (any)
+		end_polyline(out, sr, metric);
 }
 
 static void put_chart(FILE *out, const json_t *e)
@@ -440,12 +455,15 @@ static void put_chart(FILE *out, const json_t *e)
 		fputs("</text></g>\n", out);
 		nf++;
 	}
+	/* Steady-state probes are observed every observeIntervalMs during the method, abort
+	 * probes every abort interval: a gap of three intervals means samples are missing. */
+	int64_t gap = 3 * fl_journal_int(e, "observeIntervalMs", 2000);
 	for (unsigned j = 0; j < c.n; j++) {
 		if (c.s[j].kind == SK_TPUT) {
-			put_polyline(out, e, &c, &c.s[j], "rate", "s-tput");
+			put_polyline(out, e, &c, &c.s[j], "rate", "s-tput", gap);
 		} else {
-			put_polyline(out, e, &c, &c.s[j], "lag.max", "s-lagmax");
-			put_polyline(out, e, &c, &c.s[j], "lag.sum", "s-lagsum");
+			put_polyline(out, e, &c, &c.s[j], "lag.max", "s-lagmax", gap);
+			put_polyline(out, e, &c, &c.s[j], "lag.sum", "s-lagsum", gap);
 		}
 	}
 	if (c.n == 0)

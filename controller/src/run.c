@@ -160,6 +160,9 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites, const struc
 			if (exp->description)
 				json_object_set_new(je, "description",
 						    json_string(exp->description));
+			json_object_set_new(
+				je, "observeIntervalMs",
+				json_integer((json_int_t)(exp->observe_interval_ns / 1000000)));
 			json_array_append_new(exps, je);
 			x.j = je;
 			pthread_mutex_init(&x.lock, NULL);

@@ -23,9 +23,14 @@ static bool stopped(struct run_exp *x)
 	return s;
 }
 
-/* Sample a probe once and record the check; keeps the sample in *keep when given. */
+/*
+ * Sample a probe once and record the check; keeps the sample in *keep when given. ref is
+ * what delta / changed / percentChange compare with: the before-injection sample, or an
+ * effect check's baseline (phase "effect").
+ */
 static void check_once(struct run_exp *x, const struct fl_probe_spec *spec, const char *ph,
-		       const struct fl_sample *before, struct fl_sample *keep)
+		       const struct fl_sample *ref, struct fl_sample *keep,
+		       struct fl_probe **keep_probe)
 {
 	struct fl_diag diag = { 0 };
 	struct fl_probe *probe = NULL;
@@ -40,8 +45,14 @@ static void check_once(struct run_exp *x, const struct fl_probe_spec *spec, cons
 	} else {
 		fl_probe_sample(probe, &s);
 	}
-	fl_probe_free(probe);
-	fl_verdict_eval(spec, &s, before, &v);
+	if (keep_probe)
+		*keep_probe = probe;
+	else
+		fl_probe_free(probe);
+	if (strcmp(ph, "effect") == 0)
+		fl_verdict_eval_baseline(spec, &s, ref, &v);
+	else
+		fl_verdict_eval(spec, &s, ref, &v);
 	run_sample_text(&s, text, sizeof(text));
 	fl_progress_value(x->progress, spec->name, text);
 	fl_progress_event(x->progress, "%s %s: %s — %s", ph, spec->name, fl_verdict_name(v.kind),
@@ -133,12 +144,53 @@ static bool start_auto_hooks(struct run_exp *x)
 	return !x->errored;
 }
 
+/* Sample a probe once without judging it: an effect check's baseline (phase "baseline"). */
+static void sample_baseline(struct run_exp *x, const struct fl_probe_spec *spec,
+			    struct fl_sample *keep)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_probe *probe = NULL;
+	char text[160];
+
+	memset(keep, 0, sizeof(*keep));
+	if (fl_probe_new(x->pctx, spec, x->exp->kafka_bootstrap, &probe, &diag) < 0) {
+		keep->t_ms = fl_run_now_ms();
+		fl_sample_fail(keep, -EINVAL, "%s", diag.msg);
+	} else {
+		fl_probe_sample(probe, keep);
+	}
+	fl_probe_free(probe);
+	run_sample_text(keep, text, sizeof(text));
+	fl_progress_event(x->progress, "baseline of effect check %s: %s", spec->name,
+			  keep->err ? keep->error : text);
+	pthread_mutex_lock(&x->lock);
+	run_journal_observation(x, spec, "baseline", keep);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/*
+ * Before the method's first fault: every effect check's baseline, the reference its delta /
+ * changed / percentChange rules compare with. Taken once, at the last moment the system is
+ * known to be unfaulted.
+ */
+static void take_baselines(struct run_exp *x)
+{
+	if (x->baselines_taken)
+		return;
+	x->baselines_taken = true;
+	for (unsigned i = 0; i < x->exp->n_method; i++)
+		if (x->exp->method[i].kind == FL_STEP_EFFECT)
+			sample_baseline(x, &x->exp->method[i].probe, &x->baselines[i]);
+}
+
 /* A step of the method or of the rollbacks. Returns false when the method must end. */
 static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 {
 	switch (st->kind) {
 	case FL_STEP_FAULT: {
 		uint64_t until;
+		if (!rollback)
+			take_baselines(x);
 		if (run_fault_inject(x, &st->fault, st->background) < 0)
 			return false;
 		if (st->background || fl_fault_is_kill(st->fault.kind))
@@ -158,10 +210,13 @@ static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 		}
 		return run_wait_until(x, fl_run_now_ms() + st->pause_ns / 1000000);
 	case FL_STEP_PROBE:
-		check_once(x, &st->probe, "during", NULL, NULL);
+		check_once(x, &st->probe, "during", NULL, NULL, NULL);
 		return true;
 	case FL_STEP_HOOK:
 		hook_step(x, &st->hook);
+		return true;
+	case FL_STEP_EFFECT:
+		check_once(x, &st->probe, "effect", &x->baselines[st - x->exp->method], NULL, NULL);
 		return true;
 	}
 	return true;
@@ -170,8 +225,8 @@ static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 static void method(struct run_exp *x)
 {
 	const struct fl_experiment *exp = x->exp;
-	pthread_t keeper, watcher;
-	bool have_watcher = false;
+	pthread_t keeper, watcher, observer;
+	bool have_watcher = false, have_observer = false;
 	uint64_t last;
 
 	phase(x, "method");
@@ -182,6 +237,8 @@ static void method(struct run_exp *x)
 	}
 	if (exp->n_abort && pthread_create(&watcher, NULL, run_abort_main, x) == 0)
 		have_watcher = true;
+	if (exp->n_steady && pthread_create(&observer, NULL, run_observe_main, x) == 0)
+		have_observer = true;
 	for (unsigned i = 0; i < exp->n_method && !stopped(x) && !x->errored; i++)
 		if (!step(x, &exp->method[i], false))
 			break;
@@ -198,6 +255,8 @@ static void method(struct run_exp *x)
 	pthread_join(keeper, NULL);
 	if (have_watcher)
 		pthread_join(watcher, NULL);
+	if (have_observer)
+		pthread_join(observer, NULL);
 	run_faults_revert(x, NULL, x->stopping ? x->stop_kind : "end");
 }
 
@@ -212,8 +271,10 @@ static bool steady(struct run_exp *x, const char *ph)
 		size_t n_checks = json_array_size(json_object_get(x->j, "checks"));
 		const char *verdict;
 
+		/* The before-check's probe lives on: the observations during the method continue
+		 * its history (a windowed probe need not wait a window again). */
 		check_once(x, &exp->steady[i], ph, before ? NULL : &x->before[i],
-			   before ? &x->before[i] : NULL);
+			   before ? &x->before[i] : NULL, before ? &x->steady_probes[i] : NULL);
 		verdict = json_string_value(json_object_get(
 			json_array_get(json_object_get(x->j, "checks"), n_checks), "verdict"));
 		if (verdict && (strcmp(verdict, "fail") == 0 || strcmp(verdict, "error") == 0))
@@ -234,8 +295,12 @@ static int setup(struct run_exp *x)
 		return r;
 	}
 	fl_probe_ctx_set_hooks(x->pctx, x->hooks);
+	fl_probe_ctx_set_agents(x->pctx, x->agents, x->exp);
 	x->before = calloc(x->exp->n_steady ? x->exp->n_steady : 1, sizeof(*x->before));
-	if (!x->before)
+	x->steady_probes =
+		calloc(x->exp->n_steady ? x->exp->n_steady : 1, sizeof(*x->steady_probes));
+	x->baselines = calloc(x->exp->n_method ? x->exp->n_method : 1, sizeof(*x->baselines));
+	if (!x->before || !x->baselines || !x->steady_probes)
 		return -ENOMEM;
 	return resolve_targets(x);
 }
@@ -247,7 +312,13 @@ static void teardown(struct run_exp *x)
 	free(x->sets);
 	for (unsigned i = 0; x->before && i < x->exp->n_steady; i++)
 		fl_sample_reset(&x->before[i]);
+	for (unsigned i = 0; x->steady_probes && i < x->exp->n_steady; i++)
+		fl_probe_free(x->steady_probes[i]);
+	free(x->steady_probes);
 	free(x->before);
+	for (unsigned i = 0; x->baselines && i < x->exp->n_method; i++)
+		fl_sample_reset(&x->baselines[i]);
+	free(x->baselines);
 	fl_hooks_free(x->hooks);
 	fl_probe_ctx_free(x->pctx);
 	fl_agents_free(x->agents);

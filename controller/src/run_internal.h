@@ -39,7 +39,11 @@ struct run_exp {
 	struct fl_probe_ctx *pctx;
 	struct fl_hooks *hooks;
 	struct fl_sample *before; /* per steady probe: the before-injection sample */
-	bool *before_ok;
+	/* per steady probe: the instance of the before-check, which the observer thread then
+	 * samples during the method (one thread at a time: main, then observer) */
+	struct fl_probe **steady_probes;
+	struct fl_sample *baselines; /* per method step: an effect check's baseline */
+	bool baselines_taken;	     /* before the first fault */
 
 	pthread_mutex_t lock; /* journal, faults, stop flags */
 	pthread_cond_t wake;  /* a stop request or the end of the method */
@@ -60,6 +64,10 @@ void run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, cons
 		       const struct fl_sample *s, const struct fl_verdict *v, uint64_t dur_ms);
 void run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
 			const struct fl_sample *s, const struct fl_verdict *v);
+/* A sample taken to be looked at, not judged (a steady-state probe observed "during" the
+ * method, an effect check's "baseline"): journaled without a verdict. */
+void run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			     const struct fl_sample *s);
 void run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
 		      const char *message);
 void run_set_error(struct run_exp *x, const char *fmt, ...) _printf_(2, 3);
@@ -81,6 +89,9 @@ void run_leftovers(struct run_exp *x);
 
 /* run_watch.c: the abort probes' thread (arg: struct run_exp). */
 void *run_abort_main(void *arg);
+/* run_observe.c: the steady-state probes sampled during the method (arg: struct run_exp);
+ * ends when watchers_stop or stopping is set. */
+void *run_observe_main(void *arg);
 /* Stop the method now: revert everything, wake the main thread. Takes the lock. */
 void run_stop(struct run_exp *x, const char *kind, const char *message);
 

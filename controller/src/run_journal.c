@@ -85,6 +85,20 @@ void run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, con
 	json_array_append_new(json_object_get(x->j, "samples"), o);
 }
 
+void run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			     const struct fl_sample *s)
+{
+	/* No verdict: an observation is recorded and drawn, never judged (docs/journal.md). */
+	json_t *o = json_pack("{s:s, s:s, s:I, s:o*}", "probe", spec->name, "phase", phase, "atMs",
+			      (json_int_t)s->t_ms, "values", values_json(s));
+
+	if (!o)
+		return;
+	if (s->err)
+		json_object_set_new(o, "error", json_string(s->error));
+	json_array_append_new(json_object_get(x->j, "samples"), o);
+}
+
 void run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
 		      const char *message)
 {

@@ -44,7 +44,7 @@ unsigned fl_targets_pick_count(const struct fl_target_sel *sel, unsigned n)
 	return 0;
 }
 
-static bool labels_match(const struct fl_target_sel *sel, json_t *labels)
+static bool labels_match(const struct fl_target_sel *sel, const json_t *labels)
 {
 	for (unsigned i = 0; i < sel->n_labels; i++) {
 		const char *v = json_string_value(json_object_get(labels, sel->labels[i].key));
@@ -83,6 +83,18 @@ static int cmp_target(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
+bool fl_targets_pod_matches(const struct fl_target_sel *sel, const json_t *pod)
+{
+	const char *ns = json_string_value(json_object_get(pod, "namespace"));
+	const char *name = json_string_value(json_object_get(pod, "name"));
+
+	if (sel->kind != FL_SELECT_POD || !ns || !name || strcmp(ns, sel->pod_namespace) != 0)
+		return false;
+	if (sel->pod_name && fnmatch(sel->pod_name, name, 0) != 0)
+		return false;
+	return labels_match(sel, json_object_get(pod, "labels"));
+}
+
 static int match_pods(struct fl_agents *agents, unsigned ai, const struct fl_target_sel *sel,
 		      struct fl_target_set *set, unsigned *listed, struct fl_diag *diag)
 {
@@ -103,11 +115,7 @@ static int match_pods(struct fl_agents *agents, unsigned ai, const struct fl_tar
 		if (!ns || !name)
 			continue;
 		(*listed)++;
-		if (strcmp(ns, sel->pod_namespace) != 0 || !state || strcmp(state, "ready") != 0)
-			continue;
-		if (sel->pod_name && fnmatch(sel->pod_name, name, 0) != 0)
-			continue;
-		if (!labels_match(sel, json_object_get(pod, "labels")))
+		if (!state || strcmp(state, "ready") != 0 || !fl_targets_pod_matches(sel, pod))
 			continue;
 		(void)snprintf(label, sizeof(label), "%s/%s", ns, name);
 		target = json_pack("{s:s}", "pod", label);

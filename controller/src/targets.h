@@ -11,6 +11,7 @@
 #define FL_TARGETS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agents.h"
@@ -41,6 +42,10 @@ void fl_target_set_clear(struct fl_target_set *set);
 
 /* The journal's view of a set: {"selector", "mode", "matched", "resolved": [...]} (new). */
 json_t *fl_target_set_json(const struct fl_target_set *set, const struct fl_agents *agents);
+
+/* Whether a pod of an agent's listing (GET /v1/pods) matches sel: namespace, name glob and
+ * labels, whatever the pod's state (the pod probe counts pods that are not ready too). */
+bool fl_targets_pod_matches(const struct fl_target_sel *sel, const json_t *pod);
 
 /* How many of n matches a mode picks (pure; exposed for tests). */
 unsigned fl_targets_pick_count(const struct fl_target_sel *sel, unsigned n);

@@ -38,6 +38,9 @@ static const struct {
 	{ "underReplicated", "under-replicated partitions", NULL },
 	{ "latencyMs", "latency", "ms" },
 	{ "status", "status", NULL },
+	{ "committed.advance", "offsets committed", NULL },
+	{ "leader", "partition leader", NULL },
+	{ "restarts", "container restarts", NULL },
 };
 
 static const char *human_name(const char *metric)
@@ -77,6 +80,8 @@ static const char *default_metric(enum fl_probe_type type)
 	case FL_PROBE_PROMETHEUS:
 	case FL_PROBE_HOOK:
 		return "value";
+	case FL_PROBE_POD:
+		return "restarts";
 	}
 	return "value";
 }
@@ -203,6 +208,24 @@ static void rule_words(const struct fl_tolerance *t, const char *metric, struct 
 		sb_add(sb, "%%");
 		sep = " and ";
 	}
+	if (t->has_delta_min || t->has_delta_max) {
+		sb_add(sb, "%schange of %s ", sep, metric);
+		if (t->has_delta_min && t->has_delta_max) {
+			sb_add(sb, "in [");
+			sb_num(sb, t->delta_min);
+			sb_add(sb, ", ");
+			sb_num(sb, t->delta_max);
+			sb_add(sb, "]");
+		} else {
+			sb_add(sb, "%s ", t->has_delta_min ? ">=" : "<=");
+			sb_num(sb, t->has_delta_min ? t->delta_min : t->delta_max);
+		}
+		sep = " and ";
+	}
+	if (t->changed) {
+		sb_add(sb, "%s%s changed", sep, metric);
+		sep = " and ";
+	}
 	if (!*sep)
 		sb_add(sb, "%s present", metric);
 }
@@ -239,12 +262,195 @@ static void set_observed(struct fl_verdict *v, const struct fl_metric *m)
 	snprintf(v->observed_text, sizeof(v->observed_text), "%s", m->is_text ? m->text : "");
 }
 
+/* What delta, changed and percentChange compare with (verdict.h). */
+struct ref {
+	const struct fl_sample *s; /* NULL: none */
+	const char *what;	   /* "before-injection" | "baseline" */
+};
+
+/*
+ * The reference's value of metric, or NULL with why (the message of an inconclusive
+ * verdict: nothing to compare with is not a failure of the system).
+ */
+static const struct fl_metric *ref_metric(const struct fl_tolerance *t, const struct ref *ref,
+					  const char *metric, bool numeric, char *why, size_t size)
+{
+	const struct fl_metric *b;
+	char num[64];
+
+	if (!ref->s) {
+		snprintf(why, size, "no %s sample", ref->what);
+		return NULL;
+	}
+	if (ref->s->err) {
+		snprintf(why, size, "the %s sample failed (%s)", ref->what,
+			 ref->s->error[0] ? ref->s->error : strerror(-ref->s->err));
+		return NULL;
+	}
+	if (!(b = fl_sample_get(ref->s, metric)) || (numeric && b->is_text)) {
+		snprintf(why, size, "the %s sample has no %s%s", ref->what,
+			 numeric ? "numeric " : "", metric);
+		return NULL;
+	}
+	if (numeric && !isfinite(b->value)) {
+		fl_verdict_format_number(b->value, num, sizeof(num));
+		snprintf(why, size, "the %s %s was %s", ref->what, metric, num);
+		return NULL;
+	}
+	if (numeric && (t->has_change_min || t->has_change_max) && b->value == 0) {
+		snprintf(why, size, "the %s %s was 0", ref->what, metric);
+		return NULL;
+	}
+	return b;
+}
+
+/* changed: true — "partition leader 1 (baseline 0): changed". */
+static enum fl_verdict_kind eval_changed(const struct fl_metric *m, const struct fl_metric *b,
+					 const struct ref *ref, const char *human, const char *unit,
+					 const char *when, struct sbuf *msg)
+{
+	bool same = m->is_text || b->is_text
+			    ? m->is_text == b->is_text && strcmp(m->text, b->text) == 0
+			    : m->value == b->value;
+
+	sb_init(msg, msg->buf, msg->size);
+	sb_add(msg, "%s ", human);
+	if (m->is_text)
+		sb_add(msg, "\"%s\"", m->text);
+	else
+		sb_value(msg, m->value, unit);
+	sb_add(msg, same ? " unchanged from the %s" : " (%s ", ref->what);
+	if (!same) {
+		if (b->is_text)
+			sb_add(msg, "\"%s\"", b->text);
+		else
+			sb_value(msg, b->value, unit);
+		sb_add(msg, "): changed");
+		return FL_VERDICT_PASS;
+	}
+	sb_add(msg, " at %s", when);
+	return FL_VERDICT_FAIL;
+}
+
+/* delta: {min, max} — "latency.p50 412 ms: +374 ms from the baseline 38 ms, >= +160". */
+static enum fl_verdict_kind eval_delta(const struct fl_tolerance *t, const struct fl_metric *m,
+				       const struct fl_metric *b, const struct ref *ref,
+				       const char *human, const char *unit, const char *when,
+				       struct sbuf *msg)
+{
+	double d = m->value - b->value;
+	bool low = t->has_delta_min && !(d >= t->delta_min);
+	bool high = t->has_delta_max && !(d <= t->delta_max);
+
+	sb_init(msg, msg->buf, msg->size);
+	sb_add(msg, "%s ", human);
+	sb_value(msg, m->value, unit);
+	sb_add(msg, ": %s", d >= 0 ? "+" : "");
+	sb_value(msg, d, unit);
+	sb_add(msg, " from the %s ", ref->what);
+	sb_value(msg, b->value, unit);
+	if (low || high) {
+		sb_add(msg, ", %s %s", low ? "below" : "above",
+		       (low ? t->delta_min : t->delta_max) >= 0 ? "+" : "");
+		sb_num(msg, low ? t->delta_min : t->delta_max);
+		sb_add(msg, " at %s", when);
+		return FL_VERDICT_FAIL;
+	}
+	if (t->has_delta_min && t->has_delta_max) {
+		sb_add(msg, ", within [");
+		sb_num(msg, t->delta_min);
+		sb_add(msg, ", ");
+		sb_num(msg, t->delta_max);
+		sb_add(msg, "]");
+	} else {
+		sb_add(msg, ", %s %s", t->has_delta_min ? ">=" : "<=",
+		       (t->has_delta_min ? t->delta_min : t->delta_max) >= 0 ? "+" : "");
+		sb_num(msg, t->has_delta_min ? t->delta_min : t->delta_max);
+	}
+	return FL_VERDICT_PASS;
+}
+
+/* percentChange — "throughput changed -35.2% (1000 → 648 msg/s), below -20% at 12:03:41". */
+static enum fl_verdict_kind eval_percent(const struct fl_tolerance *t, const struct fl_metric *m,
+					 const struct fl_metric *b, const char *human,
+					 const char *unit, const char *when, bool after_bounds,
+					 struct sbuf *msg)
+{
+	double change = 100.0 * (m->value - b->value) / fabs(b->value);
+	bool low = t->has_change_min && !(change >= t->change_min);
+	bool high = t->has_change_max && !(change <= t->change_max);
+	char pct[64];
+
+	fl_verdict_format_number(change, pct, sizeof(pct));
+	if (low || high) {
+		sb_init(msg, msg->buf, msg->size);
+		sb_add(msg, "%s changed", human);
+	} else {
+		/* after value bounds: "throughput 950 msg/s >= 900 and changed ..." */
+		sb_add(msg, "%schanged", after_bounds ? " and " : " ");
+	}
+	sb_add(msg, " %s%s%% (", change > 0 ? "+" : "", pct);
+	sb_num(msg, b->value);
+	sb_add(msg, " → ");
+	sb_value(msg, m->value, unit);
+	sb_add(msg, ")");
+	if (low || high) {
+		sb_add(msg, ", %s ", low ? "below" : "above");
+		sb_num(msg, low ? t->change_min : t->change_max);
+		sb_add(msg, "%% at %s", when);
+		return FL_VERDICT_FAIL;
+	}
+	if (t->has_change_min && t->has_change_max) {
+		sb_add(msg, " within [");
+		sb_num(msg, t->change_min);
+		sb_add(msg, "%%, ");
+		sb_num(msg, t->change_max);
+		sb_add(msg, "%%]");
+	} else {
+		sb_add(msg, " %s ", t->has_change_min ? ">=" : "<=");
+		sb_num(msg, t->has_change_min ? t->change_min : t->change_max);
+		sb_add(msg, "%%");
+	}
+	return FL_VERDICT_PASS;
+}
+
+/* The rules that compare with the reference sample, after the value bounds held. */
+static enum fl_verdict_kind eval_reference(const struct fl_tolerance *t, const struct fl_metric *m,
+					   const struct ref *ref, const char *metric,
+					   const char *human, const char *unit, const char *when,
+					   bool after_bounds, struct sbuf *msg)
+{
+	bool numeric =
+		t->has_change_min || t->has_change_max || t->has_delta_min || t->has_delta_max;
+	const struct fl_metric *b;
+	enum fl_verdict_kind k = FL_VERDICT_PASS;
+	char why[384];
+
+	if (!(b = ref_metric(t, ref, metric, numeric, why, sizeof(why)))) {
+		sb_init(msg, msg->buf, msg->size);
+		sb_add(msg, "%s: no %s: %s", human,
+		       t->has_change_min || t->has_change_max ? "percent change"
+		       : t->changed && !numeric		      ? "change to tell"
+							      : "delta",
+		       why);
+		return FL_VERDICT_INCONCLUSIVE;
+	}
+	if (t->changed && (k = eval_changed(m, b, ref, human, unit, when, msg)) != FL_VERDICT_PASS)
+		return k;
+	if ((t->has_delta_min || t->has_delta_max) &&
+	    (k = eval_delta(t, m, b, ref, human, unit, when, msg)) != FL_VERDICT_PASS)
+		return k;
+	if (t->has_change_min || t->has_change_max)
+		k = eval_percent(t, m, b, human, unit, when, after_bounds, msg);
+	return k;
+}
+
 /*
  * Judge one tolerance. Fills v->metric, observed, rule and message; returns the kind.
  * On pass, message is the short pass text.
  */
 static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const struct fl_tolerance *t,
-				     const struct fl_sample *sample, const struct fl_sample *before,
+				     const struct fl_sample *sample, const struct ref *ref,
 				     const char *when, struct fl_verdict *v)
 {
 	const char *metric = t->metric ? t->metric : default_metric(spec->type);
@@ -278,8 +484,8 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 		return FL_VERDICT_ERROR;
 	}
 	set_observed(v, m);
-	bool numeric_rule =
-		t->has_equals || t->has_min || t->has_max || t->has_change_min || t->has_change_max;
+	bool numeric_rule = t->has_equals || t->has_min || t->has_max || t->has_change_min ||
+			    t->has_change_max || t->has_delta_min || t->has_delta_max;
 	if (m->is_text && numeric_rule) {
 		sb_add(&msg, "%s is text (\"%s\") but the rule %s needs a number", metric, m->text,
 		       v->rule);
@@ -377,68 +583,10 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 		}
 		sep = " and ";
 	}
-	if (t->has_change_min || t->has_change_max) {
-		const struct fl_metric *b = NULL;
-		const char *why = NULL;
-		char whybuf[384];
-
-		if (!before)
-			why = "no before-injection sample";
-		else if (before->err) {
-			snprintf(whybuf, sizeof(whybuf), "the before-injection sample failed (%s)",
-				 before->error[0] ? before->error : strerror(-before->err));
-			why = whybuf;
-		} else if (!(b = fl_sample_get(before, metric)) || b->is_text) {
-			snprintf(whybuf, sizeof(whybuf),
-				 "the before-injection sample has no numeric %s", metric);
-			why = whybuf;
-		} else if (b->value == 0 || !isfinite(b->value)) {
-			fl_verdict_format_number(b->value, num, sizeof(num));
-			snprintf(whybuf, sizeof(whybuf), "the before-injection %s was %s", metric,
-				 num);
-			why = whybuf;
-		}
-		if (why) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s: no percent change: %s", human, why);
-			return FL_VERDICT_INCONCLUSIVE;
-		}
-		double change = 100.0 * (m->value - b->value) / fabs(b->value);
-		bool low = t->has_change_min && !(change >= t->change_min);
-		bool high = t->has_change_max && !(change <= t->change_max);
-		char pct[64];
-
-		fl_verdict_format_number(change, pct, sizeof(pct));
-		if (low || high) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s changed", human);
-		} else {
-			/* after value bounds: "throughput 950 msg/s >= 900 and changed ..." */
-			sb_add(&msg, "%schanged", strcmp(sep, " ") ? " and " : " ");
-		}
-		sb_add(&msg, " %s%s%% (", change > 0 ? "+" : "", pct);
-		sb_num(&msg, b->value);
-		sb_add(&msg, " → ");
-		sb_value(&msg, m->value, unit);
-		sb_add(&msg, ")");
-		if (low || high) {
-			sb_add(&msg, ", %s ", low ? "below" : "above");
-			sb_num(&msg, low ? t->change_min : t->change_max);
-			sb_add(&msg, "%% at %s", when);
-			return FL_VERDICT_FAIL;
-		}
-		if (t->has_change_min && t->has_change_max) {
-			sb_add(&msg, " within [");
-			sb_num(&msg, t->change_min);
-			sb_add(&msg, "%%, ");
-			sb_num(&msg, t->change_max);
-			sb_add(&msg, "%%]");
-		} else {
-			sb_add(&msg, " %s ", t->has_change_min ? ">=" : "<=");
-			sb_num(&msg, t->has_change_min ? t->change_min : t->change_max);
-			sb_add(&msg, "%%");
-		}
-	}
+	if (t->has_change_min || t->has_change_max || t->has_delta_min || t->has_delta_max ||
+	    t->changed)
+		return eval_reference(t, m, ref, metric, human, unit, when, strcmp(sep, " ") != 0,
+				      &msg);
 	return FL_VERDICT_PASS;
 }
 
@@ -468,8 +616,8 @@ static void all_rules(const struct fl_probe_spec *spec, char *buf, size_t size)
 	}
 }
 
-void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *sample,
-		     const struct fl_sample *before, struct fl_verdict *ret)
+static void eval_all(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+		     const struct ref *ref, struct fl_verdict *ret)
 {
 	const char *first_metric = spec->n_tolerances && spec->tolerances[0].metric
 					   ? spec->tolerances[0].metric
@@ -535,7 +683,7 @@ void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *s
 	sb_init(&passes, pass_msg, sizeof(pass_msg));
 	for (unsigned i = 0; i < spec->n_tolerances; i++) {
 		memset(&one, 0, sizeof(one));
-		one.kind = eval_one(spec, &spec->tolerances[i], sample, before, when, &one);
+		one.kind = eval_one(spec, &spec->tolerances[i], sample, ref, when, &one);
 		if (one.kind == FL_VERDICT_FAIL || one.kind == FL_VERDICT_ERROR) {
 			*ret = one;
 			return;
@@ -558,6 +706,22 @@ void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *s
 	}
 	ret->kind = FL_VERDICT_PASS;
 	memcpy(ret->message, pass_msg, sizeof(ret->message));
+}
+
+void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+		     const struct fl_sample *before, struct fl_verdict *ret)
+{
+	const struct ref ref = { .s = before, .what = "before-injection" };
+
+	eval_all(spec, sample, &ref, ret);
+}
+
+void fl_verdict_eval_baseline(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+			      const struct fl_sample *baseline, struct fl_verdict *ret)
+{
+	const struct ref ref = { .s = baseline, .what = "baseline" };
+
+	eval_all(spec, sample, &ref, ret);
 }
 
 /* ---- debounce ------------------------------------------------------------------------ */

@@ -53,14 +53,20 @@ struct fl_verdict {
  *   metric missing           ERROR naming the metric and the probe
  *   number rule, text value  ERROR (a regex/equals-text rule on a number matches the
  *                            number as formatted in messages)
- *   percent change without   INCONCLUSIVE saying why (no before sample, it failed, it
- *   a usable before value    lacks the metric, its value is 0)
+ *   percent change, delta    INCONCLUSIVE saying why (no before sample, it failed, it
+ *   or changed without a     lacks the metric, its value is 0 for a percent change, it
+ *   usable before value      is not a finite number)
  * before: the before-injection sample of the same probe, or NULL. A tolerance without a
  * metric applies to the probe type's default metric. No tolerance at all passes.
  * Always fills *ret completely.
+ *   delta      "integrity latency.p50 412 ms: +374 ms from the baseline 38 ms, >= +160"
+ *   changed    "partition leader 0 unchanged from the baseline at 12:03:41"
  */
 void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *sample,
 		     const struct fl_sample *before, struct fl_verdict *ret);
+/* The same for an effect check: the reference is its baseline, and messages say so. */
+void fl_verdict_eval_baseline(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+			      const struct fl_sample *baseline, struct fl_verdict *ret);
 
 /*
  * Format a number as messages do: integers without decimals ("18342"), others with at

@@ -260,6 +260,128 @@ FLTEST(an_autostart_hook_runs_through_both_steady_state_checks)
 	json_decref(j);
 }
 
+/* The samples of probe in phase (NULL: any), and how many carry a verdict. */
+static unsigned samples_of(json_t *e, const char *probe, const char *phase, unsigned *judged)
+{
+	json_t *s;
+	size_t i;
+	unsigned n = 0;
+
+	*judged = 0;
+	json_array_foreach(json_object_get(e, "samples"), i, s)
+	{
+		if (strcmp(json_string_value(json_object_get(s, "probe")), probe) != 0 ||
+		    (phase && strcmp(json_string_value(json_object_get(s, "phase")), phase) != 0))
+			continue;
+		n++;
+		*judged += json_object_get(s, "verdict") != NULL;
+	}
+	return n;
+}
+
+static json_t *check_of(json_t *e, const char *probe, const char *phase)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(
+		json_object_get(e, "checks"), i,
+		c) if (strcmp(json_string_value(json_object_get(c, "probe")), probe) == 0 &&
+		       strcmp(json_string_value(json_object_get(c, "phase")), phase) == 0) return c;
+	return NULL;
+}
+
+/*
+ * An effect check is judged against its baseline, sampled just before the first fault; the
+ * steady-state probes are observed (journaled, not judged) every steadyState.interval while
+ * the method runs. The ticker's ticks stand in for "what the fault did": the same check with
+ * a bound the ticks cannot reach shows the check failing the experiment (exit 1) with the
+ * baseline in its JUnit message.
+ */
+static const char *effect_experiment(const char *name, const char *delta_min)
+{
+	static char body[1024];
+
+	(void)snprintf(body, sizeof(body),
+		       "  steadyState:\n"
+		       "    interval: 500ms\n"
+		       "    probes: [{name: running, type: hook, hook: ticker, metric: running,\n"
+		       "              tolerance: {equals: 1}}]\n"
+		       "  method:\n"
+		       "    - pause: 300ms\n"
+		       "    - fault: {name: cut, target: ns, kind: partition, duration: 1500ms,\n"
+		       "              to: [\"10.9.1.0/24\"]}\n"
+		       "    - effect: {name: ticked, type: hook, hook: ticker, metric: ticks,\n"
+		       "               tolerance: {delta: {min: %s}}}\n",
+		       delta_min);
+	return experiment_with_hooks(name,
+				     "  hooks: [{name: ticker, module: ticker, config: {interval: "
+				     "20ms}, autoStart: true}]\n",
+				     body);
+}
+
+FLTEST(an_effect_check_is_judged_against_a_baseline_taken_before_the_first_fault)
+{
+	json_t *j, *e, *c, *s, *f;
+	json_int_t base_at = 0, inject_at;
+	unsigned judged, n;
+	size_t i;
+
+	setup(NULL);
+	FL_ASSERT_EQ(wait_exit(spawn_run(effect_experiment("effect", "10"), "effect"), 60), 0);
+	j = journal("effect");
+	e = exp0(j);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(e, "outcome")), "passed");
+	f = json_array_get(json_object_get(e, "faults"), 0);
+	inject_at = json_integer_value(json_object_get(json_object_get(f, "inject"), "atMs"));
+	json_array_foreach(
+		json_object_get(e, "samples"), i,
+		s) if (strcmp(json_string_value(json_object_get(s, "phase")), "baseline") == 0)
+		base_at = json_integer_value(json_object_get(s, "atMs"));
+	FL_ASSERT_MSG(base_at > 0 && base_at <= inject_at,
+		      "baseline at %lld, fault injected at %lld", (long long)base_at,
+		      (long long)inject_at);
+	FL_ASSERT_EQ(samples_of(e, "ticked", "baseline", &judged), 1);
+	FL_ASSERT_EQ(judged, 0); /* a baseline is not a verdict */
+	FL_ASSERT((c = check_of(e, "ticked", "effect")) != NULL);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(c, "verdict")), "pass");
+	fltest_log("%s", json_string_value(json_object_get(c, "message")));
+	FL_ASSERT(strstr(json_string_value(json_object_get(c, "message")), "from the baseline"));
+	/* observed during the method (1.8 s at 500 ms): journaled without a verdict */
+	n = samples_of(e, "running", "during", &judged);
+	fltest_log("%u observations of the steady-state probe during the method", n);
+	FL_ASSERT(n >= 3);
+	FL_ASSERT_EQ(judged, 0);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(e, "observeIntervalMs")), 500);
+	xsd_valid("effect");
+	expect_clean();
+	json_decref(j);
+
+	/* The same check with a bound the ticks cannot reach: the effect is missing. */
+	FL_ASSERT_EQ(wait_exit(spawn_run(effect_experiment("noeffect", "100000"), "noeffect"), 60),
+		     1);
+	j = journal("noeffect");
+	e = exp0(j);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(e, "outcome")), "deviated");
+	FL_ASSERT((c = check_of(e, "ticked", "effect")) != NULL);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(c, "verdict")), "fail");
+	xsd_valid("noeffect");
+	{
+		char cmd[600];
+
+		(void)snprintf(
+			cmd, sizeof(cmd),
+			"grep -q '<testcase name=\"ticked \\[effect\\]\"' %s/noeffect.junit.xml "
+			"&& grep -q 'from the baseline [0-9]*, below +100000 at ' "
+			"%s/noeffect.junit.xml",
+			dir, dir);
+		FL_ASSERT_MSG(system(cmd) == 0, "no JUnit failure of the effect check with its "
+						"baseline");
+	}
+	expect_clean();
+	json_decref(j);
+}
+
 FLTEST(a_deviated_hypothesis_exits_1_with_the_value_against_the_rule)
 {
 	char cmd[512];

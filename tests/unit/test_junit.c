@@ -559,6 +559,39 @@ FLTEST(html_chart_fault_windows_and_abort)
 	json_decref(j);
 }
 
+/* No line through time nobody measured: a gap of more than three observation intervals
+ * between two samples of a series ends its polyline; a missing sample inside them does not. */
+FLTEST(html_chart_lines_stop_where_samples_are_missing)
+{
+	json_t *j = load("many-samples.json");
+	json_t *e = json_array_get(json_object_get(j, "experiments"), 0), *s;
+	size_t i, n = 0;
+	char *html;
+
+	/* every throughput sample after the 100th moves 60 s later: one gap */
+	json_array_foreach(json_object_get(e, "samples"), i, s)
+	{
+		if (strcmp(json_string_value(json_object_get(s, "probe")), "throughput") != 0 ||
+		    n++ < 100)
+			continue;
+		json_object_set_new(
+			s, "atMs",
+			json_integer(json_integer_value(json_object_get(s, "atMs")) + 60000));
+	}
+	json_object_set_new(
+		e, "finishedMs",
+		json_integer(json_integer_value(json_object_get(e, "finishedMs")) + 60000));
+	html = render(fl_report_html, j);
+	FL_ASSERT_EQ(count(html, "<polyline class=\"s-tput\""), 2);
+	free(html);
+	/* a long observation interval: the same gap is within three of them */
+	json_object_set_new(e, "observeIntervalMs", json_integer(30000));
+	html = render(fl_report_html, j);
+	FL_ASSERT_EQ(count(html, "<polyline class=\"s-tput\""), 1);
+	free(html);
+	json_decref(j);
+}
+
 FLTEST(html_escapes_everything)
 {
 	json_t *j = load("weird-text.json");

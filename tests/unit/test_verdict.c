@@ -437,3 +437,109 @@ FLTEST(a_hook_value_is_named_after_the_hook_and_what_it_was_asked)
 	FL_ASSERT_STREQ(v.message, "integrity lost 1303 != 0 at 12:03:41");
 	FL_ASSERT_STREQ(v.metric, "value");
 }
+
+/* delta: the change from the effect check's baseline, in the metric's unit. */
+FLTEST(delta_against_the_baseline)
+{
+	struct fl_tolerance t = { .metric = (char *)"latencyMs",
+				  .has_delta_min = true,
+				  .delta_min = 160 };
+	struct fl_probe_spec spec = spec_of(FL_PROBE_KAFKA_E2E, &t, 1);
+	struct fl_sample s = sample1("latencyMs", 412);
+	struct fl_sample base = sample1("latencyMs", 38);
+	struct fl_verdict v;
+
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	FL_ASSERT_STREQ(v.message, "latency 412 ms: +374 ms from the baseline 38 ms, >= +160");
+	FL_ASSERT_STREQ(v.rule, "change of latencyMs >= 160");
+	FL_ASSERT(v.has_observed && v.observed == 412);
+
+	/* the fault did nothing: the latency is where it was */
+	s = sample1("latencyMs", 41);
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message,
+			"latency 41 ms: +3 ms from the baseline 38 ms, below +160 at 12:03:41");
+
+	/* a range, and a negative change */
+	t = (struct fl_tolerance){ .metric = (char *)"value",
+				   .has_delta_min = true,
+				   .delta_min = -5,
+				   .has_delta_max = true,
+				   .delta_max = 5 };
+	spec = spec_of(FL_PROBE_PROMETHEUS, &t, 1);
+	s = sample1("value", 7);
+	base = sample1("value", 10);
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	FL_ASSERT_STREQ(v.message, "value 7: -3 from the baseline 10, within [-5, 5]");
+	s = sample1("value", 16);
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message, "value 16: +6 from the baseline 10, above +5 at 12:03:41");
+
+	/* steady state after: the reference is the before-injection sample */
+	fl_verdict_eval(&spec, &s, &base, &v);
+	FL_ASSERT_STREQ(v.message,
+			"value 16: +6 from the before-injection 10, above +5 at 12:03:41");
+}
+
+FLTEST(delta_and_changed_without_a_usable_baseline_are_inconclusive)
+{
+	struct fl_tolerance t = { .metric = (char *)"value",
+				  .has_delta_min = true,
+				  .delta_min = 1 };
+	struct fl_probe_spec spec = spec_of(FL_PROBE_PROMETHEUS, &t, 1);
+	struct fl_sample s = sample1("value", 5), base = sample1("value", NAN);
+	struct fl_verdict v;
+
+	fl_verdict_eval_baseline(&spec, &s, NULL, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_INCONCLUSIVE);
+	FL_ASSERT_STREQ(v.message, "value: no delta: no baseline sample");
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_INCONCLUSIVE);
+	FL_ASSERT_STREQ(v.message, "value: no delta: the baseline value was NaN");
+	/* a baseline of 0 is fine for a delta (it is not for a percent change) */
+	base = sample1("value", 0);
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	fl_sample_fail(&base, -ECONNREFUSED, "agent lab: connection refused");
+	t = (struct fl_tolerance){ .metric = (char *)"value", .changed = true };
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_INCONCLUSIVE);
+	FL_ASSERT_STREQ(v.message, "value: no change to tell: the baseline sample failed (agent "
+				   "lab: connection refused)");
+}
+
+/* changed: true — the leader moved, the container id is new. Numbers and text. */
+FLTEST(changed_against_the_baseline)
+{
+	struct fl_tolerance t = { .metric = (char *)"leader", .changed = true };
+	struct fl_probe_spec spec = spec_of(FL_PROBE_KAFKA_PARTITIONS, &t, 1);
+	struct fl_sample s = sample1("leader", 1), base = sample1("leader", 0);
+	struct fl_verdict v;
+
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	FL_ASSERT_STREQ(v.message, "partition leader 1 (baseline 0): changed");
+	FL_ASSERT_STREQ(v.rule, "leader changed");
+	s = sample1("leader", 0);
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message, "partition leader 0 unchanged from the baseline at 12:03:41");
+
+	t.metric = (char *)"status";
+	spec = spec_of(FL_PROBE_KAFKA_LAG, &t, 1);
+	s = (struct fl_sample){ .t_ms = T_MS };
+	base = (struct fl_sample){ .t_ms = T_MS };
+	FL_ASSERT_OK(fl_sample_set_text(&s, "status", "STALL"));
+	FL_ASSERT_OK(fl_sample_set_text(&base, "status", "OK"));
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	FL_ASSERT_STREQ(v.message, "status \"STALL\" (baseline \"OK\"): changed");
+	FL_ASSERT_OK(fl_sample_set_text(&s, "status", "OK"));
+	fl_verdict_eval_baseline(&spec, &s, &base, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message, "status \"OK\" unchanged from the baseline at 12:03:41");
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* The pod probe (pod_probe.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pod_probe.h"
+#include "targets.h"
+
+struct pod_probe {
+	struct fl_probe base;
+	struct fl_agents *agents;	 /* borrowed */
+	const struct fl_target_sel *sel; /* borrowed from the experiment */
+};
+
+struct pod_counts {
+	unsigned pods, running;
+	double restarts;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Count one pod's containers (only `container` when given). -EPROTO: no containers field. */
+static int count_pod(const json_t *pod, const char *container, struct pod_counts *c)
+{
+	const json_t *list = json_object_get(pod, "containers"), *ct;
+	size_t i;
+
+	if (!json_is_array(list))
+		return -EPROTO;
+	c->pods++;
+	json_array_foreach(list, i, ct)
+	{
+		const char *name = json_string_value(json_object_get(ct, "name"));
+		const char *state = json_string_value(json_object_get(ct, "state"));
+		const json_t *rc = json_object_get(ct, "restartCount");
+
+		if (container && (!name || strcmp(name, container) != 0))
+			continue;
+		if (json_is_integer(rc) && json_integer_value(rc) > 0)
+			c->restarts += (double)json_integer_value(rc);
+		if (state && strcmp(state, "running") == 0)
+			c->running++;
+	}
+	return 0;
+}
+
+static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, struct fl_sample *s)
+{
+	const char *container = pp->base.spec->container;
+	struct fl_diag diag = { 0 };
+	json_t *pods = NULL, *pod;
+	size_t i;
+	int r;
+
+	if ((r = fl_agents_pods(pp->agents, ai, &pods, &diag)) < 0)
+		return fl_sample_fail(s, r, "%s", diag.msg);
+	json_array_foreach(pods, i, pod)
+	{
+		if (!fl_targets_pod_matches(pp->sel, pod))
+			continue;
+		if (count_pod(pod, container, c) < 0) {
+			json_decref(pods);
+			return fl_sample_fail(s, -EPROTO,
+					      "agent %s lists pods without their containers (an "
+					      "agent older than this controller?)",
+					      fl_agents_name(pp->agents, ai));
+		}
+	}
+	json_decref(pods);
+	return 0;
+}
+
+static int pod_sample(struct fl_probe *probe, struct fl_sample *s)
+{
+	struct pod_probe *pp = (struct pod_probe *)probe;
+	unsigned first = 0, last = fl_agents_count(pp->agents);
+	struct pod_counts c = { 0 };
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (pp->sel->agent) {
+		if ((r = fl_agents_find(pp->agents, pp->sel->agent)) < 0)
+			return fl_sample_fail(s, -ENOENT, "target %s: no agent \"%s\"",
+					      pp->sel->name, pp->sel->agent);
+		first = (unsigned)r;
+		last = first + 1;
+	}
+	for (unsigned ai = first; ai < last; ai++)
+		if ((r = count_agent(pp, ai, &c, s)) < 0)
+			break;
+	s->t_ms = now_ms();
+	if (s->err)
+		return s->err;
+	if (c.pods == 0)
+		return fl_sample_fail(s, -ENODATA, "target %s: no pod matches its selector now",
+				      pp->sel->name);
+	(void)fl_sample_set(s, "restarts", c.restarts);
+	(void)fl_sample_set(s, "pods", c.pods);
+	(void)fl_sample_set(s, "running", c.running);
+	return 0;
+}
+
+static void pod_free(struct fl_probe *probe)
+{
+	free(probe);
+}
+
+static const struct fl_probe_ops pod_ops = { .sample = pod_sample, .free = pod_free };
+
+int fl_pod_probe_new(struct fl_agents *agents, const struct fl_experiment *exp,
+		     const struct fl_probe_spec *spec, struct fl_probe **ret, struct fl_diag *diag)
+{
+	const char *pname = spec->name ? spec->name : "?";
+	const struct fl_target_sel *sel = NULL;
+	struct pod_probe *pp;
+
+	if (spec->type != FL_PROBE_POD || !spec->target)
+		return fl_diag_set(diag, -EINVAL, "probe %s: not a pod probe with a target", pname);
+	if (!agents || !exp)
+		return fl_diag_set(diag, -EINVAL,
+				   "probe %s: a pod probe needs the run's agents "
+				   "(fl_probe_ctx_set_agents)",
+				   pname);
+	for (unsigned i = 0; i < exp->n_targets; i++)
+		if (strcmp(exp->targets[i].name, spec->target) == 0)
+			sel = &exp->targets[i];
+	if (!sel || sel->kind != FL_SELECT_POD)
+		return fl_diag_set(diag, -EINVAL, "probe %s: target %s is not a pod selector",
+				   pname, spec->target);
+	if (!(pp = calloc(1, sizeof(*pp))))
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	pp->base.ops = &pod_ops;
+	pp->base.spec = spec;
+	pp->agents = agents;
+	pp->sel = sel;
+	*ret = &pp->base;
+	return 0;
+}
