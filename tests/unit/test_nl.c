@@ -14,6 +14,7 @@
 
 #include "fl/netem.h"
 #include "fltest.h"
+#include "nlfake.h"
 
 static uint8_t msg[4096];
 

@@ -9,7 +9,7 @@
  *     fl_netem_validate()    -> a precise message naming the field, or 0
  *     fl_netem_encode_*()    -> bytes in a caller-owned buffer (no socket, no globals)
  *     fl_netem_apply()       -> sent through a struct fl_nl (real socket, maybe in another
- *                               network namespace, or the fake transport of the tests)
+ *                               network namespace, or any struct fl_nl_transport)
  *     fl_netem_verify()      -> dumped back from the kernel, decoded, compared
  *     fl_netem_remove()      -> gone, and only what Faultline created is touched
  *
@@ -240,7 +240,8 @@ ssize_t fl_netem_msg_qdisc(void *buf, size_t size, uint32_t seq, enum fl_nl_op o
 
 struct fl_nl;
 
-/* How bytes reach a kernel. Real: a NETLINK_ROUTE socket (libmnl). Fake: tests. */
+/* How bytes reach a kernel: a NETLINK_ROUTE socket (libmnl, fl_nl_open) or the caller's own
+ * (fl_nl_new: the unit tests' canned kernel lives in tests/lib, not in this library). */
 struct fl_nl_transport {
 	/* Send one or more netlink messages; 0 or -errno. */
 	int (*send)(void *priv, const void *buf, size_t len);
@@ -261,15 +262,6 @@ int fl_nl_open(const char *netns_path, struct fl_nl **ret_nl, struct fl_diag *di
 /* Wrap a transport (steals priv: ops->destroy runs in fl_nl_free). */
 int fl_nl_new(const struct fl_nl_transport *ops, void *priv, struct fl_nl **ret_nl) _wur_;
 struct fl_nl *fl_nl_free(struct fl_nl *nl);
-
-/* The fake transport: records requests, answers from a script (default: ACK). */
-struct fl_nl_fake;
-int fl_nl_fake_new(struct fl_nl **ret_nl, struct fl_nl_fake **ret_fake) _wur_;
-/* Queue a raw reply datagram (copied) returned by the next recv. */
-int fl_nl_fake_queue_reply(struct fl_nl_fake *fake, const void *buf, size_t len) _wur_;
-/* The n-th request sent so far (borrowed, valid until the next send); NULL past the end. */
-const void *fl_nl_fake_request(const struct fl_nl_fake *fake, unsigned n, size_t *ret_len);
-unsigned fl_nl_fake_n_requests(const struct fl_nl_fake *fake);
 
 /*
  * Send one request and wait for its ACK, handing every reply message (dumps) to cb.

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fake transport for unit tests: every request is recorded; replies come from a queue
- * the test fills, else a well-formed answer is made up (an ACK, or NLMSG_DONE for a dump).
- * Queued replies written with seq 0 get the sequence number of the request they answer;
- * a non-zero seq is kept (to test stale replies).
+ * The fake netlink transport of the unit tests (nlfake.h): every request is recorded;
+ * replies come from a queue the test fills, else a well-formed answer is made up (an ACK,
+ * or NLMSG_DONE for a dump). Queued replies written with seq 0 get the sequence number of
+ * the request they answer; a non-zero seq is kept (to test stale replies).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
-#include "internal.h"
+#include "nlfake.h"
 
 #define FAKE_MAX 256
 
