@@ -83,6 +83,13 @@ FAULTLINE := $(BUILD)/faultline
 AGENT := $(BUILD)/faultline-agent
 LABCTL := $(BUILD)/lab/labctl
 PIPELINE_BINS := $(BUILD)/lab/loader $(BUILD)/lab/connector $(BUILD)/lab/verify
+# What we ship: none of it holds test-only code (tests/unit/test-release-clean.sh).
+RELEASE_BINS := $(FAULTLINE) $(AGENT) $(LABCTL) $(PIPELINE_BINS)
+# Test builds of the two programs, from the test objects (build/t/, never installed): the
+# only ones with the test hooks (FL_AGENT_CRASH_AT, FL_AGENT_TEST_REVERT_FAILURES,
+# FAULTLINE_SCHEDULE_RUNNER; docs/agent-api.md, docs/schedule.md).
+TEST_FAULTLINE := $(BUILD)/t/faultline
+TEST_AGENT := $(BUILD)/t/faultline-agent
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
@@ -90,7 +97,8 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
 	format-check deps clean fuzz lint
-all: $(FAULTLINE) $(AGENT) $(LABCTL) $(PIPELINE_BINS) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) $(BENCH_BINS)
+all: $(RELEASE_BINS) $(TEST_FAULTLINE) $(TEST_AGENT) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) \
+	$(BENCH_BINS)
 
 # ---- compile --------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -122,6 +130,14 @@ $(FAULTLINE): $(call obj,$(CONTROLLER_MAIN)) $(LIB_CONTROLLER) $(LIB_NETEM) $(LI
 
 # The agent never links controller code, nor the controller agent code (DESIGN.md).
 $(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test builds: same sources and links as the two above, compiled as test objects.
+$(TEST_FAULTLINE): $(call tobj,$(CONTROLLER_MAIN)) $(TLIB_CONTROLLER) $(TLIB_NETEM) $(TLIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(TEST_AGENT): $(call tobj,$(AGENT_MAIN)) $(TLIB_AGENT) $(TLIB_NETEM) $(TLIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -165,7 +181,7 @@ fuzz: $(FUZZ_BINS)
 check: $(UNIT_BINS) $(FAULTLINE)
 	@BUILD=$(BUILD) tests/run.sh unit
 
-test-integration: $(INTEG_BINS) $(FAULTLINE)
+test-integration: $(INTEG_BINS) $(FAULTLINE) $(AGENT) $(TEST_FAULTLINE) $(TEST_AGENT)
 	@BUILD=$(BUILD) tests/run.sh integration
 
 test-vm: $(VM_BINS) $(FAULTLINE)

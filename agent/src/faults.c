@@ -278,7 +278,15 @@ static int allocate_queue(struct fl_registry *reg, const struct fl_resolved *res
 	return -EBUSY;
 }
 
-/* Test hook: FL_AGENT_CRASH_AT=after-ledger dies between the record and the change. */
+/*
+ * Test hooks, compiled into the test build of the agent only ($(BUILD)/t/faultline-agent,
+ * -DFL_TEST_BUILD; docs/agent-api.md): the release agent reads neither variable, and
+ * tests/unit/test-release-clean.sh checks that its binary does not even name them.
+ *   FL_AGENT_CRASH_AT=after-ledger|after-apply   SIGKILL at that point of an inject
+ *   FL_AGENT_TEST_REVERT_FAILURES=N              the first N reverts fail (-EIO), so the
+ *                                                retry-and-report path runs on a real kernel
+ */
+#ifdef FL_TEST_BUILD
 static void crash_point(const char *where)
 {
 	const char *at = getenv("FL_AGENT_CRASH_AT");
@@ -286,6 +294,34 @@ static void crash_point(const char *where)
 	if (at && strcmp(at, where) == 0)
 		raise(SIGKILL);
 }
+
+/* -EIO with diag while failures are left to inject, else 0. */
+static int injected_revert_failure(struct fl_diag *diag)
+{
+	static int remaining = -1;
+	const char *env;
+
+	if (remaining < 0) {
+		env = getenv("FL_AGENT_TEST_REVERT_FAILURES");
+		remaining = env ? (int)strtol(env, NULL, 10) : 0;
+	}
+	if (remaining <= 0)
+		return 0;
+	remaining--;
+	return fl_diag_set(diag, -EIO, "injected revert failure (test hook)");
+}
+#else
+static void crash_point(const char *where)
+{
+	(void)where;
+}
+
+static int injected_revert_failure(struct fl_diag *diag)
+{
+	(void)diag;
+	return 0;
+}
+#endif
 
 static void fill_record(const struct fl_fault *f, struct fl_ledger_record *rec)
 {
@@ -432,33 +468,15 @@ fail:
 
 /* ---- revert ------------------------------------------------------------------------- */
 
-/*
- * Test hook: FL_AGENT_TEST_REVERT_FAILURES=N makes the first N revert attempts fail, so the
- * retry-and-report path can be exercised against a real kernel. Never set in production.
- */
-static bool injected_revert_failure(void)
-{
-	static int remaining = -1;
-	const char *env;
-
-	if (remaining < 0) {
-		env = getenv("FL_AGENT_TEST_REVERT_FAILURES");
-		remaining = env ? (int)strtol(env, NULL, 10) : 0;
-	}
-	if (remaining <= 0)
-		return false;
-	remaining--;
-	return true;
-}
-
 /* With the lock held. Frees f when the revert succeeded (returns 1), else keeps it. */
 int fl_registry_revert_locked(struct fl_registry *reg, struct fl_fault *f,
 			      enum fl_revert_reason why)
 {
 	struct fl_diag diag = { 0 };
-	int r = injected_revert_failure()
-			? fl_diag_set(&diag, -EIO, "injected revert failure (test hook)")
-			: fl_mech_revert(f, &diag);
+	int r = injected_revert_failure(&diag);
+
+	if (r == 0)
+		r = fl_mech_revert(f, &diag);
 
 	if (r == 0)
 		r = fl_ledger_remove(reg->ledger, f->id, &diag);

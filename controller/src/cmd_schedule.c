@@ -5,9 +5,10 @@
  * process group with its output in the history directory. The decisions live in
  * schedule_state.c; this file owns the clock, the locks, the child and the signals.
  *
- * Test hook: FAULTLINE_SCHEDULE_RUNNER=/path/to/program replaces the controller's own
- * binary as the runner (it receives the same arguments, "run SUITE --journal ..."). It
- * exists for tests only and is logged as a warning when set.
+ * Test hook, in the test build only ($(BUILD)/t/faultline, -DFL_TEST_BUILD):
+ * FAULTLINE_SCHEDULE_RUNNER=/path/to/program replaces the controller's own binary as the
+ * runner (it receives the same arguments, "run SUITE --journal ..."), logged as a warning.
+ * The release binary does not read it (tests/unit/test-release-clean.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +28,13 @@
 #include "fl/log.h"
 #include "schedule.h"
 
-#define RUNNER_ENV    "FAULTLINE_SCHEDULE_RUNNER"
 #define DRY_RUN_COUNT 5
 #define IDLE_TICK_S   30 /* longest sleep: also how fast a suspension is noticed */
 
 struct sched {
 	struct fl_schedule *s;
-	const char *runner;
+	const char *runner;	  /* the program a run executes */
+	const char *runner_argv0; /* and its argv[0] */
 	sigset_t blocked, old_mask;
 	bool stop;	       /* SIGTERM/SIGINT received */
 	time_t observed_since; /* watching the clock without a gap since */
@@ -269,7 +270,7 @@ static int run_entry(struct sched *sc, size_t i, const struct fl_sched_decision 
 	(void)snprintf(journal, sizeof(journal), "%s/journal.json", dir);
 	(void)snprintf(junit, sizeof(junit), "%s/junit.xml", dir);
 	(void)snprintf(report, sizeof(report), "%s/report.html", dir);
-	argv[n++] = (char *)(getenv(RUNNER_ENV) ? sc->runner : "faultline");
+	argv[n++] = (char *)sc->runner_argv0;
 	argv[n++] = (char *)"run";
 	argv[n++] = e->suite;
 	argv[n++] = (char *)"--journal";
@@ -479,6 +480,22 @@ static int dry_run(const struct fl_schedule *s, time_t from)
 	return FL_EXIT_OK;
 }
 
+#ifdef FL_TEST_BUILD
+#define RUNNER_ENV "FAULTLINE_SCHEDULE_RUNNER"
+/* The test hook (top of this file). */
+static void runner_hook(struct sched *sc)
+{
+	const char *hook = getenv(RUNNER_ENV);
+	char q[4200];
+
+	if (!hook || !*hook)
+		return;
+	sc->runner = sc->runner_argv0 = hook;
+	fl_log(LOG_WARNING, "test hook in use: runs execute " RUNNER_ENV, "runner=%s",
+	       fl_log_quote(hook, q, sizeof(q)));
+}
+#endif
+
 int fl_cmd_schedule(int argc, char **argv)
 {
 	static const struct option opts[] = { { "once", no_argument, NULL, 'o' },
@@ -486,11 +503,11 @@ int fl_cmd_schedule(int argc, char **argv)
 					      { "from", required_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	struct sched sc = { .runner = "/proc/self/exe" };
+	struct sched sc = { .runner = "/proc/self/exe", .runner_argv0 = "faultline" };
 	struct fl_diag diag = { 0 };
 	bool once = false, dry = false;
 	const char *from_text = NULL;
-	char path[4200], q[4200];
+	char path[4200];
 	long holder = 0;
 	int c, r, lock_fd = -1;
 	time_t from = time(NULL);
@@ -555,12 +572,9 @@ int fl_cmd_schedule(int argc, char **argv)
 		fl_schedule_free(sc.s);
 		return r;
 	}
-	const char *hook = getenv(RUNNER_ENV);
-	if (hook && *hook) {
-		sc.runner = hook;
-		fl_log(LOG_WARNING, "test hook in use: runs execute " RUNNER_ENV, "runner=%s",
-		       fl_log_quote(hook, q, sizeof(q)));
-	}
+#ifdef FL_TEST_BUILD
+	runner_hook(&sc);
+#endif
 	r = mkdir_p(sc.s->history_dir);
 	if (r < 0) {
 		fprintf(stderr, "faultline schedule: historyDir %s: %s\n", sc.s->history_dir,

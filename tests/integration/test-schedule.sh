@@ -1,12 +1,15 @@
 #!/bin/bash
-# `faultline schedule` end to end, with the runner replaced through the documented test
-# hook FAULTLINE_SCHEDULE_RUNNER by a fake that records its arguments and sleeps: --once
+# `faultline schedule` end to end, with the runner replaced through the test hook
+# FAULTLINE_SCHEDULE_RUNNER by a fake that records its arguments and sleeps: --once
 # and the history layout, the scheduler lock, the per-suite lock, SIGTERM forwarding,
-# timeout and SIGKILL, keep, missed-run policies, --dry-run output. No root needed.
+# timeout and SIGKILL, keep, missed-run policies. The hook is in the test build of the
+# controller only ($BUILD/t/faultline); --dry-run, errors and usage, and a run without the
+# hook (the release binary runs itself), use the release binary. No root needed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-FL=$PWD/$BUILD/faultline
+FL=$PWD/$BUILD/t/faultline  # the test build: runs go to the fake runner
+REL=$PWD/$BUILD/faultline   # what we ship
 # shellcheck source=tests/lib/shtest.sh
 . tests/lib/shtest.sh
 
@@ -204,6 +207,19 @@ FAKE_OUT=$tmp/missed-skip/out expect "skip: a missed fire time is skipped" 0 \
 	'msg="missed run skipped (missedRuns: skip)" entry=e' "$FL" schedule "$tmp/missed-skip/s.yaml" --once
 [ ! -e "$tmp/missed-skip/out" ] && [ "$(runs "$tmp/missed-skip/h/e" | wc -l)" = 1 ] &&
 	ok "skip: nothing ran" || fail "skip: nothing ran" "$(runs "$tmp/missed-skip/h/e")"
+
+# ---- the release binary has no runner hook: a run is `faultline run` itself ------------
+mkconf release r e "* * * * *"
+FAKE_OUT=$tmp/release/out expect "release binary: the run is faultline itself (empty suite: exit 2)" \
+	0 'msg="run finished" entry=e exit=2' "$REL" schedule "$tmp/release/s.yaml" --once
+run=$(runs "$tmp/release/h/e")
+if [ ! -e "$tmp/release/out" ] && [[ "$LAST" != *"test hook"* ]] &&
+	grep -q "suite.yaml:1:1: empty" "$run/run.log" && ! grep -q "fake runner" "$run/run.log"; then
+	ok "... it ignores FAULTLINE_SCHEDULE_RUNNER (the fake never ran)"
+else fail "release ignores the hook" "$LAST" "$(cat "$run/run.log")"; fi
+
+# The rest checks what the release binary does.
+FL=$REL
 
 # ---- --dry-run -------------------------------------------------------------------------
 mkconf dry nightly gameday "*/15 9-17 * * mon-fri"

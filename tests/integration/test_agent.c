@@ -348,11 +348,15 @@ FLTEST(kill9_at_random_moments_leaves_nothing_after_restart)
 
 		if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 			rnd = (uint32_t)i * 2654435761u;
-		/* Every 4th round dies exactly between the ledger write and the kernel change. */
+		/*
+		 * Every 4th round dies exactly between the ledger write and the kernel change: the
+		 * agent's test build (its crash hook); the rounds in between run the release one.
+		 */
 		if (i % 4 == 3) {
 			agentenv_stop(&agent);
 			agent.env[0] = "FL_AGENT_CRASH_AT=after-ledger";
 			agent.n_env = 1;
+			agent.test_agent = true;
 			agentenv_restart(&agent);
 		}
 		/* The table above holds format strings with one %s: the namespace. */
@@ -378,6 +382,7 @@ FLTEST(kill9_at_random_moments_leaves_nothing_after_restart)
 			FL_ASSERT_MSG(!alive, "the crash hook did not fire (status %d)", t.status);
 			agentenv_kill9(&agent); /* reap */
 			agent.n_env = 0;
+			agent.test_agent = false; /* the release agent cleans up after it */
 		}
 		applied += t.status == 201;
 		/* Whatever state it died in: the next start leaves nothing behind. */
@@ -623,6 +628,7 @@ FLTEST(a_failed_revert_is_retried_and_reported)
 
 	agent.env[0] = "FL_AGENT_TEST_REVERT_FAILURES=2";
 	agent.n_env = 1;
+	agent.test_agent = true; /* the hook is in the agent's test build only */
 	setup();
 	FL_ASSERT_EQ(agentenv_inject(
 			     &agent, id, sizeof(id),

@@ -42,8 +42,10 @@ static void setup(const char *agent_env)
 	if (testnet_ns_create("run", &ns) < 0)
 		FL_FAIL("netns: %s", testnet_last_error());
 	fltest_defer(testnet_ns_destroy_cb, &ns);
-	if (agent_env)
+	if (agent_env) { /* a test hook: the agent's test build (agentenv.h) */
 		agent.env[agent.n_env++] = agent_env;
+		agent.test_agent = true;
+	}
 	agentenv_start(&agent);
 	if (!mkdtemp(dir))
 		FL_FAIL("mkdtemp: %s", strerror(errno));

@@ -20,14 +20,25 @@
 
 extern char **environ;
 
-static const char *agent_binary(void)
+/* The binary to run (static storage); fails the test when the test build is not there. */
+static const char *agent_binary(const struct agentenv *env)
 {
-	const char *b = getenv("FL_AGENT_BIN");
+	static char path[256];
+	const char *b = getenv("FL_AGENT_BIN"), *build = getenv("BUILD");
 
+	if (!build || !*build)
+		build = "build";
+	if (env->test_agent) {
+		(void)snprintf(path, sizeof(path), "%s/t/faultline-agent", build);
+		if (access(path, X_OK) < 0)
+			FL_FAIL("%s: %s (the agent's test build: make %s)", path, strerror(errno),
+				path);
+		return path;
+	}
 	if (b)
 		return b;
-	return access("build/faultline-agent", X_OK) == 0 ? "build/faultline-agent"
-							  : "/bin/faultline-agent";
+	(void)snprintf(path, sizeof(path), "%s/faultline-agent", build);
+	return access(path, X_OK) == 0 ? path : "/bin/faultline-agent";
 }
 
 static void kill_cb(void *arg)
@@ -74,9 +85,13 @@ static void spawn(struct agentenv *env)
 	unsigned n = 0, ne = 0;
 	int r;
 
+	for (unsigned i = 0; i < env->n_env; i++)
+		if (strncmp(env->env[i], "FL_AGENT_", 9) == 0 && !env->test_agent)
+			FL_FAIL("%s: a test hook, only in the agent's test build (set test_agent)",
+				env->env[i]);
 	(void)snprintf(a_sock, sizeof(a_sock), "--unix-socket=%s", env->sock);
 	(void)snprintf(a_ledger, sizeof(a_ledger), "--ledger-dir=%s", env->ledger);
-	argv[n++] = agent_binary();
+	argv[n++] = agent_binary(env);
 	argv[n++] = a_sock;
 	argv[n++] = a_ledger;
 	argv[n++] = "--log-level=debug";

@@ -4,6 +4,18 @@
  * scratch directory, start / stop (SIGTERM) / kill -9 / restart, requests through the
  * controller's client, and counting Faultline marks in a namespace (the proof that nothing
  * was left behind). Everything is registered with fltest_defer.
+ *
+ * The binary is the release agent ($FL_AGENT_BIN, else $BUILD/faultline-agent with BUILD
+ * defaulting to build, else /bin/faultline-agent as in the VM), unless test_agent is set:
+ * then the test build $BUILD/t/faultline-agent, the only one with the test hooks
+ * (docs/agent-api.md), e.g. a revert made to fail:
+ *
+ *     agent.test_agent = true;
+ *     agent.env[agent.n_env++] = "FL_AGENT_TEST_REVERT_FAILURES=1";
+ *     agentenv_start(&agent);
+ *
+ * An FL_AGENT_* variable in env without test_agent fails the test (the release agent would
+ * silently ignore it).
  */
 #ifndef FL_AGENTENV_H
 #define FL_AGENTENV_H
@@ -24,6 +36,7 @@ struct agentenv {
 	unsigned n_extra;
 	const char *env[4]; /* "FL_AGENT_CRASH_AT=..." etc. (static strings) */
 	unsigned n_env;
+	bool test_agent; /* run $BUILD/t/faultline-agent (read at each start and restart) */
 	pid_t pid;
 };
 
