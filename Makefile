@@ -178,7 +178,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC) $(AGENT_SRC) $(CONTRO
 fuzz: $(FUZZ_BINS)
 
 # ---- test tiers -----------------------------------------------------------------------
-check: $(UNIT_BINS) $(FAULTLINE)
+# test-release-clean.sh inspects what we ship and the test builds, and installs into a
+# scratch DESTDIR: all of it is built first.
+check: $(UNIT_BINS) $(RELEASE_BINS) $(LIB_NETEM) $(LIB_COMMON) $(TEST_FAULTLINE) $(TEST_AGENT) \
+		$(TLIB_TEST)
 	@BUILD=$(BUILD) tests/run.sh unit
 
 test-integration: $(INTEG_BINS) $(FAULTLINE) $(AGENT) $(TEST_FAULTLINE) $(TEST_AGENT)
