@@ -247,6 +247,18 @@ FLTEST(idle_caught_up_is_ok_stalled_is_stall_rewound_is_rewind)
 	FL_ASSERT_STREQ(metric_text(&s, "status"), "STALL");
 	FL_ASSERT_EQ(metric(&s, "partitions.stalled"), 2);
 	FL_ASSERT(metric(&s, "lag.max") > 0);
+	/* the stalled group committed nothing over its window: the partition effect check */
+	FL_ASSERT_EQ(metric(&s, "committed.advance"), 0);
+	fl_sample_reset(&s);
+
+	/* It commits 30 and 70 further: within the window (the last sample's snapshot is under
+	 * 2.5 s old), committed.advance is exactly what moved. */
+	int64_t moved[2] = { 30, 70 };
+	kafkatest_commit(gstall, busy, moved, 2);
+	sample_ok(pstall, &s);
+	fltest_log("the group commits 30 + 70 offsets: committed.advance %.0f",
+		   metric(&s, "committed.advance"));
+	FL_ASSERT_EQ(metric(&s, "committed.advance"), 100);
 	fl_sample_reset(&s);
 
 	/* The caught-up group is reset to earlier offsets: REWIND, although it was at lag 0. */
@@ -327,8 +339,16 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 				       .type = FL_PROBE_KAFKA_E2E,
 				       .topic = down,
 				       .timeout_ns = 3000000000ull };
+	struct fl_probe_spec sleader = { .name = "leader",
+					 .type = FL_PROBE_KAFKA_PARTITIONS,
+					 .topic = down };
 	struct fl_probe *pparts = new_probe(kafka, &sparts), *pe2e = new_probe(kafka, &se2e),
-			*pdown = new_probe(kafka, &sdown);
+			*pdown = new_probe(kafka, &sdown), *pleader = new_probe(kafka, &sleader);
+
+	/* leader: the broker holding the topic's only replica, by construction */
+	sample_ok(pleader, &s);
+	FL_ASSERT_EQ(metric(&s, "leader"), broker);
+	fl_sample_reset(&s);
 
 	sample_ok(pparts, &s);
 	FL_ASSERT_EQ(metric(&s, "partitions"), 9);
@@ -364,6 +384,14 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 		FL_ASSERT_EQ(got[i], hosted[i]);
 	FL_ASSERT_EQ(metric(&s, "offline"), 0);
 	fl_sample_reset(&s);
+	/* its only replica's broker is down: no leader (-1), offline */
+	sample_ok(pleader, &s);
+	fltest_log(
+		"topic %s with its only replica on the stopped broker: leader %.0f, offline %.0f",
+		down, metric(&s, "leader"), metric(&s, "offline"));
+	FL_ASSERT_EQ(metric(&s, "leader"), -1);
+	FL_ASSERT_EQ(metric(&s, "offline"), 1);
+	fl_sample_reset(&s);
 
 	/* e2e to a topic whose only broker is down: lost, within the probe's time limit. */
 	t0 = now_ns();
@@ -390,6 +418,7 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 	pparts->ops->free(pparts);
 	pe2e->ops->free(pe2e);
 	pdown->ops->free(pdown);
+	pleader->ops->free(pleader);
 	fl_kafka_free(kafka);
 }
 
