@@ -10,6 +10,8 @@ PACKAGES=(
 	libcurl4-gnutls-dev libgnutls28-dev
 	# tests: fuzzing (libFuzzer), formatting, the tc/ip the golden bytes are checked against
 	clang libclang-rt-14-dev clang-format iproute2 strace
+	# tests: the independent witness of leftovers (tests/lib/witness.c) reads tc state with libnl
+	libnl-3-dev libnl-route-3-dev
 	# tests/vm and the demo: Debian's stock kernel under qemu with a busybox initramfs
 	qemu-system-x86 qemu-system-data busybox-static cpio xz-utils gzip
 	# the VM/host measurements use our own probes; ping is for the demo's human-readable part
