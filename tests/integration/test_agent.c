@@ -29,6 +29,7 @@
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
+#include "witness.h"
 
 #define ECHO_PORT 7007
 
@@ -77,18 +78,23 @@ static struct netprobe_rtt rtt(const char *dst, unsigned count, unsigned interva
 	return r;
 }
 
+/* Faultline objects in both namespaces, as the witness sees them (not the agent's code). */
 static unsigned marks(void)
 {
-	return agentenv_count_marks(ns_a.path) + agentenv_count_marks(ns_b.path);
+	return witness_ours(ns_a.path, NULL, 0) + witness_ours(ns_b.path, NULL, 0);
 }
 
 static void expect_clean(const char *when)
 {
-	unsigned m = marks(), l = agentenv_ledger_records(&agent);
+	char left_a[WITNESS_OURS_MAX], left_b[WITNESS_OURS_MAX];
+	unsigned m = witness_ours(ns_a.path, left_a, sizeof(left_a)) +
+		     witness_ours(ns_b.path, left_b, sizeof(left_b));
+	unsigned l = agentenv_ledger_records(&agent);
 
 	if (m || l)
 		agentenv_dump_log(&agent);
-	FL_ASSERT_MSG(m == 0, "%s: %u Faultline marks left in the namespaces", when, m);
+	FL_ASSERT_MSG(m == 0, "%s: %u Faultline objects left in the namespaces:\n%s%s", when, m,
+		      left_a, left_b);
 	FL_ASSERT_MSG(l == 0, "%s: %u ledger records left", when, l);
 }
 
@@ -694,7 +700,7 @@ FLTEST(pid_targets_network_faults_and_process_kill)
 		json_string_value(json_object_get(json_object_get(j, "target"), "netns")),
 		"/ns/net");
 	json_decref(j);
-	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 1);
+	FL_ASSERT_EQ(witness_ours(ns_a.path, NULL, 0), 1);
 	/* The agent's own PID is the node's namespace: refused without allow-host-network. */
 	(void)snprintf(body, sizeof(body),
 		       "{\"kind\":\"partition\",\"target\":{\"pid\":%d},\"duration\":\"60s\"}",
@@ -723,8 +729,7 @@ FLTEST(periodic_reconcile_removes_leftovers_but_not_live_faults)
 					   .tbf = { .rate_bytes_per_s = 125000 } };
 	struct fl_diag diag = { 0 };
 	struct fl_nl *nl = NULL;
-	char id[40];
-	int before;
+	char id[40], left[WITNESS_OURS_MAX];
 
 	setup();
 	/* A live fault in namespace a, through the agent. */
@@ -738,12 +743,14 @@ FLTEST(periodic_reconcile_removes_leftovers_but_not_live_faults)
 	FL_ASSERT_OK(fl_nl_open(ns_b.path, &nl, &diag));
 	FL_ASSERT_OK(fl_netem_apply(nl, "vb", &leftover, &diag));
 	fl_nl_free(nl);
-	before = (int)agentenv_count_marks(ns_b.path);
-	FL_ASSERT_EQ(before, 1);
+	FL_ASSERT(witness_ours(ns_b.path, left, sizeof(left)) > 0);
+	FL_ASSERT_CONTAINS(left, "qdisc vb tbf fa17: parent root");
 	/* reconcile-interval is 1 s in these tests: give it two rounds. */
 	usleep(2500000);
-	FL_ASSERT_MSG(agentenv_count_marks(ns_b.path) == 0, "the leftover in b is still there");
-	FL_ASSERT_MSG(agentenv_count_marks(ns_a.path) == 1, "the live fault in a was swept");
+	FL_ASSERT_MSG(witness_ours(ns_b.path, left, sizeof(left)) == 0,
+		      "the leftover in b is still there:\n%s", left);
+	FL_ASSERT_MSG(witness_ours(ns_a.path, left, sizeof(left)) == 1,
+		      "the live fault in a was swept:\n%s", left);
 	agentenv_revert(&agent, id);
 	expect_clean("after revert");
 }

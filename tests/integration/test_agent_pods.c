@@ -20,6 +20,7 @@
 #include "targets.h"
 #include "fltest.h"
 #include "netprobe.h"
+#include "witness.h"
 
 #define ECHO_PORT 7007
 
@@ -53,18 +54,23 @@ static struct netprobe_rtt rtt(unsigned count, unsigned interval_us)
 	return r;
 }
 
+/* Faultline objects in both pods, as the witness sees them (not the agent's code). */
 static unsigned pod_marks(void)
 {
-	return agentenv_count_marks(client.ns.path) + agentenv_count_marks(server.ns.path);
+	return witness_ours(client.ns.path, NULL, 0) + witness_ours(server.ns.path, NULL, 0);
 }
 
 static void expect_clean(const char *when)
 {
-	unsigned m = pod_marks(), l = agentenv_ledger_records(&agent);
+	char left_c[WITNESS_OURS_MAX], left_s[WITNESS_OURS_MAX];
+	unsigned m = witness_ours(client.ns.path, left_c, sizeof(left_c)) +
+		     witness_ours(server.ns.path, left_s, sizeof(left_s));
+	unsigned l = agentenv_ledger_records(&agent);
 
 	if (m || l)
 		agentenv_dump_log(&agent);
-	FL_ASSERT_MSG(m == 0, "%s: %u Faultline marks left in the pods", when, m);
+	FL_ASSERT_MSG(m == 0, "%s: %u Faultline objects left in the pods:\n%s%s", when, m, left_c,
+		      left_s);
 	FL_ASSERT_MSG(l == 0, "%s: %u ledger records left", when, l);
 }
 
@@ -404,7 +410,7 @@ FLTEST(allow_list_and_unknown_pods)
 					"\"duration\":\"10s\"}",
 					client.uid),
 			201);
-		FL_ASSERT_EQ(agentenv_count_marks(client.ns.path), 1);
+		FL_ASSERT_EQ(witness_ours(client.ns.path, NULL, 0), 1);
 		agentenv_revert(&agent, id);
 	}
 }

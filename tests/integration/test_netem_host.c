@@ -23,6 +23,7 @@
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
+#include "witness.h"
 
 struct lab {
 	struct testnet_ns a, b;
@@ -70,7 +71,7 @@ static void expect_rate(double got, double want)
 FLTEST(tbf_limits_bandwidth_and_removal_restores_the_namespace)
 {
 	static struct lab lab;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
 	double base;
@@ -79,7 +80,7 @@ FLTEST(tbf_limits_bandwidth_and_removal_restores_the_namespace)
 	base = mbit(&lab, "10.9.0.2");
 	FL_ASSERT_MSG(base > 200, "baseline only %.1f Mbit/s: the measurement is not credible",
 		      base);
-	faultutil_snapshot(lab.nl_a, before, sizeof(before));
+	witness_snapshot(lab.a.path, before, sizeof(before));
 
 	f = faultutil_parse("tbf rate 20mbit burst 32kb", FL_NETEM_EGRESS, NULL);
 	faultutil_apply(lab.nl_a, "va", &f);
@@ -91,7 +92,7 @@ FLTEST(tbf_limits_bandwidth_and_removal_restores_the_namespace)
 	expect_rate(mbit(&lab, "10.9.0.2"), 5);
 
 	FL_ASSERT_OK(fl_netem_remove(lab.nl_a, "va", FL_NETEM_EGRESS, &diag));
-	faultutil_snapshot(lab.nl_a, after, sizeof(after));
+	witness_snapshot(lab.a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 	FL_ASSERT(mbit(&lab, "10.9.0.2") > 200);
 	/* Removing again is a no-op, not an error. */
@@ -102,14 +103,14 @@ FLTEST(targeted_tree_limits_one_destination_only)
 {
 	static const char *const targets[] = { "10.9.0.2/32", NULL };
 	static struct lab lab;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_netem_fault f, got;
 	struct fl_netem_diff diff;
 	struct fl_diag diag = { 0 };
 	double hit, spared;
 
 	lab_up(&lab);
-	faultutil_snapshot(lab.nl_a, before, sizeof(before));
+	witness_snapshot(lab.a.path, before, sizeof(before));
 	f = faultutil_parse("tbf rate 10mbit burst 32kb", FL_NETEM_EGRESS, targets);
 	faultutil_apply(lab.nl_a, "va", &f);
 	hit = mbit(&lab, "10.9.0.2");
@@ -124,7 +125,7 @@ FLTEST(targeted_tree_limits_one_destination_only)
 	FL_ASSERT_EQ(got.n_matches, 1);
 
 	FL_ASSERT_OK(fl_netem_remove(lab.nl_a, "va", FL_NETEM_EGRESS, &diag));
-	faultutil_snapshot(lab.nl_a, after, sizeof(after));
+	witness_snapshot(lab.a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
@@ -149,12 +150,12 @@ FLTEST(targeted_tree_with_port_spares_other_ports)
 FLTEST(ingress_limit_goes_through_ifb_and_is_removed)
 {
 	static struct lab lab;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
 
 	lab_up(&lab);
-	faultutil_snapshot(lab.nl_b, before, sizeof(before));
+	witness_snapshot(lab.b.path, before, sizeof(before));
 	/*
 	 * Limit what b receives: the sender a sees the bottleneck on b's ingress. The queue is
 	 * generous on purpose: with 32kb/50ms TCP goodput through the IFB swung between 45% and
@@ -167,20 +168,20 @@ FLTEST(ingress_limit_goes_through_ifb_and_is_removed)
 		  fl_nl_ifindex(lab.nl_b, "flifb4", NULL) > 0);
 	expect_rate(mbit(&lab, "10.9.0.2"), 10);
 	FL_ASSERT_OK(fl_netem_remove(lab.nl_b, "vb", FL_NETEM_INGRESS, &diag));
-	faultutil_snapshot(lab.nl_b, after, sizeof(after));
+	witness_snapshot(lab.b.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
 FLTEST(netem_on_this_kernel_is_clear_about_sch_netem)
 {
 	static struct lab lab;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
 	int r;
 
 	lab_up(&lab);
-	faultutil_snapshot(lab.nl_a, before, sizeof(before));
+	witness_snapshot(lab.a.path, before, sizeof(before));
 	f = faultutil_parse("delay 100ms", FL_NETEM_EGRESS, NULL);
 	r = fl_netem_apply(lab.nl_a, "va", &f, &diag);
 	if (r == 0) {
@@ -204,7 +205,7 @@ FLTEST(netem_on_this_kernel_is_clear_about_sch_netem)
 		else
 			FL_ASSERT_CONTAINS(diag.msg, "no sch_netem");
 	}
-	faultutil_snapshot(lab.nl_a, after, sizeof(after));
+	witness_snapshot(lab.a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
@@ -213,7 +214,7 @@ FLTEST(a_foreign_root_qdisc_is_never_replaced)
 	static struct lab lab;
 	struct fl_netem_fault foreign, f;
 	struct fl_diag diag = { 0 };
-	char buf[4096], snap[FAULTUTIL_SNAPSHOT_MAX];
+	char buf[4096], snap[WITNESS_SNAPSHOT_MAX];
 	ssize_t n;
 
 	lab_up(&lab);
@@ -230,8 +231,8 @@ FLTEST(a_foreign_root_qdisc_is_never_replaced)
 	/* Nor removed, nor swept. */
 	FL_ASSERT_OK(fl_netem_remove(lab.nl_a, "va", FL_NETEM_EGRESS, &diag));
 	FL_ASSERT_EQ(fl_netem_sweep(lab.nl_a, &diag), 0);
-	faultutil_snapshot(lab.nl_a, snap, sizeof(snap));
-	FL_ASSERT_CONTAINS(snap, "qdisc tbf 10000 parent ffffffff on va");
+	witness_snapshot(lab.a.path, snap, sizeof(snap));
+	FL_ASSERT_CONTAINS(snap, "qdisc va tbf 1: parent root");
 }
 
 static int count_owned(const struct fl_netem_owned *o, void *data)
@@ -247,11 +248,11 @@ FLTEST(sweep_removes_ours_and_only_ours)
 	static struct lab lab;
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	int n = 0, r;
 
 	lab_up(&lab);
-	faultutil_snapshot(lab.nl_b, before, sizeof(before));
+	witness_snapshot(lab.b.path, before, sizeof(before));
 	f = faultutil_parse("tbf rate 10mbit", FL_NETEM_EGRESS, targets);
 	faultutil_apply(lab.nl_b, "vb", &f);
 	f = faultutil_parse("tbf rate 20mbit", FL_NETEM_INGRESS, NULL);
@@ -261,6 +262,6 @@ FLTEST(sweep_removes_ours_and_only_ours)
 	FL_ASSERT_EQ(n, 4);
 	r = fl_netem_sweep(lab.nl_b, &diag);
 	FL_ASSERT_MSG(r >= 3, "sweep: %d (%s)", r, diag.msg);
-	faultutil_snapshot(lab.nl_b, after, sizeof(after));
+	witness_snapshot(lab.b.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }

@@ -40,6 +40,7 @@
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
+#include "witness.h"
 
 #define TCP_PORT  7200
 #define ECHO_PORT 7201
@@ -236,7 +237,9 @@ static struct netprobe_rtt probes(const struct testnet_ns *from, const char *dst
 	return rtt;
 }
 
-/* ---- snapshot of a namespace's whole nft ruleset ------------------------------------- */
+/* ---- libfl-netem's own text of a namespace's rules -------------------------------------
+ * For what nft -j cannot show (an xt target's info bytes). Whether anything is left, and
+ * whether a ruleset is back to what it was, is the witness's to say (witness.h). */
 
 struct snap {
 	char *buf;
@@ -314,7 +317,7 @@ static int snap_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Text listing every table, chain and rule of every family in nft's namespace. */
-static void snapshot(struct fl_nft *nft, char *buf, size_t size)
+static void rules_text(struct fl_nft *nft, char *buf, size_t size)
 {
 	static const uint16_t types[] = { NFT_MSG_GETTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE };
 	static uint8_t req[FL_NFT_MSG_MAX];
@@ -361,11 +364,11 @@ static bool kernel_at_least(int major, int minor)
 FLTEST(probe_reports_this_kernel)
 {
 	struct lab *lab = lab_up();
-	char before[SNAP_MAX], after[SNAP_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	unsigned caps;
 	double t0;
 
-	snapshot(lab->nft_a, before, sizeof(before));
+	witness_snapshot(lab->a.path, before, sizeof(before));
 	t0 = now_ms();
 	caps = fl_nft_probe(lab->nft_a);
 	fltest_log("fl_nft_probe: 0x%x (tables %d, owner %d, numgen %d, reject %d, nfqueue %d) in "
@@ -381,7 +384,7 @@ FLTEST(probe_reports_this_kernel)
 	if (kernel_at_least(5, 12))
 		FL_ASSERT(caps & FL_NFT_CAP_OWNER);
 	/* The throw-away tables left nothing. */
-	snapshot(lab->nft_a, after, sizeof(after));
+	witness_snapshot(lab->a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
@@ -391,11 +394,11 @@ FLTEST(drop_partitions_one_peer_only)
 	struct fl_nft_fault f = {
 		.action = FL_NFT_DROP, .direction = FL_NFT_OUT, .percent = 100, .n_peers = 1
 	};
-	char before[SNAP_MAX], after[SNAP_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct netprobe_rtt rtt;
 
 	expect_connect(&lab->a, "10.9.0.2", 0);
-	snapshot(lab->nft_a, before, sizeof(before));
+	witness_snapshot(lab->a.path, before, sizeof(before));
 	f.peers[0] = peer("10.9.0.2/32");
 	apply(lab->nft_a, "partition", &f);
 
@@ -409,7 +412,7 @@ FLTEST(drop_partitions_one_peer_only)
 	FL_ASSERT_EQ(rtt.received, 50);
 
 	remove_fault(lab->nft_a, "partition");
-	snapshot(lab->nft_a, after, sizeof(after));
+	witness_snapshot(lab->a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 	expect_connect(&lab->a, "10.9.0.2", 0);
 }
@@ -554,7 +557,7 @@ FLTEST(queue_with_bypass_fails_open)
 
 	f.peers[0] = peer("10.9.0.2/32");
 	apply(lab->nft_a, "delay", &f);
-	snapshot(lab->nft_a, snap, sizeof(snap));
+	rules_text(lab->nft_a, snap, sizeof(snap));
 	/* queue 4711 = 0x1267, one queue, flags NFQ_FLAG_BYPASS */
 	FL_ASSERT_CONTAINS(snap, "[target name NFQUEUE rev 3 info 6712010001000000]");
 	FL_ASSERT_OK(fl_nft_verify(lab->nft_a, "delay", &f, &diag));
@@ -641,7 +644,7 @@ FLTEST(remove_and_sweep_restore_the_ruleset_and_spare_foreign_tables)
 	struct fl_nft_fault f = {
 		.action = FL_NFT_DROP, .direction = FL_NFT_BOTH, .percent = 100, .n_peers = 1
 	};
-	char before[SNAP_MAX], after[SNAP_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_diag diag = { 0 };
 	unsigned n = 0;
 	int r;
@@ -650,7 +653,7 @@ FLTEST(remove_and_sweep_restore_the_ruleset_and_spare_foreign_tables)
 	foreign_table(lab->nft_b, NFPROTO_INET, "filter");
 	foreign_table(lab->nft_b, NFPROTO_INET, "faultline");
 	foreign_table(lab->nft_b, NFPROTO_IPV4, "faultline_ip");
-	snapshot(lab->nft_b, before, sizeof(before));
+	witness_snapshot(lab->b.path, before, sizeof(before));
 	fltest_log("ruleset before:\n%s", before);
 
 	f.peers[0] = peer("10.9.0.1/32");
@@ -668,7 +671,7 @@ FLTEST(remove_and_sweep_restore_the_ruleset_and_spare_foreign_tables)
 	FL_ASSERT_OK(fl_nft_remove(lab->nft_b, "one", &diag)); /* again: nothing to do */
 	r = fl_nft_sweep(lab->nft_b, &diag);
 	FL_ASSERT_EQ(r, 1);
-	snapshot(lab->nft_b, after, sizeof(after));
+	witness_snapshot(lab->b.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 	FL_ASSERT_CONTAINS(after, "faultline_ip");
 	FL_ASSERT_EQ(fl_nft_sweep(lab->nft_b, &diag), 0);
@@ -693,15 +696,15 @@ FLTEST(owned_table_goes_with_its_handle)
 	expect_connect(&lab->a, "10.9.0.2", -ETIMEDOUT);
 	FL_ASSERT_OK(fl_nft_list_ours(lab->nft_a, count_cb, &n, &diag));
 	FL_ASSERT_EQ(n, 1);
+	FL_ASSERT_EQ(witness_ours(lab->a.path, NULL, 0), 1);
 
 	/* The agent dies: its socket closes. */
 	t0 = now_ms();
 	agent = fl_nft_close(agent);
-	do {
-		n = 0;
-		FL_ASSERT_OK(fl_nft_list_ours(lab->nft_a, count_cb, &n, &diag));
-	} while (n && now_ms() - t0 < 2000);
-	fltest_log("table gone %.2f ms after the socket closed", now_ms() - t0);
-	FL_ASSERT_EQ(n, 0);
+	while ((n = witness_ours(lab->a.path, NULL, 0)) && now_ms() - t0 < 2000)
+		;
+	fltest_log("table gone %.2f ms after the socket closed (seen by the witness)",
+		   now_ms() - t0);
+	witness_expect_clean(lab->a.path, "after the owning socket closed");
 	expect_connect(&lab->a, "10.9.0.2", 0);
 }

@@ -23,6 +23,7 @@
 #include "agentenv.h"
 #include "fltest.h"
 #include "testnet.h"
+#include "witness.h"
 
 static struct testnet_ns ns;
 static struct agentenv agent;
@@ -158,7 +159,7 @@ static unsigned active_faults(void)
 static void expect_clean(void)
 {
 	FL_ASSERT_EQ(active_faults(), 0);
-	FL_ASSERT_EQ(agentenv_count_marks(ns.path), 0);
+	witness_expect_clean(ns.path, "after the run");
 }
 
 static void xsd_valid(const char *tag)
@@ -476,7 +477,7 @@ FLTEST(sigterm_mid_experiment_reverts_everything_and_exits_3)
 			  "              to: [\"10.9.1.0/24\"]}\n");
 	pid = spawn_run(file, "sigterm");
 	wait_active(1);
-	FL_ASSERT(agentenv_count_marks(ns.path) > 0);
+	FL_ASSERT(witness_ours(ns.path, NULL, 0) > 0);
 	kill(pid, SIGTERM);
 	FL_ASSERT_EQ(wait_exit(pid, 10), 3);
 	expect_clean();

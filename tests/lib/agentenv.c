@@ -14,8 +14,6 @@
 
 #include "../../controller/src/agent_client.h"
 #include "agentenv.h"
-#include "fl/netem.h"
-#include "fl/nft.h"
 #include "fltest.h"
 
 extern char **environ;
@@ -265,40 +263,6 @@ void agentenv_revert(struct agentenv *env, const char *id)
 	st = agentenv_request(env, "DELETE", path, NULL, &j);
 	json_decref(j);
 	FL_ASSERT_MSG(st == 200, "DELETE %s -> %d", path, st);
-}
-
-static int count_owned(const struct fl_netem_owned *o, void *data)
-{
-	(void)o;
-	(*(unsigned *)data)++;
-	return 0;
-}
-
-static int count_table(const char *t, void *data)
-{
-	(void)t;
-	(*(unsigned *)data)++;
-	return 0;
-}
-
-unsigned agentenv_count_marks(const char *netns_path)
-{
-	struct fl_diag diag = { 0 };
-	struct fl_nft *nft = NULL;
-	struct fl_nl *nl = NULL;
-	unsigned n = 0;
-
-	if (fl_nl_open(netns_path, &nl, &diag) < 0)
-		return 0; /* the namespace is gone: nothing can be left in it */
-	if (fl_netem_list_ours(nl, count_owned, &n, &diag) < 0)
-		FL_FAIL("listing marks in %s: %s", netns_path, diag.msg);
-	fl_nl_free(nl);
-	if (fl_nft_open(netns_path, &nft, &diag) == 0) {
-		if (fl_nft_list_ours(nft, count_table, &n, &diag) < 0)
-			FL_FAIL("listing nft tables in %s: %s", netns_path, diag.msg);
-		fl_nft_close(nft);
-	}
-	return n;
 }
 
 unsigned agentenv_ledger_records(struct agentenv *env)

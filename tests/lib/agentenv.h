@@ -2,8 +2,9 @@
 /*
  * Running the real faultline-agent binary in tests: a private ledger and socket in a
  * scratch directory, start / stop (SIGTERM) / kill -9 / restart, requests through the
- * controller's client, and counting Faultline marks in a namespace (the proof that nothing
- * was left behind). Everything is registered with fltest_defer.
+ * controller's client, and the agent's ledger. Whether anything is left in a namespace is
+ * the witness's to say (witness.h), not code of the agent's. Everything is registered with
+ * fltest_defer.
  *
  * The binary is the release agent ($FL_AGENT_BIN, else $BUILD/faultline-agent with BUILD
  * defaulting to build, else /bin/faultline-agent as in the VM), unless test_agent is set:
@@ -66,8 +67,6 @@ int agentenv_inject(struct agentenv *env, char *ret_id, size_t size, const char 
 /* DELETE /v1/faults/{id}; the test fails unless it answers 200. */
 void agentenv_revert(struct agentenv *env, const char *id);
 
-/* Faultline marks in the namespace at path: qdiscs/filters/IFB devices + nft tables. */
-unsigned agentenv_count_marks(const char *netns_path);
 /* Ledger records (*.json) left in the ledger directory. */
 unsigned agentenv_ledger_records(struct agentenv *env);
 /* The last lines of the agent's log, for failure messages. */

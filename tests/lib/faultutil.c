@@ -1,7 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <linux/if.h>
-#include <stdarg.h>
-#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,54 +57,4 @@ void faultutil_apply(struct fl_nl *nl, const char *ifname, const struct fl_netem
 
 	if (r < 0)
 		FL_FAIL("apply on %s: %s (%d)", ifname, diag.msg, r);
-}
-
-static void append(char *buf, size_t size, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t size, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	if (*n >= size)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *n, size - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n += (size_t)w;
-}
-
-void faultutil_snapshot(struct fl_nl *nl, char *buf, size_t size)
-{
-	struct fl_tc_list qdiscs;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (fl_tc_dump(nl, RTM_GETQDISC, 0, 0, &qdiscs, NULL) < 0)
-		FL_FAIL("qdisc dump failed");
-	for (size_t i = 0; i < qdiscs.n; i++) {
-		const struct fl_tc_obj *q = &qdiscs.v[i];
-		char ifname[IFNAMSIZ] = "?";
-		struct fl_tc_list filters;
-
-		if (fl_nl_ifname(nl, q->ifindex, ifname, sizeof(ifname)) < 0)
-			ifname[0] = '?', ifname[1] = '\0';
-		append(buf, size, &n, "qdisc %s %x parent %x on %s\n", q->kind, q->handle,
-		       q->parent, ifname);
-		if (q->handle == 0 ||
-		    fl_tc_dump(nl, RTM_GETTFILTER, q->ifindex, q->handle, &filters, NULL) < 0)
-			continue;
-		for (size_t j = 0; j < filters.n; j++)
-			append(buf, size, &n, "  filter %s prio %x handle %x\n", filters.v[j].kind,
-			       filters.v[j].info >> 16, filters.v[j].handle);
-		fl_tc_list_free(&filters);
-	}
-	fl_tc_list_free(&qdiscs);
-	for (int ifindex = 1; ifindex < 64; ifindex++) {
-		char ifname[IFNAMSIZ];
-
-		if (fl_nl_ifname(nl, ifindex, ifname, sizeof(ifname)) == 0)
-			append(buf, size, &n, "link %d %s\n", ifindex, ifname);
-	}
 }

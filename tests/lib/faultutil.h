@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shortcuts for tests that apply faults with libfl-netem: a fault from tc-style words, the
- * channel into a test namespace, and a snapshot of a namespace's tc/link state to prove
- * that removal leaves it exactly as it was. Failures end the test (FL_FAIL).
+ * Shortcuts for tests that apply faults with libfl-netem: a fault from tc-style words and
+ * the channel into a test namespace. Failures end the test (FL_FAIL). Whether removal left a
+ * namespace as it was is judged by the witness (witness.h), not by libfl-netem's dumps.
  */
 #ifndef FL_FAULTUTIL_H
 #define FL_FAULTUTIL_H
@@ -19,9 +19,5 @@ struct fl_nl *faultutil_nl(const struct testnet_ns *ns);
 
 /* Apply (and verify, as fl_netem_apply does); fails the test on error. */
 void faultutil_apply(struct fl_nl *nl, const char *ifname, const struct fl_netem_fault *fault);
-
-/* Text listing every qdisc, filter and link of the namespace (kind, handle, parent, name). */
-#define FAULTUTIL_SNAPSHOT_MAX 8192
-void faultutil_snapshot(struct fl_nl *nl, char *buf, size_t size);
 
 #endif

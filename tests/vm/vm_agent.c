@@ -13,6 +13,7 @@
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
+#include "witness.h"
 
 #define ECHO_PORT 7007
 
@@ -94,7 +95,7 @@ FLTEST(netem_through_the_agent_is_verified_measured_and_reverted)
 	(void)snprintf(path, sizeof(path), "/v1/faults/%s", id);
 	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", path, NULL, &j), 200);
 	json_decref(j);
-	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 0);
+	witness_expect_clean(ns_a.path, "after the revert");
 	FL_ASSERT(p50() < base + 10);
 }
 
@@ -104,10 +105,10 @@ FLTEST(netem_left_by_a_killed_agent_is_removed_on_restart)
 
 	setup();
 	FL_ASSERT_EQ(inject_netem(id, sizeof(id)), 201);
-	FL_ASSERT(agentenv_count_marks(ns_a.path) > 0);
+	FL_ASSERT(witness_ours(ns_a.path, NULL, 0) > 0);
 	agentenv_kill9(&agent);
-	FL_ASSERT_MSG(agentenv_count_marks(ns_a.path) > 0, "netem vanished with the agent?");
+	FL_ASSERT_MSG(witness_ours(ns_a.path, NULL, 0) > 0, "netem vanished with the agent?");
 	agentenv_restart(&agent);
-	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 0);
+	witness_expect_clean(ns_a.path, "after kill -9 and restart");
 	FL_ASSERT_EQ(agentenv_ledger_records(&agent), 0);
 }

@@ -19,6 +19,7 @@
 #include "fltest.h"
 #include "netprobe.h"
 #include "testnet.h"
+#include "witness.h"
 
 #define ECHO_PORT 7007
 
@@ -76,13 +77,13 @@ FLTEST(delay_is_measured_and_removed)
 {
 	static struct lab lab;
 	struct fl_netem_fault f;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct netprobe_rtt base, r;
 	struct fl_diag diag = { 0 };
 
 	lab_up(&lab);
 	base = rtt(&lab, "10.9.0.2", 20, 20000);
-	faultutil_snapshot(lab.nl_a, before, sizeof(before));
+	witness_snapshot(lab.a.path, before, sizeof(before));
 
 	f = faultutil_parse("delay 100ms", FL_NETEM_EGRESS, NULL);
 	faultutil_apply(lab.nl_a, "va", &f);
@@ -99,7 +100,7 @@ FLTEST(delay_is_measured_and_removed)
 	r = rtt(&lab, "10.9.0.2", 20, 20000);
 	FL_ASSERT_MSG(r.p50_ms < base.p50_ms + 10, "delay still there after remove: %.2f ms",
 		      r.p50_ms);
-	faultutil_snapshot(lab.nl_a, after, sizeof(after));
+	witness_snapshot(lab.a.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
@@ -183,19 +184,19 @@ FLTEST(ingress_delay_through_ifb)
 	static struct lab lab;
 	struct fl_netem_fault f;
 	struct netprobe_rtt base, r;
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	struct fl_diag diag = { 0 };
 
 	lab_up(&lab);
 	base = rtt(&lab, "10.9.0.2", 20, 20000);
-	faultutil_snapshot(lab.nl_b, before, sizeof(before));
+	witness_snapshot(lab.b.path, before, sizeof(before));
 	/* Delay what b receives: requests from a are held on vb's ingress. */
 	f = faultutil_parse("delay 80ms", FL_NETEM_INGRESS, NULL);
 	faultutil_apply(lab.nl_b, "vb", &f);
 	r = rtt(&lab, "10.9.0.2", 20, 20000);
 	expect_delay(&r, 80, base.p50_ms);
 	FL_ASSERT_OK(fl_netem_remove(lab.nl_b, "vb", FL_NETEM_INGRESS, &diag));
-	faultutil_snapshot(lab.nl_b, after, sizeof(after));
+	witness_snapshot(lab.b.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
 
@@ -220,17 +221,17 @@ FLTEST(sweep_removes_every_faultline_object)
 	static struct lab lab;
 	struct fl_netem_fault f;
 	struct fl_diag diag = { 0 };
-	char before[FAULTUTIL_SNAPSHOT_MAX], after[FAULTUTIL_SNAPSHOT_MAX];
+	char before[WITNESS_SNAPSHOT_MAX], after[WITNESS_SNAPSHOT_MAX];
 	int r;
 
 	lab_up(&lab);
-	faultutil_snapshot(lab.nl_b, before, sizeof(before));
+	witness_snapshot(lab.b.path, before, sizeof(before));
 	f = faultutil_parse("delay 10ms", FL_NETEM_EGRESS, targets);
 	faultutil_apply(lab.nl_b, "vb", &f);
 	f = faultutil_parse("loss 1%", FL_NETEM_INGRESS, NULL);
 	faultutil_apply(lab.nl_b, "vb", &f);
 	r = fl_netem_sweep(lab.nl_b, &diag);
 	FL_ASSERT_MSG(r >= 3, "sweep removed %d objects: %s", r, diag.msg);
-	faultutil_snapshot(lab.nl_b, after, sizeof(after));
+	witness_snapshot(lab.b.path, after, sizeof(after));
 	FL_ASSERT_STREQ(after, before);
 }
