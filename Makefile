@@ -47,7 +47,8 @@ TEST_PKGS := libnl-3.0 libnl-route-3.0
 TEST_PKG_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null || echo -I/usr/include/libnl3)
 TEST_PKG_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lnl-route-3 -lnl-3)
 
-ifeq ($(CI),true)
+# CI=true and CI=1 both mean CI.
+ifneq ($(filter true 1,$(CI)),)
 CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)

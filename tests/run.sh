@@ -2,8 +2,10 @@
 # Run test tiers and print one closing line for all of them:
 #   tests/run.sh unit integration vm fuzz e2e
 # Each test binary prints "N passed, N failed, N skipped" as its last line; this script sums
-# them. A binary that dies without that line counts as one failure. Under CI=true nothing
-# may be skipped (the binaries turn skips into failures; tier scripts do the same).
+# them. A binary that dies without that line counts as one failure, and so does a test that
+# is missing: every tests/<tier>/test_*.c must have its binary in $BUILD/tests/<tier>/, every
+# test script must be executable. Under CI=true (or CI=1) nothing may be skipped (the
+# binaries turn skips into failures; tier scripts do the same).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -39,10 +41,45 @@ run_bin() { # $1 = label, rest = command
 	rm -f "$log"
 }
 
+is_ci() { [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; }
+
+# A test that is not there to run is a failure that names it, not a silent skip.
+missing() { # $1 = label, $2 = why
+	echo "=== $1"
+	echo "FAIL $1: $2"
+	failed=$((failed + 1))
+	failures+=("$1 ($2)")
+}
+
+run_c_tests() { # $1 = tier: the binary of every tests/<tier>/test_*.c
+	local src t
+	for src in tests/"$1"/test_*.c; do
+		[ -e "$src" ] || continue
+		t=$BUILD/tests/$1/$(basename "$src" .c)
+		if [ -x "$t" ]; then
+			run_bin "$1/$(basename "$t")" "$t"
+		else
+			missing "$1/$(basename "$t")" "$t is not built (from $src)"
+		fi
+	done
+}
+
+run_scripts() { # $1 = glob of test scripts
+	local t
+	for t in $1; do
+		[ -e "$t" ] || continue
+		if [ -x "$t" ]; then
+			run_bin "${t#tests/}" "$t"
+		else
+			missing "${t#tests/}" "$t is not executable"
+		fi
+	done
+}
+
 need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	if [ "$(id -u)" -ne 0 ]; then
-		if [ "${CI:-}" = true ]; then
-			echo "FAIL $1: needs root, and CI=true requires it to run"
+		if is_ci; then
+			echo "FAIL $1: needs root, and CI=$CI requires it to run"
 			failed=$((failed + 1)); failures+=("$1 (not root)")
 		else
 			echo "skip $1: needs root"
@@ -56,33 +93,21 @@ for tier in "$@"; do
 	echo "##### tier: $tier"
 	case $tier in
 	unit)
-		for t in "$BUILD"/tests/unit/test_*; do
-			[ -x "$t" ] && run_bin "unit/$(basename "$t")" "$t"
-		done
-		for t in tests/unit/*.sh; do
-			[ -x "$t" ] && run_bin "unit/$(basename "$t")" "$t"
-		done ;;
+		run_c_tests unit
+		run_scripts 'tests/unit/*.sh' ;;
 	integration)
 		need_root integration || continue
-		for t in "$BUILD"/tests/integration/test_*; do
-			[ -x "$t" ] && run_bin "integration/$(basename "$t")" "$t"
-		done
-		for t in tests/integration/*.sh; do
-			[ -x "$t" ] && run_bin "integration/$(basename "$t")" "$t"
-		done ;;
+		run_c_tests integration
+		run_scripts 'tests/integration/*.sh' ;;
 	vm)
 		need_root vm || continue
-		for t in tests/vm/test-*.sh; do
-			[ -x "$t" ] && run_bin "vm/$(basename "$t")" "$t"
-		done ;;
+		run_scripts 'tests/vm/test-*.sh' ;;
 	fuzz)
 		run_bin "fuzz" tests/fuzz/run.sh ;;
 	e2e)
 		# The main job end to end against the lab (≈ 9 min): scripts/gameday.sh.
 		need_root e2e || continue
-		for t in tests/e2e/test-*.sh; do
-			[ -x "$t" ] && run_bin "e2e/$(basename "$t")" "$t"
-		done ;;
+		run_scripts 'tests/e2e/test-*.sh' ;;
 	*)
 		echo "unknown tier $tier"; failed=$((failed + 1)) ;;
 	esac

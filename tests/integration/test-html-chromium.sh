@@ -12,7 +12,7 @@ FL=$BUILD/faultline
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
-	if [ "${CI:-}" = true ]; then
+	if is_ci; then
 		fail "chromium" "not installed (scripts/install-deps.sh installs it)"
 		summary
 		exit 1

@@ -16,8 +16,8 @@ LABCTL=$PWD/$BUILD/lab/labctl
 . tests/lib/shtest.sh
 
 skip() {
-	if [ "${CI:-}" = true ]; then
-		fail "prerequisites" "$1 (CI=true: a missing component is a failure)"
+	if is_ci; then
+		fail "prerequisites" "$1 (CI=$CI: a missing component is a failure)"
 		summary
 		exit 1
 	fi
