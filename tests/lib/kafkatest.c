@@ -33,7 +33,9 @@ static const char *script(void)
 	return s && s[0] ? s : "tests/lib/kafka-cluster.sh";
 }
 
-int kafkatest_cluster_sh(const char *out_path, const char *const *args)
+/* The script with stdout into out_path (NULL: /dev/null) and stderr into err_path (NULL:
+ * /dev/null, or the terminal with FL_KAFKA_VERBOSE); its exit status or -1. */
+static int cluster_sh(const char *out_path, const char *err_path, const char *const *args)
 {
 	const char *argv[32];
 	posix_spawn_file_actions_t fa;
@@ -49,7 +51,10 @@ int kafkatest_cluster_sh(const char *out_path, const char *const *args)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path ? out_path : "/dev/null",
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (!getenv("FL_KAFKA_VERBOSE"))
+	if (err_path)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path,
+						 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	else if (!getenv("FL_KAFKA_VERBOSE"))
 		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	int r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -59,6 +64,34 @@ int kafkatest_cluster_sh(const char *out_path, const char *const *args)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int kafkatest_cluster_sh(const char *out_path, const char *const *args)
+{
+	return cluster_sh(out_path, NULL, args);
+}
+
+/* The end of what the start script said on stderr: why the cluster did not start. (stdio,
+ * not fltest_read_file: bench_kafka_lag links this file with its own fltest_fail/skip.) */
+static void tail_of(const char *path, char *buf, size_t size)
+{
+	char text[320];
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof(text) - 1)
+		(void)fseek(f, -(long)(sizeof(text) - 1), SEEK_END);
+	else
+		rewind(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	text[len] = '\0';
+	(void)snprintf(buf, size, "%s", text);
 }
 
 static void stop_cluster(void)
@@ -73,7 +106,7 @@ static void stop_cluster(void)
 static void setup(void)
 {
 	const char *b = getenv("FL_KAFKA_BOOTSTRAP"), *d = getenv("FL_KAFKA_DIR");
-	char out[300];
+	char out[300], err[300];
 
 	if (b && b[0] && d && d[0]) {
 		snprintf(boot, sizeof(boot), "%s", b);
@@ -89,15 +122,18 @@ static void setup(void)
 	owner = getpid();
 	atexit(stop_cluster);
 	snprintf(out, sizeof(out), "%s/.start.out", dir);
+	snprintf(err, sizeof(err), "%s/.start.err", dir);
 	char pid[16];
 	(void)snprintf(pid, sizeof(pid), "%d", (int)owner);
 	/* --owner: the brokers do not outlive this binary, even killed with SIGKILL. */
 	const char *args[] = { "start", dir, "--owner", pid, NULL };
-	int r = kafkatest_cluster_sh(out, args);
+	int r = cluster_sh(out, err, args);
 	if (r != 0) {
-		snprintf(setup_error, sizeof(setup_error),
-			 "%s start %s failed (exit %d); set FL_KAFKA_VERBOSE=1 to see why",
-			 script(), dir, r);
+		char why[320];
+
+		tail_of(err, why, sizeof(why));
+		snprintf(setup_error, sizeof(setup_error), "%s start %s failed (exit %d): %s",
+			 script(), dir, r, why[0] ? why : "(nothing on stderr)");
 		return;
 	}
 	/* The script writes DIR/bootstrap ("host:port,..."). */
@@ -122,6 +158,9 @@ void kafkatest_setup(void)
 const char *kafkatest_bootstrap(void)
 {
 	kafkatest_setup();
+	/* Under CI a cluster that fails to start is a failure of its own, saying why. */
+	if (!boot[0] && fltest_is_ci())
+		FL_FAIL("no Kafka cluster (CI requires one): %s", setup_error);
 	if (!boot[0])
 		FL_SKIP("no Kafka cluster: %s", setup_error);
 	return boot;

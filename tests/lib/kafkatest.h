@@ -19,7 +19,8 @@
  * from the binary's parent process (a constructor) so that it outlives each forked test. It
  * is stopped when that process exits. */
 void kafkatest_setup(void);
-/* "host:port,..." of the test cluster (skips the test, a failure under CI, without one). */
+/* "host:port,..." of the test cluster. Without one the test fails under CI (CI=true or
+ * CI=1) and skips elsewhere, either way with the start script's error. */
 const char *kafkatest_bootstrap(void);
 /* The cluster's directory (the script's DIR argument). */
 const char *kafkatest_dir(void);
