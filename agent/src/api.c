@@ -7,6 +7,7 @@
 #include "api.h"
 #include "pods.h"
 #include "apireq.h"
+#include "wire.h"
 #include "fl/log.h"
 #include "fl/version.h"
 
@@ -25,9 +26,12 @@ int fl_api_status_for(int err)
 		return 404;
 	case -EEXIST:
 	case -EBUSY:
+	case -ECANCELED: /* reverted by a stop or its deadline while its wire check ran */
 		return 409;
 	case -EOPNOTSUPP:
 		return 422; /* valid request, but this node cannot run that mechanism */
+	case FL_WIRE_ERR:
+		return 422; /* valid request, but the wire check could not show the fault */
 	case -ESHUTDOWN:
 		return 503;
 	case -ECONNREFUSED:
@@ -41,7 +45,11 @@ int fl_api_status_for(int err)
 static void json_response(struct fl_http_response *resp, int status, json_t *body)
 {
 	resp->status = status;
-	resp->body = body ? json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	/* Reals (the wire check's milliseconds) with 10 significant digits: 0.41, not
+	 * 0.40999999999999998. */
+	resp->body = body ? json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						     JSON_REAL_PRECISION(10))
+			  : NULL;
 	resp->content_type = "application/json";
 	json_decref(body);
 }
@@ -90,7 +98,15 @@ static void faults_collection(struct fl_api *api, const struct fl_http_request *
 	if ((r = fl_registry_inject(api->reg, &fr, &v, &diag)) < 0) {
 		fl_log(LOG_WARNING, "inject refused", "kind=%s status=%d error=\"%s\"",
 		       fl_fault_kind_name(fr.kind), fl_api_status_for(r), diag.msg);
-		error_response(resp, r, &diag);
+		if (!v) {
+			error_response(resp, r, &diag);
+			return;
+		}
+		/* A failed wire check: the error, and the figures it is based on. */
+		json_response(resp, fl_api_status_for(r),
+			      json_pack("{s:s, s:i, s:O}", "error", diag.msg, "status",
+					fl_api_status_for(r), "wire", json_object_get(v, "wire")));
+		json_decref(v);
 		return;
 	}
 	json_response(resp, 201, v);

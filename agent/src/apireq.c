@@ -62,6 +62,15 @@
  *                                         10000)}; packets are steered to the delay line
  *                                         by nft QUEUE with bypass (queue number chosen
  *                                         by the agent)
+ *   verify      object   network,         optional; {"wire": true | false (default)}: the
+ *                        delay,           agent measures TCP connects from the target's
+ *                        partition        namespace to every "to" before and after the
+ *                                         change and fails the inject (the change
+ *                                         reverted) when the fault does not show; every
+ *                                         "to" then needs one address and a TCP port,
+ *                                         network a netem delay, and the delay kinds
+ *                                         delay - jitter >= 20ms, delay + jitter <= 1s
+ *                                         (wire.h, fl_wire_prepare)
  *   kill        object   container-kill,  optional; {"signal": "SIGKILL" | "SIGTERM" |
  *                        process-kill     "SIGINT" | "SIGHUP" | "SIGQUIT" | "SIGUSR1" |
  *                                         "SIGUSR2" | integer 1..64, "gracePeriod":
@@ -93,12 +102,14 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "apireq.h"
 #include "fl/units.h"
+#include "wire.h"
 
 #define NS_PER_S		UINT64_C(1000000000)
 #define MAX_PID			4194304 /* the kernel's PID_MAX_LIMIT */
@@ -129,6 +140,7 @@ enum field {
 	F_LOSS,
 	F_DELAY,
 	F_KILL,
+	F_VERIFY,
 	F_COUNT,
 };
 
@@ -149,6 +161,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_LOSS] = "loss",
 	[F_DELAY] = "delay",
 	[F_KILL] = "kill",
+	[F_VERIFY] = "verify",
 };
 
 #define B(f)   (1u << (f))
@@ -156,11 +169,11 @@ static const char *const field_names[F_COUNT] = {
 #define TIMED  (B(F_DIRECTION) | B(F_DURATION) | B(F_LEASE) | B(F_TO))
 
 static const unsigned kind_fields[FL_FAULT_KIND_COUNT] = {
-	[FL_FAULT_NETWORK] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_NETEM),
-	[FL_FAULT_PARTITION] = COMMON | TIMED | B(F_PARTITION),
+	[FL_FAULT_NETWORK] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_NETEM) | B(F_VERIFY),
+	[FL_FAULT_PARTITION] = COMMON | TIMED | B(F_PARTITION) | B(F_VERIFY),
 	[FL_FAULT_LOSS] = COMMON | TIMED | B(F_LOSS),
 	[FL_FAULT_BANDWIDTH] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_BANDWIDTH),
-	[FL_FAULT_DELAY] = COMMON | TIMED | B(F_DELAY),
+	[FL_FAULT_DELAY] = COMMON | TIMED | B(F_DELAY) | B(F_VERIFY),
 	[FL_FAULT_CONTAINER_KILL] = COMMON | B(F_KILL),
 	[FL_FAULT_PROCESS_KILL] = COMMON | B(F_KILL),
 };
@@ -1007,6 +1020,8 @@ static int check_fields(const json_t *root, enum fl_fault_kind kind, struct fl_d
 			       "destinations";
 		else if (is_kill(kind) && (f == F_DURATION || f == F_LEASE))
 			hint = "; a kill happens once";
+		else if (f == F_VERIFY)
+			hint = ": the faults a TCP connect shows";
 		return fl_diag_set(diag, -EINVAL, "%s: not allowed for kind %s (only for %s%s)",
 				   key, fl_fault_kind_name(kind), only, hint);
 	}
@@ -1045,6 +1060,27 @@ static int parse_direction(const json_t *v, enum fl_fault_kind kind, struct fl_f
 				   quote(s, q, sizeof(q)), fl_fault_kind_name(kind),
 				   both_ok ? "egress, ingress or both" : "egress or ingress");
 	}
+	return 0;
+}
+
+/* "verify": {"wire": bool}; the request's fitness for it is checked once it is parsed. */
+static int parse_verify(const json_t *v, bool *ret_wire, struct fl_diag *diag)
+{
+	static const char *const allowed[] = { "wire", NULL };
+	const json_t *w;
+	int r;
+
+	*ret_wire = false;
+	if (!v)
+		return 0;
+	if ((r = want_object(v, "verify", diag)) < 0 ||
+	    (r = check_keys(v, "verify", allowed, diag)) < 0)
+		return r;
+	if (!(w = json_object_get(v, "wire")))
+		return 0;
+	if (!json_is_boolean(w))
+		return type_error(diag, "verify.wire", w, "true or false");
+	*ret_wire = json_is_true(w);
 	return 0;
 }
 
@@ -1234,9 +1270,21 @@ int fl_api_parse_fault(const char *body, size_t len, uint64_t max_duration_ns,
 		return r;
 	memset(&fr, 0, sizeof(fr));
 	r = parse_root(root, max_duration_ns, &fr, diag);
+	if (r == 0)
+		r = parse_verify(json_object_get(root, "verify"), &fr.verify_wire, diag);
 	json_decref(root);
 	if (r < 0)
 		return r;
+	if (fr.verify_wire) {
+		struct fl_wire *w = malloc(sizeof(*w));
+
+		if (!w)
+			return fl_diag_set(diag, -ENOMEM, "out of memory");
+		r = fl_wire_prepare(&fr, w, diag);
+		free(w);
+		if (r < 0)
+			return r;
+	}
 	*ret = fr;
 	return 0;
 }

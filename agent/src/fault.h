@@ -15,6 +15,7 @@
 #include "fl/nft.h"
 #include "ledger.h"
 #include "target.h"
+#include "wire.h"
 
 enum fl_fault_state {
 	FL_FAULT_ACTIVE = 0,
@@ -43,7 +44,9 @@ struct fl_fault {
 	uint64_t next_retry_mono_ns;
 	char revert_reason[32];
 	char last_error[FL_DIAG_MSG_MAX];
-	char result[256]; /* kills: what happened */
+	char result[256];     /* kills: what happened */
+	struct fl_wire *wire; /* verify.wire: the figures (owned); NULL without */
+	uint64_t serial;      /* unique per registry (ids can be reused once reverted) */
 	uint64_t done_mono_ns;
 	struct fl_fault *next;
 };

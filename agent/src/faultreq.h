@@ -58,6 +58,7 @@ struct fl_fault_req {
 	uint64_t duration_ns; /* required for every kind but the kills */
 	uint64_t lease_ns;    /* 0 = no lease */
 	char owner[FL_FAULT_OWNER_MAX];
+	bool verify_wire; /* "verify": {"wire": true}: network, delay, partition (wire.h) */
 	union {
 		struct fl_netem_fault net; /* NETWORK, BANDWIDTH (kind TBF) */
 		struct fl_nft_fault nft;   /* PARTITION, LOSS */

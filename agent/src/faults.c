@@ -19,9 +19,10 @@
 const char *fl_revert_reason_name(enum fl_revert_reason reason)
 {
 	static const char *const names[FL_REVERT_REASON_COUNT] = {
-		[FL_REVERT_REQUESTED] = "requested", [FL_REVERT_DEADLINE] = "deadline",
-		[FL_REVERT_LEASE] = "lease-expired", [FL_REVERT_STOP] = "emergency-stop",
-		[FL_REVERT_SHUTDOWN] = "shutdown",   [FL_REVERT_TARGET_GONE] = "target-gone",
+		[FL_REVERT_REQUESTED] = "requested",   [FL_REVERT_DEADLINE] = "deadline",
+		[FL_REVERT_LEASE] = "lease-expired",   [FL_REVERT_STOP] = "emergency-stop",
+		[FL_REVERT_SHUTDOWN] = "shutdown",     [FL_REVERT_TARGET_GONE] = "target-gone",
+		[FL_REVERT_WIRE_CHECK] = "wire-check",
 	};
 
 	return (unsigned)reason < FL_REVERT_REASON_COUNT ? names[reason] : "unknown";
@@ -45,6 +46,7 @@ static void fault_free(struct fl_fault *f)
 {
 	f->nft = fl_nft_close(f->nft);
 	f->dl = fl_delayline_stop(f->dl);
+	free(f->wire);
 	free(f);
 }
 
@@ -216,6 +218,8 @@ static json_t *view(const struct fl_fault *f)
 		json_object_set_new(o, "revertReason", json_string(f->revert_reason));
 		json_object_set_new(o, "lastError", json_string(f->last_error));
 	}
+	if (f->wire)
+		json_object_set_new(o, "wire", fl_wire_json(f->wire));
 	if (f->req.kind == FL_FAULT_DELAY && f->dl) {
 		struct fl_delayline_stats st;
 
@@ -377,6 +381,98 @@ static int inject_kill(struct fl_registry *reg, struct fl_fault *f, json_t **ret
 	return 0;
 }
 
+/* A fault whose wire check has not ended: its client still waits for the answer, so its
+ * lease cannot have lapsed (the lease starts over when the inject answers). */
+static bool measuring(const struct fl_fault *f)
+{
+	return f->wire && f->wire->verdict == FL_WIRE_MEASURING;
+}
+
+/* The wire figures alone, for an error answer: {"wire": {...}} (new reference). */
+static json_t *wire_only(const struct fl_wire *w)
+{
+	return json_pack("{s:o}", "wire", fl_wire_json(w));
+}
+
+/* Before the change, unlocked: the path must work, else nothing is changed. */
+static int wire_before(struct fl_fault *f, json_t **ret_view, struct fl_diag *diag)
+{
+	char msg[FL_DIAG_MSG_MAX];
+	int r;
+
+	if ((r = fl_wire_measure(f->wire, f->res.netns_path, false, diag)) < 0)
+		return fl_diag_prefix(diag, r, "wire check");
+	if (fl_wire_judge_before(f->wire, msg, sizeof(msg)) == FL_WIRE_CANNOT_JUDGE) {
+		*ret_view = wire_only(f->wire);
+		return fl_diag_set(diag, FL_WIRE_ERR, "%s", msg);
+	}
+	return 0;
+}
+
+/* The answer once the change showed on the wire (lock held). */
+static void wire_passed(struct fl_registry *reg, struct fl_fault *f, json_t **ret_view)
+{
+	reg->c.injected[f->req.kind]++;
+	if (f->lease_ns)
+		f->lease_expiry_mono_ns = fl_now_mono_ns() + f->lease_ns;
+	*ret_view = view(f);
+	fl_log(LOG_INFO, "fault injected",
+	       "fault=%s kind=%s mechanism=%s target=\"%s\" duration_ms=%llu wire=effect "
+	       "destinations=%u wire_ms=%llu",
+	       f->id, fl_fault_kind_name(f->req.kind), f->mechanism, f->res.describe,
+	       (unsigned long long)(f->req.duration_ns / 1000000), f->wire->n,
+	       (unsigned long long)(f->wire->took_ns / 1000000));
+}
+
+/*
+ * After the change, which is applied and listed (lock held on entry and on return, released
+ * while measuring). The measurement runs on a copy: meanwhile an emergency stop, the
+ * deadline or a vanished target may revert and free f, which is then found no more.
+ */
+static int wire_after(struct fl_registry *reg, struct fl_fault *f, json_t **ret_view,
+		      struct fl_diag *diag)
+{
+	char id[FL_FAULT_ID_MAX], path[FL_NETNS_PATH_MAX], msg[FL_DIAG_MSG_MAX];
+	uint64_t serial = f->serial;
+	struct fl_wire *w = malloc(sizeof(*w));
+	int r;
+
+	if (w) {
+		*w = *f->wire;
+		memcpy(id, f->id, sizeof(id));
+		memcpy(path, f->res.netns_path, sizeof(path));
+		pthread_mutex_unlock(&reg->lock);
+		r = fl_wire_measure(w, path, true, diag);
+		pthread_mutex_lock(&reg->lock);
+		f = find(reg, id);
+		if (!f || f->serial != serial) {
+			free(w);
+			return fl_diag_set(
+				diag, -ECANCELED,
+				"wire check: fault %s was reverted (%s) while it was "
+				"measured",
+				id, reg->stopped ? "emergency stop" : "deadline or target gone");
+		}
+		*f->wire = *w;
+		free(w);
+	} else {
+		r = fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
+	if (r >= 0 && fl_wire_judge_after(f->wire, msg, sizeof(msg)) == FL_WIRE_EFFECT) {
+		wire_passed(reg, f, ret_view);
+		return 0;
+	}
+	if (r < 0)
+		(void)snprintf(msg, sizeof(msg), "wire check: %.480s", diag->msg);
+	else
+		r = FL_WIRE_ERR;
+	*ret_view = wire_only(f->wire);
+	if (fl_registry_revert_locked(reg, f, FL_REVERT_WIRE_CHECK) == 1)
+		return fl_diag_set(diag, r, "%s (reverted)", msg);
+	return fl_diag_set(diag, r, "%s (its revert failed and is retried every second: %s)", msg,
+			   f->last_error);
+}
+
 int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
 		       struct fl_diag *diag)
 {
@@ -395,12 +491,17 @@ int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, 
 		return -ENOMEM;
 	f->req = *req;
 	/* Resolve outside the lock: the CRI may be slow. */
-	if ((r = fl_target_resolve(reg->cfg, &req->target, req->kind, &f->res, diag)) < 0) {
-		free(f);
-		pthread_mutex_lock(&reg->lock);
-		reg->c.inject_errors++;
-		pthread_mutex_unlock(&reg->lock);
-		return r;
+	if ((r = fl_target_resolve(reg->cfg, &req->target, req->kind, &f->res, diag)) < 0)
+		goto fail_unlocked;
+	/* And measure the path as it is, before anything changes (nothing to undo). */
+	if (req->verify_wire && !is_kill(req->kind)) {
+		if (!(f->wire = calloc(1, sizeof(*f->wire)))) {
+			r = -ENOMEM;
+			goto fail_unlocked;
+		}
+		if ((r = fl_wire_prepare(req, f->wire, diag)) < 0 ||
+		    (r = wire_before(f, ret_view, diag)) < 0)
+			goto fail_unlocked;
 	}
 	f->created_unix_ms = fl_now_unix_ms();
 	f->deadline_unix_ms = f->created_unix_ms + (int64_t)(req->duration_ns / 1000000);
@@ -449,9 +550,17 @@ int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, 
 	crash_point("after-apply");
 	reg->c.inject_ns_sum += fl_now_mono_ns() - t0;
 	reg->c.inject_count++;
-	reg->c.injected[req->kind]++;
+	f->serial = ++reg->serial;
 	f->next = reg->faults;
 	reg->faults = f;
+	if (f->wire) {
+		/* Listed (and revertible by a stop) while the change is measured. */
+		if ((r = wire_after(reg, f, ret_view, diag)) < 0)
+			reg->c.inject_errors++;
+		pthread_mutex_unlock(&reg->lock);
+		return r;
+	}
+	reg->c.injected[req->kind]++;
 	*ret_view = view(f);
 	pthread_mutex_unlock(&reg->lock);
 	fl_log(LOG_INFO, "fault injected",
@@ -463,6 +572,12 @@ fail:
 	reg->c.inject_errors++;
 	pthread_mutex_unlock(&reg->lock);
 	fault_free(f);
+	return r;
+fail_unlocked:
+	fault_free(f);
+	pthread_mutex_lock(&reg->lock);
+	reg->c.inject_errors++;
+	pthread_mutex_unlock(&reg->lock);
 	return r;
 }
 
@@ -658,7 +773,7 @@ void fl_registry_tick(struct fl_registry *reg)
 		case FL_FAULT_ACTIVE:
 			if (now >= f->deadline_mono_ns)
 				(void)fl_registry_revert_locked(reg, f, FL_REVERT_DEADLINE);
-			else if (f->lease_ns && now >= f->lease_expiry_mono_ns)
+			else if (f->lease_ns && now >= f->lease_expiry_mono_ns && !measuring(f))
 				(void)fl_registry_revert_locked(reg, f, FL_REVERT_LEASE);
 			break;
 		case FL_FAULT_REVERT_FAILED:

@@ -30,7 +30,12 @@ struct fl_registry *fl_registry_free(struct fl_registry *reg);
 /*
  * Inject. Returns 0 and the fault's JSON view (new reference), or -errno with diag:
  * -EINVAL bad request, -ENOENT target not found, -EPERM allow-list, -EEXIST duplicate id,
- * -ESHUTDOWN emergency stop in force, -EOPNOTSUPP the kernel lacks the mechanism.
+ * -ESHUTDOWN emergency stop in force, -EOPNOTSUPP the kernel lacks the mechanism;
+ * with verify_wire also FL_WIRE_ERR (-EREMOTEIO: the path did not work before the change,
+ * or the change did not show on it; reverted) and -ECANCELED (reverted by a stop or its
+ * deadline while it was measured). On FL_WIRE_ERR *ret_view holds {"wire": ...} too (new
+ * reference) for the error answer. A wire check holds the calling thread (not the registry)
+ * for its measurement: at most 1 + 3 x 2.5 s (wire.h).
  */
 int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
 		       struct fl_diag *diag);

@@ -15,6 +15,7 @@ enum fl_revert_reason {
 	FL_REVERT_STOP, /* emergency stop */
 	FL_REVERT_SHUTDOWN,
 	FL_REVERT_TARGET_GONE,
+	FL_REVERT_WIRE_CHECK, /* verify.wire: the fault did not show on the wire */
 	FL_REVERT_REASON_COUNT,
 };
 
@@ -35,6 +36,7 @@ struct fl_registry {
 	struct fl_ledger *ledger;
 	struct fl_fault *faults; /* active, revert-failed, and recently done kills */
 	bool stopped;
+	uint64_t serial; /* numbers faults, so a wire check finds its own one again */
 	struct fl_counters c;
 };
 

@@ -23,6 +23,10 @@ struct open_in_ns {
 	int nsfd;
 	int protocol;
 	struct mnl_socket *sock;
+	/* fl_nsock_sockets: plain sockets instead of a netlink one */
+	int domain, type;
+	unsigned n;
+	int *fds;
 	int err;
 	bool setns_failed;
 };
@@ -34,6 +38,18 @@ static void *open_thread(void *arg)
 	if (o->nsfd >= 0 && setns(o->nsfd, CLONE_NEWNET) < 0) {
 		o->err = -errno;
 		o->setns_failed = true;
+		return NULL;
+	}
+	if (o->fds) {
+		for (unsigned i = 0; i < o->n; i++) {
+			o->fds[i] = socket(o->domain, o->type | SOCK_CLOEXEC, 0);
+			if (o->fds[i] < 0) {
+				o->err = -errno;
+				while (i > 0)
+					(void)close(o->fds[--i]);
+				return NULL;
+			}
+		}
 		return NULL;
 	}
 	o->sock = mnl_socket_open2(o->protocol, SOCK_CLOEXEC);
@@ -58,43 +74,70 @@ static int configure(struct mnl_socket *sock, unsigned recv_timeout_sec)
 	return 0;
 }
 
-int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
-		    struct fl_diag *diag)
+/* Run open_thread for o in the namespace at netns_path (NULL: ours); -errno with diag. */
+static int run_in_ns(const char *netns_path, struct open_in_ns *o, struct fl_diag *diag)
 {
-	struct open_in_ns o = { .nsfd = -1, .protocol = protocol };
 	pthread_t thread;
 	int r;
 
+	o->nsfd = -1;
 	if (netns_path) {
-		o.nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
-		if (o.nsfd < 0)
+		o->nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
+		if (o->nsfd < 0)
 			return fl_diag_set(diag, -errno, "netns %s: %s", netns_path,
 					   strerror(errno));
 	}
-	r = pthread_create(&thread, NULL, open_thread, &o);
+	r = pthread_create(&thread, NULL, open_thread, o);
 	if (r != 0) {
-		if (o.nsfd >= 0)
-			close(o.nsfd);
+		if (o->nsfd >= 0)
+			close(o->nsfd);
 		return fl_diag_set(diag, -r, "netns: cannot start a thread: %s", strerror(r));
 	}
 	(void)pthread_join(thread, NULL);
-	if (o.nsfd >= 0)
-		close(o.nsfd);
-	if (o.setns_failed) {
-		if (o.err == -EPERM)
+	if (o->nsfd >= 0)
+		close(o->nsfd);
+	if (o->setns_failed) {
+		if (o->err == -EPERM)
 			return fl_diag_set(
-				diag, o.err,
+				diag, o->err,
 				"netns %s: entering it needs CAP_SYS_ADMIN (run as root)",
 				netns_path);
-		if (o.err == -EINVAL)
-			return fl_diag_set(diag, o.err, "netns %s: not a network namespace",
+		if (o->err == -EINVAL)
+			return fl_diag_set(diag, o->err, "netns %s: not a network namespace",
 					   netns_path);
-		return fl_diag_set(diag, o.err, "netns %s: %s", netns_path, strerror(-o.err));
+		return fl_diag_set(diag, o->err, "netns %s: %s", netns_path, strerror(-o->err));
 	}
+	return 0;
+}
+
+int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
+		    struct fl_diag *diag)
+{
+	struct open_in_ns o = { .protocol = protocol };
+	int r;
+
+	if ((r = run_in_ns(netns_path, &o, diag)) < 0)
+		return r;
 	if (!o.sock)
 		return fl_diag_set(diag, o.err, "netlink socket (protocol %d): %s", protocol,
 				   strerror(-o.err));
 	*ret_sock = o.sock;
+	return 0;
+}
+
+int fl_nsock_sockets(const char *netns_path, int domain, int type, unsigned n, int *ret_fds,
+		     struct fl_diag *diag)
+{
+	struct open_in_ns o = { .domain = domain, .type = type, .n = n, .fds = ret_fds };
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = run_in_ns(netns_path, &o, diag)) < 0)
+		return r;
+	if (o.err < 0)
+		return fl_diag_set(diag, o.err, "socket (domain %d, type %d): %s", domain, type,
+				   strerror(-o.err));
 	return 0;
 }
 

@@ -221,6 +221,27 @@ static void check_process_kill_number(const struct fl_fault_req *q)
 	FL_ASSERT_STREQ(q->owner, "lab");
 }
 
+static void check_delay_verify_wire(const struct fl_fault_req *q)
+{
+	FL_ASSERT_EQ(q->kind, FL_FAULT_DELAY);
+	FL_ASSERT(q->verify_wire);
+	FL_ASSERT_EQ(q->u.delay.steer.n_peers, 2);
+}
+
+static void check_partition_verify_wire(const struct fl_fault_req *q)
+{
+	FL_ASSERT_EQ(q->kind, FL_FAULT_PARTITION);
+	FL_ASSERT(q->verify_wire);
+	FL_ASSERT_EQ(q->u.nft.n_peers, 2);
+}
+
+static void check_network_verify_wire_off(const struct fl_fault_req *q)
+{
+	/* wire: false checks nothing: a prefix without a port and a netem without a delay. */
+	FL_ASSERT_EQ(q->kind, FL_FAULT_NETWORK);
+	FL_ASSERT(!q->verify_wire);
+}
+
 static const struct {
 	const char *name;
 	void (*check)(const struct fl_fault_req *q);
@@ -236,6 +257,9 @@ static const struct {
 	{ "bandwidth-latency-ingress", check_bandwidth_latency_ingress },
 	{ "delay-full", check_delay_full },
 	{ "delay-minimal", check_delay_minimal },
+	{ "delay-verify-wire", check_delay_verify_wire },
+	{ "partition-verify-wire", check_partition_verify_wire },
+	{ "network-verify-wire-off", check_network_verify_wire_off },
 	{ "container-kill-stop", check_container_kill_stop },
 	{ "container-kill-grace", check_container_kill_grace },
 	{ "container-kill-signal", check_container_kill_signal },

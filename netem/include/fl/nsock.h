@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A netlink socket of any protocol created inside a network namespace (NETLINK_NETFILTER for
- * nf_tables, NETLINK_ROUTE for rtnetlink). Same thread trick as transport_mnl.c: a short-lived
- * thread setns()'s into the namespace, creates the socket and exits, so no thread of the caller
- * ever changes namespace.
+ * nf_tables, NETLINK_ROUTE for rtnetlink), or plain sockets (the agent's TCP wire check).
+ * Same thread trick as transport_mnl.c: a short-lived thread setns()'s into the namespace,
+ * creates the socket and exits, so no thread of the caller ever changes namespace.
  */
 #ifndef FL_NSOCK_H
 #define FL_NSOCK_H
@@ -19,6 +19,15 @@
  */
 int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
 		    struct fl_diag *diag) _wur_;
+
+/*
+ * Create n plain sockets socket(domain, type | SOCK_CLOEXEC, 0) in the namespace at
+ * netns_path (NULL: the caller's own): a TCP socket made there connects, routes and is
+ * filtered there for its whole life, whichever thread uses it (the agent's wire check).
+ * Returns 0 and n new descriptors in ret_fds (all or none), or -errno with diag.
+ */
+int fl_nsock_sockets(const char *netns_path, int domain, int type, unsigned n, int *ret_fds,
+		     struct fl_diag *diag) _wur_;
 
 /*
  * Open a netlink socket of `protocol` in the namespace at netns_path ("/proc/PID/ns/net",
