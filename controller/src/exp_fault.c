@@ -6,9 +6,11 @@
  * them, in fl_fault_spec.params: a fault that parses here is one the agent accepts.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "exp_internal.h"
 #include "fl/netem.h"
@@ -21,6 +23,9 @@
 #define DELAY_MAX_NS	 (60 * EX_NS_PER_S) /* the agent's delay line */
 #define MAX_HELD_LIMIT	 1000000
 #define DEFAULT_LEASE_NS (10 * EX_NS_PER_S)
+/* The agent's wire check (agent/src/wire.h): what it can tell and how long it waits. */
+#define WIRE_LEAST_MIN_NS (20 * 1000000ull)
+#define WIRE_DELAY_MAX_NS (1 * EX_NS_PER_S)
 
 enum kind {
 	K_NETWORK,
@@ -55,12 +60,13 @@ enum field {
 	F_BANDWIDTH,
 	F_DELAY,
 	F_KILL,
+	F_VERIFY,
 	F_COUNT,
 };
 
 static const char *const field_names[F_COUNT] = {
 	"name", "target", "kind",      "duration", "lease",	"direction", "interface", "to",
-	"from", "netem",  "partition", "loss",	   "bandwidth", "delay",     "kill",
+	"from", "netem",  "partition", "loss",	   "bandwidth", "delay",     "kill",	  "verify",
 };
 
 #define B(f)   (1u << (f))
@@ -68,11 +74,11 @@ static const char *const field_names[F_COUNT] = {
 #define TIMED  (B(F_DURATION) | B(F_LEASE) | B(F_DIRECTION) | B(F_TO))
 
 static const unsigned kind_fields[K_COUNT] = {
-	[K_NETWORK] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_NETEM),
-	[K_PARTITION] = COMMON | TIMED | B(F_PARTITION),
+	[K_NETWORK] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_NETEM) | B(F_VERIFY),
+	[K_PARTITION] = COMMON | TIMED | B(F_PARTITION) | B(F_VERIFY),
 	[K_LOSS] = COMMON | TIMED | B(F_LOSS),
 	[K_BANDWIDTH] = COMMON | TIMED | B(F_INTERFACE) | B(F_FROM) | B(F_BANDWIDTH),
-	[K_DELAY] = COMMON | TIMED | B(F_DELAY),
+	[K_DELAY] = COMMON | TIMED | B(F_DELAY) | B(F_VERIFY),
 	[K_CONTAINER_KILL] = COMMON | B(F_KILL),
 	[K_PROCESS_KILL] = COMMON | B(F_KILL),
 };
@@ -608,6 +614,119 @@ out:
 	return r;
 }
 
+/* ---- verify: the agent's wire check ---------------------------------------------------- */
+
+/* Every "to" one address with a TCP port (the check connects to each). */
+static int wire_destinations(struct exp_ctx *c, const struct fl_ynode *w,
+			     const struct fl_netem_match *m, unsigned n)
+{
+	unsigned to = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (m[i].source)
+			continue;
+		if (m[i].prefix_len != (m[i].family == AF_INET6 ? 128 : 32))
+			return ex_err_key(c, w, "wire",
+					  "to[%u] is a network (/%u), not one address: the wire "
+					  "check connects to every destination (expected e.g. "
+					  "10.0.0.5:9092)",
+					  to, m[i].prefix_len);
+		if (!m[i].port)
+			return ex_err_key(c, w, "wire",
+					  "to[%u] has no port: the wire check connects to every "
+					  "destination, so each needs a TCP port (expected e.g. "
+					  "10.0.0.5:9092)",
+					  to);
+		if (m[i].ip_proto != IPPROTO_TCP)
+			return ex_err_key(c, w, "wire",
+					  "to[%u] is UDP: the wire check measures TCP connects",
+					  to);
+		to++;
+	}
+	if (to == 0)
+		return ex_err_key(c, w, "wire",
+				  "needs to with the destinations to measure (address and TCP "
+				  "port, e.g. [10.0.0.5:9092])");
+	return 0;
+}
+
+/* The delay kinds: a delay the check can tell from noise and waits for (as the agent). */
+static int wire_delay(struct exp_ctx *c, const struct fl_ynode *w, enum kind kind,
+		      const struct fl_netem_spec *netem, json_t *params)
+{
+	uint64_t delay = 0, jitter = 0, spread, least;
+	const char *how = "delay - jitter";
+	char d[32], j[32], l[32];
+
+	if (kind == K_NETWORK) {
+		if (netem->delay_ns == 0)
+			return ex_err_key(c, w, "wire",
+					  "netem without a delay (the wire check measures connect "
+					  "times: kind network needs a delay above 0)");
+		delay = netem->delay_ns;
+		jitter = spread = netem->jitter_ns;
+		if (netem->distribution != FL_NETEM_DIST_NONE) {
+			spread = 2 * jitter;
+			how = "delay - 2 x jitter, jitter being a standard deviation with a "
+			      "distribution";
+		}
+	} else {
+		json_t *o = json_object_get(params, "delay");
+		const char *dt = json_string_value(json_object_get(o, "delay"));
+		const char *jt = json_string_value(json_object_get(o, "jitter"));
+
+		if (!dt || fl_parse_duration_strict_ns(dt, &delay) < 0 ||
+		    (jt && fl_parse_duration_strict_ns(jt, &jitter) < 0))
+			return 0; /* parse_delay has said what is wrong */
+		spread = jitter;
+	}
+	least = delay > spread ? delay - spread : 0;
+	fl_format_duration(delay, d, sizeof(d));
+	fl_format_duration(jitter, j, sizeof(j));
+	if (delay + jitter > WIRE_DELAY_MAX_NS)
+		return ex_err_key(c, w, "wire",
+				  "delay %s + jitter %s is above what the wire check waits for "
+				  "(delay + jitter <= 1s)",
+				  d, j);
+	fl_format_duration(least, l, sizeof(l));
+	if (least < WIRE_LEAST_MIN_NS)
+		return ex_err_key(c, w, "wire",
+				  "delay %s with jitter %s leaves %s that every packet is delayed "
+				  "(%s): too little to tell from noise (the wire check needs at "
+				  "least 20ms)",
+				  d, j, l, how);
+	return 0;
+}
+
+static int parse_verify(struct exp_ctx *c, const struct fl_ynode *f, enum kind kind,
+			const struct fl_netem_match *m, unsigned n_matches,
+			const struct fl_netem_spec *netem, json_t *params)
+{
+	static const char *const allowed[] = { "wire", NULL };
+	const struct fl_ynode *n = fl_ynode_get(f, "verify");
+	bool wire = false;
+	json_t *obj;
+	size_t old;
+	int r;
+
+	if (!n)
+		return 0;
+	old = ex_push_key(c, "verify");
+	if ((r = ex_map(c, n, allowed)) < 0 || (r = ex_bool(c, n, "wire", &wire)) < 0)
+		goto out;
+	if (!(obj = json_pack("{s:b}", "wire", wire)) ||
+	    json_object_set_new(params, "verify", obj) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (wire && (r = wire_destinations(c, fl_ynode_get(n, "wire"), m, n_matches)) == 0 &&
+	    kind != K_PARTITION)
+		r = wire_delay(c, fl_ynode_get(n, "wire"), kind, netem, params);
+out:
+	ex_pop(c, old);
+	return r;
+}
+
 /* ---- the fault ------------------------------------------------------------------------- */
 
 /* Every field present belongs to the kind; others are named with the kinds they fit. */
@@ -649,6 +768,8 @@ static int check_fields(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 			hint = "; nftables rules act on every interface of the namespace";
 		else if (is_kill(kind) && (fi == F_DURATION || fi == F_LEASE))
 			hint = "; a kill happens once";
+		else if (fi == F_VERIFY)
+			hint = ": the faults a TCP connect shows";
 		return ex_err_key(c, key, field_names[fi],
 				  "not allowed for kind %s (only for %s%s)", kind_names[kind], only,
 				  hint);
@@ -758,7 +879,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
 			return ex_err(c, f, "%s", msg);
 		}
-		return 0;
+		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	case K_PARTITION:
 	case K_LOSS:
 		nft.action = FL_NFT_DROP;
@@ -780,7 +901,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
 			return ex_err(c, f, "%s", msg);
 		}
-		return 0;
+		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	case K_DELAY:
 		if ((r = parse_delay(c, f, params)) < 0)
 			return r;
@@ -797,7 +918,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
 			return ex_err(c, f, "%s", msg);
 		}
-		return 0;
+		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	default:
 		return 0;
 	}

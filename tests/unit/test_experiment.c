@@ -256,6 +256,11 @@ FLTEST(other_values)
 	assert_json(e->method[6].fault.params,
 		    "{\"delay\": {\"delay\": \"1s\", \"maxHeld\": 5000}}");
 	assert_json(e->method[7].fault.params, "{}");
+	/* verify goes to the agent as written. */
+	assert_json(e->method[8].fault.params,
+		    "{\"to\": [\"10.0.0.5:9092\"], \"delay\": {\"delay\": \"200ms\"}, "
+		    "\"verify\": {\"wire\": true}}");
+	FL_ASSERT_STREQ(e->method[9].fault.kind, "partition");
 	fl_suite_free(suite);
 
 	suite = parse_ok(DATA "/valid/kills/input.yaml");
