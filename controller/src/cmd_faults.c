@@ -75,6 +75,9 @@ static void usage(FILE *out)
 		"  --percent P                                 loss\n"
 		"  --delay T --jitter T                        delay (the NFQUEUE delay line)\n"
 		"  --signal SIG --grace T                      kills\n"
+		"  --verify-wire      network/delay/partition: the agent times TCP connects to\n"
+		"                     each --to ADDR:PORT before and after, and fails (reverted)\n"
+		"                     when the fault does not show on the wire\n"
 		"  [netem options...]                          network: tc netem syntax\n");
 }
 
@@ -122,6 +125,7 @@ static int parse_flags(int argc, char **argv, struct faults_args *a)
 		O_JITTER,
 		O_SIGNAL,
 		O_GRACE,
+		O_VERIFY_WIRE,
 		O_CLEAR
 	};
 	/* Same order as the enum: opts[c - O_AGENT].name is the flag's name. */
@@ -155,6 +159,7 @@ static int parse_flags(int argc, char **argv, struct faults_args *a)
 		{ "jitter", required_argument, NULL, O_JITTER },
 		{ "signal", required_argument, NULL, O_SIGNAL },
 		{ "grace", required_argument, NULL, O_GRACE },
+		{ "verify-wire", no_argument, NULL, O_VERIFY_WIRE },
 		{ "clear", no_argument, NULL, O_CLEAR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -269,6 +274,9 @@ static int parse_flags(int argc, char **argv, struct faults_args *a)
 		case O_GRACE:
 			json_object_set_new(sub(a, "kill"), "gracePeriod", json_string(optarg));
 			break;
+		case O_VERIFY_WIRE:
+			json_object_set_new(sub(a, "verify"), "wire", json_true());
+			break;
 		case O_CLEAR:
 			a->clear = true;
 			break;
@@ -323,7 +331,8 @@ static int report(const char *verb, const struct fl_agent_client *client, int st
 			fl_agent_client_address(client), status, msg ? msg : (body ? body : ""));
 	}
 	if (o) {
-		char *pretty = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *pretty = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						     JSON_REAL_PRECISION(10));
 
 		if (pretty &&
 		    (rc == FL_EXIT_OK || !json_object_get(o, "error") || json_object_size(o) > 2))

@@ -446,7 +446,8 @@ static int check_fault(struct ctx *c, const json_t *f)
 	    (r = REQ(f, "kind", K_STR)) < 0 || (r = REQ(f, "target", K_STR)) < 0 ||
 	    (r = REQ(f, "agent", K_STR)) < 0 || (r = OPT(f, "id", K_STR)) < 0 ||
 	    (r = OPT(f, "mechanism", K_STR)) < 0 || (r = OPT(f, "request", K_OBJ)) < 0 ||
-	    (r = REQ(f, "inject", K_OBJ)) < 0 || (r = OPT(f, "revert", K_OBJ)) < 0)
+	    (r = OPT(f, "wire", K_OBJ)) < 0 || (r = REQ(f, "inject", K_OBJ)) < 0 ||
+	    (r = OPT(f, "revert", K_OBJ)) < 0)
 		return r;
 	inj = json_object_get(f, "inject");
 	old = push_key(c, "inject");

@@ -250,6 +250,7 @@ static void open_case(FILE *out, const json_t *e, const char *a, const char *b, 
 static int put_fault_detail(FILE *out, const json_t *fault, const json_t *res)
 {
 	const json_t *req = json_object_get(fault, "request");
+	char wire[1024];
 	const char *s;
 
 	fputs("fault: ", out);
@@ -276,6 +277,11 @@ static int put_fault_detail(FILE *out, const json_t *fault, const json_t *res)
 		fputs("\nmessage: ", out);
 		fl_xml_text(out, s);
 	}
+	fl_report_wire(fault, wire, sizeof(wire));
+	if (wire[0]) {
+		fputs("\n", out);
+		fl_xml_text(out, wire);
+	}
 	if (req) {
 		_cleanup_(fl_freep) char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -292,7 +298,7 @@ static int write_case(void *arg, const json_t *e, const struct tcase *tc)
 {
 	FILE *out = arg;
 	const json_t *x = tc->item, *res;
-	char msg[512];
+	char msg[1024];
 	int r;
 
 	switch (tc->kind) {
@@ -318,6 +324,14 @@ static int write_case(void *arg, const json_t *e, const struct tcase *tc)
 		open_case(out, e, inject ? "inject " : "revert ", fl_journal_str_or(x, "name", "?"),
 			  " on ", fl_journal_str_or(x, "target", "?"),
 			  fl_journal_int(res, "durationMs", 0));
+		if (tc->status == ST_PASS && inject && json_object_get(x, "wire")) {
+			/* What the agent measured on the wire: baseline vs faulted. */
+			fl_report_wire(x, msg, sizeof(msg));
+			fputs(">\n      <system-out>", out);
+			fl_xml_text(out, msg);
+			fputs("</system-out>\n", out);
+			break;
+		}
 		if (tc->status == ST_PASS) {
 			fputs("/>\n", out);
 			return 0;

@@ -194,6 +194,7 @@ static void put_event(FILE *out, const json_t *e, const struct ev *ev,
 		      void (*escape)(FILE *, const char *))
 {
 	const json_t *x = ev->item, *sub;
+	char wire[1024];
 	const char *s;
 
 	switch (ev->kind) {
@@ -239,6 +240,11 @@ static void put_event(FILE *out, const json_t *e, const struct ev *ev,
 		if ((s = fl_journal_str(sub, "message"))) {
 			fputs(": ", out);
 			escape(out, s);
+		}
+		fl_report_wire(x, wire, sizeof(wire));
+		if (wire[0]) {
+			fputs(" — ", out);
+			escape(out, wire);
 		}
 		break;
 	case EV_REVERT:
@@ -335,6 +341,42 @@ void fl_report_leftover(const json_t *l, FILE *out, void (*escape)(FILE *out, co
 	if (fl_journal_str(l, "message")) {
 		fputs(": ", out);
 		escape(out, fl_journal_str(l, "message"));
+	}
+}
+
+void fl_report_wire(const json_t *fault, char *buf, size_t size)
+{
+	const json_t *w = json_object_get(fault, "wire"), *d;
+	size_t i, o;
+	int n;
+
+	buf[0] = '\0';
+	if (!json_is_object(w) || size == 0)
+		return;
+	n = snprintf(buf, size, "wire check %s:", fl_journal_str_or(w, "verdict", "?"));
+	o = n > 0 ? FL_MIN((size_t)n, size - 1) : 0;
+	json_array_foreach(json_object_get(w, "destinations"), i, d)
+	{
+		const json_t *before = json_object_get(d, "baselineMs");
+		const json_t *after = json_object_get(d, "faultedMs");
+		const char *failed = fl_journal_str(d, "faulted");
+		char b[32] = "-", a[192] = "";
+
+		if (json_is_number(before))
+			(void)snprintf(b, sizeof(b), "%.2f ms", json_number_value(before));
+		if (json_is_number(after))
+			(void)snprintf(a, sizeof(a), "%.2f ms after%s%s%s",
+				       json_number_value(after), failed ? " (" : "",
+				       failed ? failed : "", failed ? ")" : "");
+		else if (failed)
+			(void)snprintf(a, sizeof(a), "%s", failed);
+		else
+			(void)snprintf(a, sizeof(a), "not measured after");
+		n = snprintf(buf + o, size - o, "%s %s %s before, %s", i ? ";" : "",
+			     fl_journal_str_or(d, "to", "?"), b, a);
+		if (n < 0 || (size_t)n >= size - o)
+			break;
+		o += (size_t)n;
 	}
 }
 

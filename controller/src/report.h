@@ -63,6 +63,15 @@ int fl_report_timeline(const json_t *experiment, FILE *out,
 void fl_report_leftover(const json_t *leftover, FILE *out,
 			void (*escape)(FILE *out, const char *s));
 
+/*
+ * The agent's wire check of a fault (experiments[].faults[].wire, docs/agent-api.md) as one
+ * line into buf, the same in every report and in `run`'s progress, e.g.
+ *   "wire check effect: 10.0.0.5:9092 0.03 ms before, 200.12 ms after"
+ *   "wire check effect: 10.0.0.5:9092 0.03 ms before, connect timed out after 1000 ms"
+ * "" when the fault has none.
+ */
+void fl_report_wire(const json_t *fault, char *buf, size_t size);
+
 /* The -errno for a stream whose error flag is set: what errno says for the failures a
  * caller can act on (-ENOMEM, -ENOSPC, -EDQUOT, -EPIPE), -EIO otherwise. */
 int fl_report_stream_error(void);

@@ -517,6 +517,7 @@ static void put_result(FILE *out, const json_t *res, int64_t start)
 static void put_faults(FILE *out, const json_t *e)
 {
 	int64_t start = fl_journal_int(e, "startedMs", 0);
+	char wire[1024];
 	const json_t *f;
 	size_t i;
 
@@ -549,6 +550,13 @@ static void put_faults(FILE *out, const json_t *e)
 		put_result(out, fl_journal_object(f, "inject"), start);
 		put_result(out, fl_journal_object(f, "revert"), start);
 		fputs("</tr>\n", out);
+		fl_report_wire(f, wire, sizeof(wire));
+		if (wire[0]) {
+			/* The agent's look at the wire: connect times before vs with the fault. */
+			fputs("<tr class=\"wire\"><td></td><td colspan=\"6\"><small>", out);
+			esc(out, wire);
+			fputs("</small></td></tr>\n", out);
+		}
 	}
 	fputs("</table>\n", out);
 }

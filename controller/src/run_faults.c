@@ -2,7 +2,9 @@
 /*
  * Faults of a running experiment: inject through the agents, keep their leases alive,
  * revert them at their deadline, at once on a stop, and look for leftovers at the end.
- * Every agent call happens under x->lock: faults and their journal entries change together.
+ * Every agent call happens under x->lock: faults and their journal entries change together —
+ * but for the inject's POST itself: an agent's wire check may take seconds, and the keeper
+ * must go on renewing the leases of the faults already in place meanwhile.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "fault_body.h"
+#include "report.h"
 #include "run_internal.h"
 
 static json_t *result_json(const char *result, uint64_t at, uint64_t dur, const char *message)
@@ -30,14 +33,29 @@ static struct run_fault *new_fault(struct run_exp *x)
 	return f;
 }
 
+static void revert_one(struct run_exp *x, struct run_fault *f, const char *reason);
+
+/* The POST, without x->lock: the new fault is not active yet, so nobody else touches it. */
+static int post_unlocked(struct run_exp *x, unsigned agent, const char *text, json_t **ret,
+			 struct fl_diag *diag)
+{
+	int status;
+
+	pthread_mutex_unlock(&x->lock);
+	status = fl_agents_call(x->agents, agent, "POST", "/v1/faults", text, ret, diag);
+	pthread_mutex_lock(&x->lock);
+	return status;
+}
+
 static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		      const struct fl_target *t)
 {
 	struct fl_diag diag = { 0 };
 	json_t *caps = NULL, *body = NULL, *resp = NULL, *entry;
-	char note[256] = "", *text = NULL;
+	char note[256] = "", wire[1024], *text = NULL;
 	uint64_t t0 = fl_run_now_ms(), t1;
 	struct run_fault *f;
+	size_t fi;
 	int status, r;
 
 	/* Without capabilities the agent itself will say what it cannot do. */
@@ -64,13 +82,17 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		       json_string_value(json_object_get(body, "kind")));
 	(void)snprintf(f->target, sizeof(f->target), "%s", t->label);
 	f->agent = t->agent;
+	fi = (size_t)(f - x->faults);
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	status =
-		text ? fl_agents_call(x->agents, t->agent, "POST", "/v1/faults", text, &resp, &diag)
-		     : -ENOMEM;
+	status = text ? post_unlocked(x, t->agent, text, &resp, &diag) : -ENOMEM;
 	free(text);
+	f = &x->faults[fi]; /* only this thread adds faults: the array has not moved */
 	t1 = fl_run_now_ms();
+	/* The agent's wire check: its figures, also for a 422 (no effect, cannot judge). */
+	if (json_is_object(json_object_get(resp, "wire")))
+		json_object_set(entry, "wire", json_object_get(resp, "wire"));
+	fl_report_wire(entry, wire, sizeof(wire));
 	if (status != 201) {
 		if (status > 0)
 			r = -EIO;
@@ -97,10 +119,13 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		f->lease_ms = fault->lease_ns / 1000000;
 		f->next_renew_ms = t1 + f->lease_ms / 3;
 	}
-	fl_progress_event(x->progress, "inject %s (%s) on %s via %s: ok in %llu ms — %s",
+	fl_progress_event(x->progress, "inject %s (%s) on %s via %s: ok in %llu ms — %s%s%s",
 			  fault->name, f->kind, t->label, fl_agents_name(x->agents, t->agent),
-			  (unsigned long long)(t1 - t0), note);
+			  (unsigned long long)(t1 - t0), note, wire[0] ? " — " : "", wire);
 	json_decref(resp);
+	/* A stop that came while the POST ran found nothing active to revert: do it now. */
+	if (x->stopping && f->active)
+		revert_one(x, f, x->stop_kind[0] ? x->stop_kind : "abort");
 	return 0;
 }
 
