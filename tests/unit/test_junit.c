@@ -109,7 +109,8 @@ FLTEST(junit_counts_per_fixture)
 			      count(xml, "<error "));
 		FL_ASSERT_MSG(count(xml, "<skipped ") == x->skipped, "%s: %ld skipped", x->file,
 			      count(xml, "<skipped "));
-		FL_ASSERT_EQ(count(xml, "<system-out>"), x->suites);
+		/* The suite's timeline (an inject testcase may have one of its own). */
+		FL_ASSERT_EQ(count(xml, "\n    <system-out>"), x->suites);
 		FL_ASSERT_EQ(count(xml, "<property name=\"seed\""), x->suites);
 		free(xml);
 		json_decref(j);
@@ -214,6 +215,31 @@ FLTEST(junit_errors_experiment_and_inject)
 	FL_ASSERT_CONTAINS(xml, "<error message=\"GET http://loader:8080/health: connection "
 				"refused\" type=\"error\">");
 	free(xml);
+	json_decref(j);
+}
+
+FLTEST(wire_figures_in_junit_html_and_timeline)
+{
+	static const char delay[] =
+		"wire check effect: 10.0.0.5:9092 0.41 ms before, 201.30 ms after";
+	static const char cut[] = "wire check effect: 10.0.1.7:9092 0.03 ms before, connect timed "
+				  "out after 1000 ms";
+	json_t *j = load("deviated.json");
+	char *junit = render(fl_junit_write, j), *html = render(fl_report_html, j);
+
+	/* A passing inject testcase says what the agent measured, in its system-out. */
+	FL_ASSERT_CONTAINS(junit,
+			   "<testcase name=\"inject delay-brokers on streamforge/loader-0\" "
+			   "classname=\"broker-latency\" time=\"0.004\">\n      <system-out>");
+	FL_ASSERT_CONTAINS(junit, delay);
+	FL_ASSERT_CONTAINS(junit, cut);
+	FL_ASSERT_CONTAINS(html, "<tr class=\"wire\"><td></td><td colspan=\"6\"><small>");
+	FL_ASSERT_CONTAINS(html, delay);
+	/* The timeline (JUnit's suite system-out, the HTML page) has it on the inject line. */
+	FL_ASSERT(count(junit, delay) == 2);
+	FL_ASSERT(count(html, delay) == 2);
+	free(junit);
+	free(html);
 	json_decref(j);
 }
 
