@@ -2,10 +2,16 @@
 /*
  * The agent on a kernel that has sch_netem (Debian's stock kernel in qemu): a netem fault
  * injected through the agent's API into a network namespace, verified (by the agent's
- * read-back and by ours), measured, reverted; and the same after kill -9 + restart.
+ * read-back and by ours), measured, reverted; and the same after kill -9 + restart. The
+ * agent's wire check on real netem: a 100 ms delay on the path's interface is shown, the
+ * same netem on an interface the path does not take is refused as no effect and removed.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "agentenv.h"
@@ -110,5 +116,69 @@ FLTEST(netem_left_by_a_killed_agent_is_removed_on_restart)
 	FL_ASSERT_MSG(witness_ours(ns_a.path, NULL, 0) > 0, "netem vanished with the agent?");
 	agentenv_restart(&agent);
 	witness_expect_clean(ns_a.path, "after kill -9 and restart");
+	FL_ASSERT_EQ(agentenv_ledger_records(&agent), 0);
+}
+
+/* A TCP listener in b; the kernel completes the few handshakes in its accept queue. */
+static int listen_fd = -1;
+
+static void close_listener_cb(void *arg)
+{
+	(void)arg;
+	if (listen_fd >= 0)
+		(void)close(listen_fd);
+	listen_fd = -1;
+}
+
+static int inject_checked(const char *ifname, json_t **ret)
+{
+	char body[512];
+
+	(void)snprintf(body, sizeof(body),
+		       "{\"kind\":\"network\",\"target\":{\"netns\":\"%s\"},\"interface\":"
+		       "\"%s\",\"duration\":\"120s\",\"to\":[\"10.9.0.2:9092\"],"
+		       "\"netem\":\"delay 100ms\",\"verify\":{\"wire\":true}}",
+		       ns_a.path, ifname);
+	return agentenv_request(&agent, "POST", "/v1/faults", body, ret);
+}
+
+FLTEST(netem_is_shown_on_the_wire_and_one_on_another_interface_is_not)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9092) };
+	const json_t *d;
+	json_t *j = NULL;
+	char path[96];
+
+	setup();
+	listen_fd = testnet_socket(&ns_b, AF_INET, SOCK_STREAM, 0);
+	FL_ASSERT_MSG(listen_fd >= 0, "socket: %s", testnet_last_error());
+	fltest_defer(close_listener_cb, NULL);
+	(void)inet_pton(AF_INET, "10.9.0.2", &sa.sin_addr);
+	FL_ASSERT_MSG(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			      listen(listen_fd, 64) == 0,
+		      "listen: %s", strerror(errno));
+	/* A second link between the namespaces that the path to 10.9.0.2 does not take. */
+	if (testnet_veth(&ns_a, "vx", "10.9.1.1/24", &ns_b, "vy", "10.9.1.2/24") < 0)
+		FL_FAIL("veth: %s", testnet_last_error());
+
+	FL_ASSERT_EQ(inject_checked("va", &j), 201);
+	d = json_array_get(json_object_get(json_object_get(j, "wire"), "destinations"), 0);
+	fltest_log("netem delay 100ms on va: connect %.2f ms before, %.2f ms after",
+		   json_number_value(json_object_get(d, "baselineMs")),
+		   json_number_value(json_object_get(d, "faultedMs")));
+	FL_ASSERT(json_number_value(json_object_get(d, "faultedMs")) >= 100.0);
+	(void)snprintf(path, sizeof(path), "/v1/faults/%s",
+		       json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	FL_ASSERT_EQ(agentenv_request(&agent, "DELETE", path, NULL, &j), 200);
+	json_decref(j);
+
+	/* The kernel takes it (a netem on vx is a valid qdisc), the path does not see it. */
+	FL_ASSERT_EQ(inject_checked("vx", &j), 422);
+	fltest_log("netem on vx: %s", json_string_value(json_object_get(j, "error")));
+	FL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "error")),
+			   "the fault has no effect on this path (reverted)");
+	json_decref(j);
+	FL_ASSERT_EQ(agentenv_count_marks(ns_a.path), 0);
 	FL_ASSERT_EQ(agentenv_ledger_records(&agent), 0);
 }
