@@ -42,6 +42,11 @@ int fl_api_status_for(int err)
 	}
 }
 
+bool fl_api_slow(const struct fl_http_request *req)
+{
+	return strcmp(req->method, "POST") == 0 && strcmp(req->path, "/v1/faults") == 0;
+}
+
 static void json_response(struct fl_http_response *resp, int status, json_t *body)
 {
 	resp->status = status;

@@ -19,6 +19,10 @@ struct fl_api {
 
 void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_response *resp);
 
+/* The requests that may take seconds (injects: a wire check, a CRI stop's grace period):
+ * the HTTP server runs them on a thread of their own (fl_http_config.slow). */
+bool fl_api_slow(const struct fl_http_request *req);
+
 /* -errno of the registry -> HTTP status. */
 int fl_api_status_for(int err);
 

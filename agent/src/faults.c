@@ -473,6 +473,21 @@ static int wire_after(struct fl_registry *reg, struct fl_fault *f, json_t **ret_
 			   f->last_error);
 }
 
+/* Its id (asked for or generated), creation time, deadline and lease expiry: from now. */
+static void stamp(struct fl_fault *f, const struct fl_fault_req *req)
+{
+	f->created_unix_ms = fl_now_unix_ms();
+	f->deadline_unix_ms = f->created_unix_ms + (int64_t)(req->duration_ns / 1000000);
+	f->deadline_mono_ns = fl_now_mono_ns() + req->duration_ns;
+	f->lease_ns = req->lease_ns;
+	if (f->lease_ns)
+		f->lease_expiry_mono_ns = fl_now_mono_ns() + f->lease_ns;
+	if (req->id[0])
+		(void)snprintf(f->id, sizeof(f->id), "%s", req->id);
+	else
+		generate_id(f->id, sizeof(f->id));
+}
+
 int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
 		       struct fl_diag *diag)
 {
@@ -503,16 +518,7 @@ int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, 
 		    (r = wire_before(f, ret_view, diag)) < 0)
 			goto fail_unlocked;
 	}
-	f->created_unix_ms = fl_now_unix_ms();
-	f->deadline_unix_ms = f->created_unix_ms + (int64_t)(req->duration_ns / 1000000);
-	f->deadline_mono_ns = fl_now_mono_ns() + req->duration_ns;
-	f->lease_ns = req->lease_ns;
-	if (f->lease_ns)
-		f->lease_expiry_mono_ns = fl_now_mono_ns() + f->lease_ns;
-	if (req->id[0])
-		(void)snprintf(f->id, sizeof(f->id), "%s", req->id);
-	else
-		generate_id(f->id, sizeof(f->id));
+	stamp(f, req);
 	if (is_kill(req->kind))
 		return inject_kill(reg, f, ret_view, diag);
 

@@ -13,6 +13,14 @@
  *   last call (body complete) the handler runs, exactly once, and its response is queued.
  * A response queued at the 1st call makes MHD close the connection without reading the body
  * (connection->discard_request in MHD), which is what "refuse" and "413 early" need.
+ *
+ * Slow requests (fl_http_config.slow says which: an inject whose wire check measures for
+ * seconds) do not hold a worker: at the last call the connection is suspended
+ * (MHD_suspend_connection), a thread of their own runs the handler, stores the response and
+ * resumes the connection; MHD then calls the access handler once more and the stored
+ * response is queued. A worker's other connections go on meanwhile (a pool worker serves
+ * every connection it accepted, so a blocking handler would stall them all). Stopping waits
+ * for those threads: MHD may not be stopped with a connection suspended.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +37,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <pthread.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -59,6 +69,7 @@ struct listener {
 struct fl_http_server {
 	fl_http_handler handler;
 	void *ctx;
+	fl_http_slow_fn slow;
 	size_t max_body;
 	unsigned threads;
 	struct listener unix_l, tcp_l;
@@ -66,7 +77,8 @@ struct fl_http_server {
 	unsigned tcp_port;
 	char *tls_cert, *tls_key, *tls_ca; /* PEM, alive as long as the daemon */
 	size_t tls_key_len;
-	atomic_uint in_flight; /* requests between their request line and their completion */
+	atomic_uint in_flight;	  /* requests between their request line and their completion */
+	atomic_uint slow_running; /* handler threads of suspended connections */
 };
 
 /* One request's state (MHD's con_cls), from the request line to its completion. */
@@ -81,6 +93,12 @@ struct request {
 	char *body;
 	size_t body_len, body_cap;
 	size_t discarded; /* chunked body bytes dropped after too_big */
+	/* A slow request: its handler's thread, and the response it left for the next call. */
+	struct MHD_Connection *conn;
+	struct fl_http_request req;
+	char *method, *path;
+	struct fl_http_response resp;
+	atomic_bool answered;
 };
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -226,6 +244,9 @@ static void free_request(struct request *rq)
 {
 	if (!rq)
 		return;
+	free(rq->method);
+	free(rq->path);
+	free(rq->resp.body);
 	free(rq->query);
 	free(rq->peer);
 	free(rq->body);
@@ -323,6 +344,60 @@ static enum MHD_Result append_body(struct fl_http_server *srv, struct request *r
 	return MHD_YES;
 }
 
+static void check_status(struct fl_http_response *resp)
+{
+	if (resp->status < 100 || resp->status > 599) {
+		free(resp->body);
+		resp->body = NULL;
+		fl_http_error(resp, 500, "handler returned an invalid HTTP status");
+	}
+}
+
+static void *slow_main(void *arg)
+{
+	struct request *rq = arg;
+	struct fl_http_server *srv = rq->srv;
+	struct MHD_Connection *conn = rq->conn;
+
+	rq->resp = (struct fl_http_response){ .status = 200, .content_type = "application/json" };
+	srv->handler(srv->ctx, &rq->req, &rq->resp);
+	check_status(&rq->resp);
+	atomic_store(&rq->answered, true);
+	/* From here on rq is MHD's again (it may complete and free it at once). */
+	MHD_resume_connection(conn);
+	atomic_fetch_sub(&srv->slow_running, 1);
+	return NULL;
+}
+
+/* Suspend conn and run the handler on a thread of its own; -errno to run it inline. */
+static int run_slow(struct fl_http_server *srv, struct MHD_Connection *conn, struct request *rq,
+		    const struct fl_http_request *req)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int r;
+
+	/* The method and path live in MHD's connection pool; copies do not depend on that. */
+	if (!(rq->method = strdup(req->method)) || !(rq->path = strdup(req->path)))
+		return -ENOMEM;
+	rq->req = *req;
+	rq->req.method = rq->method;
+	rq->req.path = rq->path;
+	rq->conn = conn;
+	atomic_fetch_add(&srv->slow_running, 1);
+	MHD_suspend_connection(conn);
+	(void)pthread_attr_init(&attr);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&thread, &attr, slow_main, rq);
+	(void)pthread_attr_destroy(&attr);
+	if (r != 0) {
+		MHD_resume_connection(conn);
+		atomic_fetch_sub(&srv->slow_running, 1);
+		return -r;
+	}
+	return 0;
+}
+
 static enum MHD_Result final_call(struct listener *l, struct MHD_Connection *conn,
 				  struct request *rq, const char *url, const char *method)
 {
@@ -338,8 +413,14 @@ static enum MHD_Result final_call(struct listener *l, struct MHD_Connection *con
 	};
 	char msg[160];
 
-	if (rq->handled)
-		return MHD_NO;
+	if (rq->handled) {
+		/* Resumed after a slow handler: its response, once. */
+		if (!atomic_exchange(&rq->answered, false))
+			return MHD_NO;
+		resp = rq->resp;
+		rq->resp.body = NULL;
+		return queue(conn, &resp, false);
+	}
 	rq->handled = true;
 	if (rq->too_big) {
 		(void)snprintf(msg, sizeof(msg),
@@ -347,12 +428,10 @@ static enum MHD_Result final_call(struct listener *l, struct MHD_Connection *con
 			       srv->max_body);
 		return queue_error(conn, 413, msg, true);
 	}
+	if (srv->slow && srv->slow(&req) && run_slow(srv, conn, rq, &req) == 0)
+		return MHD_YES;
 	srv->handler(srv->ctx, &req, &resp);
-	if (resp.status < 100 || resp.status > 599) {
-		free(resp.body);
-		resp.body = NULL;
-		fl_http_error(&resp, 500, "handler returned an invalid HTTP status");
-	}
+	check_status(&resp);
 	return queue(conn, &resp, false);
 }
 
@@ -593,7 +672,7 @@ static int check_tls(const struct fl_http_config *cfg, const struct fl_http_serv
 static int start_daemon(struct fl_http_server *srv, struct listener *l, struct fl_diag *diag,
 			const char *where)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	struct stat before, st;
 
 	l->srv = srv;
@@ -659,6 +738,10 @@ struct fl_http_server *fl_http_stop(struct fl_http_server *srv)
 	for (int waited = 0; waited < STOP_GRACE_MS && atomic_load(&srv->in_flight) > 0;
 	     waited += 10)
 		(void)nanosleep(&ts, NULL);
+	/* A suspended connection must be resumed before MHD stops (it panics otherwise); slow
+	 * handlers are bounded (a wire check: seconds), as a blocked worker was before. */
+	while (atomic_load(&srv->slow_running) > 0)
+		(void)nanosleep(&ts, NULL);
 	if (srv->unix_l.daemon)
 		MHD_stop_daemon(srv->unix_l.daemon);
 	if (srv->tcp_l.daemon)
@@ -703,11 +786,13 @@ int fl_http_start(const struct fl_http_config *cfg, fl_http_handler handler, voi
 		return fl_diag_set(diag, -ENOMEM, "http: out of memory");
 	srv->handler = handler;
 	srv->ctx = ctx;
+	srv->slow = cfg->slow;
 	srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	srv->threads = cfg->threads ? cfg->threads : DEFAULT_THREADS;
 	srv->unix_l.fd = srv->tcp_l.fd = -1;
 	srv->tcp_l.tls = true;
 	atomic_init(&srv->in_flight, 0);
+	atomic_init(&srv->slow_running, 0);
 
 	if (cfg->tcp_listen) {
 		if ((r = read_pem("tls certificate", cfg->tls_cert, &srv->tls_cert, &len, diag)) <

@@ -9,6 +9,7 @@
 #ifndef FL_HTTP_H
 #define FL_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fl/diag.h"
@@ -30,6 +31,8 @@ struct fl_http_response {
 
 typedef void (*fl_http_handler)(void *ctx, const struct fl_http_request *req,
 				struct fl_http_response *resp);
+/* Whether a request may take seconds: it then runs on a thread of its own, not a worker. */
+typedef bool (*fl_http_slow_fn)(const struct fl_http_request *req);
 
 struct fl_http_config {
 	const char *unix_path;	/* NULL: no unix socket. Created 0660, replaced if stale. */
@@ -37,8 +40,9 @@ struct fl_http_config {
 	const char *tls_cert;	/* PEM files; all three required with tcp_listen */
 	const char *tls_key;
 	const char *tls_client_ca;
-	size_t max_body;  /* 0: 64 KiB */
-	unsigned threads; /* worker threads; 0: 2 */
+	size_t max_body;      /* 0: 64 KiB */
+	unsigned threads;     /* worker threads; 0: 2 */
+	fl_http_slow_fn slow; /* NULL: every handler runs on a worker */
 };
 
 struct fl_http_server;

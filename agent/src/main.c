@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 		http.tls_client_ca = cfg.tls_client_ca;
 	}
 	http.threads = cfg.http_threads;
+	http.slow = fl_api_slow;
 	if (fl_http_start(&http, fl_api_handle, &api, &srv, &diag) < 0) {
 		fl_log(LOG_ERR, "cannot serve the API", "error=\"%s\"", diag.msg);
 		fl_registry_free(reg);

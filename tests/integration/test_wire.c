@@ -12,7 +12,7 @@
  * connect sends IPv4 ones) fail with 422 "no effect" and leave nothing behind, as an
  * independent `nft -j list ruleset` in the namespace confirms; a destination nobody listens
  * on is "cannot judge" and changes nothing; the API answers other requests while a wire
- * check runs.
+ * check runs, even with a single HTTP worker.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,6 +102,8 @@ static void setup(void)
 		FL_FAIL("acceptor thread");
 	acceptor_running = true;
 	agent.extra[agent.n_extra++] = "--cri-socket=";
+	/* One HTTP worker: a wire check that held it would stall every other request. */
+	agent.extra[agent.n_extra++] = "--http-threads=1";
 	agentenv_start(&agent);
 }
 
