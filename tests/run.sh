@@ -6,11 +6,17 @@
 # is missing: every tests/<tier>/test_*.c must have its binary in $BUILD/tests/<tier>/, every
 # test script must be executable. Under CI=true (or CI=1) nothing may be skipped (the
 # binaries turn skips into failures; tier scripts do the same).
+# Every test's wall time is printed after it, and at the end a table of each tier's total
+# and its slowest tests, so that whoever adds a test sees where the time goes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 passed=0 failed=0 skipped=0
 failures=()
+timings=() # "tier seconds label" per test
+tier_names=()
+now_s() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 tally() { # $1 = label, $2 = log file, $3 = exit status
 	local line p f s
@@ -31,12 +37,16 @@ tally() { # $1 = label, $2 = log file, $3 = exit status
 }
 
 run_bin() { # $1 = label, rest = command
-	local label=$1 log rc
+	local label=$1 log rc t0 took
 	shift
 	log=$(mktemp)
 	echo "=== $label"
+	t0=$(now_s)
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- $label: ${took} s"
+	timings+=("${label%%/*} $took $label")
 	tally "$label" "$log" "$rc"
 	rm -f "$log"
 }
@@ -76,6 +86,22 @@ run_scripts() { # $1 = glob of test scripts
 	done
 }
 
+# The time table: per tier its wall time and its three slowest tests.
+time_table() {
+	local i t total=0
+	echo
+	echo "Time by tier (wall clock):"
+	printf '  %-12s %8s  %s\n' TIER SECONDS "SLOWEST TESTS"
+	for i in "${!tier_names[@]}"; do
+		t=${tier_names[$i]}
+		printf '  %-12s %8s  %s\n' "$t" "${tier_secs[$i]}" "$(printf '%s\n' "${timings[@]}" |
+			awk -v t="$t" '$1 == t { print $2, $3 }' | sort -rn | head -3 |
+			awk '{ printf "%s%s %ss", sep, $2, $1; sep = ", " }')"
+		total=$(awk -v a="$total" -v b="${tier_secs[$i]}" 'BEGIN { printf "%.1f", a + b }')
+	done
+	printf '  %-12s %8s\n' total "$total"
+}
+
 need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	if [ "$(id -u)" -ne 0 ]; then
 		if is_ci; then
@@ -89,8 +115,10 @@ need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	fi
 }
 
+tier_secs=()
 for tier in "$@"; do
 	echo "##### tier: $tier"
+	tier_t0=$(now_s)
 	case $tier in
 	unit)
 		run_c_tests unit
@@ -111,7 +139,10 @@ for tier in "$@"; do
 	*)
 		echo "unknown tier $tier"; failed=$((failed + 1)) ;;
 	esac
+	tier_names+=("$tier")
+	tier_secs+=("$(secs "$tier_t0" "$(now_s)")")
 done
+[ ${#tier_names[@]} -eq 0 ] || time_table
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
