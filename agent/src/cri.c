@@ -619,7 +619,7 @@ static enum fl_cri_container_state container_state(uint64_t v)
 					     : FL_CRI_CONTAINER_UNKNOWN;
 }
 
-/* Container (ListContainers): id 1, pod_sandbox_id 2, metadata 3, state 6. */
+/* Container (ListContainers): id 1, pod_sandbox_id 2, metadata 3, state 6, created_at 7. */
 static int decode_container(const uint8_t *p, size_t len, struct fl_cri_container *c)
 {
 	struct fl_pb_reader r;
@@ -640,6 +640,8 @@ static int decode_container(const uint8_t *p, size_t len, struct fl_cri_containe
 				return -EBADMSG;
 		} else if (f.num == 6 && f.wire == FL_PB_VARINT) {
 			c->state = container_state(f.varint);
+		} else if (f.num == 7 && f.wire == FL_PB_VARINT) {
+			c->created_at_ns = (int64_t)f.varint;
 		}
 	}
 	return n < 0 ? -EBADMSG : 0;
@@ -1048,14 +1050,20 @@ static int add_mount(struct fl_pb_buf *cfg, const char *spec, struct fl_diag *di
 	return 0;
 }
 
-/* ContainerConfig: metadata 1, image 2, command 3, args 4, mounts 7, log_path 11, linux 15. */
-static int container_config(struct fl_pb_buf *cfg, const struct fl_cri_container_config *c,
-			    struct fl_diag *diag)
+/*
+ * ContainerConfig: metadata 1 (name 1, attempt 2), image 2, command 3, args 4, mounts 7,
+ * log_path 11, linux 15. Attempt 0 is left out, as proto3 encoders do.
+ */
+FL_TESTABLE int fl_cri_encode_container_config(struct fl_pb_buf *cfg,
+					       const struct fl_cri_container_config *c,
+					       struct fl_diag *diag)
 {
 	struct fl_pb_buf meta = { 0 }, image = { 0 }, ns = { 0 }, sec = { 0 }, linux_cfg = { 0 };
 	int e = 0;
 
 	fl_pb_string(&meta, 1, c->name);
+	if (c->attempt)
+		fl_pb_varint(&meta, 2, c->attempt);
 	fl_pb_message(cfg, 1, &meta);
 	fl_pb_string(&image, 1, c->image);
 	fl_pb_message(cfg, 2, &image);
@@ -1098,7 +1106,7 @@ int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 	if (!c || !c->name || !*c->name || !c->image || !*c->image)
 		return fl_diag_set(diag, -EINVAL,
 				   "CRI CreateContainer: the container needs a name and an image");
-	if ((e = container_config(&cfg, c, diag)) < 0) {
+	if ((e = fl_cri_encode_container_config(&cfg, c, diag)) < 0) {
 		fl_pb_free(&cfg);
 		return e;
 	}

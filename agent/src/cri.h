@@ -79,7 +79,8 @@ struct fl_cri_container {
 	char id[FL_CRI_ID_MAX];
 	char sandbox_id[FL_CRI_ID_MAX];
 	char name[FL_CRI_NAME_MAX];
-	uint32_t attempt;
+	uint32_t attempt;      /* ContainerMetadata.attempt: kubelet's restart number */
+	int64_t created_at_ns; /* unix ns; 0 when the runtime does not say */
 	enum fl_cri_container_state state;
 };
 /* All containers, or those of one sandbox (sandbox_id != NULL). malloc'd like above. */
@@ -119,6 +120,10 @@ struct fl_cri_container_config {
 	const char *const *args;    /* NULL-terminated; may be NULL */
 	const char *log_path;	    /* relative to the pod's log_directory; may be NULL */
 	const char *const *mounts;  /* NULL-terminated "host_path:container_path[:ro]" */
+	/* ContainerMetadata.attempt: 0 for the first container of this name in the sandbox,
+	 * n for its n-th restart (as kubelet does; GET /v1/pods reports it as restartCount).
+	 * containerd refuses a second container of the same name and attempt in a sandbox. */
+	uint32_t attempt;
 };
 int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 			    const struct fl_cri_pod_config *pod,
