@@ -1,35 +1,166 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "cri.h"
 #include "pods.h"
 
-static json_t *pod_json(struct fl_cri *cri, const struct fl_cri_sandbox *sb)
+static int sign64(int64_t a, int64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* By sandbox, then name, then newest first (created_at, then attempt, then id: a total
+ * order, so equal inputs list the same). */
+static int container_cmp(const void *pa, const void *pb)
+{
+	const struct fl_cri_container *a = pa, *b = pb;
+	int c = strcmp(a->sandbox_id, b->sandbox_id);
+
+	if (c == 0)
+		c = strcmp(a->name, b->name);
+	if (c == 0)
+		c = sign64(b->created_at_ns, a->created_at_ns);
+	if (c == 0)
+		c = sign64(b->attempt, a->attempt);
+	return c ? c : strcmp(a->id, b->id);
+}
+
+FL_TESTABLE void fl_pods_sort_containers(struct fl_cri_container *cs, unsigned n)
+{
+	if (n > 1)
+		qsort(cs, n, sizeof(*cs), container_cmp);
+}
+
+/* The first container of sandbox_id in the sorted cs (a lower bound: n when it has none). */
+static unsigned first_of(const struct fl_cri_container *cs, unsigned n, const char *sandbox_id)
+{
+	unsigned lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (strcmp(cs[mid].sandbox_id, sandbox_id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const char *state_name(enum fl_cri_container_state s)
+{
+	static const char *const names[] = { "created", "running", "exited", "unknown" };
+
+	return (unsigned)s < FL_ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+static json_t *container_json(const struct fl_cri_container *c)
+{
+	json_t *v = json_pack("{s:s, s:s, s:s, s:I}", "name", c->name, "id", c->id, "state",
+			      state_name(c->state), "restartCount", (json_int_t)c->attempt);
+
+	if (v && c->created_at_ns > 0 &&
+	    json_object_set_new(v, "createdAtMs", json_integer(c->created_at_ns / 1000000)) < 0)
+		v = (json_decref(v), NULL);
+	return v;
+}
+
+FL_TESTABLE int fl_pods_add_containers(json_t *pod, const struct fl_cri_container *cs, unsigned n,
+				       const char *sandbox_id)
+{
+	unsigned start = first_of(cs, n, sandbox_id), listed = 0;
+	json_t *list = json_array();
+	json_int_t restarts = 0;
+	bool truncated = false;
+
+	if (json_object_set_new(pod, "containers", list) < 0)
+		return -ENOMEM;
+	for (unsigned i = start; i < n && strcmp(cs[i].sandbox_id, sandbox_id) == 0; i++) {
+		/* Older containers of a name (exited attempts kubelet has not removed yet) follow
+		 * the newest: only the newest says how often that container restarted. */
+		if (i > start && strcmp(cs[i - 1].name, cs[i].name) == 0)
+			continue;
+		if (listed == FL_PODS_CONTAINERS_MAX) {
+			truncated = true;
+			break;
+		}
+		if (json_array_append_new(list, container_json(&cs[i])) < 0)
+			return -ENOMEM;
+		restarts += cs[i].attempt;
+		listed++;
+	}
+	if (json_object_set_new(pod, "restarts", json_integer(restarts)) < 0 ||
+	    (truncated && json_object_set_new(pod, "containersTruncated", json_true()) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+/* cs: the node's containers, sorted; NULL when they could not be listed. */
+static json_t *pod_json(struct fl_cri *cri, const struct fl_cri_sandbox *sb,
+			const struct fl_cri_container *cs, unsigned n_cs)
 {
 	struct fl_cri_sandbox_status st;
 	struct fl_diag diag = { 0 };
 	json_t *labels = json_object();
 	json_t *pod;
 
-	for (unsigned i = 0; labels && i < sb->n_labels; i++)
+	if (!labels) /* a pod without its labels would match selectors it should not */
+		return NULL;
+	/* A label the runtime gave in bytes that are not UTF-8 is left out. */
+	for (unsigned i = 0; i < sb->n_labels; i++)
 		json_object_set_new(labels, sb->labels[i].key, json_string(sb->labels[i].value));
-	pod = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o*}", "namespace", sb->namespace, "name",
+	pod = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "namespace", sb->namespace, "name",
 			sb->name, "uid", sb->uid, "id", sb->id, "state",
 			sb->state == FL_CRI_SANDBOX_READY ? "ready" : "notready", "labels", labels);
 	/* The IP is what experiments aim "to:" at; a status call per ready pod is cheap. */
 	if (pod && sb->state == FL_CRI_SANDBOX_READY &&
 	    fl_cri_sandbox_status(cri, sb->id, &st, &diag) == 0 && st.ip[0])
 		json_object_set_new(pod, "ip", json_string(st.ip));
+	if (pod && cs && fl_pods_add_containers(pod, cs, n_cs, sb->id) < 0)
+		pod = (json_decref(pod), NULL);
 	return pod;
+}
+
+/* "containersError": the CRI's message (a runtime's grpc-message need not be UTF-8). */
+static int set_containers_error(json_t *out, const char *err)
+{
+	json_t *msg = json_string(err);
+
+	if (!msg)
+		msg = json_string("CRI ListContainers failed (its message is not UTF-8)");
+	return json_object_set_new(out, "containersError", msg);
+}
+
+FL_TESTABLE json_t *fl_pods_json(struct fl_cri *cri, const struct fl_cri_sandbox *sbs, unsigned n,
+				 const struct fl_cri_container *cs, unsigned n_cs,
+				 const char *containers_error)
+{
+	json_t *out = json_pack("{s:[], s:b}", "pods", "truncated", n > FL_PODS_MAX);
+	json_t *pods = out ? json_object_get(out, "pods") : NULL;
+	static const struct fl_cri_container none;
+
+	/* NULL: unknown. A node without containers (cs NULL, n_cs 0) has pods with none. */
+	cs = containers_error ? NULL : cs ? cs : &none;
+	if (pods && containers_error && set_containers_error(out, containers_error) < 0)
+		pods = NULL;
+	for (unsigned i = 0; pods && i < n && i < FL_PODS_MAX; i++)
+		if (json_array_append_new(pods, pod_json(cri, &sbs[i], cs, n_cs)) < 0)
+			pods = NULL;
+	if (!pods)
+		out = (json_decref(out), NULL);
+	return out;
 }
 
 int fl_pods_list(const struct fl_agent_config *cfg, json_t **ret, struct fl_diag *diag)
 {
+	struct fl_cri_container *cs = NULL;
 	struct fl_cri_sandbox *sbs = NULL;
+	struct fl_diag cdiag = { 0 };
 	struct fl_cri *cri = NULL;
-	unsigned n = 0;
-	json_t *out = NULL, *pods;
+	unsigned n = 0, n_cs = 0;
+	json_t *out;
 	int r;
 
 	if (!cfg->cri_socket[0])
@@ -39,19 +170,20 @@ int fl_pods_list(const struct fl_agent_config *cfg, json_t **ret, struct fl_diag
 		return r;
 	if ((r = fl_cri_list_sandboxes(cri, &sbs, &n, diag)) < 0)
 		goto out;
-	out = json_pack("{s:[], s:b}", "pods", "truncated", n > FL_PODS_MAX);
-	pods = out ? json_object_get(out, "pods") : NULL;
-	for (unsigned i = 0; pods && i < n && i < FL_PODS_MAX; i++)
-		if (json_array_append_new(pods, pod_json(cri, &sbs[i])) < 0)
-			pods = NULL;
-	if (!pods) {
-		json_decref(out);
+	/* Every container of the node in one call, after ListPodSandbox: a listed pod's
+	 * containers are then all in the reply. A failure leaves the pods listed. */
+	r = fl_cri_list_containers(cri, NULL, &cs, &n_cs, &cdiag);
+	if (r == 0)
+		fl_pods_sort_containers(cs, n_cs);
+	out = fl_pods_json(cri, sbs, n, cs, n_cs, r < 0 ? cdiag.msg : NULL);
+	if (!out) {
 		r = fl_diag_set(diag, -ENOMEM, "out of memory listing pods");
 		goto out;
 	}
 	*ret = out;
 	r = 0;
 out:
+	free(cs);
 	free(sbs);
 	fl_cri_close(cri);
 	return r;

@@ -5,7 +5,8 @@
  * node. Each fault is injected into a pod's network namespace through the API and measured
  * from another pod; container-kill goes through the CRI; kill -9 of the agent leaves nothing
  * in any pod after a restart; a fault survives a container restart and is reverted cleanly;
- * the allow-list refuses kube-system and host-network pods; a deleted pod's fault is reverted.
+ * the allow-list refuses kube-system and host-network pods; a deleted pod's fault is reverted;
+ * GET /v1/pods counts container restarts as kubelet does (CRI attempt).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,6 +109,182 @@ FLTEST(pods_are_listed_with_labels_and_ips)
 	body = NULL;
 	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/pods", "{}", &body), 405);
 	json_decref(body);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* GET /v1/pods: the pod named name (a new reference), the whole body checked on the way. */
+static json_t *listed_pod(const char *name)
+{
+	json_t *body = NULL, *p;
+
+	FL_ASSERT_EQ(agentenv_request(&agent, "GET", "/v1/pods", NULL, &body), 200);
+	FL_ASSERT(json_is_false(json_object_get(body, "truncated")));
+	FL_ASSERT_MSG(json_object_get(body, "containersError") == NULL, "containersError: %s",
+		      json_string_value(json_object_get(body, "containersError")));
+	p = json_incref(find_pod(json_object_get(body, "pods"), name));
+	json_decref(body);
+	FL_ASSERT_MSG(p != NULL, "pod %s not listed", name);
+	return p;
+}
+
+/*
+ * The shape docs/agent-api.md gives: each container's name, a 64-hex-digit id, a state of
+ * four, restartCount >= 0, createdAtMs within [t0_ms, now]; restarts their sum.
+ */
+static void check_containers_shape(json_t *pod, long long t0_ms)
+{
+	static const char *const states[] = { "created", "running", "exited", "unknown" };
+	json_t *cs = json_object_get(pod, "containers"), *c;
+	long long sum = 0, t1_ms = now_ms();
+	size_t i;
+
+	FL_ASSERT(json_is_array(cs));
+	json_array_foreach(cs, i, c)
+	{
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *state = json_string_value(json_object_get(c, "state"));
+		json_t *rc = json_object_get(c, "restartCount");
+		json_t *created = json_object_get(c, "createdAtMs");
+		bool known = false;
+
+		FL_ASSERT(json_string_length(json_object_get(c, "name")) > 0);
+		FL_ASSERT_MSG(id && strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64,
+			      "container id %s", id ?: "(none)");
+		for (unsigned k = 0; state && k < FL_ARRAY_SIZE(states); k++)
+			known |= strcmp(state, states[k]) == 0;
+		FL_ASSERT_MSG(known, "container state %s", state ?: "(none)");
+		FL_ASSERT(json_is_integer(rc) && json_integer_value(rc) >= 0);
+		FL_ASSERT_MSG(json_is_integer(created) &&
+				      json_integer_value(created) >= t0_ms - 1000 &&
+				      json_integer_value(created) <= t1_ms + 1000,
+			      "createdAtMs %lld not within [%lld, %lld] (+-1 s)",
+			      (long long)json_integer_value(created), t0_ms, t1_ms);
+		sum += json_integer_value(rc);
+	}
+	FL_ASSERT(json_is_integer(json_object_get(pod, "restarts")));
+	FL_ASSERT_EQ(json_integer_value(json_object_get(pod, "restarts")), sum);
+	FL_ASSERT(json_object_get(pod, "containersTruncated") == NULL);
+}
+
+/* The one container of that name in a listed pod (borrowed). */
+static json_t *listed_container(json_t *pod, const char *name)
+{
+	json_t *c, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(pod, "containers"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "name")) ?: "", name) == 0) {
+			FL_ASSERT_MSG(!found, "container %s listed twice", name);
+			found = c;
+		}
+	}
+	FL_ASSERT_MSG(found, "no container %s listed", name);
+	return found;
+}
+
+static void expect_container(json_t *pod, const char *name, const char *id, const char *state,
+			     long long restart_count)
+{
+	json_t *c = listed_container(pod, name);
+
+	FL_ASSERT_STREQ(json_string_value(json_object_get(c, "id")), id);
+	FL_ASSERT_STREQ(json_string_value(json_object_get(c, "state")), state);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(c, "restartCount")), restart_count);
+}
+
+static void log_pod(const char *what, json_t *pod)
+{
+	char *text = json_dumps(pod, JSON_COMPACT);
+
+	fltest_log("%s: %s", what, text ?: "?");
+	free(text);
+}
+
+static void kill_container(const char *pod, const char *container)
+{
+	char body[256];
+	json_t *j = NULL;
+
+	(void)snprintf(body, sizeof(body),
+		       "{\"kind\":\"container-kill\",\"target\":{\"pod\":\"%s\",\"container\":"
+		       "\"%s\"},\"kill\":{\"gracePeriod\":\"0s\"}}",
+		       pod, container);
+	FL_ASSERT_EQ(agentenv_request(&agent, "POST", "/v1/faults", body, &j), 201);
+	json_decref(j);
+}
+
+/*
+ * Issue 10: a container-kill proves itself by a restart. Killed through the agent and
+ * re-created as kubelet does (same sandbox, attempt + 1, the exited one left in place), the
+ * container is listed once, with the new id and restartCount 1; a pod's restarts sum over
+ * its containers.
+ */
+FLTEST(pods_report_restarts_as_kubelet_counts_them)
+{
+	struct fl_cri_container *cs = NULL;
+	struct fl_diag diag = { 0 };
+	char old_id[FL_CRI_ID_MAX], side_id[FL_CRI_ID_MAX];
+	long long t0_ms = now_ms();
+	unsigned n = 0;
+	json_t *p;
+
+	setup();
+	p = listed_pod("kafka-0");
+	FL_ASSERT_EQ(json_array_size(json_object_get(p, "containers")), 1);
+	expect_container(p, "main", server.container_id, "running", 0);
+	check_containers_shape(p, t0_ms);
+	json_decref(p);
+
+	/* killed: exited, not yet restarted */
+	memcpy(old_id, server.container_id, sizeof(old_id));
+	kill_container("streamforge/kafka-0", "main");
+	p = listed_pod("kafka-0");
+	expect_container(p, "main", old_id, "exited", 0);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(p, "restarts")), 0);
+	json_decref(p);
+
+	/* re-created with attempt 1: the new container, counted once */
+	crienv_restart_container(&server);
+	FL_ASSERT(strcmp(server.container_id, old_id) != 0);
+	FL_ASSERT_OK(fl_cri_list_containers(crienv_cri(), server.sandbox_id, &cs, &n, &diag));
+	free(cs);
+	FL_ASSERT_MSG(n == 2,
+		      "the runtime holds %u containers in kafka-0, expected the exited "
+		      "one and its restart",
+		      n);
+	p = listed_pod("kafka-0");
+	FL_ASSERT_EQ(json_array_size(json_object_get(p, "containers")), 1);
+	expect_container(p, "main", server.container_id, "running", 1);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(p, "restarts")), 1);
+	check_containers_shape(p, t0_ms);
+	log_pod("kafka-0 after one restart", p);
+	json_decref(p);
+	crienv_restart_container(&server);
+	p = listed_pod("kafka-0");
+	expect_container(p, "main", server.container_id, "running", 2);
+	json_decref(p);
+
+	/* two containers: main restarted once, a sidecar killed and re-created once */
+	crienv_add_container(&client, "sidecar", 0, side_id);
+	kill_container("streamforge/loader-0", "sidecar");
+	crienv_add_container(&client, "sidecar", 1, side_id);
+	crienv_restart_container(&client);
+	p = listed_pod("loader-0");
+	FL_ASSERT_EQ(json_array_size(json_object_get(p, "containers")), 2);
+	expect_container(p, "main", client.container_id, "running", 1);
+	expect_container(p, "sidecar", side_id, "running", 1);
+	FL_ASSERT_EQ(json_integer_value(json_object_get(p, "restarts")), 2);
+	check_containers_shape(p, t0_ms);
+	log_pod("loader-0 with two containers", p);
+	json_decref(p);
 }
 
 /* The controller's target resolution against this agent's real pods (targets.h). */

@@ -138,41 +138,46 @@ static void remove_cb(void *arg)
 }
 
 /* Poll ContainerStatus until the container runs with a PID (StartContainer can return
- * before the status says so). */
-static void wait_running(struct fl_cri *cri, struct crienv_pod *p)
+ * before the status says so); its PID. */
+static int wait_running(struct fl_cri *cri, const struct crienv_pod *p, const char *id)
 {
 	struct fl_cri_container_status st = { 0 };
 	struct fl_diag diag = { 0 };
 	double deadline = now_s() + 10;
 
 	for (;;) {
-		if (fl_cri_container_status(cri, p->container_id, &st, &diag) < 0)
+		if (fl_cri_container_status(cri, id, &st, &diag) < 0)
 			FL_FAIL("pod %s/%s: ContainerStatus: %s", p->namespace, p->name, diag.msg);
 		if (st.c.state == FL_CRI_CONTAINER_RUNNING && st.pid > 0)
-			break;
+			return st.pid;
 		if (st.c.state == FL_CRI_CONTAINER_EXITED || now_s() > deadline)
 			FL_FAIL("pod %s/%s: container state %d pid %d exit %d (%s), not running",
 				p->namespace, p->name, st.c.state, st.pid, st.exit_code, st.reason);
 		usleep(20000);
 	}
-	p->container_pid = st.pid;
 }
 
-static void start_main(struct crienv_pod *p, const char *const *cmd)
+/* Create and start container name (attempt) in the pod; returns its PID. */
+static int start_container(const struct crienv_pod *p, const char *name, uint32_t attempt,
+			   const char *const *cmd, char ret_id[FL_CRI_ID_MAX])
 {
 	static const char *const sleep_cmd[] = { "/bin/sleep", "2147483647", NULL };
 	struct fl_cri_pod_config pod = pod_config(p);
-	struct fl_cri_container_config c = { .name = "main",
+	char log_path[96];
+	struct fl_cri_container_config c = { .name = name,
 					     .image = "localhost/faultline/busybox:1",
 					     .command = cmd ? cmd : sleep_cmd,
-					     .log_path = "main.log" };
+					     .log_path = log_path,
+					     .attempt = attempt };
 	struct fl_diag diag = { 0 };
 	struct fl_cri *cri = crienv_cri();
 
-	if (fl_cri_create_container(cri, p->sandbox_id, &pod, &c, p->container_id, &diag) < 0 ||
-	    fl_cri_start_container(cri, p->container_id, &diag) < 0)
-		FL_FAIL("pod %s/%s: container: %s", p->namespace, p->name, diag.msg);
-	wait_running(cri, p);
+	/* one log per container and attempt, as kubelet keeps them */
+	(void)snprintf(log_path, sizeof(log_path), "%s_%u.log", name, attempt);
+	if (fl_cri_create_container(cri, p->sandbox_id, &pod, &c, ret_id, &diag) < 0 ||
+	    fl_cri_start_container(cri, ret_id, &diag) < 0)
+		FL_FAIL("pod %s/%s: container %s: %s", p->namespace, p->name, name, diag.msg);
+	return wait_running(cri, p, ret_id);
 }
 
 void crienv_run_pod(const char *namespace, const char *name, const char *const *cmd,
@@ -199,7 +204,7 @@ void crienv_run_pod(const char *namespace, const char *name, const char *const *
 	memcpy(pc->sandbox_id, ret->sandbox_id, sizeof(pc->sandbox_id));
 	fltest_defer(remove_cb, pc);
 	ret->cleanup = pc;
-	start_main(ret, cmd);
+	ret->container_pid = start_container(ret, "main", 0, cmd, ret->container_id);
 	if (fl_cri_sandbox_status(cri, ret->sandbox_id, &st, &diag) < 0)
 		FL_FAIL("PodSandboxStatus: %s", diag.msg);
 	if (st.sb.state != FL_CRI_SANDBOX_READY || st.pid <= 0)
@@ -216,13 +221,23 @@ void crienv_run_pod(const char *namespace, const char *name, const char *const *
 
 void crienv_restart_container(struct crienv_pod *p)
 {
+	struct fl_cri_container_status st;
 	struct fl_diag diag = { 0 };
 	struct fl_cri *cri = crienv_cri();
 
-	if (fl_cri_stop_container(cri, p->container_id, 0, &diag) < 0 ||
-	    fl_cri_remove_container(cri, p->container_id, &diag) < 0)
+	if (fl_cri_container_status(cri, p->container_id, &st, &diag) < 0)
 		FL_FAIL("restarting %s: %s", p->name, diag.msg);
-	start_main(p, NULL);
+	if (st.c.state != FL_CRI_CONTAINER_EXITED &&
+	    fl_cri_stop_container(cri, p->container_id, 0, &diag) < 0)
+		FL_FAIL("restarting %s: %s", p->name, diag.msg);
+	p->attempt++;
+	p->container_pid = start_container(p, "main", p->attempt, NULL, p->container_id);
+}
+
+void crienv_add_container(struct crienv_pod *p, const char *name, uint32_t attempt,
+			  char ret_id[FL_CRI_ID_MAX])
+{
+	(void)start_container(p, name, attempt, NULL, ret_id);
 }
 
 void crienv_remove_pod(struct crienv_pod *p)

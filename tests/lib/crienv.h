@@ -9,6 +9,7 @@
 #define FL_CRIENV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cri.h"
 #include "testnet.h"
@@ -16,6 +17,7 @@
 struct crienv_pod {
 	char namespace[64], name[64], uid[96];
 	char sandbox_id[FL_CRI_ID_MAX], container_id[FL_CRI_ID_MAX];
+	uint32_t attempt; /* of the container "main" (its restarts, as kubelet counts them) */
 	int sandbox_pid, container_pid;
 	char ip[64];
 	/* The pod's network namespace as a testnet_ns (path /proc/<sandbox pid>/ns/net), for
@@ -42,8 +44,15 @@ struct fl_cri *crienv_cri(void);
  */
 void crienv_run_pod(const char *namespace, const char *name, const char *const *cmd,
 		    bool host_network, struct crienv_pod *ret);
-/* Stop and start the pod's container again in the same sandbox (a container restart). */
+/*
+ * Restart the pod's container as kubelet does: stop it (SIGKILL) if it still runs, create
+ * and start "main" again in the same sandbox with the next attempt, and leave the exited
+ * one there (kubelet removes it later). container_id, container_pid, attempt follow.
+ */
 void crienv_restart_container(struct crienv_pod *pod);
+/* One more container, name running sleep, with the given attempt; its id in ret_id. */
+void crienv_add_container(struct crienv_pod *pod, const char *name, uint32_t attempt,
+			  char ret_id[FL_CRI_ID_MAX]);
 /* Stop and remove the pod now (also done by the deferred cleanup). */
 void crienv_remove_pod(struct crienv_pod *pod);
 
