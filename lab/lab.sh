@@ -330,11 +330,11 @@ wait_pipeline() {
 # Every second: a lab pod whose container has exited (or is missing) gets a new container in
 # the same sandbox, so it keeps its IP, once DELAY seconds have passed since it exited.
 supervise() { # delay_s
-	local default_ns delay_ns line ns name sb ip cid state pid code fin t spec
+	local default_ns delay_ns line ns name sb ip cid state pid code fin attempt ncid t spec
 	default_ns=$(awk -v d="$1" 'BEGIN { printf "%.0f", d * 1e9 }')
 	declare -A seen
 	while :; do
-		while read -r ns name sb _ ip cid state pid code fin; do
+		while read -r ns name sb _ ip cid state pid code fin attempt; do
 			spec=$DIR/pods/$name.spec
 			[ "$ns" = "$NS" ] && [ -f "$spec" ] || continue
 			if [ "$state" = running ] || [ "$state" = created ]; then
@@ -356,10 +356,13 @@ supervise() { # delay_s
 			fi
 			[ $((t - seen[$sb])) -ge "$delay_ns" ] || continue
 			echo "$(date -u +%FT%T.%3NZ) $ns/$name: container $state (exit ${code}), restarting"
-			[ "$cid" = - ] || labctl rm "$cid" || true
-			if cid=$(labctl start "$sb" "$DIR/logs/$name" "$spec"); then
-				echo "$(date -u +%FT%T.%3NZ) $ns/$name: started container ${cid:0:12} ip $ip"
+			# As kubelet: the restart is a new container with the next attempt (its restart
+			# count, GET /v1/pods' restartCount); the old one goes once the new one runs.
+			[[ "$attempt" =~ ^[0-9]+$ ]] && attempt=$((attempt + 1)) || attempt=0
+			if ncid=$(labctl start "$sb" "$DIR/logs/$name" "$spec" "$attempt"); then
+				echo "$(date -u +%FT%T.%3NZ) $ns/$name: started container ${ncid:0:12} ip $ip attempt $attempt"
 				unset "seen[$sb]"
+				[ "$cid" = - ] || labctl rm "$cid" || true
 			fi
 		done < <(labctl ps 2>/dev/null || true)
 		sleep 1
@@ -519,7 +522,8 @@ cmd_down() {
 }
 
 cmd_status() {
-	local rc=0 name ip state pid n r
+	local rc=0 name ip state pid n r ns a
+	declare -A restarts
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dir) set_dir "${2:?}"; shift 2 ;;
@@ -531,19 +535,23 @@ cmd_status() {
 		return 1
 	fi
 	echo "containerd pid $(containerd_pid) socket $SOCK; network $NETNS_PATH"
+	# Restarts as the runtime counts them: the container's attempt (see supervise).
+	while read -r ns name _ _ _ _ _ _ _ _ a; do
+		[ "$ns" != "$NS" ] || restarts[$name]=$a
+	done < <(labctl ps 2>/dev/null || true)
 	while read -r name ip state pid; do
 		n=$(brokers_seen "$ip")
-		r=$(grep -c " $NS/$name: started container" "$DIR/supervisor.log" 2>/dev/null) || true
-		echo "pod $NS/$name ip $ip container $state pid $pid restarts ${r:-0}" \
+		r=${restarts[$name]:--}
+		echo "pod $NS/$name ip $ip container $state pid $pid restarts $r" \
 			"broker sees $n/$BROKERS brokers"
 		[ "$state" = running ] && [ "$n" = "$BROKERS" ] || rc=1
 	done < <(kafka_pods)
 	while read -r name ip state pid; do
-		r=$(grep -c " $NS/$name: started container" "$DIR/supervisor.log" 2>/dev/null) || true
+		r=${restarts[$name]:--}
 		n=""
 		[ ! -f "$DIR/pipeline/$name/acked" ] ||
 			n=" acknowledged $(wc -l <"$DIR/pipeline/$name/acked")"
-		echo "pod $NS/$name ip $ip container $state pid $pid restarts ${r:-0}$n"
+		echo "pod $NS/$name ip $ip container $state pid $pid restarts $r$n"
 		[ "$state" = running ] || rc=1
 	done < <(pipeline_pods)
 	if supervisor_pid >/dev/null; then

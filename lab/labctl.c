@@ -5,7 +5,9 @@
  * loop (lab.sh) calls it once a second.
  *
  *   labctl SOCK sandbox NS NAME LOGDIR [KEY=VALUE]...   RunPodSandbox; prints "ID IP"
- *   labctl SOCK start SANDBOX_ID LOGDIR SPECFILE        CreateContainer "main" + Start;
+ *   labctl SOCK start SANDBOX_ID LOGDIR SPECFILE [ATTEMPT]
+ *                                                       CreateContainer "main" (attempt
+ *                                                       ATTEMPT, default 0) + Start;
  *                                                       prints the container id
  *   labctl SOCK ps                                      one line per sandbox (see ps())
  *   labctl SOCK stop CONTAINER_ID [GRACE_S]             StopContainer (default grace 0)
@@ -151,15 +153,39 @@ static int cmd_sandbox(struct fl_cri *cri, int argc, char **argv)
 	return 0;
 }
 
+/* A container attempt: decimal, 0..UINT32_MAX (ContainerMetadata.attempt is a uint32). */
+static int parse_attempt(const char *v, uint32_t *ret)
+{
+	unsigned long long a;
+	char *end;
+
+	errno = 0;
+	a = strtoull(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end || errno || a > UINT32_MAX) {
+		fprintf(stderr, "labctl: start: ATTEMPT %s: expected a number 0..%" PRIu32 "\n", v,
+			UINT32_MAX);
+		return -EINVAL;
+	}
+	*ret = (uint32_t)a;
+	return 0;
+}
+
+/*
+ * Kubelet's way: restart n of a container is a new container "main" with attempt n (the
+ * supervisor passes the old one's + 1), which GET /v1/pods reports as its restartCount.
+ */
 static int cmd_start(struct fl_cri *cri, int argc, char **argv)
 {
 	struct fl_cri_sandbox_status st;
 	struct fl_diag diag = { 0 };
 	char id[FL_CRI_ID_MAX];
+	uint32_t attempt = 0;
 	struct spec s;
 	int rc = 1;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
+		return 2;
+	if (argc == 4 && parse_attempt(argv[3], &attempt) < 0)
 		return 2;
 	if (spec_read(argv[2], &s) < 0)
 		return 1;
@@ -178,13 +204,16 @@ static int cmd_start(struct fl_cri *cri, int argc, char **argv)
 					     .image = s.image,
 					     .command = (const char *const *)s.cmd,
 					     .mounts = (const char *const *)s.mounts,
-					     .log_path = "main.log" };
+					     .log_path = "main.log",
+					     .attempt = attempt };
 	if (fl_cri_create_container(cri, argv[0], &pod, &c, id, &diag) < 0) {
 		fail("CreateContainer", &diag);
 		goto out;
 	}
 	if (fl_cri_start_container(cri, id, &diag) < 0) {
 		fail("StartContainer", &diag);
+		/* Not left "created": the supervisor would wait for it forever. */
+		(void)fl_cri_remove_container(cri, id, NULL);
 		goto out;
 	}
 	printf("%s\n", id);
@@ -210,9 +239,11 @@ static const char *cstate(enum fl_cri_container_state s)
 
 /*
  * One line per sandbox:
- *   NS NAME SANDBOX_ID ready|notready IP CONTAINER_ID STATE PID EXIT_CODE FINISHED_AT_NS
+ *   NS NAME SANDBOX_ID ready|notready IP CONTAINER_ID STATE PID EXIT_CODE FINISHED_AT_NS ATTEMPT
  * with CONTAINER_ID "-" (and the rest "-") when the sandbox has no container. Of several
- * containers the one with the highest attempt is shown (the lab keeps one).
+ * containers the one with the highest attempt is shown (the lab keeps one, but for a moment
+ * while the supervisor replaces it). ATTEMPT is its restart number (see cmd_start). New
+ * columns go at the end: lab.sh reads the line with `read`.
  */
 static int cmd_ps(struct fl_cri *cri)
 {
@@ -241,10 +272,11 @@ static int cmd_ps(struct fl_cri *cri)
 			if (cs[j].attempt >= cs[best].attempt)
 				best = j;
 		if (n_cs == 0 || fl_cri_container_status(cri, cs[best].id, &cst, &diag) < 0)
-			printf("- - - - -\n");
+			printf("- - - - - -\n");
 		else
-			printf("%s %s %d %" PRId32 " %" PRId64 "\n", cs[best].id,
-			       cstate(cst.c.state), cst.pid, cst.exit_code, cst.finished_at_ns);
+			printf("%s %s %d %" PRId32 " %" PRId64 " %" PRIu32 "\n", cs[best].id,
+			       cstate(cst.c.state), cst.pid, cst.exit_code, cst.finished_at_ns,
+			       cs[best].attempt);
 		free(cs);
 	}
 	free(sbs);
@@ -293,7 +325,7 @@ static int cmd_rm_all(struct fl_cri *cri)
 static int usage(void)
 {
 	fprintf(stderr, "usage: labctl SOCK sandbox NS NAME LOGDIR [KEY=VALUE]...\n"
-			"       labctl SOCK start SANDBOX_ID LOGDIR SPECFILE\n"
+			"       labctl SOCK start SANDBOX_ID LOGDIR SPECFILE [ATTEMPT]\n"
 			"       labctl SOCK ps | rm-all\n"
 			"       labctl SOCK stop CONTAINER_ID [GRACE_S] | rm CONTAINER_ID\n");
 	return 2;

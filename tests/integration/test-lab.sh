@@ -2,7 +2,9 @@
 # The lab end to end (root): `faultline lab up` in a temporary DIR gives 3 Kafka pods with
 # IPs; a topic with RF 3 takes 100 records and gives them back through the lab network; the
 # agent lists the pods; a killed kafka-1 container is restarted by the supervisor in the same
-# sandbox (same IP) and the broker rejoins; `faultline lab down` leaves nothing: processes,
+# sandbox (same IP) and the broker rejoins, and the agent's GET /v1/pods counts that restart
+# (restartCount 0 -> 1, a new container id; so does `lab status`); `labctl start` refuses a
+# bad attempt; `faultline lab down` leaves nothing: processes,
 # mounts, netns, cgroups, host interfaces, DIR. Then the same after kill -9 of containerd,
 # the supervisor and the agent. Prints up, down and restart times. Under CI=true a missing
 # component is a failure, not a skip.
@@ -103,6 +105,39 @@ names=$(curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods |
 [ "$names" = "kafka-0 kafka-1 kafka-2 " ] && ok "agent GET /v1/pods lists kafka-0..2 (app=kafka)" ||
 	fail "agent GET /v1/pods lists kafka-0..2" "got: $names"
 
+# agent_main POD: "RESTARTS RESTART_COUNT ID STATE": the pod's restarts and its container
+# "main" as the agent's GET /v1/pods lists them.
+agent_main() { # pod
+	curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods | jq -r --arg p "$1" \
+		'.pods[] | select(.namespace == "streamforge" and .name == $p) | "\(.restarts) " +
+		(.containers[] | select(.name == "main") | "\(.restartCount) \(.id) \(.state)")'
+}
+# agent_restarted POD ID-BEFORE: the agent lists POD's main as restarted once (a new container,
+# running, restartCount 1, pod restarts 1), waited for up to 10 s (the supervisor removes
+# the old container right after starting the new one).
+agent_restarted() { # pod id-before
+	local r rc id st
+	for _ in $(seq 100); do
+		read -r r rc id st < <(agent_main "$1")
+		[ "$r $rc $st" = "1 1 running" ] && [ "$id" != "$2" ] && break
+		sleep 0.1
+	done
+	if [ "$r $rc $st" = "1 1 running" ] && [ "$id" != "$2" ]; then
+		ok "$1: the agent counts the restart (restartCount 0 -> 1, new container ${id:0:12})"
+	else
+		fail "$1: the agent counts the restart" "got restarts $r restartCount $rc ${id:0:12} $st" \
+			"$(curl -s --unix-socket "$D/agent.sock" http://lab/v1/pods | head -c 3000)"
+	fi
+}
+json_pod=$(curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods |
+	jq -c '.pods[] | select(.name == "kafka-1")')
+read -r r1 rc1 cid1 st1 < <(agent_main kafka-1)
+read -r r2 rc2 cid2 st2 < <(agent_main kafka-2)
+[ "$r1 $rc1 $st1 $r2 $rc2 $st2" = "0 0 running 0 0 running" ] &&
+	ok "agent GET /v1/pods: kafka-1 and kafka-2 run with restartCount 0" ||
+	fail "agent GET /v1/pods: restartCount 0 at first" "kafka-1: $r1 $rc1 $st1, kafka-2: $r2 $rc2 $st2" \
+		"$json_pod"
+
 # ---- the supervisor: a killed broker container comes back in its sandbox ------------------
 # restart_check POD HOW: after HOW ran (at $t0), the pod's container runs again with a new
 # PID within restart-delay + 5 s, in the same sandbox (same IP), and its broker rejoins.
@@ -137,6 +172,7 @@ t0=$(now)
 kill -9 "$pid1"
 restart_check kafka-1 "kill -9 of its JVM" "$pid1" "$ip1"
 t_restart1=$t_cont t_rejoin1=$t_rejoin
+agent_restarted kafka-1 "$cid1"
 
 # The same through the agent: a container-kill fault (CRI StopContainer, SIGKILL at once).
 read -r _ ip2 _ pid2 < <(pods "$D" | grep '^kafka-2 ')
@@ -148,6 +184,20 @@ code=$(curl -s -o "$tmp/kill.json" -w '%{http_code}' --unix-socket "$D/agent.soc
 	fail "agent container-kill of kafka-2" "HTTP $code $(cat "$tmp/kill.json")"
 restart_check kafka-2 "agent container-kill" "$pid2" "$ip2"
 t_restart2=$t_cont t_rejoin2=$t_rejoin
+agent_restarted kafka-2 "$cid2"
+echo "    kafka-2 as the agent lists it after the restart:"
+curl -sf --unix-socket "$D/agent.sock" http://lab/v1/pods |
+	jq -c '.pods[] | select(.name == "kafka-2")' | sed 's/^/    /'
+# (its exit status also says whether every pipeline pod runs right now: not what is tested)
+LAST=$("$FL" lab status --dir "$D" 2>&1)
+st=$(echo "$LAST" | grep -E '^pod streamforge/kafka-[0-9] ' | sed -E 's/.* restarts ([^ ]+) .*/\1/' | tr '\n' ' ')
+[ "$st" = "0 1 1 " ] && ok "lab status: restarts 0 1 1 for kafka-0..2" ||
+	fail "lab status: restarts 0 1 1 for kafka-0..2" "got: $st" "$LAST"
+SOCK=$D/containerd/containerd.sock
+expect "labctl start refuses ATTEMPT -1" 2 "ATTEMPT -1: expected a number 0..4294967295" \
+	"$LABCTL" "$SOCK" start "$cid2" "$tmp" "$tmp/no.spec" -1
+expect "labctl start refuses ATTEMPT 4294967296" 2 "ATTEMPT 4294967296: expected" \
+	"$LABCTL" "$SOCK" start "$cid2" "$tmp" "$tmp/no.spec" 4294967296
 got=$("$LAB" exec --dir "$D" kcat -C -b "$BOOT" -t lab-test -o beginning -e -q 2>/dev/null | grep -c .)
 [ "$got" = 100 ] && ok "the records are still all there" || fail "the records are still there" "$got"
 
