@@ -53,29 +53,35 @@ static int count_pod(const json_t *pod, const char *container, struct pod_counts
 	return 0;
 }
 
-static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, struct fl_sample *s)
+static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c,
+		       struct fl_sample *s)
 {
 	const char *container = pp->base.spec->container;
 	struct fl_diag diag = { 0 };
-	json_t *pods = NULL, *pod;
+	json_t *resp = NULL, *pod;
 	size_t i;
-	int r;
+	int status;
 
-	if ((r = fl_agents_pods(pp->agents, ai, &pods, &diag)) < 0)
-		return fl_sample_fail(s, r, "%s", diag.msg);
-	json_array_foreach(pods, i, pod)
+	status = fl_agents_call(pp->agents, ai, "GET", "/v1/pods", NULL, &resp, &diag);
+	if (status != 200) {
+		json_decref(resp);
+		return fl_sample_fail(s, status < 0 ? status : -EIO, "%s", diag.msg);
+	}
+	json_array_foreach(json_object_get(resp, "pods"), i, pod)
 	{
 		if (!fl_targets_pod_matches(pp->sel, pod))
 			continue;
 		if (count_pod(pod, container, c) < 0) {
-			json_decref(pods);
-			return fl_sample_fail(s, -EPROTO,
-					      "agent %s lists pods without their containers (an "
-					      "agent older than this controller?)",
-					      fl_agents_name(pp->agents, ai));
+			/* The agent says why when its runtime could not list them. */
+			const char *why = json_string_value(json_object_get(resp, "containersError"));
+			fl_sample_fail(s, -EPROTO, "agent %s lists pods without their containers: %s",
+				       fl_agents_name(pp->agents, ai),
+				       why ? why : "an agent older than this controller?");
+			json_decref(resp);
+			return -EPROTO;
 		}
 	}
-	json_decref(pods);
+	json_decref(resp);
 	return 0;
 }
 
