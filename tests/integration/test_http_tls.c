@@ -7,9 +7,7 @@
  * certificate from another CA. No root needed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,14 +23,13 @@
 #include "../../controller/src/agent_client.h"
 #include "fltest.h"
 #include "http.h"
-
-extern char **environ;
+#include "testcerts.h"
 
 #define MAX_BODY (64 * 1024)
 
 /* ---- fixture: certificates, a server, an echo handler ------------------------------- */
 
-static char dir[64];
+static struct testcerts certs; /* its dir also holds the sockets */
 static char sock_path[128];
 static char tcp_url[64];
 
@@ -72,33 +68,9 @@ static void echo_handler(void *ctx, const struct fl_http_request *req,
 	json_decref(o);
 }
 
-static char *path_in_dir(const char *name)
+static const char *path_in_dir(const char *name)
 {
-	static __thread char paths[32][128]; /* thread-local: the workers call this too */
-	static __thread int n;
-	char *p = paths[n++ % 32];
-
-	(void)snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-static int run(char *const argv[])
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int status = 0, r;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, path_in_dir("certtool.log"),
-					 O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -r;
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	return testcerts_path(&certs, name);
 }
 
 static void write_file(const char *path, const char *text)
@@ -110,98 +82,10 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static void key(const char *name)
-{
-	char *argv[] = { "certtool",
-			 "--generate-privkey",
-			 "--key-type=ecdsa",
-			 "--sec-param=high",
-			 "--outfile",
-			 path_in_dir(name),
-			 NULL };
-
-	FL_ASSERT_MSG(run(argv) == 0, "certtool could not make %s (see %s)", name,
-		      path_in_dir("certtool.log"));
-}
-
-static void self_signed(const char *name, const char *keyname, const char *tmpl)
-{
-	char *argv[] = {
-		"certtool",   "--generate-self-signed", "--load-privkey", path_in_dir(keyname),
-		"--template", path_in_dir(tmpl),	"--outfile",	  path_in_dir(name),
-		NULL
-	};
-
-	FL_ASSERT_MSG(run(argv) == 0, "certtool could not make %s (see %s)", name,
-		      path_in_dir("certtool.log"));
-}
-
-static void signed_by(const char *name, const char *keyname, const char *tmpl, const char *ca,
-		      const char *ca_key)
-{
-	char *argv[] = { "certtool",
-			 "--generate-certificate",
-			 "--load-privkey",
-			 path_in_dir(keyname),
-			 "--load-ca-certificate",
-			 path_in_dir(ca),
-			 "--load-ca-privkey",
-			 path_in_dir(ca_key),
-			 "--template",
-			 path_in_dir(tmpl),
-			 "--outfile",
-			 path_in_dir(name),
-			 NULL };
-
-	FL_ASSERT_MSG(run(argv) == 0, "certtool could not make %s (see %s)", name,
-		      path_in_dir("certtool.log"));
-}
-
-static void remove_dir(void *arg)
-{
-	static const char *const files[] = {
-		"ca.key",	    "ca.pem",		"ca.tmpl",	"server.key",
-		"server.pem",	    "server.tmpl",	"client.key",	"client.pem",
-		"client.tmpl",	    "other-ca.key",	"other-ca.pem", "other-ca.tmpl",
-		"other-client.key", "other-client.pem", "certtool.log", "agent.sock",
-		"stale.sock",	    "regular-file",	"busy.sock",
-	};
-
-	(void)arg;
-	for (size_t i = 0; i < FL_ARRAY_SIZE(files); i++)
-		(void)unlink(path_in_dir(files[i]));
-	(void)rmdir(dir);
-}
-
+/* ca, server, client, other-ca, other-client (testcerts.h) in a scratch dir */
 static void make_certs(void)
 {
-	char *argv[] = { "certtool", "--version", NULL };
-
-	FL_ASSERT(mkdtemp(memcpy(dir, "/tmp/fl-http-XXXXXX", sizeof("/tmp/fl-http-XXXXXX"))));
-	fltest_defer(remove_dir, NULL);
-	if (run(argv) != 0)
-		FL_SKIP("certtool (gnutls-bin) is not installed: cannot make test certificates");
-	write_file(path_in_dir("ca.tmpl"), "cn = \"Faultline Test CA\"\nca\ncert_signing_key\n"
-					   "expiration_days = 2\n");
-	write_file(path_in_dir("other-ca.tmpl"),
-		   "cn = \"Some Other CA\"\nca\ncert_signing_key\nexpiration_days = 2\n");
-	write_file(path_in_dir("server.tmpl"),
-		   "cn = \"localhost\"\ndns_name = \"localhost\"\nip_address = \"127.0.0.1\"\n"
-		   "tls_www_server\nsigning_key\nencryption_key\nexpiration_days = 2\n");
-	write_file(path_in_dir("client.tmpl"),
-		   "cn = \"controller-test\"\norganization = \"Faultline\"\ntls_www_client\n"
-		   "signing_key\nexpiration_days = 2\n");
-	key("ca.key");
-	self_signed("ca.pem", "ca.key", "ca.tmpl");
-	key("other-ca.key");
-	self_signed("other-ca.pem", "other-ca.key", "other-ca.tmpl");
-	key("server.key");
-	signed_by("server.pem", "server.key", "server.tmpl", "ca.pem", "ca.key");
-	key("client.key");
-	signed_by("client.pem", "client.key", "client.tmpl", "ca.pem", "ca.key");
-	key("other-client.key");
-	signed_by("other-client.pem", "other-client.key", "client.tmpl", "other-ca.pem",
-		  "other-ca.key");
+	testcerts_make(&certs);
 }
 
 static void stop_server(void *arg)
@@ -221,7 +105,7 @@ static void start(void)
 	struct fl_diag diag = { 0 };
 
 	make_certs();
-	(void)snprintf(sock_path, sizeof(sock_path), "%s/agent.sock", dir);
+	(void)snprintf(sock_path, sizeof(sock_path), "%s/agent.sock", certs.dir);
 	cfg.unix_path = sock_path;
 	cfg.tls_cert = path_in_dir("server.pem");
 	cfg.tls_key = path_in_dir("server.key");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,45 @@ char *fltest_read_file(const char *path, size_t *ret_len)
 	if (ret_len)
 		*ret_len = len;
 	return buf;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int fltest_remove_tree(const char *path)
+{
+	/* a cleanup with a wrong path must not be able to walk anything but test scratch */
+	if (strncmp(path, "/tmp/fl-", 8) != 0 || strstr(path, "/.."))
+		return -EPERM;
+	int r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (r < 0 && errno == ENOENT)
+		return 0;
+	return r < 0 ? -errno : r;
+}
+
+static void remove_tree_cb(void *arg)
+{
+	int r = fltest_remove_tree(arg);
+
+	if (r < 0)
+		printf("    cleanup: cannot remove %s: %s\n", (char *)arg, strerror(-r));
+}
+
+void fltest_scratch_dir(char *buf, size_t size, const char *prefix)
+{
+	if ((size_t)snprintf(buf, size, "/tmp/%s-XXXXXX", prefix) >= size)
+		fltest_fail(__FILE__, __LINE__, "scratch dir prefix %s too long", prefix);
+	if (strncmp(buf, "/tmp/fl-", 8) != 0)
+		fltest_fail(__FILE__, __LINE__, "scratch dir prefix %s: must start with fl-",
+			    prefix);
+	if (!mkdtemp(buf))
+		fltest_fail(__FILE__, __LINE__, "mkdtemp %s: %s", buf, strerror(errno));
+	fltest_defer(remove_tree_cb, buf);
 }
 
 void fltest_defer(void (*fn)(void *), void *arg)

@@ -41,6 +41,13 @@ bool fltest_is_ci(void);
 /* Whole file as a NUL-terminated string (malloc'd; NULL if it cannot be read). Relative
  * paths are taken from the repository root (tests/run.sh runs there). */
 char *fltest_read_file(const char *path, size_t *ret_len);
+/* Make a scratch directory "/tmp/<prefix>-XXXXXX" into buf and register
+ * its removal (whole tree) with fltest_defer: buf must outlive the test function (static
+ * storage). prefix starts with "fl-". The test fails if the directory cannot be made. */
+void fltest_scratch_dir(char *buf, size_t size, const char *prefix);
+/* Remove a directory tree made by fltest_scratch_dir. Refuses (-EPERM, removes nothing)
+ * any path not under /tmp/fl-; does not follow symbolic links. 0 or the first -errno. */
+int fltest_remove_tree(const char *path);
 
 #define FLTEST(fn_name)                                                                \
 	static void fn_name(void);                                                     \
