@@ -82,7 +82,9 @@ int fltest_remove_tree(const char *path)
 	/* a cleanup with a wrong path must not be able to walk anything but test scratch */
 	if (strncmp(path, "/tmp/fl-", 8) != 0 || strstr(path, "/.."))
 		return -EPERM;
-	int r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	/* FTW_MOUNT: never into another file system mounted below (a netns file, a bind
+	 * mount of something that is not scratch) */
+	int r = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	if (r < 0 && errno == ENOENT)
 		return 0;
 	return r < 0 ? -errno : r;

@@ -46,7 +46,8 @@ char *fltest_read_file(const char *path, size_t *ret_len);
  * storage). prefix starts with "fl-". The test fails if the directory cannot be made. */
 void fltest_scratch_dir(char *buf, size_t size, const char *prefix);
 /* Remove a directory tree made by fltest_scratch_dir. Refuses (-EPERM, removes nothing)
- * any path not under /tmp/fl-; does not follow symbolic links. 0 or the first -errno. */
+ * any path not under /tmp/fl- or with "/.." in it; follows no symbolic link and enters no
+ * other mounted file system. 0 or the first -errno. */
 int fltest_remove_tree(const char *path);
 
 #define FLTEST(fn_name)                                                                \
