@@ -309,9 +309,10 @@ static enum fl_verdict_kind eval_changed(const struct fl_metric *m, const struct
 					 const struct ref *ref, const char *human, const char *unit,
 					 const char *when, struct sbuf *msg)
 {
+	/* NaN == NaN is false: without the isnan pair, "NaN (baseline NaN): changed" passed */
 	bool same = m->is_text || b->is_text
 			    ? m->is_text == b->is_text && strcmp(m->text, b->text) == 0
-			    : m->value == b->value;
+			    : m->value == b->value || (isnan(m->value) && isnan(b->value));
 
 	sb_init(msg, msg->buf, msg->size);
 	sb_add(msg, "%s ", human);
@@ -490,6 +491,15 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 		sb_add(&msg, "%s is text (\"%s\") but the rule %s needs a number", metric, m->text,
 		       v->rule);
 		return FL_VERDICT_ERROR;
+	}
+	/*
+	 * NaN (Prometheus' 0/0, a quantile without observations) is unordered: comparisons
+	 * alone would fail a max rule as "NaN > 0.01" and a percent change as "changed NaN%".
+	 * No numeric rule holds for it, and the message says why.
+	 */
+	if (!m->is_text && isnan(m->value) && numeric_rule) {
+		sb_add(&msg, "%s NaN is not a number: %s cannot hold at %s", human, v->rule, when);
+		return FL_VERDICT_FAIL;
 	}
 	if (m->is_text) {
 		text = m->text;

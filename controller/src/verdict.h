@@ -53,6 +53,11 @@ struct fl_verdict {
  *   metric missing           ERROR naming the metric and the probe
  *   number rule, text value  ERROR (a regex/equals-text rule on a number matches the
  *                            number as formatted in messages)
+ *   number rule, NaN value   FAIL: no numeric rule (min, max, range, equals, delta,
+ *                            percent change) holds for NaN; "value NaN is not a number:
+ *                            value <= 0.01 cannot hold at 12:03:41". NaN is a value, not
+ *                            an absence: onNoData does not apply. changed: NaN against
+ *                            NaN is unchanged
  *   percent change, delta    INCONCLUSIVE saying why (no before sample, it failed, it
  *   or changed without a     lacks the metric, its value is 0 for a percent change, it
  *   usable before value      is not a finite number)

@@ -127,7 +127,9 @@ FLTEST(range)
 	s = sample1("rate", NAN);
 	v = eval(&spec, &s, NULL);
 	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
-	FL_ASSERT_STREQ(v.message, "throughput NaN msg/s outside [900, 1100] msg/s at 12:03:41");
+	FL_ASSERT_STREQ(
+		v.message,
+		"throughput NaN is not a number: rate in [900, 1100] cannot hold at 12:03:41");
 }
 
 FLTEST(equals_numeric)
@@ -259,6 +261,60 @@ FLTEST(no_data_rules)
 	FL_ASSERT_STREQ(v.message, "no data: group g has no committed offsets (onNoData: fail) at "
 				   "12:03:41");
 	FL_ASSERT(fl_verdict_failed(&v));
+}
+
+/* NaN satisfies no numeric rule — said as such, not as "NaN > 0.01" — and is not no data. */
+FLTEST(nan_fails_numeric_rules)
+{
+	static const struct {
+		struct fl_tolerance t;
+		const char *message;
+	} cases[] = {
+		{ { .has_max = true, .max = 0.01 },
+		  "value NaN is not a number: value <= 0.01 cannot hold at 12:03:41" },
+		{ { .has_min = true, .min = 0 },
+		  "value NaN is not a number: value >= 0 cannot hold at 12:03:41" },
+		{ { .has_min = true, .min = 0, .has_max = true, .max = 1 },
+		  "value NaN is not a number: value in [0, 1] cannot hold at 12:03:41" },
+		{ { .has_equals = true, .equals = 0 },
+		  "value NaN is not a number: value == 0 cannot hold at 12:03:41" },
+		{ { .has_change_min = true, .change_min = -20 },
+		  "value NaN is not a number: percent change of value >= -20% cannot hold at "
+		  "12:03:41" },
+		{ { .has_delta_max = true, .delta_max = 10 },
+		  "value NaN is not a number: change of value <= 10 cannot hold at 12:03:41" },
+	};
+	struct fl_sample s = sample1("value", NAN);
+	struct fl_sample before = sample1("value", 5);
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		struct fl_tolerance t = cases[i].t;
+		struct fl_probe_spec spec = spec_of(FL_PROBE_PROMETHEUS, &t, 1);
+		spec.on_no_data = FL_NODATA_PASS;
+		struct fl_verdict v = eval(&spec, &s, &before);
+		FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+		FL_ASSERT_STREQ(v.message, cases[i].message);
+		FL_ASSERT(v.has_observed && isnan(v.observed));
+	}
+	/* a text rule matches the number as messages write it */
+	struct fl_tolerance re = { .regex = (char *)"NaN" };
+	struct fl_probe_spec spec = spec_of(FL_PROBE_PROMETHEUS, &re, 1);
+	FL_ASSERT_EQ(eval(&spec, &s, NULL).kind, FL_VERDICT_PASS);
+	/* a NaN before-injection value stays "no percent change" */
+	struct fl_tolerance ch = { .has_change_max = true, .change_max = 10 };
+	spec = spec_of(FL_PROBE_PROMETHEUS, &ch, 1);
+	struct fl_verdict v = eval(&spec, &before, &s);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_INCONCLUSIVE);
+	FL_ASSERT_STREQ(v.message, "value: no percent change: the before-injection value was NaN");
+	/* changed: NaN against a NaN baseline did not change; against a number it did */
+	struct fl_tolerance changed = { .changed = true };
+	spec = spec_of(FL_PROBE_PROMETHEUS, &changed, 1);
+	fl_verdict_eval_baseline(&spec, &s, &s, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_STREQ(v.message, "value NaN unchanged from the baseline at 12:03:41");
+	fl_verdict_eval_baseline(&spec, &s, &before, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_PASS);
+	FL_ASSERT_STREQ(v.message, "value NaN (baseline 5): changed");
 }
 
 FLTEST(sample_error_and_missing_metric)
