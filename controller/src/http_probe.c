@@ -20,6 +20,7 @@
 #define URL_MAX		   4096
 #define QUERY_MAX	   8192
 #define METHOD_MAX	   16
+#define QUERY_SHOWN	   48 /* bytes of a query quoted in messages */
 
 struct http_probe {
 	struct fl_probe base; /* first: the probe API hands out &base */
@@ -117,7 +118,46 @@ static void excerpt(const char *body, size_t len, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* value: [<unix time>, "<number as string>"] */
+/* A bounded append: never overflows, always terminated; *len stops at size - 1. */
+static void _printf_(4, 5) append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	int r = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*len = FL_MIN(*len + (size_t)r, size - 1);
+}
+
+/* A series as PromQL writes it: up{instance="127.0.0.1:9100", job="node"} (cut at size). */
+static void series_words(const json_t *labels, char *buf, size_t size)
+{
+	const char *name = json_string_value(json_object_get(labels, "__name__"));
+	const char *key, *sep = "";
+	size_t len = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	append(buf, size, &len, "%s{", name ? name : "");
+	json_object_foreach((json_t *)labels, key, v)
+	{
+		if (strcmp(key, "__name__") == 0)
+			continue;
+		append(buf, size, &len, "%s%s=\"%s\"", sep, key,
+		       json_string_value(v) ? json_string_value(v) : "?");
+		sep = ", ";
+	}
+	append(buf, size, &len, "}");
+}
+
+/*
+ * value: [<unix time>, "<number as string>"]. NaN (0/0, a summary quantile without
+ * observations) is a value, not an absence: the verdict fails every numeric rule on it
+ * (verdict.h) — onNoData is for an empty result only.
+ */
 static int prom_value(const json_t *pair, struct fl_sample *ret)
 {
 	const char *text = json_string_value(json_array_get(pair, 1));
@@ -131,12 +171,35 @@ static int prom_value(const json_t *pair, struct fl_sample *ret)
 	double v = strtod(text, &end);
 	if (end == text || *end || (errno == ERANGE && !isinf(v)))
 		return fl_sample_fail(ret, -EBADMSG, "value \"%.40s\" is not a number", text);
-	if (isnan(v))
-		return fl_sample_fail(ret, -ENODATA, "the query's value is NaN");
 	int r = fl_sample_set(ret, "value", v);
 	if (r < 0)
 		return fl_sample_fail(ret, r, "cannot record the value");
 	return 0;
+}
+
+/* data.result of a vector: one series is a value; none is no data; more is an error. */
+static int prom_vector(const json_t *result, struct fl_sample *ret)
+{
+	size_t n = json_array_size(result);
+	char first[160];
+
+	if (!json_is_array(result))
+		return fl_sample_fail(ret, -EBADMSG, "data.result is not an array");
+	if (n == 0)
+		return fl_sample_fail(ret, -ENODATA, "empty vector (no series)");
+	json_t *el = json_array_get(result, 0);
+	json_t *labels = json_object_get(el, "metric");
+	if (n > 1) {
+		series_words(labels, first, sizeof(first));
+		return fl_sample_fail(ret, -ERANGE,
+				      "%zu series, the probe needs one: aggregate (sum, max, ...) "
+				      "or select one by its labels; the first: %s",
+				      n, first);
+	}
+	int r = prom_value(json_object_get(el, "value"), ret);
+	if (r == 0 && json_is_object(labels))
+		ret->detail = json_pack("{s:O}", "labels", labels);
+	return r;
 }
 
 int fl_prometheus_parse(const char *body, size_t len, long http_status, struct fl_sample *ret)
@@ -160,11 +223,11 @@ int fl_prometheus_parse(const char *body, size_t len, long http_status, struct f
 		goto out;
 	}
 	if (strcmp(status, "success") != 0) {
+		/* the code first: a long error text may be cut at the end of the message */
 		const char *type = json_string_value(json_object_get(doc, "errorType"));
 		const char *error = json_string_value(json_object_get(doc, "error"));
-		r = fl_sample_fail(ret, -EREMOTEIO, "Prometheus: %s%s%s (HTTP %ld)",
-				   type ? type : "", type ? ": " : "", error ? error : status,
-				   http_status);
+		r = fl_sample_fail(ret, -EREMOTEIO, "Prometheus: HTTP %ld, %s%s%s", http_status,
+				   type ? type : "", type ? ": " : "", error ? error : status);
 		goto out;
 	}
 	json_t *data = json_object_get(doc, "data");
@@ -174,32 +237,16 @@ int fl_prometheus_parse(const char *body, size_t len, long http_status, struct f
 		r = fl_sample_fail(ret, -EBADMSG, "response has no data.resultType/data.result");
 		goto out;
 	}
-	if (strcmp(type, "scalar") == 0) {
+	if (strcmp(type, "scalar") == 0)
 		r = prom_value(result, ret);
-	} else if (strcmp(type, "vector") == 0) {
-		size_t n = json_array_size(result);
-		if (!json_is_array(result)) {
-			r = fl_sample_fail(ret, -EBADMSG, "data.result is not an array");
-		} else if (n == 0) {
-			r = fl_sample_fail(ret, -ENODATA, "the query returned an empty vector");
-		} else if (n > 1) {
-			r = fl_sample_fail(ret, -ERANGE,
-					   "the query returned %zu series; it must aggregate to "
-					   "one (e.g. sum(...), max(...))",
-					   n);
-		} else {
-			json_t *el = json_array_get(result, 0);
-			r = prom_value(json_object_get(el, "value"), ret);
-			json_t *labels = json_object_get(el, "metric");
-			if (r == 0 && json_is_object(labels))
-				ret->detail = json_pack("{s:O}", "labels", labels);
-		}
-	} else {
-		r = fl_sample_fail(ret, -EBADMSG,
-				   "resultType \"%s\": expected vector or scalar (an instant query "
-				   "of one value)",
-				   type);
-	}
+	else if (strcmp(type, "vector") == 0)
+		r = prom_vector(result, ret);
+	else
+		r = fl_sample_fail(
+			ret, -EINVAL,
+			"resultType %.20s%s: the probe needs a vector of one series or a "
+			"scalar",
+			type, strcmp(type, "matrix") == 0 ? " (a range vector)" : "");
 out:
 	json_decref(doc);
 	return r;
@@ -372,6 +419,37 @@ static int xasprintf(char **ret, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * What messages call the probe: "prometheus http://host:9090, query 'sum(up)'". The query
+ * is cut to QUERY_SHOWN bytes (at a UTF-8 character boundary) and its runs of white space
+ * (a multi-line YAML query) become one space: sample errors are 256 bytes, and
+ * Prometheus' own error text must still fit after it.
+ */
+static int prometheus_what(struct http_probe *hp, const char *base, size_t blen, const char *query)
+{
+	char shown[QUERY_SHOWN + 4];
+	size_t qlen = strlen(query), cut = qlen, n = 0;
+
+	if (qlen > QUERY_SHOWN) {
+		cut = QUERY_SHOWN;
+		while (cut > 0 && ((unsigned char)query[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	for (size_t i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)query[i];
+		bool space = isspace(c) || c < 0x20 || c == 0x7f;
+		if (space && (n == 0 || shown[n - 1] == ' '))
+			continue;
+		shown[n++] = space ? ' ' : (char)c;
+	}
+	if (cut < qlen) {
+		memcpy(shown + n, "...", 3);
+		n += 3;
+	}
+	shown[n] = '\0';
+	return xasprintf(&hp->what, "prometheus %.*s, query '%s'", (int)blen, base, shown);
+}
+
 /* The full query URL: base without trailing slashes + encoded query. */
 static int prometheus_url(struct http_probe *hp, const struct fl_probe_spec *spec)
 {
@@ -387,7 +465,7 @@ static int prometheus_url(struct http_probe *hp, const struct fl_probe_spec *spe
 	curl_free(enc);
 	if (r < 0)
 		return r;
-	return xasprintf(&hp->what, "prometheus %.*s", (int)blen, spec->prometheus_url);
+	return prometheus_what(hp, spec->prometheus_url, blen, spec->query);
 }
 
 #define SETOPT(opt, val)                                                \

@@ -9,11 +9,15 @@
  *               spec->json_field (an RFC 6901 JSON pointer, "/status/ok") value: a number,
  *               or a text metric for a string or boolean ("true"/"false"). A missing or
  *               null field is no data (-ENODATA); a body that is not JSON is an error.
- *   prometheus  GET {prometheus_url}/api/v1/query?query=<urlencoded spec->query>; metric
- *               value from a one-element vector or a scalar. Empty vector or NaN → no
- *               data; several elements → error (the query must aggregate); "status":
- *               "error" → error with Prometheus' own text. The element's labels go to
- *               sample->detail ({"labels": {...}}).
+ *   prometheus  GET {prometheus_url}/api/v1/query?query=<urlencoded spec->query> (an
+ *               instant query at the server's now); metric value from a vector of one
+ *               series or a scalar, NaN and ±Inf included (the verdict fails every numeric
+ *               rule on NaN). Empty vector → no data (-ENODATA); several series → -ERANGE
+ *               naming their number and the first one (the query must aggregate or select
+ *               one); a string or matrix result → -EINVAL; "status": "error" → -EREMOTEIO
+ *               with the HTTP status and Prometheus' errorType and error. Messages start
+ *               "prometheus <url>, query '<query, cut at 48 bytes>': ". The series' labels
+ *               go to sample->detail ({"labels": {...}}).
  * Transport failures (connection refused, timeout, TLS) are sample errors with curl's
  * text. Sample errors translate curl codes: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH,
  * -EFBIG (body too big), -EBADMSG (unparsable body), -EIO (other).
