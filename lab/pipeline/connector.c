@@ -194,10 +194,18 @@ static int store(struct connector *c, const rd_kafka_message_t *m, struct fl_dia
 	sym = json_object_get(v, "symbol");
 	if (json_is_string(sym))
 		snprintf(c->symbol, sizeof(c->symbol), "%s", json_string_value(sym));
+	/* The pipeline's latency is stored_ms - produced_ms (README.md, "Latency"): the
+	 * producer's CreateTime only, not a broker's LogAppendTime. */
+	rd_kafka_timestamp_type_t tstype;
+	int64_t produced_ms = rd_kafka_message_timestamp(m, &tstype);
 	struct fl_sink_record rec = {
 		.seq = (uint64_t)json_integer_value(seq),
 		.partition = m->partition,
 		.offset = m->offset,
+		.produced_ms = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME && produced_ms >= 0
+				       ? produced_ms
+				       : FL_SINK_NO_TIME,
+		.stored_ms = fl_pipe_wall_ms(),
 		.value = m->payload,
 		.len = (uint32_t)m->len,
 	};

@@ -173,7 +173,7 @@ int fl_integrity_check(const char *acked_path, const char *sink_dir, uint64_t up
 		fl_diag_set(diag, err, "acked file %s: %s", acked_path, strerror(-err));
 		goto fail;
 	}
-	err = fl_sink_scan(sink_dir, on_slot, &sc, &r.redeliveries, diag);
+	err = fl_sink_scan(sink_dir, FL_SINK_SCAN_ALL, on_slot, &sc, &r.redeliveries, diag);
 	if (err < 0)
 		goto fail;
 	r.acked_repeated = dedup(&acked, NULL);

@@ -19,8 +19,16 @@
 #include "fl/units.h"
 #include "flags.h"
 #include "pipeline.h"
+#include "sink.h"
 
-#define PAYLOAD_MAX 160 /* keeps a record's value inside a sink slot (224 bytes) */
+/* A record's value, {"symbol":"S","seq":N,"payload":"P"}, must fit a sink slot: the longest
+ * symbol, a 20-digit seq and the longest payload make 205 of its 208 bytes. */
+#define VALUE_FORMAT "{\"symbol\":\"%s\",\"seq\":%" PRIu64 ",\"payload\":\"%s\"}"
+#define VALUE_FIXED  (sizeof("{\"symbol\":\"\",\"seq\":,\"payload\":\"\"}") - 1)
+#define SYMBOL_MAX   32
+#define PAYLOAD_MAX  120
+_Static_assert(VALUE_FIXED + SYMBOL_MAX + 20 + PAYLOAD_MAX <= FL_SINK_VALUE_MAX,
+	       "the longest value fits a sink slot");
 
 struct opts {
 	const char *bootstrap, *topic, *events_topic, *symbol, *queue_id, *acked;
@@ -49,7 +57,8 @@ static void usage(FILE *f)
 		"  --events-topic T     telemetry topic (default queue-events)\n"
 		"  --rate N             records per second, 1..100000 (default 200)\n"
 		"  --count N            records to produce, 0 = until SIGTERM (default 0)\n"
-		"  --symbol S           record key and symbol (default FLT)\n"
+		"  --symbol S           record key and symbol, 1..%d of A-Z a-z 0-9 . _ -\n"
+		"                       (default FLT)\n"
 		"  --queue-id ID        telemetry queue_id (default lab)\n"
 		"  --acked FILE         append the seq of every acknowledged record (one per "
 		"line)\n"
@@ -61,7 +70,7 @@ static void usage(FILE *f)
 		"lose\n"
 		"                       acknowledged records; for the control experiment)\n"
 		"Exit: 0 done (count reached or SIGTERM/SIGINT), 1 fatal error, 64 bad flags.\n",
-		PAYLOAD_MAX);
+		SYMBOL_MAX, PAYLOAD_MAX);
 }
 
 /* Returns -1 to go on, else an exit code. */
@@ -113,6 +122,16 @@ static int parse_flags(int argc, char **argv, struct opts *o)
 			    .flush_ns = 10000000000ull };
 	r = fl_pipe_parse_flags("loader", argc, argv, flags, usage);
 	o->acks_one = strcmp(acks, "1") == 0;
+	/* The symbol goes into the value's JSON unescaped, and its length into the slot. */
+	if (r < 0 && (strlen(o->symbol) > SYMBOL_MAX ||
+		      strspn(o->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789._-") != strlen(o->symbol))) {
+		fprintf(stderr,
+			"loader: --symbol: \"%s\" is not 1..%d characters of A-Z a-z 0-9 . _ - "
+			"(see --help)\n",
+			o->symbol, SYMBOL_MAX);
+		return FL_PIPE_EXIT_USAGE;
+	}
 	return r;
 }
 
@@ -252,14 +271,11 @@ static rd_kafka_t *make_producer(struct loader *l)
 /* Produce one record; returns 0, -EAGAIN when the local queue is full, or -EIO. */
 static int produce_one(struct loader *l, uint64_t seq, const char *payload)
 {
-	char value[PAYLOAD_MAX + 128];
+	char value[FL_SINK_VALUE_MAX + 1];
 	int len;
 	rd_kafka_resp_err_t err;
 
-	/* symbol is bounded by FL_PIPE_STR_MAX but a slot is not: keep the value short. */
-	len = snprintf(value, sizeof(value),
-		       "{\"symbol\":\"%.32s\",\"seq\":%" PRIu64 ",\"payload\":\"%s\"}", l->o.symbol,
-		       seq, payload);
+	len = snprintf(value, sizeof(value), VALUE_FORMAT, l->o.symbol, seq, payload);
 	err = rd_kafka_producev(l->rk, RD_KAFKA_V_TOPIC(l->o.topic),
 				RD_KAFKA_V_KEY(l->o.symbol, strlen(l->o.symbol)),
 				RD_KAFKA_V_VALUE(value, (size_t)len),

@@ -71,6 +71,14 @@ uint64_t fl_pipe_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+int64_t fl_pipe_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void fl_pipe_timestamp(char *buf, size_t size)
 {
 	struct timespec ts;

@@ -36,6 +36,8 @@ int fl_pipe_parse_u64(const char *flag, const char *text, uint64_t min, uint64_t
 int fl_pipe_check_str(const char *flag, const char *text, struct fl_diag *diag) _wur_;
 
 uint64_t fl_pipe_mono_ns(void);
+/* CLOCK_REALTIME in ms since the epoch: the clock of Kafka's CreateTime. */
+int64_t fl_pipe_wall_ms(void);
 /* "2026-11-28T17:30:00.123Z" (UTC, milliseconds). */
 void fl_pipe_timestamp(char *buf, size_t size);
 

@@ -27,6 +27,8 @@ struct slot {
 	int32_t partition;
 	uint32_t len;
 	int64_t offset;
+	int64_t produced_ms;
+	int64_t stored_ms;
 	unsigned char value[FL_SINK_VALUE_MAX];
 };
 _Static_assert(sizeof(struct slot) == FL_SINK_SLOT_SIZE, "slot layout");
@@ -84,11 +86,61 @@ static int read_counter(int dirfd, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * DIR/FORMAT must say FL_SINK_FORMAT: a sink of another format (format 1 had no timestamps
+ * and a longer value) would be misread slot by slot. Missing: -ENOENT (callers creating a
+ * sink write it then).
+ */
+static int check_format(int dirfd, const char *dir, struct fl_diag *diag)
+{
+	char buf[128] = { 0 };
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	fd = openat(dirfd, "FORMAT", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fl_diag_set(diag, -errno, "sink: %s/FORMAT: %s (not a sink?)", dir,
+				   strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n < 0)
+		return fl_diag_set(diag, -errno, "sink: %s/FORMAT: %s", dir, strerror(errno));
+	len = strcspn(buf, "\n");
+	if (len == sizeof(FL_SINK_FORMAT) - 1 && memcmp(buf, FL_SINK_FORMAT, len) == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] < ' ' || buf[i] > '~')
+			buf[i] = '?';
+	return fl_diag_set(diag, -EPROTO,
+			   "sink: %s/FORMAT is \"%.*s\", not \"" FL_SINK_FORMAT "\" (a sink "
+			   "written by another version of the connector; start over with an "
+			   "empty sink directory)",
+			   dir, (int)FL_MIN(len, 64), buf);
+}
+
+static int write_format(int dirfd, const char *dir, struct fl_diag *diag)
+{
+	static const char format[] = FL_SINK_FORMAT "\n";
+	int fd;
+
+	fd = openat(dirfd, "FORMAT", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, format, sizeof(format) - 1) != sizeof(format) - 1 ||
+	    fsync(fd) < 0) {
+		int r = fl_diag_set(diag, -errno, "sink: %s/FORMAT: %s", dir, strerror(errno));
+
+		if (fd >= 0)
+			(void)close(fd);
+		return r;
+	}
+	(void)close(fd);
+	return 0;
+}
+
 int fl_sink_open(const char *dir, bool create, struct fl_sink **ret, struct fl_diag *diag)
 {
-	static const char format[] = "faultline-sink 1 block=4096 slot=256\n";
 	struct fl_sink *sink;
-	int fd, r;
+	int r;
 
 	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return fl_diag_set(diag, -errno, "sink: mkdir %s: %s", dir, strerror(errno));
@@ -102,17 +154,11 @@ int fl_sink_open(const char *dir, bool create, struct fl_sink **ret, struct fl_d
 		r = fl_diag_set(diag, -errno, "sink: open %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (create) {
-		fd = openat(sink->dirfd, "FORMAT", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || write(fd, format, sizeof(format) - 1) != sizeof(format) - 1 ||
-		    fsync(fd) < 0) {
-			r = fl_diag_set(diag, -errno, "sink: %s/FORMAT: %s", dir, strerror(errno));
-			if (fd >= 0)
-				(void)close(fd);
-			goto fail;
-		}
-		(void)close(fd);
-	}
+	r = check_format(sink->dirfd, dir, diag);
+	if (r == -ENOENT && create)
+		r = write_format(sink->dirfd, dir, diag);
+	if (r < 0)
+		goto fail;
 	r = read_counter(sink->dirfd, &sink->redeliveries);
 	if (r < 0) {
 		fl_diag_set(diag, r, "sink: %s/redeliveries: %s", dir, strerror(-r));
@@ -202,6 +248,8 @@ int fl_sink_put(struct fl_sink *sink, const struct fl_sink_record *rec, bool *re
 	s.seq = rec->seq;
 	s.partition = rec->partition;
 	s.offset = rec->offset;
+	s.produced_ms = rec->produced_ms;
+	s.stored_ms = rec->stored_ms;
 	s.len = rec->len;
 	memcpy(s.value, rec->value, rec->len);
 	s.crc = slot_crc(&s);
@@ -306,6 +354,8 @@ static int scan_block(int dirfd, const char *name, uint64_t block,
 			.crc_ok = s.crc == slot_crc(&s) && s.len <= FL_SINK_VALUE_MAX,
 			.partition = s.partition,
 			.offset = s.offset,
+			.produced_ms = s.produced_ms,
+			.stored_ms = s.stored_ms,
 		};
 		r = fn(&v, arg);
 		if (r < 0)
@@ -320,19 +370,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int fl_sink_scan(const char *dir, int (*fn)(const struct fl_sink_slot_view *v, void *arg),
-		 void *arg, uint64_t *ret_redeliveries, struct fl_diag *diag)
+/* The block files' names, sorted (a new array of new strings, or -ENOMEM). */
+static int list_blocks(DIR *d, char ***ret_names, size_t *ret_count)
 {
 	char **names = NULL;
 	size_t count = 0, cap = 0;
 	struct dirent *de;
-	uint64_t redeliveries;
-	DIR *d;
-	int r = 0;
 
-	d = opendir(dir);
-	if (!d)
-		return fl_diag_set(diag, -errno, "sink: open %s: %s", dir, strerror(errno));
 	while ((de = readdir(d))) {
 		unsigned long long block;
 		int used = 0;
@@ -344,25 +388,66 @@ int fl_sink_scan(const char *dir, int (*fn)(const struct fl_sink_slot_view *v, v
 			size_t ncap = cap ? cap * 2 : 64;
 			char **nn = realloc(names, ncap * sizeof(*names));
 
-			if (!nn) {
-				r = -ENOMEM;
-				goto out;
-			}
+			if (!nn)
+				goto nomem;
 			names = nn;
 			cap = ncap;
 		}
 		names[count] = strdup(de->d_name);
-		if (!names[count]) {
-			r = -ENOMEM;
-			goto out;
-		}
+		if (!names[count])
+			goto nomem;
 		count++;
 	}
 	if (count)
 		qsort(names, count, sizeof(*names), cmp_str);
+	*ret_names = names;
+	*ret_count = count;
+	return 0;
+nomem:
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	return -ENOMEM;
+}
+
+/* Whether a block file was modified too long before since_ms to hold a newer slot. */
+static bool block_older(int dirfd, const char *name, int64_t since_ms)
+{
+	struct stat st;
+	int64_t mtime_ms;
+
+	if (since_ms == FL_SINK_SCAN_ALL || fstatat(dirfd, name, &st, 0) < 0)
+		return false; /* a vanished file is the scan's to report */
+	mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	return mtime_ms < since_ms - FL_SINK_MTIME_SLACK_MS;
+}
+
+int fl_sink_scan(const char *dir, int64_t since_ms,
+		 int (*fn)(const struct fl_sink_slot_view *v, void *arg), void *arg,
+		 uint64_t *ret_redeliveries, struct fl_diag *diag)
+{
+	char **names = NULL;
+	size_t count = 0;
+	uint64_t redeliveries;
+	DIR *d;
+	int r;
+
+	d = opendir(dir);
+	if (!d)
+		return fl_diag_set(diag, -errno, "sink: open %s: %s", dir, strerror(errno));
+	r = check_format(dirfd(d), dir, diag);
+	if (r < 0)
+		goto out;
+	r = list_blocks(d, &names, &count);
+	if (r < 0) {
+		fl_diag_set(diag, r, "sink: out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < count && r >= 0; i++) {
 		unsigned long long block = strtoull(names[i] + 4, NULL, 10);
 
+		if (block_older(dirfd(d), names[i], since_ms))
+			continue;
 		r = scan_block(dirfd(d), names[i], block, fn, arg);
 		if (r < 0)
 			fl_diag_set(diag, r, "sink: %s/%s: %s", dir, names[i], strerror(-r));
@@ -371,12 +456,10 @@ int fl_sink_scan(const char *dir, int (*fn)(const struct fl_sink_slot_view *v, v
 		r = read_counter(dirfd(d), &redeliveries);
 		if (r < 0)
 			fl_diag_set(diag, r, "sink: %s/redeliveries: %s", dir, strerror(-r));
-		else
+		else if (ret_redeliveries)
 			*ret_redeliveries = redeliveries;
 	}
 out:
-	if (r == -ENOMEM)
-		fl_diag_set(diag, r, "sink: out of memory");
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);

@@ -462,7 +462,7 @@ FLTEST(loader_and_connector_lose_nothing_at_200_msgs)
 	fd = open(path, O_RDWR);
 	FL_ASSERT(fd >= 0);
 	FL_ASSERT_EQ(pread(fd, slot, sizeof(slot), 9 * 256), 256);
-	slot[40] ^= 0x20;
+	slot[60] ^= 0x20; /* the value starts at byte 48 */
 	FL_ASSERT_EQ(pwrite(fd, slot, sizeof(slot), 9 * 256), 256);
 	close(fd);
 	v = verify(lab.dir, lab.acked, lab.sink, &ex);
