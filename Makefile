@@ -63,7 +63,7 @@ NETEM_SRC := $(wildcard netem/src/*.c)
 CONTROLLER_MAIN := controller/src/main.c
 CONTROLLER_SRC := $(filter-out $(CONTROLLER_MAIN),$(wildcard controller/src/*.c))
 # The integrity hook module judges with the lab verifier's own code (lab/pipeline/README.md).
-CONTROLLER_SRC += lab/pipeline/integrity.c lab/pipeline/sink.c
+CONTROLLER_SRC += lab/pipeline/integrity.c lab/pipeline/latency.c lab/pipeline/sink.c
 # The agent: main.c is the daemon's entry; everything else is also linked into tests.
 AGENT_MAIN := agent/src/main.c
 AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/src/*.c))
@@ -154,7 +154,8 @@ $(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The lab's demo pipeline (lab/pipeline/README.md): standalone programs, common only.
-PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/flags.c lab/pipeline/sink.c lab/pipeline/integrity.c
+PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/flags.c lab/pipeline/sink.c lab/pipeline/integrity.c \
+	lab/pipeline/latency.c
 $(PIPELINE_BINS): $(BUILD)/lab/%: $(BUILD)/obj/lab/pipeline/%.o $(call obj,$(PIPELINE_LIB_SRC)) \
 		$(LIB_COMMON)
 	@mkdir -p $(dir $@)
