@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The "integrity" hook module: the lab pipeline's data-integrity check as probe values.
- * It compares the loader's acked file with the connector's sink (lab/pipeline/integrity.c,
- * the same code as build/lab/verify).
+ * The "integrity" hook module: the lab pipeline's data-integrity check and its end-to-end
+ * latency as probe values. It compares the loader's acked file with the connector's sink
+ * (lab/pipeline/integrity.c, the same code as build/lab/verify), and reads the latency of
+ * the records stored lately from the sink (lab/pipeline/latency.c).
  *
- *   config   {"acked": "/path/acked", "sink": "/path/sink", "settle": "5s"}
- *            acked and sink required; settle 0s..10m, default 5s
+ *   config   {"acked": "/path/acked", "sink": "/path/sink", "settle": "5s",
+ *             "latencyWindow": "5s"}
+ *            acked and sink required; settle 0s..10m, default 5s; latencyWindow 1s..10m,
+ *            default 5s
  *   metrics  lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, inSink,
- *            inFlight, redeliveries, unacknowledged
+ *            inFlight, redeliveries, unacknowledged;
+ *            latency.p50, latency.p99, latency.max (ms, nearest rank), latency.clamped and
+ *            stored, over the records stored in the last latencyWindow
  *   calls    none
  *
  * A record acknowledged a moment ago may still be on its way to the sink; it is not lost.
@@ -18,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +34,18 @@
 #include "hook.h"
 #include "hook_timer.h"
 #include "integrity.h"
+#include "latency.h"
 
 #define SAMPLE_NS	  (250ull * 1000 * 1000)
 #define DEFAULT_SETTLE_NS (5ull * 1000 * 1000 * 1000)
 #define MAX_SETTLE_NS	  (600ull * 1000 * 1000 * 1000)
+#define DEFAULT_WINDOW_NS (5ull * 1000 * 1000 * 1000)
+#define MIN_WINDOW_NS	  (1ull * 1000 * 1000 * 1000) /* several connector batches (200 ms) */
+#define MAX_WINDOW_NS	  (600ull * 1000 * 1000 * 1000)
 #define PATH_MAX_LEN	  4096
 
-#define N_METRICS 10 /* metrics[] below */
+#define N_INTEGRITY 10 /* metrics[] below: the integrity check's, then the latency's */
+#define N_METRICS   15
 
 struct sample {
 	uint64_t t_ns, max_seq;
@@ -44,7 +55,7 @@ struct integrity {
 	struct fl_hook_timer sampler;
 	pthread_mutex_t lock;
 	char *acked, *sink;
-	uint64_t settle_ns;
+	uint64_t settle_ns, window_ns;
 	/* under lock */
 	struct sample *ring; /* samples, oldest first from head */
 	size_t cap, head, n;
@@ -64,7 +75,12 @@ struct integrity {
 	bool cached;	      /* under cache_lock, like the three below */
 	uint64_t cached_upto; /* the settled bound it was computed for */
 	uint64_t cached_ns;   /* when it finished */
-	uint64_t cached_values[N_METRICS];
+	uint64_t cached_values[N_INTEGRITY];
+	/* The last window's latency, shared the same way by queries within a sample period. */
+	pthread_mutex_t latency_lock;
+	bool latency_cached; /* under latency_lock, like the two below */
+	uint64_t latency_ns;
+	struct fl_latency latency;
 };
 
 static void take_line(struct integrity *m, const char *line, size_t len)
@@ -130,10 +146,13 @@ static void sample_tick(void *arg, uint64_t elapsed)
 	record(m, fl_hook_mono_ns());
 }
 
-static const char *const config_fields[] = { "acked", "sink", "settle", NULL };
-static const char *const metrics[] = { "lost",		"duplicates",	  "corrupt", "gaps",
-				       "missingInGaps", "acknowledged",	  "inSink",  "inFlight",
-				       "redeliveries",	"unacknowledged", NULL };
+static const char *const config_fields[] = { "acked", "sink", "settle", "latencyWindow", NULL };
+static const char *const metrics[] = {
+	"lost",		 "duplicates",	    "corrupt",	   "gaps",
+	"missingInGaps", "acknowledged",    "inSink",	   "inFlight",
+	"redeliveries",	 "unacknowledged",  "latency.p50", "latency.p99",
+	"latency.max",	 "latency.clamped", "stored",	   NULL,
+};
 _Static_assert(FL_ARRAY_SIZE(metrics) == N_METRICS + 1, "N_METRICS counts metrics[]");
 
 static int config_path(const json_t *config, const char *key, const char *what, char **ret,
@@ -152,6 +171,25 @@ static int config_path(const json_t *config, const char *key, const char *what, 
 	return 0;
 }
 
+/* An optional duration field within [min_ns, max_ns], which range names in messages. */
+static int config_duration(const json_t *config, const char *key, uint64_t min_ns, uint64_t max_ns,
+			   const char *range, uint64_t *ret_ns, const char **ret_field,
+			   struct fl_diag *diag)
+{
+	json_t *value = config ? json_object_get(config, key) : NULL;
+	const char *s = json_string_value(value);
+	uint64_t ns;
+
+	if (!value)
+		return 0; /* *ret_ns keeps its default */
+	*ret_field = key;
+	if (!s || fl_parse_duration_strict_ns(s, &ns) < 0 || ns < min_ns || ns > max_ns)
+		return fl_diag_set(diag, -EINVAL, "%s%s%s is not a duration between %s",
+				   s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "", range);
+	*ret_ns = ns;
+	return 0;
+}
+
 /*
  * config (known fields only, hook.c) into m, or only checked when m is NULL. On error,
  * *ret_field is the field at fault.
@@ -159,27 +197,22 @@ static int config_path(const json_t *config, const char *key, const char *what, 
 static int parse_config(const json_t *config, struct integrity *m, const char **ret_field,
 			struct fl_diag *diag)
 {
-	json_t *settle = config ? json_object_get(config, "settle") : NULL;
-	uint64_t settle_ns = DEFAULT_SETTLE_NS;
+	uint64_t settle_ns = DEFAULT_SETTLE_NS, window_ns = DEFAULT_WINDOW_NS;
 	int r;
 
 	if ((r = config_path(config, "acked", "the loader's acked file", m ? &m->acked : NULL,
 			     ret_field, diag)) < 0 ||
 	    (r = config_path(config, "sink", "the connector's sink", m ? &m->sink : NULL, ret_field,
-			     diag)) < 0)
+			     diag)) < 0 ||
+	    (r = config_duration(config, "settle", 0, MAX_SETTLE_NS, "0s and 10m", &settle_ns,
+				 ret_field, diag)) < 0 ||
+	    (r = config_duration(config, "latencyWindow", MIN_WINDOW_NS, MAX_WINDOW_NS,
+				 "1s and 10m", &window_ns, ret_field, diag)) < 0)
 		return r;
-	if (settle) {
-		const char *s = json_string_value(settle);
-
-		*ret_field = "settle";
-		if (!s || fl_parse_duration_strict_ns(s, &settle_ns) < 0 ||
-		    settle_ns > MAX_SETTLE_NS)
-			return fl_diag_set(diag, -EINVAL,
-					   "%s%s%s is not a duration between 0s and 10m",
-					   s ? "\"" : "", s ? s : "(not a string)", s ? "\"" : "");
-	}
-	if (m)
+	if (m) {
 		m->settle_ns = settle_ns;
+		m->window_ns = window_ns;
+	}
 	return 0;
 }
 
@@ -229,8 +262,15 @@ static int integrity_start(const json_t *config, void **ret_state, struct fl_dia
 		integrity_free(m);
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
 	}
+	if (pthread_mutex_init(&m->latency_lock, NULL) != 0) {
+		pthread_mutex_destroy(&m->cache_lock);
+		pthread_mutex_destroy(&m->lock);
+		integrity_free(m);
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
 	r = fl_hook_timer_start(&m->sampler, SAMPLE_NS, sample_tick, m, diag);
 	if (r < 0) {
+		pthread_mutex_destroy(&m->latency_lock);
 		pthread_mutex_destroy(&m->cache_lock);
 		pthread_mutex_destroy(&m->lock);
 		integrity_free(m);
@@ -259,17 +299,12 @@ static uint64_t settled_seq(struct integrity *m)
 	return upto;
 }
 
-static int integrity_query(void *state, const char *metric, double *ret_value, struct fl_diag *diag)
+/* Metric k (< N_INTEGRITY) of the integrity check, shared by queries (see cache_lock). */
+static int query_integrity(struct integrity *m, unsigned k, double *ret_value, struct fl_diag *diag)
 {
-	struct integrity *m = state;
 	struct fl_integrity res;
-	unsigned k = 0;
 	int r;
 
-	while (metrics[k] && strcmp(metric, metrics[k]) != 0)
-		k++;
-	if (!metrics[k]) /* hook.c passes listed metrics only */
-		return fl_diag_set(diag, -ENOENT, "unknown metric \"%s\"", metric);
 	uint64_t upto = settled_seq(m);
 	pthread_mutex_lock(&m->cache_lock);
 	if (!m->cached || m->cached_upto != upto || fl_hook_mono_ns() - m->cached_ns >= SAMPLE_NS) {
@@ -279,7 +314,7 @@ static int integrity_query(void *state, const char *metric, double *ret_value, s
 			pthread_mutex_unlock(&m->cache_lock);
 			return r;
 		}
-		const uint64_t values[N_METRICS] = {
+		const uint64_t values[N_INTEGRITY] = {
 			res.lost,
 			res.duplicates,
 			res.corrupt_slots + res.misplaced_slots,
@@ -302,6 +337,77 @@ static int integrity_query(void *state, const char *metric, double *ret_value, s
 	return 0;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The latency of the last window; queries within one sample period share one scan. */
+static int window_latency(struct integrity *m, struct fl_latency *ret, struct fl_diag *diag)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&m->latency_lock);
+	if (!m->latency_cached || fl_hook_mono_ns() - m->latency_ns >= SAMPLE_NS) {
+		r = fl_latency_scan(m->sink, wall_ms() - (int64_t)(m->window_ns / 1000000),
+				    &m->latency, diag);
+		m->latency_cached = r == 0;
+		m->latency_ns = fl_hook_mono_ns();
+	}
+	if (r == 0)
+		*ret = m->latency;
+	pthread_mutex_unlock(&m->latency_lock);
+	return r;
+}
+
+/* Metric k (>= N_INTEGRITY): a latency figure, or a count of the window's records. */
+static int query_latency(struct integrity *m, unsigned k, double *ret_value, struct fl_diag *diag)
+{
+	struct fl_latency lat = { 0 };
+	char window[32];
+	int r = window_latency(m, &lat, diag);
+
+	if (r < 0)
+		return r;
+	if (strcmp(metrics[k], "stored") == 0) {
+		*ret_value = (double)lat.stored;
+		return 0;
+	}
+	if (strcmp(metrics[k], "latency.clamped") == 0) {
+		*ret_value = (double)lat.clamped;
+		return 0;
+	}
+	fl_format_duration(m->window_ns, window, sizeof(window));
+	if (lat.stored == 0)
+		return fl_diag_set(diag, -ENODATA, "no record stored in the last %s", window);
+	if (lat.timed == 0)
+		return fl_diag_set(diag, -ENODATA,
+				   "no record with a CreateTime among the %" PRIu64
+				   " stored in the last %s",
+				   lat.stored, window);
+	*ret_value = (double)(strcmp(metrics[k], "latency.p50") == 0   ? lat.p50_ms
+			      : strcmp(metrics[k], "latency.p99") == 0 ? lat.p99_ms
+								       : lat.max_ms);
+	return 0;
+}
+
+static int integrity_query(void *state, const char *metric, double *ret_value, struct fl_diag *diag)
+{
+	struct integrity *m = state;
+	unsigned k = 0;
+
+	while (metrics[k] && strcmp(metric, metrics[k]) != 0)
+		k++;
+	if (!metrics[k]) /* hook.c passes listed metrics only */
+		return fl_diag_set(diag, -ENOENT, "unknown metric \"%s\"", metric);
+	if (k >= N_INTEGRITY)
+		return query_latency(m, k, ret_value, diag);
+	return query_integrity(m, k, ret_value, diag);
+}
+
 static int integrity_check_call(const char *action, const json_t *args, struct fl_diag *diag)
 {
 	(void)args;
@@ -321,6 +427,7 @@ static void integrity_stop(void *state)
 	if (!m)
 		return;
 	fl_hook_timer_stop(&m->sampler);
+	pthread_mutex_destroy(&m->latency_lock);
 	pthread_mutex_destroy(&m->cache_lock);
 	pthread_mutex_destroy(&m->lock);
 	integrity_free(m);
@@ -328,9 +435,11 @@ static void integrity_stop(void *state)
 
 const struct fl_hook_module fl_hook_integrity = {
 	.name = "integrity",
-	.description = "the lab pipeline's data-integrity check (config acked, sink, settle); "
-		       "metrics lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, "
-		       "inSink, inFlight, redeliveries, unacknowledged",
+	.description = "the lab pipeline's data-integrity check and end-to-end latency (config "
+		       "acked, sink, settle, latencyWindow); metrics lost, duplicates, corrupt, "
+		       "gaps, missingInGaps, acknowledged, inSink, inFlight, redeliveries, "
+		       "unacknowledged, latency.p50, latency.p99, latency.max, latency.clamped, "
+		       "stored",
 	.config_fields = config_fields,
 	.check_config = integrity_check_config,
 	.start = integrity_start,

@@ -31,9 +31,9 @@ probe-throughput-topic-and-regex probe-throughput-no-topic probe-lag-no-group
 probe-prometheus-no-query probe-http-bad-url probe-no-tolerance probe-on-no-data-bad
 tolerance-empty tolerance-range-and-min tolerance-max-not-number hook-bad-action
 hook-call-without-call hook-args-without-call hook-unknown-module
-hook-config-unknown-field hook-config-required suite-entry-file-and-spec suite-unknown-default
-suite-no-experiments not-a-mapping fault-verify-wire-loss fault-verify-wire-not-bool
-fault-verify-unknown-key"
+hook-config-unknown-field hook-config-required hook-latency-window-not-duration
+suite-entry-file-and-spec suite-unknown-default suite-no-experiments not-a-mapping
+fault-verify-wire-loss fault-verify-wire-not-bool fault-verify-unknown-key"
 
 valid=()
 for f in $D/valid/*/input.yaml experiments/*.yaml experiments/*/*.yaml; do

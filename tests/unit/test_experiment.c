@@ -278,7 +278,8 @@ FLTEST(other_values)
 	e = &suite->experiments[0];
 	assert_json(e->hooks[0].config, "{\"interval\": \"100ms\"}");
 	assert_json(e->hooks[1].config, "{\"acked\": \"/var/lib/lab/acked\", "
-					"\"sink\": \"/var/lib/lab/sink\", \"settle\": \"0s\"}");
+					"\"sink\": \"/var/lib/lab/sink\", \"settle\": \"0s\", "
+					"\"latencyWindow\": \"2s\"}");
 	FL_ASSERT_STREQ(e->hooks[1].module, "integrity");
 	FL_ASSERT(e->hooks[0].autostart);
 	FL_ASSERT(!e->hooks[1].autostart);

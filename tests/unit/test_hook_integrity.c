@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The "integrity" hook module (controller/src/hook_integrity.c) on a sink and an acked file
- * written here: lost / inFlight around the settle bound, duplicates and corrupt slots,
- * config and metric errors with their exact text, a prompt stop.
+ * written here: lost / inFlight around the settle bound, duplicates and corrupt slots, the
+ * latency of the records stored in the last latencyWindow (exact percentiles, no data
+ * when none, through a probe and its verdict too), the cost of one query at 100,000
+ * records, config and metric errors with their exact text, a prompt stop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fltest.h"
 #include "hook.h"
+#include "latency.h"
 #include "sink.h"
+#include "verdict.h"
 
 static char dir[] = "/tmp/fl-integrity-XXXXXX";
 static char acked[256], sinkdir[256];
@@ -186,6 +191,232 @@ FLTEST(a_copied_slot_is_a_duplicate_and_a_flipped_byte_is_corrupt)
 	fl_hook_integrity.stop(m);
 }
 
+/* ---- latency ------------------------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Store seq as the connector would have at stored_ms, produced (CreateTime) at produced_ms. */
+static void put_timed(uint64_t seq, int64_t produced_ms, int64_t stored_ms)
+{
+	struct fl_sink *s = NULL;
+	struct fl_diag diag = { 0 };
+	const char value[] = "{}";
+	struct fl_sink_record rec = { .seq = seq,
+				      .produced_ms = produced_ms,
+				      .stored_ms = stored_ms,
+				      .value = value,
+				      .len = 2 };
+	bool existed;
+
+	FL_ASSERT_MSG(fl_sink_open(sinkdir, false, &s, &diag) == 0, "%s", diag.msg);
+	FL_ASSERT_MSG(fl_sink_put(s, &rec, &existed, &diag) == 0, "%s", diag.msg);
+	FL_ASSERT_MSG(fl_sink_sync(s, &diag) == 0, "%s", diag.msg);
+	fl_sink_close(s);
+}
+
+static void *start_window(const char *window)
+{
+	struct fl_diag diag = { 0 };
+	void *state = NULL;
+	json_t *cfg = json_pack("{s:s, s:s, s:s}", "acked", acked, "sink", sinkdir, "latencyWindow",
+				window);
+	int r = fl_hook_integrity.start(cfg, &state, &diag);
+
+	json_decref(cfg);
+	FL_ASSERT_MSG(r == 0, "start: %d %s", r, diag.msg);
+	return state;
+}
+
+/*
+ * Stored 1 s ago: ten records of 10..100 ms, one without a CreateTime, one "stored before it
+ * was produced" (clamped to 0 ms); 8 s ago: five of 5000 ms, outside the default 5 s window.
+ * The test has 3 s before the records at -2 s leave the window, 2 s before those at -8 s
+ * enter the 10 s one.
+ */
+FLTEST(latency_is_over_the_records_stored_in_the_last_window)
+{
+	int64_t now = wall_ms();
+
+	setup(0, 0);
+	for (unsigned i = 1; i <= 10; i++)
+		put_timed(i, now - 1000 - 10 * i, now - 1000);
+	put_timed(11, FL_SINK_NO_TIME, now - 2000);
+	put_timed(12, now - 1200, now - 1500);
+	for (unsigned i = 13; i <= 17; i++)
+		put_timed(i, now - 13000, now - 8000);
+
+	void *m = start("0s"); /* latencyWindow: the default 5 s */
+	FL_ASSERT_EQ(q(m, "stored"), 12);
+	FL_ASSERT_EQ(q(m, "latency.clamped"), 1);
+	/* 11 timed: 0 10 20 ... 100 */
+	FL_ASSERT_EQ(q(m, "latency.p50"), 50); /* rank ceil(5.5) = 6 */
+	FL_ASSERT_EQ(q(m, "latency.p99"), 100);
+	FL_ASSERT_EQ(q(m, "latency.max"), 100);
+	FL_ASSERT_EQ(q(m, "inSink"), 17); /* the integrity check sees the whole sink */
+	fl_hook_integrity.stop(m);
+
+	m = start_window("10s"); /* 16 timed: 0 10 ... 100, then 5000 five times */
+	FL_ASSERT_EQ(q(m, "stored"), 17);
+	FL_ASSERT_EQ(q(m, "latency.p50"), 70); /* rank 8 */
+	FL_ASSERT_EQ(q(m, "latency.p99"), 5000);
+	FL_ASSERT_EQ(q(m, "latency.max"), 5000);
+	fl_hook_integrity.stop(m);
+}
+
+static int q_err(void *state, const char *metric, struct fl_diag *diag)
+{
+	double v = -1;
+	int r = fl_hook_integrity.query(state, metric, &v, diag);
+
+	FL_ASSERT_MSG(r < 0, "query %s: %g, expected an error", metric, v);
+	return r;
+}
+
+FLTEST(no_record_in_the_window_is_no_data_while_stored_is_zero)
+{
+	struct fl_diag diag = { 0 };
+	int64_t now = wall_ms();
+
+	setup(0, 0);
+	put_timed(1, now - 9000, now - 8000); /* before the window */
+	void *m = start("0s");
+	FL_ASSERT_EQ(q(m, "stored"), 0);
+	FL_ASSERT_EQ(q(m, "latency.clamped"), 0);
+	FL_ASSERT_EQ(q_err(m, "latency.p50", &diag), -ENODATA);
+	FL_ASSERT_STREQ(diag.msg, "no record stored in the last 5s");
+	FL_ASSERT_EQ(q_err(m, "latency.p99", &diag), -ENODATA);
+	FL_ASSERT_EQ(q_err(m, "latency.max", &diag), -ENODATA);
+	fl_hook_integrity.stop(m);
+
+	put_timed(2, FL_SINK_NO_TIME, now); /* stored, but without a CreateTime */
+	m = start("0s");
+	FL_ASSERT_EQ(q(m, "stored"), 1);
+	FL_ASSERT_EQ(q_err(m, "latency.max", &diag), -ENODATA);
+	FL_ASSERT_STREQ(diag.msg, "no record with a CreateTime among the 1 stored in the last 5s");
+	fl_hook_integrity.stop(m);
+}
+
+/* Through hook.c: the probe's sample is no data, and onNoData makes the verdict. */
+FLTEST(a_latency_probe_without_data_is_judged_by_on_no_data)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_hooks *h = NULL;
+	struct fl_probe *probe = NULL;
+	struct fl_sample s;
+	struct fl_verdict v;
+
+	setup(0, 0);
+	struct fl_hook_spec hs = { .name = (char *)"pipe",
+				   .module = (char *)"integrity",
+				   .config = json_pack("{s:s, s:s, s:s}", "acked", acked, "sink",
+						       sinkdir, "latencyWindow", "2s") };
+	FL_ASSERT_MSG(fl_hooks_new(&hs, 1, &h, &diag) == 0, "%s", diag.msg);
+	FL_ASSERT_MSG(fl_hooks_start(h, "pipe", &diag) == 0, "%s", diag.msg);
+	struct fl_tolerance t = { .has_max = true, .max = 250 };
+	struct fl_probe_spec spec = { .name = (char *)"e2e-latency",
+				      .type = FL_PROBE_HOOK,
+				      .hook = (char *)"pipe",
+				      .hook_metric = (char *)"latency.p99",
+				      .tolerances = &t,
+				      .n_tolerances = 1,
+				      .on_no_data = FL_NODATA_FAIL };
+	FL_ASSERT_MSG(fl_hook_probe_new(h, &spec, &probe, &diag) == 0, "%s", diag.msg);
+	FL_ASSERT_EQ(probe->ops->sample(probe, &s), -ENODATA);
+	FL_ASSERT_STREQ(s.error, "hook pipe: integrity: no record stored in the last 2s");
+	fl_verdict_eval(&spec, &s, NULL, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_CONTAINS(v.message, "no data: hook pipe: integrity: no record stored in the "
+				      "last 2s (onNoData: fail)");
+	spec.on_no_data = FL_NODATA_INCONCLUSIVE;
+	fl_verdict_eval(&spec, &s, NULL, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_INCONCLUSIVE);
+	fl_sample_reset(&s);
+
+	int64_t now = wall_ms();
+	put_timed(1, now - 300, now); /* 300 ms > max 250 */
+	usleep(300 * 1000);	      /* past the sample period the no-data answer was cached for */
+	FL_ASSERT_OK(probe->ops->sample(probe, &s));
+	FL_ASSERT_EQ(fl_sample_get(&s, "value")->value, 300);
+	fl_verdict_eval(&spec, &s, NULL, &v);
+	FL_ASSERT_EQ(v.kind, FL_VERDICT_FAIL);
+	FL_ASSERT_CONTAINS(v.message, "pipe latency.p99 300 > 250");
+	fl_sample_reset(&s);
+	probe->ops->free(probe);
+	fl_hooks_free(h);
+	json_decref(hs.config);
+}
+
+static void backdate(const char *name, int64_t ms)
+{
+	char path[512];
+	struct timespec t[2] = { { (time_t)(ms / 1000), 0 }, { (time_t)(ms / 1000), 0 } };
+
+	(void)snprintf(path, sizeof(path), "%s/%s", sinkdir, name);
+	FL_ASSERT_OK(utimensat(AT_FDCWD, path, t, 0) < 0 ? -errno : 0);
+}
+
+/*
+ * The cost of one latency query at the size of a whole gameday's sink (100,000 records, 25
+ * blocks), the last 1,000 of them stored in the window: the blocks written an hour ago (as
+ * a real sink's old blocks are) are not read. Printed next to the integrity check's cost.
+ */
+FLTEST(a_latency_query_at_100k_records_reads_only_the_recent_blocks)
+{
+	struct fl_sink *s = NULL;
+	struct fl_diag diag = { 0 };
+	struct timespec t0;
+	struct fl_latency all;
+	char name[64];
+	int64_t now = wall_ms(), old = now - 3600 * 1000;
+	const unsigned n = 100000;
+	double latency_ms, full_ms, check_ms;
+
+	setup(0, n);
+	FL_ASSERT_MSG(fl_sink_open(sinkdir, false, &s, &diag) == 0, "%s", diag.msg);
+	for (unsigned i = 1; i <= n; i++) {
+		bool recent = i > n - 1000;
+		int64_t stored = recent ? now - 1000 : old;
+		struct fl_sink_record rec = { .seq = i,
+					      .produced_ms = stored - (recent ? i % 100 : 5000),
+					      .stored_ms = stored,
+					      .value = "{}",
+					      .len = 2 };
+		bool existed;
+		FL_ASSERT_MSG(fl_sink_put(s, &rec, &existed, &diag) == 0, "%s", diag.msg);
+	}
+	FL_ASSERT_MSG(fl_sink_sync(s, &diag) == 0, "%s", diag.msg);
+	fl_sink_close(s);
+	/* Seqs up to 98,999 were written an hour ago: so were their blocks (0..23). */
+	for (unsigned b = 0; b < (n - 1000) / FL_SINK_BLOCK_SLOTS; b++) {
+		(void)snprintf(name, sizeof(name), "blk-%010u.dat", b);
+		backdate(name, old);
+	}
+	void *m = start("0s");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FL_ASSERT_EQ(q(m, "stored"), 1000);
+	latency_ms = ms_since(&t0);
+	FL_ASSERT_EQ(q(m, "latency.max"), 99);
+	FL_ASSERT_EQ(q(m, "latency.p50"), 49); /* 10 each of 0..99: rank 500 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FL_ASSERT_OK(fl_latency_scan(sinkdir, FL_SINK_SCAN_ALL, &all, &diag));
+	full_ms = ms_since(&t0);
+	FL_ASSERT_EQ(all.stored, n);
+	FL_ASSERT_EQ(all.max_ms, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FL_ASSERT_EQ(q(m, "lost"), 0);
+	check_ms = ms_since(&t0);
+	fltest_log("100,000 records: a latency query %.1f ms (1 of 25 blocks read), the "
+		   "whole sink's latency %.1f ms, the integrity check %.1f ms",
+		   latency_ms, full_ms, check_ms);
+	fl_hook_integrity.stop(m);
+}
+
 static void expect_config_error(const char *json_text, const char *want)
 {
 	struct fl_diag diag = { 0 };
@@ -207,9 +438,17 @@ FLTEST(bad_config_names_the_field_and_the_value)
 	expect_config_error("{\"acked\": \"/a\", \"sink\": \"/s\", \"settle\": \"11m\"}",
 			    "config.settle: \"11m\" is not a duration between 0s and 10m");
 	expect_config_error("{\"acked\": \"/a\", \"sink\": \"/s\", \"setle\": \"1s\"}",
-			    "config: unknown field \"setle\" (expected acked, sink, settle)");
+			    "config: unknown field \"setle\" (expected acked, sink, settle, "
+			    "latencyWindow)");
 	expect_config_error("{\"acked\": 3, \"sink\": \"/s\"}",
 			    "config.acked: expected a path (a non-empty string)");
+	expect_config_error("{\"acked\": \"/a\", \"sink\": \"/s\", \"latencyWindow\": \"500ms\"}",
+			    "config.latencyWindow: \"500ms\" is not a duration between 1s and 10m");
+	expect_config_error("{\"acked\": \"/a\", \"sink\": \"/s\", \"latencyWindow\": \"11m\"}",
+			    "config.latencyWindow: \"11m\" is not a duration between 1s and 10m");
+	expect_config_error("{\"acked\": \"/a\", \"sink\": \"/s\", \"latencyWindow\": 5}",
+			    "config.latencyWindow: (not a string) is not a duration between 1s and "
+			    "10m");
 	expect_config_error("[]", "config: expected an object");
 	expect_config_error("null", "config.acked: required (the loader's acked file)");
 	FL_ASSERT_EQ(fl_hook_check_config(&fl_hook_integrity, NULL, NULL), -EINVAL);
