@@ -3,7 +3,9 @@
  * The lab's demo pipeline (lab/pipeline: loader, connector, verify) against a real 3-broker
  * KRaft Kafka (tests/lib/kafka-cluster.sh). Ground truth: the loader's acked file (what
  * Kafka acknowledged), the rate we asked for, queue-events read back with a librdkafka
- * consumer, and sinks we damage on purpose so that the verifier must fail.
+ * consumer, sinks we damage on purpose so that the verifier must fail, and a delay we
+ * inject ourselves (the connector stopped for a measured time) that the latency the
+ * `integrity` hook module reads from the sink must show.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "fltest.h"
+#include "hook.h"
 #include "kafkatest.h"
+#include "latency.h"
+#include "sink.h"
 
 extern char **environ;
 
@@ -600,6 +605,153 @@ FLTEST(loader_sigterm_flushes_and_reports_finished)
 	FL_ASSERT_EQ(out_value(load, "acked"), 10);
 }
 
+/* ---- (e) latency: a known delay shows, none does not ------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_until_wall(int64_t t_ms)
+{
+	int64_t now = wall_ms();
+
+	if (now < t_ms)
+		sleep_ms((unsigned)(t_ms - now));
+}
+
+static void stop_hook(void *state)
+{
+	fl_hook_integrity.stop(state);
+}
+
+/* The controller's `integrity` hook module on this lab's files, as an experiment runs it. */
+static void *start_hook(const struct lab *lab, const char *window)
+{
+	struct fl_diag diag = { 0 };
+	void *state = NULL;
+	json_t *cfg = json_pack("{s:s, s:s, s:s}", "acked", lab->acked, "sink", lab->sink,
+				"latencyWindow", window);
+	int r = fl_hook_integrity.start(cfg, &state, &diag);
+
+	json_decref(cfg);
+	FL_ASSERT_MSG(r == 0, "hook start: %s", diag.msg);
+	fltest_defer(stop_hook, state);
+	return state;
+}
+
+/* A metric's value, or -ENODATA / -errno (then *ret_diag says why). */
+static int hook_q(void *m, const char *metric, double *ret, struct fl_diag *ret_diag)
+{
+	return fl_hook_integrity.query(m, metric, ret, ret_diag);
+}
+
+static double hook_v(void *m, const char *metric)
+{
+	struct fl_diag diag = { 0 };
+	double v = 0;
+
+	FL_ASSERT_MSG(hook_q(m, metric, &v, &diag) == 0, "%s: %s", metric, diag.msg);
+	return v;
+}
+
+/* The pipeline's latency stays below this without a fault; a stall of STALL_MS (longer by
+ * its margin, so that a record produced up to 500 ms after the stop still counts) is above. */
+#define BOUND_MS  3000
+#define STALL_MS  3500
+#define WINDOW_MS 2000
+
+/*
+ * Baseline: loader at 200 msg/s, connector running; every sample over 5 s has records
+ * stored in the 2 s window and latency.max below 3 s. Then the connector is stopped
+ * (SIGSTOP) for 3.5 s: after one window without progress, stored is 0 and the figures have
+ * no data; after SIGCONT the records produced during the stop arrive at least 3.5 s late,
+ * so latency.max reaches 3 s — the same check that held during the baseline now fails.
+ */
+FLTEST(latency_shows_a_stalled_connector_and_stays_low_without_one)
+{
+	struct lab lab;
+	struct proc *conn, *load;
+	struct fl_diag diag = { 0 };
+	struct fl_latency base;
+	double v, max_seen = 0, p50, p99;
+	json_t *j;
+	int ex, r;
+
+	fltest_set_timeout(150);
+	kafkatest_bootstrap();
+	lab_init(&lab);
+	conn = start_connector(&lab, "connector");
+	load = start_loader(&lab, "loader", "0");
+	void *m = start_hook(&lab, "2s");
+
+	/* Settled: the connector has joined and caught up with what was produced before. */
+	uint64_t deadline = now_ms() + 60000;
+	while ((r = hook_q(m, "latency.max", &v, &diag)) != 0 || v >= BOUND_MS) {
+		FL_ASSERT_MSG(now_ms() < deadline, "no settled latency within 60 s: %s",
+			      r ? diag.msg : "latency.max still >= the bound");
+		sleep_ms(250);
+	}
+	int64_t t_base = wall_ms();
+	for (int i = 0; i < 10; i++) {
+		sleep_ms(500);
+		v = hook_v(m, "latency.max");
+		max_seen = v > max_seen ? v : max_seen;
+		FL_ASSERT_MSG(v < BOUND_MS, "baseline sample %d: latency.max %.0f ms >= %d ms", i,
+			      v, BOUND_MS);
+		FL_ASSERT_MSG(hook_v(m, "stored") > 0, "baseline sample %d: nothing stored", i);
+	}
+	FL_ASSERT_OK(fl_latency_scan(lab.sink, t_base, &base, &diag));
+	fltest_log("baseline (200 msg/s, 3 brokers on loopback, 5 s): %" PRIu64
+		   " records, p50 %" PRIu64 " ms, p99 %" PRIu64 " ms, max %" PRIu64
+		   " ms; the highest 2 s-window max %.0f ms",
+		   base.timed, base.p50_ms, base.p99_ms, base.max_ms, max_seen);
+
+	int64_t t_stop = wall_ms();
+	proc_signal(conn, SIGSTOP);
+	sleep_until_wall(t_stop + WINDOW_MS + 500);
+	FL_ASSERT_EQ(hook_v(m, "stored"), 0);
+	FL_ASSERT_EQ(hook_q(m, "latency.max", &v, &diag), -ENODATA);
+	FL_ASSERT_STREQ(diag.msg, "no record stored in the last 2s");
+	sleep_until_wall(t_stop + STALL_MS);
+	proc_signal(conn, SIGCONT);
+	int64_t stall = wall_ms() - t_stop;
+
+	deadline = now_ms() + 30000;
+	while ((r = hook_q(m, "latency.max", &v, &diag)) != 0 || v < BOUND_MS) {
+		FL_ASSERT_MSG(now_ms() < deadline,
+			      "latency.max did not reach %d ms within 30 s of SIGCONT: %s",
+			      BOUND_MS, r ? diag.msg : "below the bound");
+		sleep_ms(100);
+	}
+	p50 = hook_v(m, "latency.p50");
+	p99 = hook_v(m, "latency.p99");
+	fltest_log("connector stopped %" PRId64 " ms: latency.max %.0f ms, p99 %.0f, p50 %.0f "
+		   "in the 2 s window after SIGCONT",
+		   stall, v, p99, p50);
+	FL_ASSERT(v >= BOUND_MS);
+	FL_ASSERT_MSG(v <= (double)stall + 5000, "latency.max %.0f ms is far past the stall", v);
+
+	proc_signal(load, SIGTERM);
+	FL_ASSERT_EQ(proc_wait(load, 20000), 0);
+	j = wait_caught_up(lab.dir, lab.acked, lab.sink, 30000);
+	json_decref(j);
+	stop_connector(conn);
+	j = verify(lab.dir, lab.acked, lab.sink, &ex);
+	json_t *lat = json_object_get(j, "latency");
+	fltest_log("whole run: %lld records, p50 %lld ms, p99 %lld ms, max %lld ms, clamped %lld",
+		   jint(lat, "records"), jint(lat, "p50_ms"), jint(lat, "p99_ms"),
+		   jint(lat, "max_ms"), jint(lat, "clamped"));
+	FL_ASSERT_EQ(ex, 0);
+	FL_ASSERT_EQ(jint(lat, "records"), jint(j, "in_sink"));
+	FL_ASSERT_EQ(jint(lat, "untimed"), 0);
+	FL_ASSERT(jint(lat, "max_ms") >= BOUND_MS);
+	json_decref(j);
+}
+
 /* ---- (d) bad flags ---------------------------------------------------------------- */
 
 static void expect_usage(const char *dir, const char *prog, const char *const *args,
@@ -626,6 +778,16 @@ FLTEST(bad_flags_exit_64_naming_the_flag)
 	const char *batch[] = { "--bootstrap", "x:1", "--sink", "/tmp/s", "--batch", "-3", NULL };
 	const char *vflag[] = { "--acked", "a", "--nope", NULL };
 	const char *vsink[] = { "--acked", "a", NULL };
+	const char *vwindow[] = { "--acked", "a", "--sink", "s", "--latency-window", "5 s", NULL };
+	/* A value must fit a sink slot (208 bytes) and its JSON. */
+	const char *payload[] = { "--bootstrap",    "x:1", "--acked", "/tmp/a",
+				  "--payload-size", "121", NULL };
+	const char *quote[] = {
+		"--bootstrap", "x:1", "--acked", "/tmp/a", "--symbol", "A\"B", NULL
+	};
+	const char *longsym[] = { "--bootstrap", "x:1",	     "--acked",
+				  "/tmp/a",	 "--symbol", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+				  NULL };
 
 	expect_usage(dir, "loader", rate, "--rate: \"fast\"");
 	expect_usage(dir, "loader", zero, "--rate: 0 is outside 1..100000");
@@ -635,6 +797,50 @@ FLTEST(bad_flags_exit_64_naming_the_flag)
 	expect_usage(dir, "connector", batch, "--batch");
 	expect_usage(dir, "verify", vflag, "--nope");
 	expect_usage(dir, "verify", vsink, "--sink is required");
+	expect_usage(dir, "verify", vwindow, "--latency-window: \"5 s\" is not a duration");
+	expect_usage(dir, "loader", payload, "--payload-size: 121 is outside 1..120");
+	expect_usage(dir, "loader", quote,
+		     "--symbol: \"A\"B\" is not 1..32 characters of A-Z a-z 0-9 . _ -");
+	expect_usage(dir, "loader", longsym, "--symbol: \"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\"");
+}
+
+/* A sink of format 1 (no timestamps, a longer value) is never read or written as format 2. */
+FLTEST(a_sink_of_format_1_is_refused_by_the_connector_and_verify)
+{
+	const char *dir = make_tmpdir();
+	char sink[300], acked[300], format[400];
+	const char *cargs[] = { "--bootstrap", "127.0.0.1:1", "--sink", sink, NULL };
+	const char *vargs[] = { "--acked", acked, "--sink", sink, NULL };
+	const char *old = "faultline-sink 1 block=4096 slot=256\n";
+	struct proc *p;
+	char *err;
+	FILE *f;
+
+	snprintf(sink, sizeof(sink), "%s/sink", dir);
+	snprintf(acked, sizeof(acked), "%s/acked", dir);
+	snprintf(format, sizeof(format), "%s/FORMAT", sink);
+	FL_ASSERT_OK(mkdir(sink, 0755) < 0 ? -errno : 0);
+	f = fopen(format, "w");
+	FL_ASSERT(f);
+	fputs(old, f);
+	fclose(f);
+	f = fopen(acked, "w");
+	FL_ASSERT(f);
+	fclose(f);
+	p = spawn(dir, "connector", "connector", cargs);
+	FL_ASSERT_EQ(proc_wait(p, 10000), 1);
+	err = fltest_read_file(p->err, NULL);
+	FL_ASSERT_CONTAINS(err, "FORMAT is \"faultline-sink 1 block=4096 slot=256\", not "
+				"\"faultline-sink 2 block=4096 slot=256\"");
+	free(err);
+	p = spawn(dir, "verify", "verify", vargs);
+	FL_ASSERT_EQ(proc_wait(p, 10000), 2);
+	err = fltest_read_file(p->err, NULL);
+	FL_ASSERT_CONTAINS(err, "FORMAT is \"faultline-sink 1 block=4096 slot=256\"");
+	free(err);
+	err = fltest_read_file(format, NULL);
+	FL_ASSERT_STREQ(err, old); /* left as it was */
+	free(err);
 }
 
 __attribute__((constructor(200))) static void start_cluster(void)
