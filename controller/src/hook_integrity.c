@@ -11,7 +11,8 @@
  *            default 5s
  *   metrics  lost, duplicates, corrupt, gaps, missingInGaps, acknowledged, inSink,
  *            inFlight, redeliveries, unacknowledged;
- *            latency.p50, latency.p99, latency.max (ms, nearest rank), latency.clamped and
+ *            latency.p50, latency.p95, latency.p99, latency.max (ms, nearest rank),
+ *            latency.clamped and
  *            stored, over the records stored in the last latencyWindow
  *   calls    none
  *
@@ -45,7 +46,7 @@
 #define PATH_MAX_LEN	  4096
 
 #define N_INTEGRITY 10 /* metrics[] below: the integrity check's, then the latency's */
-#define N_METRICS   15
+#define N_METRICS   16
 
 struct sample {
 	uint64_t t_ns, max_seq;
@@ -148,10 +149,10 @@ static void sample_tick(void *arg, uint64_t elapsed)
 
 static const char *const config_fields[] = { "acked", "sink", "settle", "latencyWindow", NULL };
 static const char *const metrics[] = {
-	"lost",		 "duplicates",	    "corrupt",	   "gaps",
-	"missingInGaps", "acknowledged",    "inSink",	   "inFlight",
-	"redeliveries",	 "unacknowledged",  "latency.p50", "latency.p99",
-	"latency.max",	 "latency.clamped", "stored",	   NULL,
+	"lost",		"duplicates",  "corrupt",     "gaps",	      "missingInGaps",
+	"acknowledged", "inSink",      "inFlight",    "redeliveries", "unacknowledged",
+	"latency.p50",	"latency.p95", "latency.p99", "latency.max",  "latency.clamped",
+	"stored",	NULL,
 };
 _Static_assert(FL_ARRAY_SIZE(metrics) == N_METRICS + 1, "N_METRICS counts metrics[]");
 
@@ -389,6 +390,7 @@ static int query_latency(struct integrity *m, unsigned k, double *ret_value, str
 				   " stored in the last %s",
 				   lat.stored, window);
 	*ret_value = (double)(strcmp(metrics[k], "latency.p50") == 0   ? lat.p50_ms
+			      : strcmp(metrics[k], "latency.p95") == 0 ? lat.p95_ms
 			      : strcmp(metrics[k], "latency.p99") == 0 ? lat.p99_ms
 								       : lat.max_ms);
 	return 0;
@@ -438,8 +440,8 @@ const struct fl_hook_module fl_hook_integrity = {
 	.description = "the lab pipeline's data-integrity check and end-to-end latency (config "
 		       "acked, sink, settle, latencyWindow); metrics lost, duplicates, corrupt, "
 		       "gaps, missingInGaps, acknowledged, inSink, inFlight, redeliveries, "
-		       "unacknowledged, latency.p50, latency.p99, latency.max, latency.clamped, "
-		       "stored",
+		       "unacknowledged, latency.p50, latency.p95, latency.p99, latency.max, "
+		       "latency.clamped, stored",
 	.config_fields = config_fields,
 	.check_config = integrity_check_config,
 	.start = integrity_start,

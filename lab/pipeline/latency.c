@@ -88,6 +88,7 @@ int fl_latency_scan(const char *sink_dir, int64_t since_ms, struct fl_latency *r
 	if (w.n) {
 		qsort(w.v, w.n, sizeof(*w.v), cmp_u64);
 		ret->p50_ms = fl_latency_rank(w.v, w.n, 50);
+		ret->p95_ms = fl_latency_rank(w.v, w.n, 95);
 		ret->p99_ms = fl_latency_rank(w.v, w.n, 99);
 		ret->max_ms = w.v[w.n - 1];
 	}

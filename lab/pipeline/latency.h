@@ -21,7 +21,7 @@ struct fl_latency {
 	uint64_t timed;	  /* of those, with a CreateTime: the figures' population */
 	uint64_t clamped; /* of those, stored_ms < produced_ms (clocks apart): counted as 0 ms */
 	/* Nearest rank over the timed records (fl_latency_rank); 0 when timed == 0. */
-	uint64_t p50_ms, p99_ms, max_ms;
+	uint64_t p50_ms, p95_ms, p99_ms, max_ms;
 };
 
 /*

@@ -25,7 +25,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: verify --acked FILE --sink DIR [--json] [--latency-window D]\n"
 		   "Compares the loader's acknowledged seqs with the connector's sink, and prints\n"
-		   "the pipeline's latency (stored - CreateTime: p50, p99, max) over the records\n"
+		   "the pipeline's latency (stored - CreateTime: p50, p95, p99, max) over the "
+		   "records\n"
 		   "stored in the last D (e.g. 60s; default: every record in the sink).\n"
 		   "Exit: 0 lost == 0 and duplicates == 0 and no corrupt slot, 1 otherwise,\n"
 		   "      2 an input cannot be read, 64 bad flags.\n");
@@ -39,10 +40,11 @@ static json_t *ms_or_null(const struct fl_latency *lat, uint64_t ms)
 
 static json_t *latency_json(const struct fl_latency *lat)
 {
-	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "records", (json_int_t)lat->timed,
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "records", (json_int_t)lat->timed,
 			 "untimed", (json_int_t)(lat->stored - lat->timed), "clamped",
-			 (json_int_t)lat->clamped, "p50_ms", ms_or_null(lat, lat->p50_ms), "p99_ms",
-			 ms_or_null(lat, lat->p99_ms), "max_ms", ms_or_null(lat, lat->max_ms));
+			 (json_int_t)lat->clamped, "p50_ms", ms_or_null(lat, lat->p50_ms), "p95_ms",
+			 ms_or_null(lat, lat->p95_ms), "p99_ms", ms_or_null(lat, lat->p99_ms),
+			 "max_ms", ms_or_null(lat, lat->max_ms));
 }
 
 static int print_json(const struct fl_integrity *res, const struct fl_latency *lat, bool ok)
@@ -83,10 +85,11 @@ static void print_text(const struct fl_integrity *res, const struct fl_latency *
 	       res->acknowledged, res->in_sink, res->lost, res->duplicates, res->gaps,
 	       res->missing_in_gaps, res->redeliveries, res->unacknowledged, res->corrupt_slots);
 	if (lat->timed)
-		printf("latency:        p50 %" PRIu64 " ms, p99 %" PRIu64 " ms, max %" PRIu64
-		       " ms over %" PRIu64 " records (stored - CreateTime; %" PRIu64
-		       " clamped to 0)\n",
-		       lat->p50_ms, lat->p99_ms, lat->max_ms, lat->timed, lat->clamped);
+		printf("latency:        p50 %" PRIu64 " ms, p95 %" PRIu64 " ms, p99 %" PRIu64
+		       " ms, max %" PRIu64 " ms over %" PRIu64
+		       " records (stored - CreateTime; %" PRIu64 " clamped to 0)\n",
+		       lat->p50_ms, lat->p95_ms, lat->p99_ms, lat->max_ms, lat->timed,
+		       lat->clamped);
 	else
 		printf("latency:        no record with a CreateTime\n");
 	printf("verdict:        %s\n", ok ? "OK" : "FAILED");

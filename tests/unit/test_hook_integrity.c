@@ -255,7 +255,8 @@ FLTEST(latency_is_over_the_records_stored_in_the_last_window)
 	FL_ASSERT_EQ(q(m, "stored"), 12);
 	FL_ASSERT_EQ(q(m, "latency.clamped"), 1);
 	/* 11 timed: 0 10 20 ... 100 */
-	FL_ASSERT_EQ(q(m, "latency.p50"), 50); /* rank ceil(5.5) = 6 */
+	FL_ASSERT_EQ(q(m, "latency.p50"), 50);	/* rank ceil(5.5) = 6 */
+	FL_ASSERT_EQ(q(m, "latency.p95"), 100); /* rank ceil(10.45) = 11 */
 	FL_ASSERT_EQ(q(m, "latency.p99"), 100);
 	FL_ASSERT_EQ(q(m, "latency.max"), 100);
 	FL_ASSERT_EQ(q(m, "inSink"), 17); /* the integrity check sees the whole sink */
@@ -263,7 +264,8 @@ FLTEST(latency_is_over_the_records_stored_in_the_last_window)
 
 	m = start_window("10s"); /* 16 timed: 0 10 ... 100, then 5000 five times */
 	FL_ASSERT_EQ(q(m, "stored"), 17);
-	FL_ASSERT_EQ(q(m, "latency.p50"), 70); /* rank 8 */
+	FL_ASSERT_EQ(q(m, "latency.p50"), 70);	 /* rank 8 */
+	FL_ASSERT_EQ(q(m, "latency.p95"), 5000); /* rank ceil(15.2) = 16 */
 	FL_ASSERT_EQ(q(m, "latency.p99"), 5000);
 	FL_ASSERT_EQ(q(m, "latency.max"), 5000);
 	fl_hook_integrity.stop(m);
@@ -429,6 +431,8 @@ FLTEST(a_latency_query_at_100k_records_reads_only_the_recent_blocks)
 	cost_stop(&latency);
 	FL_ASSERT_EQ(q(m, "latency.max"), 99);
 	FL_ASSERT_EQ(q(m, "latency.p50"), 49); /* 10 each of 0..99: rank 500 */
+	FL_ASSERT_EQ(q(m, "latency.p95"), 94); /* rank 950 */
+	FL_ASSERT_EQ(q(m, "latency.p99"), 98); /* rank 990 */
 	cost_start(&full);
 	FL_ASSERT_OK(fl_latency_scan(sinkdir, FL_SINK_SCAN_ALL, &all, &diag));
 	cost_stop(&full);

@@ -42,10 +42,12 @@ FLTEST(nearest_rank_picks_an_observed_value_at_rank_ceil_p_n_over_100)
 	FL_ASSERT_EQ(fl_latency_rank(pair, 2, 99), 20);
 	FL_ASSERT_EQ(fl_latency_rank(hundred, 100, 1), 1);
 	FL_ASSERT_EQ(fl_latency_rank(hundred, 100, 50), 50);
+	FL_ASSERT_EQ(fl_latency_rank(hundred, 100, 95), 95);
 	FL_ASSERT_EQ(fl_latency_rank(hundred, 100, 99), 99);
 	FL_ASSERT_EQ(fl_latency_rank(hundred, 100, 100), 100);
 	FL_ASSERT_EQ(fl_latency_rank(h101, 101, 50), 51);  /* rank ceil(50.5) = 51 */
 	FL_ASSERT_EQ(fl_latency_rank(h101, 101, 99), 100); /* rank ceil(99.99) = 100 */
+	FL_ASSERT_EQ(fl_latency_rank(thousand, 1000, 95), 950);
 	FL_ASSERT_EQ(fl_latency_rank(thousand, 1000, 99), 990);
 	free(hundred);
 	free(h101);
@@ -138,7 +140,8 @@ FLTEST(the_window_holds_the_records_stored_at_or_after_since)
 	FL_ASSERT_EQ(all.stored, 7);
 	FL_ASSERT_EQ(all.timed, 6); /* 0 20 30 40 100 1000 */
 	FL_ASSERT_EQ(all.clamped, 1);
-	FL_ASSERT_EQ(all.p50_ms, 30); /* rank ceil(3.0) = 3 */
+	FL_ASSERT_EQ(all.p50_ms, 30);	/* rank ceil(3.0) = 3 */
+	FL_ASSERT_EQ(all.p95_ms, 1000); /* rank ceil(5.7) = 6 */
 	FL_ASSERT_EQ(all.p99_ms, 1000);
 	FL_ASSERT_EQ(all.max_ms, 1000);
 
