@@ -53,8 +53,7 @@ static int count_pod(const json_t *pod, const char *container, struct pod_counts
 	return 0;
 }
 
-static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c,
-		       struct fl_sample *s)
+static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, struct fl_sample *s)
 {
 	const char *container = pp->base.spec->container;
 	struct fl_diag diag = { 0 };
@@ -73,8 +72,10 @@ static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c,
 			continue;
 		if (count_pod(pod, container, c) < 0) {
 			/* The agent says why when its runtime could not list them. */
-			const char *why = json_string_value(json_object_get(resp, "containersError"));
-			fl_sample_fail(s, -EPROTO, "agent %s lists pods without their containers: %s",
+			const char *why =
+				json_string_value(json_object_get(resp, "containersError"));
+			fl_sample_fail(s, -EPROTO,
+				       "agent %s lists pods without their containers: %s",
 				       fl_agents_name(pp->agents, ai),
 				       why ? why : "an agent older than this controller?");
 			json_decref(resp);
