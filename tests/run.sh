@@ -1,6 +1,10 @@
 #!/bin/bash
 # Run test tiers and print one closing line for all of them:
 #   tests/run.sh unit integration vm fuzz e2e
+#   tests/run.sh unit integration e2e+vm+fuzz   (vm then fuzz run beside e2e)
+# A tier written A+B+C runs A, and beside it (a second run.sh, at the same time) B then C:
+# for tiers that mostly wait (the e2e gameday's pauses) next to tiers that mostly compute.
+# The side's output follows A's; its tests count in the closing line like any other.
 # Each test binary prints "N passed, N failed, N skipped" as its last line; this script sums
 # them. A binary that dies without that line counts as one failure, and so does a test that
 # is missing: every tests/<tier>/test_*.c must have its binary in $BUILD/tests/<tier>/, every
@@ -91,15 +95,15 @@ time_table() {
 	local i t total=0
 	echo
 	echo "Time by tier (wall clock):"
-	printf '  %-12s %8s  %s\n' TIER SECONDS "SLOWEST TESTS"
+	printf '  %-18s %8s  %s\n' TIER SECONDS "SLOWEST TESTS"
 	for i in "${!tier_names[@]}"; do
 		t=${tier_names[$i]}
-		printf '  %-12s %8s  %s\n' "$t" "${tier_secs[$i]}" "$(printf '%s\n' "${timings[@]}" |
-			awk -v t="$t" '$1 == t { print $2, $3 }' | sort -rn | head -3 |
+		printf '  %-18s %8s  %s\n' "$t" "${tier_secs[$i]}" "$(printf '%s\n' "${timings[@]}" |
+			awk -v t="${t%%+*}" '$1 == t { print $2, $3 }' | sort -rn | head -3 |
 			awk '{ printf "%s%s %ss", sep, $2, $1; sep = ", " }')"
 		total=$(awk -v a="$total" -v b="${tier_secs[$i]}" 'BEGIN { printf "%.1f", a + b }')
 	done
-	printf '  %-12s %8s\n' total "$total"
+	printf '  %-18s %8s\n' total "$total"
 }
 
 need_root() { # a tier that needs root: fail under CI, skip elsewhere
@@ -115,31 +119,51 @@ need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	fi
 }
 
-tier_secs=()
-for tier in "$@"; do
-	echo "##### tier: $tier"
-	tier_t0=$(now_s)
-	case $tier in
+run_tier() { # tier
+	case $1 in
 	unit)
 		run_c_tests unit
 		run_scripts 'tests/unit/*.sh' ;;
 	integration)
-		need_root integration || continue
+		need_root integration || return 0
 		run_c_tests integration
 		run_scripts 'tests/integration/*.sh' ;;
 	vm)
-		need_root vm || continue
+		need_root vm || return 0
 		run_scripts 'tests/vm/test-*.sh' ;;
 	fuzz)
 		run_bin "fuzz" tests/fuzz/run.sh ;;
 	e2e)
-		# The main job end to end against the lab (≈ 9 min): scripts/gameday.sh.
-		need_root e2e || continue
+		# The main job end to end against the lab: scripts/gameday.sh, and its negative.
+		need_root e2e || return 0
 		run_scripts 'tests/e2e/test-*.sh' ;;
 	*)
-		echo "unknown tier $tier"; failed=$((failed + 1)) ;;
+		echo "unknown tier $1"; failed=$((failed + 1)); failures+=("unknown tier $1") ;;
 	esac
-	tier_names+=("$tier")
+}
+
+tier_secs=()
+for arg in "$@"; do
+	tier=${arg%%+*} side=""
+	[ "$tier" = "$arg" ] || side=${arg#*+}
+	echo "##### tier: $tier${side:+ (beside it: ${side//+/, })}"
+	tier_t0=$(now_s)
+	if [ -n "$side" ]; then
+		side_log=$(mktemp)
+		# shellcheck disable=SC2086 # the side's tiers are words
+		"$0" ${side//+/ } >"$side_log" 2>&1 &
+		side_pid=$!
+	fi
+	run_tier "$tier"
+	if [ -n "$side" ]; then
+		wait "$side_pid"
+		side_rc=$?
+		echo "##### tiers run beside $tier: ${side//+/, }"
+		cat "$side_log"
+		tally "${side//+/,} (beside $tier)" "$side_log" "$side_rc"
+		rm -f "$side_log"
+	fi
+	tier_names+=("$arg")
 	tier_secs+=("$(secs "$tier_t0" "$(now_s)")")
 done
 [ ${#tier_names[@]} -eq 0 ] || time_table
