@@ -435,7 +435,11 @@ static void put_chart(FILE *out, const json_t *e)
 		if (strcmp(fl_journal_str_or(inj, "result", ""), "ok") != 0)
 			continue;
 		from = fl_journal_int(inj, "atMs", c.t0);
-		to = rev ? fl_journal_int(rev, "atMs", c.t1) : from;
+		/* A kill has nothing to revert (revert "skipped", no time): an instant, not a
+		 * window to the end of the experiment. */
+		to = rev && strcmp(fl_journal_str_or(rev, "result", ""), "skipped") != 0
+			     ? fl_journal_int(rev, "atMs", c.t1)
+			     : from;
 		x0 = xpos(&c, from);
 		x1 = FL_MAX(xpos(&c, to), x0 + 2); /* a kill is an instant: keep it visible */
 		fprintf(out,

@@ -618,6 +618,30 @@ FLTEST(html_chart_lines_stop_where_samples_are_missing)
 	json_decref(j);
 }
 
+/* A kill is an instant on the timeline, not a window to the end of the experiment: its
+ * revert is "skipped", with no time. */
+FLTEST(html_chart_a_kill_is_an_instant)
+{
+	json_t *j = load("leftovers.json");
+	json_t *f = json_array_get(
+		json_object_get(json_array_get(json_object_get(j, "experiments"), 0), "faults"), 1);
+	char *html;
+	const char *p;
+	double w = -1;
+
+	json_object_set_new(f, "revert", json_pack("{s:s, s:s}", "result", "skipped", "reason",
+						   "kill"));
+	html = render(fl_report_html, j);
+	p = strstr(html, "data-fault=\"kill-consumer\"");
+	FL_ASSERT(p);
+	while (p > html && strncmp(p, "<rect", 5) != 0)
+		p--;
+	FL_ASSERT(sscanf(strstr(p, "width=\""), "width=\"%lf", &w) == 1);
+	FL_ASSERT_MSG(w > 0 && w <= 2.5, "the kill's window is %.1f px wide", w);
+	free(html);
+	json_decref(j);
+}
+
 FLTEST(html_escapes_everything)
 {
 	json_t *j = load("weird-text.json");
