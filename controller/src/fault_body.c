@@ -64,6 +64,13 @@ int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *tar
 
 	if (!body)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	/* The target's interface, unless the fault names its own (docs/experiments.md). */
+	if ((strcmp(kind, "network") == 0 || strcmp(kind, "bandwidth") == 0) &&
+	    target->interface[0] && !json_object_get(body, "interface") &&
+	    json_object_set_new(body, "interface", json_string(target->interface)) < 0) {
+		json_decref(body);
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	}
 	if (have && strncmp(have, "unavailable", 11) == 0) {
 		const char *netem = json_string_value(json_object_get(body, "netem"));
 		const char *alt = NULL;

@@ -57,6 +57,7 @@ static bool labels_match(const struct fl_target_sel *sel, const json_t *labels)
 static int add(struct fl_target_set *set, unsigned agent, json_t *target, const char *label,
 	       const char *ip)
 {
+	const char *iface = set->sel->interface;
 	struct fl_target *t = realloc(set->t, (set->n + 1) * sizeof(*t));
 
 	if (!t || !target) {
@@ -71,6 +72,7 @@ static int add(struct fl_target_set *set, unsigned agent, json_t *target, const 
 	t->target = target;
 	(void)snprintf(t->label, sizeof(t->label), "%s", label);
 	(void)snprintf(t->ip, sizeof(t->ip), "%s", ip ? ip : "");
+	(void)snprintf(t->interface, sizeof(t->interface), "%s", iface ? iface : "");
 	return 0;
 }
 

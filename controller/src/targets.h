@@ -18,10 +18,11 @@
 #include "experiment.h"
 
 struct fl_target {
-	unsigned agent;	 /* index into the agents set */
-	json_t *target;	 /* owned: the agent API's "target" object ({"pod": "ns/name"} ...) */
-	char label[192]; /* for people: "streamforge/loader-0", "/run/netns/x", "pid 123" */
-	char ip[64];	 /* the pod's IP when known, else "" */
+	unsigned agent;	    /* index into the agents set */
+	json_t *target;	    /* owned: the agent API's "target" object ({"pod": "ns/name"} ...) */
+	char label[192];    /* for people: "streamforge/loader-0", "/run/netns/x", "pid 123" */
+	char ip[64];	    /* the pod's IP when known, else "" */
+	char interface[16]; /* the selector's `interface` (network faults), else "" */
 };
 
 struct fl_target_set {
