@@ -464,6 +464,37 @@ static void wait_active(unsigned n)
 	FL_FAIL("the agent never held %u faults", n);
 }
 
+FLTEST(a_background_fault_held_to_its_deadline_is_reverted_for_its_deadline)
+{
+	json_t *j, *f, *rv;
+	json_int_t held;
+
+	setup(NULL);
+	/* The method ends at once and waits for the deadline; the keeper and the end of the
+	 * method race to revert it, and either way the reason is its deadline. */
+	FL_ASSERT_EQ(
+		wait_exit(
+			spawn_run(
+				experiment("background",
+					   "  method:\n"
+					   "    - fault: {name: cut, target: ns, kind: partition,\n"
+					   "              duration: 1s, to: [\"10.9.1.0/24\"]}\n"
+					   "      background: true\n"),
+				"background"),
+			30),
+		0);
+	j = journal("background");
+	f = json_array_get(json_object_get(exp0(j), "faults"), 0);
+	rv = json_object_get(f, "revert");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(rv, "result")), "ok");
+	FL_ASSERT_STREQ(json_string_value(json_object_get(rv, "reason")), "deadline");
+	held = json_integer_value(json_object_get(rv, "atMs")) -
+	       json_integer_value(json_object_get(json_object_get(f, "inject"), "atMs"));
+	FL_ASSERT_MSG(held >= 1000 && held < 3000, "held %lld ms for a 1 s fault", (long long)held);
+	expect_clean();
+	json_decref(j);
+}
+
 FLTEST(sigterm_mid_experiment_reverts_everything_and_exits_3)
 {
 	const char *file;
