@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run one command inside Debian's stock kernel under qemu (TCG) and exit with its status.
 #
-#   tests/vm/vm.sh [--timeout SEC] [--mem SIZE] [--bin PATH]... [--with-tc] -- COMMAND [ARGS...]
+#   tests/vm/vm.sh [--timeout SEC] [--mem SIZE] [--bin PATH]... [--out DIR] [--with-tc] -- COMMAND [ARGS...]
 #
 # The host kernel has no sch_netem, so real netem is exercised in a VM: the kernel package
 # that linux-image-amd64 depends on is downloaded with apt-get download, unpacked with
@@ -34,10 +34,11 @@ die() {
 }
 usage() {
 	cat >&2 <<'EOF'
-usage: tests/vm/vm.sh [--timeout SEC] [--mem SIZE] [--bin PATH]... [--with-tc] -- COMMAND [ARGS...]
+usage: tests/vm/vm.sh [--timeout SEC] [--mem SIZE] [--bin PATH]... [--out DIR] [--with-tc] -- COMMAND [ARGS...]
   --timeout SEC  stop the VM after SEC seconds of run time (default 300, or $FL_VM_TIMEOUT)
   --mem SIZE     guest memory (default 256M, or $MEM)
   --bin PATH     copy PATH to /bin/<basename> in the guest, with the libraries ldd lists
+  --out DIR      copy the files the command leaves in the guest's /fl/out to DIR
   --with-tc      also put the real iproute2 tc at /sbin/tc (for benchmarks; tests must not)
 COMMAND runs as an argument vector (no shell re-parsing); use `sh -c '...'` for shell syntax.
 Environment: CI and FL_* are passed to the guest; FL_VM_CACHE (kernel/initramfs cache),
@@ -49,6 +50,7 @@ EOF
 # ---- arguments ------------------------------------------------------------------------
 BINS=()
 WITH_TC=0
+OUT_DIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) [ $# -ge 2 ] || usage; TIMEOUT=$2; shift 2 ;;
@@ -57,6 +59,8 @@ while [ $# -gt 0 ]; do
 	--mem=*) MEM=${1#*=}; shift ;;
 	--bin) [ $# -ge 2 ] || usage; BINS+=("$2"); shift 2 ;;
 	--bin=*) BINS+=("${1#*=}"); shift ;;
+	--out) [ $# -ge 2 ] || usage; OUT_DIR=$2; shift 2 ;;
+	--out=*) OUT_DIR=${1#*=}; shift ;;
 	--with-tc) WITH_TC=1; shift ;;
 	-h | --help) usage 0 ;;
 	--) shift; break ;;
@@ -68,6 +72,10 @@ SHELL_MODE=0
 [ $# -gt 0 ] || [ $SHELL_MODE = 1 ] || { say "no command given"; usage; }
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout wants a positive number of seconds, not '$TIMEOUT'"
 [[ $MEM =~ ^[1-9][0-9]*[MG]?$ ]] || die "--mem wants a size like 256M, not '$MEM'"
+if [ -n "$OUT_DIR" ]; then
+	mkdir -p "$OUT_DIR" 2>/dev/null && [ -d "$OUT_DIR" ] && [ -w "$OUT_DIR" ] ||
+		die "--out $OUT_DIR: not a writable directory"
+fi
 
 now_us() { local t=${EPOCHREALTIME//[.,]/}; echo "$t"; }
 secs() { # microseconds -> "1.23"
@@ -383,6 +391,7 @@ while read -r mod params; do
 	insmod /lib/modules/$mod.ko $params || fail "insmod $mod.ko $params failed"
 done </lib/modules/order
 [ -r /fl/run ] || fail "/fl/run missing (the per-run cpio was not unpacked)"
+mkdir -p /fl/out || fail "mkdir /fl/out"
 . /fl/run # exports CI and FL_*, sets the command as "$@"
 cd /
 rc=0
@@ -398,6 +407,13 @@ if [ "${FL_VM_SHELL:-}" = 1 ]; then
 	echo "fl-vm: command exited $rc; debug shell (busybox; real tools: /sbin/ip /sbin/tc); exit to finish"
 	setsid cttyhack sh -l
 fi
+# Files the command left in /fl/out, base64 between markers: the host keeps them (--out).
+for f in /fl/out/*; do
+	[ -f "$f" ] || continue
+	echo "FL_VM_OUT_BEGIN ${f##*/}"
+	base64 "$f"
+	echo "FL_VM_OUT_END"
+done
 report $rc
 EOF
 }
@@ -532,7 +548,7 @@ fi
 mkfifo "$T/console"
 : >"$T/console.log"
 relay() { # console -> stdout live, without \r; also into console.log; first-line time
-	local line seen=0
+	local line seen=0 hide=0 # hide: inside a /fl/out file (console.log only)
 	exec 3>>"$T/console.log"
 	while IFS= read -r line || [ -n "$line" ]; do
 		line=${line//$'\r'/}
@@ -545,8 +561,21 @@ relay() { # console -> stdout live, without \r; also into console.log; first-lin
 			printf '%s\n' "${line%FL_VM_RESULT=*}" "FL_VM_RESULT=${line##*FL_VM_RESULT=}"
 			printf '%s\n' "${line%FL_VM_RESULT=*}" "FL_VM_RESULT=${line##*FL_VM_RESULT=}" >&3
 			;;
+		?*FL_VM_OUT_BEGIN\ *) # the same for the start of a /fl/out file
+			printf '%s\n' "${line%FL_VM_OUT_BEGIN *}"
+			printf '%s\n' "${line%FL_VM_OUT_BEGIN *}" "FL_VM_OUT_BEGIN ${line##*FL_VM_OUT_BEGIN }" >&3
+			hide=1
+			;;
+		FL_VM_OUT_BEGIN\ *)
+			printf '%s\n' "$line" >&3
+			hide=1
+			;;
+		FL_VM_OUT_END)
+			printf '%s\n' "$line" >&3
+			hide=0
+			;;
 		*)
-			printf '%s\n' "$line"
+			[ $hide = 1 ] || printf '%s\n' "$line"
 			printf '%s\n' "$line" >&3
 			;;
 		esac
@@ -564,7 +593,33 @@ T_END=$(now_us)
 wait "$RPID" || true
 RPID=
 
-# ---- verdict --------------------------------------------------------------------------
+# ---- /fl/out files, verdict ------------------------------------------------------------
+collect_out() { # the guest's /fl/out files, base64 between markers in console.log -> OUT_DIR
+	local line name= n=0 b64=$T/out.b64
+	while IFS= read -r line; do
+		case $line in
+		"FL_VM_OUT_BEGIN "*)
+			name=${line#FL_VM_OUT_BEGIN }
+			: >"$b64"
+			;;
+		FL_VM_OUT_END)
+			[ -n "$name" ] || continue
+			if [[ ! $name =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ ]]; then
+				say "--out: refusing the guest's file name '$name'"
+			elif base64 -d "$b64" >"$T/out.file" 2>/dev/null; then
+				mv "$T/out.file" "$OUT_DIR/$name"
+				n=$((n + 1))
+			else
+				say "--out: $name is not valid base64 on the console (kernel messages in between?); not kept"
+			fi
+			name=
+			;;
+		*) [ -z "$name" ] || printf '%s\n' "$line" >>"$b64" ;;
+		esac
+	done <"$T/console.log"
+	[ -z "$name" ] || say "--out: $name was cut off (the guest ended while printing it); not kept"
+	say "--out: $n file(s) from the guest's /fl/out in $OUT_DIR"
+}
 boot="no guest output"
 if [ -s "$T/t_first" ]; then
 	t_first=$(cat "$T/t_first")
@@ -573,6 +628,9 @@ fi
 say "$boot, VM total $(secs $((T_END - T_BOOT)))s, prepare $(secs $((T_READY - T_PREP)))s, total $(secs $((T_END - T_START)))s"
 if [ -s "$T/qemu.err" ]; then
 	sed 's/^/vm: qemu: /' "$T/qemu.err" >&2
+fi
+if [ -n "$OUT_DIR" ]; then
+	collect_out
 fi
 marker=$(sed -n 's/^FL_VM_RESULT=\([0-9]\{1,3\}\)$/\1/p' "$T/console.log" | tail -1)
 if [ -n "$marker" ] && [ "$qrc" = $((((marker << 1) | 1) & 255)) ]; then
