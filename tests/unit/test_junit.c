@@ -629,8 +629,8 @@ FLTEST(html_chart_a_kill_is_an_instant)
 	const char *p;
 	double w = -1;
 
-	json_object_set_new(f, "revert", json_pack("{s:s, s:s}", "result", "skipped", "reason",
-						   "kill"));
+	json_object_set_new(f, "revert",
+			    json_pack("{s:s, s:s}", "result", "skipped", "reason", "kill"));
 	html = render(fl_report_html, j);
 	p = strstr(html, "data-fault=\"kill-consumer\"");
 	FL_ASSERT(p);
