@@ -140,6 +140,9 @@ offsets.topic.replication.factor=3
 transaction.state.log.replication.factor=3
 transaction.state.log.min.isr=2
 unclean.leader.election.enable=false
+# Leadership moves only when a broker fails, never by a rebalance on a 5-minute tick: the
+# experiments' effect checks ("the partition's leader changed") must see their fault's work.
+auto.leader.rebalance.enable=false
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
@@ -307,6 +310,10 @@ start_pipeline() {
 		--topic workflow-unsafe --acks 1 --symbol UNS --queue-id lab-unsafe --rate 100
 	pipeline_pod connector-unsafe unsafe /bin/connector --bootstrap "$b" --sink /state/sink \
 		--topic workflow-unsafe --group connector-unsafe --queue-id lab-unsafe
+	# The decoy: an idle pod nothing talks to. A negative gameday (gameday.sh --negative) aims
+	# every fault at it, to show that each experiment's effect check fails when its fault did
+	# nothing. It exits at once on SIGTERM, as a well-behaved pod does.
+	pipeline_pod decoy decoy /bin/sh -c 'trap "exit 0" TERM; while :; do sleep 1; done'
 }
 
 # The highest seq in a sink would need a scan; the connector's log says what it stored. Here:
