@@ -5,24 +5,37 @@
 # lab's network, writes reports/<time>/{junit.xml,report.html,journal.json,summary.txt},
 # prints a summary, and takes the lab down again — also when interrupted or failed.
 #
-#   scripts/gameday.sh [--dir LAB_DIR] [--reports DIR] [--keep-lab]
+#   scripts/gameday.sh [--dir LAB_DIR] [--reports DIR] [--keep-lab] [--reuse-lab]
+#                      [--only NAME[,NAME...]] [--negative]
 #
-# Exit status: 0 when every roadmap experiment passed and the control experiment was
-# reported as deviated with records lost (as it must be); 1 otherwise; 2 usage; 3 a
-# dependency is missing (run `bash scripts/install-deps.sh && make all`).
+#   --keep-lab    leave the lab up at the end (look around: faultline lab status)
+#   --reuse-lab   run against the lab already up in LAB_DIR instead of a fresh one
+#   --only NAMES  run only these experiments of the suite (comma-separated)
+#   --negative    the same suite with every fault aimed where it cannot matter
+#                 (render-lab-experiments.sh --negative): proves each effect check can fail
+#
+# Judged by scripts/gameday-judge.py from the journal: every roadmap experiment passed with
+# its effect check shown, the control experiment deviated with records lost, no experiment
+# left anything on an agent, and `faultline run` exited exactly 1 (0 without the control).
+# With --negative: every experiment deviated on its effect check.
+# Exit status: 0 as expected; 1 otherwise; 2 usage; 3 a dependency is missing (run
+# `bash scripts/install-deps.sh && make all`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 LAB_DIR=/var/lib/faultline/lab
 REPORTS=$ROOT/reports
-KEEP=0
+KEEP=0 REUSE=0 NEGATIVE=0 ONLY=""
 CONTROL=control-acks1-data-loss
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) LAB_DIR=${2:?}; shift 2 ;;
 	--reports) REPORTS=${2:?}; shift 2 ;;
 	--keep-lab) KEEP=1; shift ;;
+	--reuse-lab) REUSE=1; shift ;;
+	--negative) NEGATIVE=1; shift ;;
+	--only) ONLY=${2:?}; shift 2 ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "gameday: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -51,48 +64,45 @@ lab_down() {
 trap lab_down EXIT
 trap 'exit 130' INT TERM
 
-# A fresh lab every time: a gameday judges a pipeline whose history it knows.
-"${LAB[@]}" down --dir "$LAB_DIR" >/dev/null
-say "lab up in $LAB_DIR (the broker supervisor restarts after 20 s)"
-"${LAB[@]}" up --dir "$LAB_DIR" --restart-delay 20 | sed 's/^/  /'
-suite=$(scripts/render-lab-experiments.sh "$LAB_DIR" "$OUT/experiments")
-say "running the suite $suite (7 experiments, about 6 minutes)"
+if [ $REUSE = 1 ] && "${LAB[@]}" status --dir "$LAB_DIR" >/dev/null 2>&1; then
+	say "reusing the lab up in $LAB_DIR"
+else
+	# A fresh lab: a gameday judges a pipeline whose history it knows.
+	"${LAB[@]}" down --dir "$LAB_DIR" >/dev/null
+	say "lab up in $LAB_DIR (the broker supervisor restarts after 20 s)"
+	"${LAB[@]}" up --dir "$LAB_DIR" --restart-delay 20 | sed 's/^/  /'
+fi
+render=(scripts/render-lab-experiments.sh)
+[ $NEGATIVE = 0 ] || render+=(--negative)
+suite=$("${render[@]}" "$LAB_DIR" "$OUT/experiments")
+if [ -n "$ONLY" ]; then
+	# A suite of just these, with the gameday's defaults.
+	python3 - "$suite" "$ONLY" "$OUT/experiments/only.yaml" <<'PY' || exit 2
+import sys, yaml
+suite, names, out = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
+doc = yaml.safe_load(open(suite))
+have = [e["file"][:-5] for e in doc["spec"]["experiments"]]
+bad = [n for n in names if n not in have]
+if bad:
+    sys.exit("gameday: --only: no experiment %s in the suite (it has %s)" % (", ".join(bad), ", ".join(have)))
+doc["spec"]["experiments"] = [e for e in doc["spec"]["experiments"] if e["file"][:-5] in names]
+yaml.safe_dump(doc, open(out, "w"), sort_keys=False)
+PY
+	suite=$OUT/experiments/only.yaml
+fi
+n_exp=$(python3 -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["spec"]["experiments"]))' "$suite")
+say "running the suite $suite ($n_exp experiments$([ $NEGATIVE = 0 ] || echo ", NEGATIVE: faults aimed where they cannot matter"))"
 rc=0
 "${LAB[@]}" exec --dir "$LAB_DIR" "$BUILD/faultline" run "$suite" --junit "$OUT/junit.xml" \
 	--journal "$OUT/journal.json" --report "$OUT/report.html" || rc=$?
-say "faultline run exited $rc (1 = a hypothesis deviated: the control must)"
+say "faultline run exited $rc (1 = a hypothesis deviated: the control must; 4 = leftovers)"
 [ -f "$OUT/journal.json" ] || { echo "gameday: no journal written" >&2; exit 1; }
 
-# Judge the gameday: the roadmap's experiments pass, the control deviates with records lost.
+# Judge the gameday from its journal (scripts/gameday-judge.py says what "as expected" is).
+judge=(python3 scripts/gameday-judge.py "$OUT/journal.json" --run-exit "$rc" --control "$CONTROL"
+	--experiments "$n_exp" --summary "$OUT/summary.txt")
+[ $NEGATIVE = 0 ] || judge+=(--negative)
 judged=0
-python3 - "$OUT/journal.json" "$CONTROL" "$OUT/summary.txt" <<'PY' || judged=$?
-import json, sys
-journal, control, out = sys.argv[1], sys.argv[2], sys.argv[3]
-exps = json.load(open(journal))["experiments"]
-rows, ok = [], True
-for e in exps:
-    name, outcome = e["name"], e.get("outcome", "?")
-    lost = [c for c in e.get("checks", []) if c["probe"] == "records-lost"]
-    integ = lost[-1]["message"] if lost else "(no integrity check)"
-    if name == control:
-        good = outcome == "deviated" and bool(lost) and lost[-1]["verdict"] == "fail"
-        expect = "deviated"
-    else:
-        good = outcome == "passed" and bool(lost)  # every experiment ends with the check
-        expect = "passed"
-    ok &= good
-    rows.append((name, expect, outcome, "yes" if good else "NO", integ))
-if len(exps) != 7:
-    ok = False
-head = ("EXPERIMENT", "EXPECTED", "OUTCOME", "AS EXPECTED", "INTEGRITY")
-w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
-lines = ["%-*s  %-*s  %-*s  %-*s  %s" % (w[0], head[0], w[1], head[1], w[2], head[2], w[3], head[3], head[4])]
-lines += ["%-*s  %-*s  %-*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2], r[2], w[3], r[3], r[4]) for r in rows]
-lines.append("gameday: %s" % ("as expected: every roadmap experiment passed, the control deviated"
-                              if ok else "NOT as expected"))
-open(out, "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-sys.exit(0 if ok else 1)
-PY
+"${judge[@]}" || judged=$?
 say "reports in $OUT: junit.xml report.html journal.json summary.txt"
 exit $judged

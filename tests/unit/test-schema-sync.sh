@@ -61,6 +61,41 @@ else
 fi
 [ "$(ls "$lab_tmp/out" | wc -l)" -ge 8 ] && ok "experiments/lab has the suite and 7 experiments" ||
 	fail "experiments/lab has the suite and 7 experiments" "$(ls "$lab_tmp/out")"
+# The negative rendering (gameday.sh --negative): valid too, and every fault re-aimed — kills
+# at the decoy, every `to` at the decoy's address, no wire check; the effect checks unchanged.
+echo "10.88.0.9" >"$lab_tmp/lab/pods/decoy.ip"
+if scripts/render-lab-experiments.sh --negative "$lab_tmp/lab" "$lab_tmp/neg" >/dev/null; then
+	for f in "$lab_tmp"/neg/*.yaml; do valid+=("$f"); done
+	why=$($PY - "$lab_tmp/out" "$lab_tmp/neg" <<'PY'
+import glob, os, sys, yaml
+out, neg = sys.argv[1], sys.argv[2]
+for path in sorted(glob.glob(neg + "/*.yaml")):
+    n, o = yaml.safe_load(open(path)), yaml.safe_load(open(os.path.join(out, os.path.basename(path))))
+    if n.get("kind") != "Experiment":
+        continue
+    name = n["metadata"]["name"]
+    steps = n["spec"]["method"]
+    for st in steps:
+        f = st.get("fault")
+        if not f:
+            continue
+        if "verify" in f:
+            print("%s: fault %s keeps its wire check" % (name, f["name"]))
+        if f["kind"].endswith("-kill") and f["target"] != "decoy":
+            print("%s: kill %s not aimed at the decoy" % (name, f["name"]))
+        for t in f.get("to", []):
+            if "10.88.0.9" not in t:
+                print("%s: fault %s still aims at %s" % (name, f["name"], t))
+    effects = lambda d: [st["effect"] for st in d["spec"]["method"] if "effect" in st]
+    if not effects(n) or effects(n) != effects(o):
+        print("%s: effect checks missing or changed" % name)
+PY
+)
+	[ -z "$why" ] && ok "render-lab-experiments --negative aims every fault where it cannot matter" ||
+		fail "render-lab-experiments --negative aims every fault where it cannot matter" "$why"
+else
+	fail "render-lab-experiments --negative renders the templates of a lab"
+fi
 
 n_examples=$(grep -L '^kind: Schedule' experiments/*.yaml experiments/*/*.yaml 2>/dev/null | wc -l)
 if [ "$n_examples" -ge 2 ]; then ok "experiments/ has $n_examples examples"; else fail "experiments/ has examples" "found $n_examples"; fi
