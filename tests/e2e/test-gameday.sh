@@ -1,13 +1,21 @@
 #!/bin/bash
-# The e2e tier: the main job, end to end. scripts/gameday.sh (what `make demo` runs) brings
-# the lab up in a temporary DIR, runs the whole gameday suite against the real pipeline
-# (3 Kafka brokers, loader, connector, the agent on the lab's containerd) and takes the lab
-# down. Checked here, from its outputs: every roadmap experiment passed, the control
-# experiment deviated with a JUnit failure that says how many records were lost, the JUnit
-# validates against junit-10.xsd and reads back the same in an independent consumer, the
-# HTML report holds a timeline per experiment, and nothing of the lab is left (processes,
-# mounts, netns, cgroups, interfaces, DIR). Then a second gameday right after (`make demo`
-# twice in a row): as expected again, nothing left. Under CI=true a missing component fails.
+# The e2e tier: the main job, end to end, judged from its outputs — not from its own judge.
+#  1. scripts/gameday.sh (what `make demo` runs) brings the lab up in a temporary DIR and runs
+#     the whole gameday suite against the real pipeline (3 Kafka brokers, loader, connector,
+#     the agent on the lab's containerd), keeping the lab. From the journal: every
+#     experiment's effect check passed (the fault had the effect it claims; figures printed),
+#     every roadmap experiment passed, the control deviated with the records lost in its
+#     JUnit failure, no experiment left anything, `faultline run` exited exactly 1, the
+#     steady state was observed during the method, the agent's wire checks show the delay and
+#     the partition. JUnit valid against junit-10.xsd and read back by an independent
+#     consumer; the HTML report as Chromium renders it.
+#  2. The same suite again on the same lab, NEGATIVE (--negative: every fault aimed where it
+#     cannot matter): every experiment must be deviated on its effect check, in the journal
+#     and in the JUnit — the effect checks can fail. Then the lab goes down: nothing of it is
+#     left (processes, mounts, netns, cgroups, interfaces, DIR).
+#  3. `make demo` twice in a row, short: a fresh lab on the same DIR and one experiment, as
+#     expected, nothing left.
+# Under CI=true a missing component fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -36,21 +44,36 @@ trap cleanup EXIT
 labcheck_before
 
 # Record the lab's processes while it runs (check_gone needs them after the down).
-(
-	for _ in $(seq 1200); do
-		[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
-		sleep 0.5
-	done
-	lab_pids "$D" >"$tmp/pids" 2>/dev/null
-) &
-watcher=$!
+record_pids() {
+	(
+		for _ in $(seq 1200); do
+			[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
+			sleep 0.5
+		done
+		lab_pids "$D" >"$tmp/pids" 2>/dev/null
+	) &
+	watcher=$!
+}
+# The journal checks (tests/e2e/journal_checks.py): its ok/FAIL lines count here.
+journal_checks() { # journal positive|negative
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok   "*) ok "${line#ok   }" ;;
+		"FAIL "*) fail "${line#FAIL }" ;;
+		*) echo "$line" ;;
+		esac
+	done < <(python3 tests/e2e/journal_checks.py "$1" "$2" 2>&1 || echo "FAIL journal checks: python failed on $1")
+}
+
+record_pids
 start=$(date +%s)
-scripts/gameday.sh --dir "$D" --reports "$R" 2>&1 | tee "$tmp/gameday.log"
+scripts/gameday.sh --dir "$D" --reports "$R/main" --keep-lab 2>&1 | tee "$tmp/gameday.log"
 rc=${PIPESTATUS[0]}
 took=$(($(date +%s) - start))
 wait $watcher 2>/dev/null
 [ "$rc" = 0 ] && ok "gameday: as expected (exit 0) in $took s" || fail "gameday exit" "exit $rc"
-out=$(ls -d "$R"/*/ 2>/dev/null | head -1)
+out=$(ls -d "$R"/main/*/ 2>/dev/null | head -1)
 for f in junit.xml report.html journal.json summary.txt; do
 	[ -s "$out$f" ] && ok "reports/<time>/$f written" || fail "reports/<time>/$f written"
 done
@@ -72,6 +95,7 @@ for e in json.load(open(sys.argv[1]))["experiments"]:
 ' "${out}journal.json")
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["experiments"]))' "${out}journal.json")
 [ "$n" = 7 ] && ok "7 experiments ran" || fail "7 experiments ran" "$n"
+journal_checks "${out}journal.json" positive
 
 # The JUnit: valid, the control's failure names the records lost, read back the same.
 if xmllint --noout --schema tests/data/junit-10.xsd "${out}junit.xml" 2>"$tmp/xsd.err"; then
@@ -126,32 +150,53 @@ else
 	mkdir -p "$BUILD/html-screenshots" && cp "${out}report.png" "$BUILD/html-screenshots/gameday.png" 2>/dev/null
 fi
 
-# Nothing left: gameday.sh took the lab down.
+# 2. The negative run, on the lab the first one kept; gameday.sh takes it down after.
+start=$(date +%s)
+scripts/gameday.sh --dir "$D" --reports "$R/negative" --reuse-lab --negative >"$tmp/negative.log" 2>&1
+rc=$?
+sed -n '/^EXPERIMENT/,/^gameday:/p' "$tmp/negative.log"
+grep -q "reusing the lab" "$tmp/negative.log" && ok "the negative run reused the lab" ||
+	fail "the negative run reused the lab" "$(head -5 "$tmp/negative.log")"
+[ "$rc" = 0 ] && ok "negative gameday: as expected, every experiment deviated on its effect check (exit 0) in $(($(date +%s) - start)) s" ||
+	fail "negative gameday" "exit $rc" "$(tail -n 20 "$tmp/negative.log")"
+neg=$(ls -d "$R"/negative/*/ 2>/dev/null | head -1)
+if [ -s "${neg}journal.json" ]; then
+	journal_checks "${neg}journal.json" negative
+	# In the JUnit too: every experiment's suite has a failing effect testcase.
+	missing=$(python3 - "${neg}junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for s in ET.parse(sys.argv[1]).getroot().iter("testsuite"):
+    if not any(c.get("name", "").endswith("[effect]") and c.find("failure") is not None
+               for c in s.iter("testcase")):
+        print(s.get("name"))
+PY
+)
+	[ -z "$missing" ] && ok "negative JUnit: every suite has a failing [effect] testcase" ||
+		fail "negative JUnit: a failing [effect] testcase in every suite" "none in: $missing"
+	xmllint --noout --schema tests/data/junit-10.xsd "${neg}junit.xml" 2>/dev/null &&
+		ok "negative JUnit valid against junit-10.xsd" || fail "negative JUnit valid"
+else
+	fail "negative run journal" "no ${neg}journal.json"
+fi
+
+# Nothing left: the negative run's gameday.sh took the lab down.
 gone_after() { # name
 	# shellcheck disable=SC2046 # PIDs are words
 	check_gone "$1" "$D" "$(cat "$tmp/netns" 2>/dev/null || echo /run/netns/faultline-lab-$(printf %s "$(realpath -m "$D")" | md5sum | cut -c1-8))" $(cat "$tmp/pids" 2>/dev/null)
 }
-gone_after "after the gameday"
+gone_after "after the gameday and its negative run"
 
-# `make demo` twice in a row: the second run sets up again from what the first left (cached
-# jars, images rebuilt), with the same lab directory, and judges the same.
+# 3. `make demo` twice in a row: a second gameday sets up again from what the first left
+# (cached jars, images rebuilt) on the same lab directory — one experiment is enough for that.
 rm -f "$tmp/pids"
-(
-	for _ in $(seq 1200); do
-		[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
-		sleep 0.5
-	done
-	lab_pids "$D" >"$tmp/pids" 2>/dev/null
-) &
-watcher=$!
+record_pids
 start=$(date +%s)
-scripts/gameday.sh --dir "$D" --reports "$R" >"$tmp/gameday2.log" 2>&1
+scripts/gameday.sh --dir "$D" --reports "$R/again" --only pod-delete >"$tmp/gameday2.log" 2>&1
 rc=$?
 wait $watcher 2>/dev/null
-tail -n 12 "$tmp/gameday2.log"
+tail -n 6 "$tmp/gameday2.log"
 [ "$rc" = 0 ] && grep -q "gameday: as expected" "$tmp/gameday2.log" &&
-	ok "a second gameday right after: as expected (exit 0) in $(($(date +%s) - start)) s" ||
+	ok "a second gameday right after (pod-delete): as expected (exit 0) in $(($(date +%s) - start)) s" ||
 	fail "a second gameday right after" "exit $rc" "$(tail -n 20 "$tmp/gameday2.log")"
-[ "$(ls -d "$R"/*/ | wc -l)" = 2 ] && ok "two report directories" || fail "two report directories" "$(ls "$R")"
 gone_after "after the second gameday"
 summary
