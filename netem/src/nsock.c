@@ -3,7 +3,9 @@
  * Netlink sockets born inside another network namespace. A socket belongs to the namespace
  * its creator was in at socket() time, for its whole life, so a short-lived thread enters the
  * namespace, creates the socket and exits: the caller's threads never change namespace (a
- * daemon serving several pods must not have a thread wander into a pod's namespace).
+ * daemon serving several pods must not have a thread wander into a pod's namespace). The
+ * same holds for a /proc/thread-self/net file: it shows the namespace of the thread that
+ * opened it, whoever reads it later.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,9 @@ struct open_in_ns {
 	int domain, type;
 	unsigned n;
 	int *fds;
+	/* fl_nsock_open_file: a file opened there instead (its fd in file_fd) */
+	const char *file;
+	int file_fd;
 	int err;
 	bool setns_failed;
 };
@@ -38,6 +43,12 @@ static void *open_thread(void *arg)
 	if (o->nsfd >= 0 && setns(o->nsfd, CLONE_NEWNET) < 0) {
 		o->err = -errno;
 		o->setns_failed = true;
+		return NULL;
+	}
+	if (o->file) {
+		o->file_fd = open(o->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (o->file_fd < 0)
+			o->err = -errno;
 		return NULL;
 	}
 	if (o->fds) {
@@ -155,5 +166,18 @@ int fl_nsock_open(const char *netns_path, int protocol, unsigned recv_timeout_se
 				   strerror(-r));
 	}
 	*ret_sock = sock;
+	return 0;
+}
+
+int fl_nsock_open_file(const char *netns_path, const char *path, int *ret_fd, struct fl_diag *diag)
+{
+	struct open_in_ns o = { .file = path, .file_fd = -1 };
+	int r;
+
+	if ((r = run_in_ns(netns_path, &o, diag)) < 0)
+		return r;
+	if (o.file_fd < 0)
+		return fl_diag_set(diag, o.err, "%s: %s", path, strerror(-o.err));
+	*ret_fd = o.file_fd;
 	return 0;
 }

@@ -3,7 +3,8 @@
  * A netlink socket of any protocol created inside a network namespace (NETLINK_NETFILTER for
  * nf_tables, NETLINK_ROUTE for rtnetlink), or plain sockets (the agent's TCP wire check).
  * Same thread trick as transport_mnl.c: a short-lived thread setns()'s into the namespace,
- * creates the socket and exits, so no thread of the caller ever changes namespace.
+ * creates the socket and exits, so no thread of the caller ever changes namespace. Also a
+ * file opened there (a namespace's /proc/thread-self/net counters: the agent's pod listing).
  */
 #ifndef FL_NSOCK_H
 #define FL_NSOCK_H
@@ -28,6 +29,15 @@ int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **re
  */
 int fl_nsock_sockets(const char *netns_path, int domain, int type, unsigned n, int *ret_fds,
 		     struct fl_diag *diag) _wur_;
+
+/*
+ * Open path read-only (O_CLOEXEC) from a thread inside the namespace at netns_path (NULL: the
+ * caller's own). For the per-namespace files of procfs: "/proc/thread-self/net/snmp" opened
+ * there shows that namespace's counters for as long as the descriptor is open, read from any
+ * thread. Returns 0 and a new descriptor (close() it), or -errno with diag.
+ */
+int fl_nsock_open_file(const char *netns_path, const char *path, int *ret_fd,
+		       struct fl_diag *diag) _wur_;
 
 /*
  * Open a netlink socket of `protocol` in the namespace at netns_path ("/proc/PID/ns/net",
