@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "api.h"
-#include "pods.h"
+#include "apiquery.h"
 #include "apireq.h"
+#include "pods.h"
 #include "wire.h"
 #include "fl/log.h"
 #include "fl/version.h"
@@ -176,17 +177,46 @@ static void fault_item(struct fl_api *api, const struct fl_http_request *req,
 	json_response(resp, 200, v);
 }
 
-static void pods_collection(struct fl_api *api, struct fl_http_response *resp)
+static void pods_collection(struct fl_api *api, const struct fl_http_request *req,
+			    struct fl_http_response *resp)
 {
+	struct fl_api_param params[] = { { .name = "tcp" } };
 	struct fl_diag diag = { 0 };
 	json_t *v = NULL;
+	bool tcp;
 	int r;
 
-	if ((r = fl_pods_list(api->cfg, &v, &diag)) < 0) {
+	if ((r = fl_api_parse_query(req->query, "GET /v1/pods", params, FL_ARRAY_SIZE(params),
+				    &diag)) < 0 ||
+	    (r = fl_api_param_flag(&params[0], &tcp, &diag)) < 0 ||
+	    (r = fl_pods_list(api->cfg, tcp, &v, &diag)) < 0) {
 		error_response(resp, r, &diag);
 		return;
 	}
 	json_response(resp, 200, v);
+}
+
+/* Every resource but GET /v1/pods takes no query parameters: 400 naming those given. */
+static bool refuse_query(const struct fl_http_request *req, struct fl_http_response *resp)
+{
+	struct fl_diag diag = { 0 };
+
+	if (!req->query || !req->query[0] ||
+	    (strcmp(req->path, "/v1/pods") == 0 && strcmp(req->method, "GET") == 0))
+		return false;
+	/* The path only: a method the resource does not allow is told by its 405 after this. */
+	if (fl_api_parse_query(req->query, req->path, NULL, 0, &diag) == 0)
+		return false; /* only empty pairs ("?&") */
+	fl_http_error(resp, 400, diag.msg);
+	return true;
+}
+
+static bool known_resource(const char *p)
+{
+	return strcmp(p, "/v1/health") == 0 || strcmp(p, "/v1/capabilities") == 0 ||
+	       strcmp(p, "/v1/faults") == 0 || strncmp(p, "/v1/faults/", 11) == 0 ||
+	       strcmp(p, "/v1/pods") == 0 || strcmp(p, "/v1/stop") == 0 ||
+	       strcmp(p, "/metrics") == 0;
 }
 
 void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_response *resp)
@@ -194,6 +224,8 @@ void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_
 	struct fl_api *api = ctx;
 	const char *p = req->path;
 
+	if (known_resource(p) && refuse_query(req, resp))
+		return;
 	if (strcmp(p, "/v1/health") == 0 && strcmp(req->method, "GET") == 0) {
 		json_response(resp, 200,
 			      json_pack("{s:s, s:s, s:b}", "status", "ok", "version", FL_VERSION,
@@ -203,7 +235,7 @@ void fl_api_handle(void *ctx, const struct fl_http_request *req, struct fl_http_
 	} else if (strcmp(p, "/v1/faults") == 0) {
 		faults_collection(api, req, resp);
 	} else if (strcmp(p, "/v1/pods") == 0 && strcmp(req->method, "GET") == 0) {
-		pods_collection(api, resp);
+		pods_collection(api, req, resp);
 	} else if (strncmp(p, "/v1/faults/", 11) == 0) {
 		fault_item(api, req, resp);
 	} else if (strcmp(p, "/v1/stop") == 0 && strcmp(req->method, "POST") == 0) {

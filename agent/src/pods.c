@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "pods.h"
+#include "target.h"
+#include "tcpstats.h"
 
 static int sign64(int64_t a, int64_t b)
 {
@@ -97,14 +99,52 @@ FL_TESTABLE int fl_pods_add_containers(json_t *pod, const struct fl_cri_containe
 	return 0;
 }
 
-/* cs: the node's containers, sorted; NULL when they could not be listed. */
+/* A message as a JSON string; one that is not UTF-8 (a runtime's text, a path) as fallback. */
+static json_t *text_or(const char *msg, const char *fallback)
+{
+	json_t *v = json_string(msg);
+
+	return v ? v : json_string(fallback);
+}
+
+/*
+ * "tcp" ({"retransSegs", "outSegs", "inSegs"} of the sandbox's network namespace) or
+ * "tcpError" on a ready pod; st NULL: its PodSandboxStatus failed with status_err. Only a
+ * failure to build the object is an error (-ENOMEM): the listing answers in any case.
+ */
+static int add_tcp(json_t *pod, const struct fl_cri_sandbox_status *st, const char *status_err)
+{
+	struct fl_diag diag = { 0 };
+	struct fl_tcpstats ts;
+	char path[FL_NETNS_PATH_MAX];
+	uint64_t dev, ino;
+	json_t *v;
+
+	if (!st)
+		(void)fl_diag_set(&diag, -EIO, "CRI PodSandboxStatus: %s", status_err);
+	else if (st->host_network)
+		(void)fl_diag_set(&diag, -EPERM,
+				  "the pod uses the host network: its namespace's counters are "
+				  "the whole node's");
+	else if (fl_target_sandbox_netns(st, path, sizeof(path), &dev, &ino, &diag) == 0 &&
+		 fl_tcpstats_read(path, &ts, &diag) == 0) {
+		v = json_pack("{s:I, s:I, s:I}", "retransSegs", (json_int_t)ts.retrans_segs,
+			      "outSegs", (json_int_t)ts.out_segs, "inSegs", (json_int_t)ts.in_segs);
+		return json_object_set_new(pod, "tcp", v) < 0 ? -ENOMEM : 0;
+	}
+	v = text_or(diag.msg, "its TCP counters could not be read (the reason is not UTF-8)");
+	return json_object_set_new(pod, "tcpError", v) < 0 ? -ENOMEM : 0;
+}
+
+/* cs: the node's containers, sorted; NULL when they could not be listed. tcp: ?tcp=1. */
 static json_t *pod_json(struct fl_cri *cri, const struct fl_cri_sandbox *sb,
-			const struct fl_cri_container *cs, unsigned n_cs)
+			const struct fl_cri_container *cs, unsigned n_cs, bool tcp)
 {
 	struct fl_cri_sandbox_status st;
 	struct fl_diag diag = { 0 };
 	json_t *labels = json_object();
 	json_t *pod;
+	int r;
 
 	if (!labels) /* a pod without its labels would match selectors it should not */
 		return NULL;
@@ -114,10 +154,15 @@ static json_t *pod_json(struct fl_cri *cri, const struct fl_cri_sandbox *sb,
 	pod = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "namespace", sb->namespace, "name",
 			sb->name, "uid", sb->uid, "id", sb->id, "state",
 			sb->state == FL_CRI_SANDBOX_READY ? "ready" : "notready", "labels", labels);
-	/* The IP is what experiments aim "to:" at; a status call per ready pod is cheap. */
-	if (pod && sb->state == FL_CRI_SANDBOX_READY &&
-	    fl_cri_sandbox_status(cri, sb->id, &st, &diag) == 0 && st.ip[0])
-		json_object_set_new(pod, "ip", json_string(st.ip));
+	/* The IP is what experiments aim "to:" at; a status call per ready pod is cheap. A
+	 * sandbox that is not ready has no network namespace left: no IP, no counters. */
+	if (pod && sb->state == FL_CRI_SANDBOX_READY) {
+		r = fl_cri_sandbox_status(cri, sb->id, &st, &diag);
+		if (r == 0 && st.ip[0])
+			json_object_set_new(pod, "ip", json_string(st.ip));
+		if (tcp && add_tcp(pod, r == 0 ? &st : NULL, diag.msg) < 0)
+			pod = (json_decref(pod), NULL);
+	}
 	if (pod && cs && fl_pods_add_containers(pod, cs, n_cs, sb->id) < 0)
 		pod = (json_decref(pod), NULL);
 	return pod;
@@ -126,16 +171,14 @@ static json_t *pod_json(struct fl_cri *cri, const struct fl_cri_sandbox *sb,
 /* "containersError": the CRI's message (a runtime's grpc-message need not be UTF-8). */
 static int set_containers_error(json_t *out, const char *err)
 {
-	json_t *msg = json_string(err);
-
-	if (!msg)
-		msg = json_string("CRI ListContainers failed (its message is not UTF-8)");
-	return json_object_set_new(out, "containersError", msg);
+	return json_object_set_new(out, "containersError",
+				   text_or(err, "CRI ListContainers failed (its message is not "
+						"UTF-8)"));
 }
 
 FL_TESTABLE json_t *fl_pods_json(struct fl_cri *cri, const struct fl_cri_sandbox *sbs, unsigned n,
 				 const struct fl_cri_container *cs, unsigned n_cs,
-				 const char *containers_error)
+				 const char *containers_error, bool tcp)
 {
 	json_t *out = json_pack("{s:[], s:b}", "pods", "truncated", n > FL_PODS_MAX);
 	json_t *pods = out ? json_object_get(out, "pods") : NULL;
@@ -146,14 +189,14 @@ FL_TESTABLE json_t *fl_pods_json(struct fl_cri *cri, const struct fl_cri_sandbox
 	if (pods && containers_error && set_containers_error(out, containers_error) < 0)
 		pods = NULL;
 	for (unsigned i = 0; pods && i < n && i < FL_PODS_MAX; i++)
-		if (json_array_append_new(pods, pod_json(cri, &sbs[i], cs, n_cs)) < 0)
+		if (json_array_append_new(pods, pod_json(cri, &sbs[i], cs, n_cs, tcp)) < 0)
 			pods = NULL;
 	if (!pods)
 		out = (json_decref(out), NULL);
 	return out;
 }
 
-int fl_pods_list(const struct fl_agent_config *cfg, json_t **ret, struct fl_diag *diag)
+int fl_pods_list(const struct fl_agent_config *cfg, bool tcp, json_t **ret, struct fl_diag *diag)
 {
 	struct fl_cri_container *cs = NULL;
 	struct fl_cri_sandbox *sbs = NULL;
@@ -175,7 +218,7 @@ int fl_pods_list(const struct fl_agent_config *cfg, json_t **ret, struct fl_diag
 	r = fl_cri_list_containers(cri, NULL, &cs, &n_cs, &cdiag);
 	if (r == 0)
 		fl_pods_sort_containers(cs, n_cs);
-	out = fl_pods_json(cri, sbs, n, cs, n_cs, r < 0 ? cdiag.msg : NULL);
+	out = fl_pods_json(cri, sbs, n, cs, n_cs, r < 0 ? cdiag.msg : NULL, tcp);
 	if (!out) {
 		r = fl_diag_set(diag, -ENOMEM, "out of memory listing pods");
 		goto out;

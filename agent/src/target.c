@@ -65,6 +65,31 @@ static int resolve_netns_path(const struct fl_agent_config *cfg, const char *pat
 	return 0;
 }
 
+int fl_target_sandbox_netns(const struct fl_cri_sandbox_status *st, char *ret_path, size_t size,
+			    uint64_t *ret_dev, uint64_t *ret_ino, struct fl_diag *diag)
+{
+	char path[64];
+	uint64_t dev, ino;
+
+	/* The CRI's own netns path may live in the runtime's mount namespace: use the PID. */
+	if (st->pid > 0)
+		(void)snprintf(path, sizeof(path), "/proc/%d/ns/net", st->pid);
+	if (st->pid > 0 && fl_netns_identify(path, &dev, &ino) == 0) {
+		(void)snprintf(ret_path, size, "%s", path);
+	} else if (st->netns_path[0] && strlen(st->netns_path) < size &&
+		   fl_netns_identify(st->netns_path, &dev, &ino) == 0) {
+		(void)snprintf(ret_path, size, "%s", st->netns_path);
+	} else {
+		return fl_diag_set(diag, -ENOENT,
+				   "cannot open its network namespace (pid %d, path \"%s\"): is "
+				   "the agent running with hostPID?",
+				   st->pid, st->netns_path);
+	}
+	*ret_dev = dev;
+	*ret_ino = ino;
+	return 0;
+}
+
 static int resolve_pid(const struct fl_agent_config *cfg, int pid, enum fl_fault_kind kind,
 		       struct fl_resolved *r, struct fl_diag *diag)
 {
@@ -159,7 +184,6 @@ static int resolve_pod(const struct fl_agent_config *cfg, const struct fl_target
 {
 	struct fl_cri_sandbox_status st;
 	struct fl_cri *cri = NULL;
-	char path[64];
 	int e;
 
 	if (!cfg->cri_socket[0])
@@ -201,22 +225,10 @@ static int resolve_pod(const struct fl_agent_config *cfg, const struct fl_target
 				r->pod);
 		goto out;
 	}
-	/* The CRI's own netns path may live in the runtime's mount namespace: use the PID. */
-	if (st.pid > 0)
-		(void)snprintf(path, sizeof(path), "/proc/%d/ns/net", st.pid);
-	if (st.pid > 0 && fl_netns_identify(path, &r->netns_dev, &r->netns_ino) == 0) {
-		(void)snprintf(r->netns_path, sizeof(r->netns_path), "%s", path);
-	} else if (st.netns_path[0] &&
-		   fl_netns_identify(st.netns_path, &r->netns_dev, &r->netns_ino) == 0) {
-		(void)snprintf(r->netns_path, sizeof(r->netns_path), "%s", st.netns_path);
-	} else {
-		e = fl_diag_set(diag, -ENOENT,
-				"target: pod %s: cannot open its network namespace (pid %d, "
-				"path \"%s\"): is the agent running with hostPID?",
-				r->pod, st.pid, st.netns_path);
-		goto out;
-	}
-	e = 0;
+	e = fl_target_sandbox_netns(&st, r->netns_path, sizeof(r->netns_path), &r->netns_dev,
+				    &r->netns_ino, diag);
+	if (e < 0)
+		fl_diag_prefix(diag, e, "target: pod %s", r->pod);
 out:
 	fl_cri_close(cri);
 	return e;

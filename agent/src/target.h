@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cri.h"
 #include "faultreq.h"
 
 #define FL_TARGET_MAX_CONTAINERS 16
@@ -39,6 +40,16 @@ struct fl_resolved {
  */
 int fl_target_resolve(const struct fl_agent_config *cfg, const struct fl_target *t,
 		      enum fl_fault_kind kind, struct fl_resolved *ret, struct fl_diag *diag);
+
+/*
+ * The network namespace of the pod sandbox whose CRI status is st, as a path this process can
+ * open: the sandbox (pause) process's /proc/PID/ns/net first (the CRI's own path may live in
+ * the runtime's mount namespace), else the CRI's path. Host-network sandboxes are the
+ * caller's to refuse. Returns 0 with the path (size bytes at most) and the namespace's
+ * device and inode, or -ENOENT with diag ("cannot open its network namespace (pid ...)").
+ */
+int fl_target_sandbox_netns(const struct fl_cri_sandbox_status *st, char *ret_path, size_t size,
+			    uint64_t *ret_dev, uint64_t *ret_ino, struct fl_diag *diag);
 
 /* Device and inode of a network namespace file; -EINVAL if it is not one. */
 int fl_netns_identify(const char *path, uint64_t *ret_dev, uint64_t *ret_ino);

@@ -3,13 +3,18 @@
  * libFuzzer target: the agent API body parsers (agent/src/apireq.c) on arbitrary bytes.
  * The input is copied into a buffer of exactly its size (no NUL after it), so reading past
  * len is caught by ASan. Whatever parses must hold the invariants the registry relies on;
- * whatever fails must say why.
+ * whatever fails must say why. The same bytes as a query string (agent/src/apiquery.c):
+ * its messages quote the user's bytes and must stay JSON text (UTF-8), or the 400 would
+ * have no body.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "apiquery.h"
 #include "apireq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,6 +73,39 @@ static void check_fault(const struct fl_fault_req *q)
 		abort();
 }
 
+static void fuzz_query(const uint8_t *data, size_t size)
+{
+	struct fl_api_param params[] = { { .name = "tcp" }, { .name = "x" } };
+	struct fl_diag diag = { 0 };
+	char *query = malloc(size + 1);
+	json_t *msg;
+	bool flag;
+	int r;
+
+	if (!query)
+		return;
+	memcpy(query, data, size);
+	query[size] = '\0';
+	r = fl_api_parse_query(query, "GET /v1/pods", params, 2, &diag);
+	if (r == 0) {
+		for (unsigned i = 0; i < 2; i++) {
+			check_terminated(params[i].value, sizeof(params[i].value));
+			if (!params[i].given && params[i].value[0])
+				abort();
+		}
+		r = fl_api_param_flag(&params[0], &flag, &diag);
+	}
+	if (r < 0) {
+		if (r != -EINVAL || !diag.msg[0] || !memchr(diag.msg, '\0', sizeof(diag.msg)))
+			abort();
+		msg = json_string(diag.msg);
+		if (!msg)
+			abort();
+		json_decref(msg);
+	}
+	free(query);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fl_fault_req q;
@@ -95,5 +133,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0 && !diag.msg[0])
 		abort();
 	free(copy);
+	fuzz_query(data, size);
 	return 0;
 }

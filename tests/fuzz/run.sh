@@ -29,7 +29,11 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 		# Inputs that once failed stay in the corpus for good.
 		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
 	fuzz_agent_api)
-		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true ;;
+		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true
+		# query strings too (the same bytes go to the query parser)
+		printf 'tcp=1' > "$2/query-tcp"
+		printf '%%74cp=%%31&x=a+b&&' > "$2/query-escapes"
+		printf 'tcp=1&tcp=0&y=%%zz' > "$2/query-bad" ;;
 	fuzz_experiment)
 		# Every fixture, and inputs that once failed (kept for good).
 		for f in tests/data/experiments/*/*/input.yaml; do

@@ -2,7 +2,8 @@
 /*
  * GET /v1/pods' containers (agent/src/pods.c) from a canned ListContainers reply: one entry
  * per container name, the newest one, its attempt as restartCount (kubelet's meaning), the
- * pod's restarts summed, other sandboxes' containers left out, the per-pod bound.
+ * pod's restarts summed, other sandboxes' containers left out, the per-pod bound; pods that
+ * are not ready have no TCP counters (the ready ones' are in test_agent_pods).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -186,7 +187,7 @@ FLTEST(pods_are_listed_even_when_their_containers_cannot_be)
 	size_t i;
 
 	/* listed: every pod has containers and restarts, a pod with none [] and 0 */
-	out = fl_pods_json(NULL, sbs, 2, cs, 1, NULL);
+	out = fl_pods_json(NULL, sbs, 2, cs, 1, NULL, false);
 	FL_ASSERT(out != NULL);
 	FL_ASSERT(json_object_get(out, "containersError") == NULL);
 	FL_ASSERT(json_is_false(json_object_get(out, "truncated")));
@@ -197,13 +198,14 @@ FLTEST(pods_are_listed_even_when_their_containers_cannot_be)
 	FL_ASSERT_EQ(json_array_size(json_object_get(json_array_get(pods, 1), "containers")), 0);
 	json_decref(out);
 	/* a node without any container: the same, not unknown */
-	out = fl_pods_json(NULL, sbs, 2, NULL, 0, NULL);
+	out = fl_pods_json(NULL, sbs, 2, NULL, 0, NULL, false);
 	FL_ASSERT(out != NULL);
 	FL_ASSERT_EQ(num(json_array_get(json_object_get(out, "pods"), 0), "restarts"), 0);
 	json_decref(out);
 
 	/* ListContainers failed: the pods are there, their containers unknown (absent, not 0) */
-	out = fl_pods_json(NULL, sbs, 2, NULL, 0, "CRI ListContainers: grpc-status 14: down");
+	out = fl_pods_json(NULL, sbs, 2, NULL, 0, "CRI ListContainers: grpc-status 14: down",
+			   false);
 	FL_ASSERT(out != NULL);
 	FL_ASSERT_STREQ(json_string_value(json_object_get(out, "containersError")),
 			"CRI ListContainers: grpc-status 14: down");
@@ -217,9 +219,28 @@ FLTEST(pods_are_listed_even_when_their_containers_cannot_be)
 	}
 	json_decref(out);
 	/* a runtime's message that is not UTF-8 is still an answer, not "out of memory" */
-	out = fl_pods_json(NULL, sbs, 2, NULL, 0, "CRI ListContainers: \xff\xfe");
+	out = fl_pods_json(NULL, sbs, 2, NULL, 0, "CRI ListContainers: \xff\xfe", false);
 	FL_ASSERT(out != NULL);
 	FL_ASSERT_CONTAINS(json_string_value(json_object_get(out, "containersError")), "not UTF-8");
+	json_decref(out);
+}
+
+/* ?tcp=1 reads the counters of ready pods' namespaces; a sandbox that is not ready has none
+ * left: neither "tcp" nor "tcpError" (it is no error of the listing), and no runtime asked. */
+FLTEST(pods_that_are_not_ready_have_no_tcp_counters)
+{
+	struct fl_cri_sandbox sbs[] = { sandbox("sbA", "kafka-0"), sandbox("sbB", "loader-0") };
+	json_t *out = fl_pods_json(NULL, sbs, 2, NULL, 0, NULL, true), *p;
+	size_t i;
+
+	FL_ASSERT(out != NULL);
+	json_array_foreach(json_object_get(out, "pods"), i, p)
+	{
+		FL_ASSERT_STREQ(json_string_value(json_object_get(p, "state")), "notready");
+		FL_ASSERT(json_object_get(p, "tcp") == NULL);
+		FL_ASSERT(json_object_get(p, "tcpError") == NULL);
+	}
+	FL_ASSERT_EQ(json_array_size(json_object_get(out, "pods")), 2);
 	json_decref(out);
 }
 
@@ -233,7 +254,7 @@ FLTEST(pods_beyond_the_bound_are_cut_and_say_so)
 		(void)snprintf(id, sizeof(id), "sb%04u", i);
 		sbs[i] = sandbox(id, id);
 	}
-	out = fl_pods_json(NULL, sbs, FL_PODS_MAX + 1, NULL, 0, NULL);
+	out = fl_pods_json(NULL, sbs, FL_PODS_MAX + 1, NULL, 0, NULL, false);
 	FL_ASSERT(out != NULL);
 	FL_ASSERT_EQ(json_array_size(json_object_get(out, "pods")), FL_PODS_MAX);
 	FL_ASSERT(json_is_true(json_object_get(out, "truncated")));
@@ -256,7 +277,7 @@ FLTEST(allocation_failures_fail_cleanly)
 	long n;
 
 	fl_pods_sort_containers(cs, FL_ARRAY_SIZE(cs));
-	want = fl_pods_json(NULL, sbs, 2, cs, FL_ARRAY_SIZE(cs), NULL);
+	want = fl_pods_json(NULL, sbs, 2, cs, FL_ARRAY_SIZE(cs), NULL, false);
 	FL_ASSERT(want != NULL);
 	want_text = json_dumps(want, JSON_SORT_KEYS);
 	FL_ASSERT(want_text != NULL);
@@ -281,7 +302,7 @@ FLTEST(allocation_failures_fail_cleanly)
 		char *text;
 
 		fl_failmalloc_arm(n);
-		got = fl_pods_json(NULL, sbs, 2, cs, FL_ARRAY_SIZE(cs), NULL);
+		got = fl_pods_json(NULL, sbs, 2, cs, FL_ARRAY_SIZE(cs), NULL, false);
 		hit = fl_failmalloc_fired();
 		fl_failmalloc_disarm();
 		FL_ASSERT_MSG(got || hit, "allocation %ld: NULL", n);
