@@ -79,7 +79,11 @@ static const struct type_def types[] = {
 	[FL_PROBE_HOOK] = { "hook", hook_fields, { { "value", M_ANY } } },
 	[FL_PROBE_POD] = { "pod",
 			   pod_fields,
-			   { { "restarts", M_NUM }, { "pods", M_NUM }, { "running", M_NUM } } },
+			   { { "restarts", M_NUM },
+			     { "pods", M_NUM },
+			     { "running", M_NUM },
+			     { "tcp.retransmits", M_NUM },
+			     { "tcp.segments", M_NUM } } },
 };
 
 #define N_TYPES FL_ARRAY_SIZE(types)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pod probe (pod_probe.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,12 @@ struct pod_probe {
 	struct fl_probe base;
 	struct fl_agents *agents;	 /* borrowed */
 	const struct fl_target_sel *sel; /* borrowed from the experiment */
+	bool tcp;			 /* a tolerance asks for a tcp.* metric: list with ?tcp=1 */
 };
 
 struct pod_counts {
-	unsigned pods, running;
-	double restarts;
+	unsigned pods, running, tcp_pods;
+	double restarts, retransmits, segments;
 };
 
 static uint64_t now_ms(void)
@@ -53,6 +55,39 @@ static int count_pod(const json_t *pod, const char *container, struct pod_counts
 	return 0;
 }
 
+/*
+ * Add one pod's TCP counters. Its containers share the sandbox's network namespace, so a pod
+ * counts once. A pod that is not ready has no namespace left (and the agent no counters).
+ */
+static int count_tcp(struct pod_probe *pp, unsigned ai, const json_t *pod, struct pod_counts *c,
+		     struct fl_sample *s)
+{
+	const char *state = json_string_value(json_object_get(pod, "state"));
+	const char *ns = json_string_value(json_object_get(pod, "namespace"));
+	const char *name = json_string_value(json_object_get(pod, "name"));
+	const char *err = json_string_value(json_object_get(pod, "tcpError"));
+	const json_t *tcp = json_object_get(pod, "tcp");
+	const json_t *rs = json_object_get(tcp, "retransSegs"),
+		     *os = json_object_get(tcp, "outSegs");
+
+	if (!state || strcmp(state, "ready") != 0)
+		return 0;
+	if (err)
+		return fl_sample_fail(
+			s, -EIO, "agent %s: pod %s/%s: its TCP counters cannot be read: %s",
+			fl_agents_name(pp->agents, ai), ns ? ns : "?", name ? name : "?", err);
+	if (!json_is_integer(rs) || !json_is_integer(os))
+		return fl_sample_fail(s, -EPROTO,
+				      "agent %s lists pod %s/%s without its TCP counters (an agent "
+				      "older than this controller?)",
+				      fl_agents_name(pp->agents, ai), ns ? ns : "?",
+				      name ? name : "?");
+	c->retransmits += (double)json_integer_value(rs);
+	c->segments += (double)json_integer_value(os);
+	c->tcp_pods++;
+	return 0;
+}
+
 static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, struct fl_sample *s)
 {
 	const char *container = pp->base.spec->container;
@@ -61,7 +96,9 @@ static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, 
 	size_t i;
 	int status;
 
-	status = fl_agents_call(pp->agents, ai, "GET", "/v1/pods", NULL, &resp, &diag);
+	/* The counters cost the agent a namespace entry per pod: only when they are needed. */
+	status = fl_agents_call(pp->agents, ai, "GET", pp->tcp ? "/v1/pods?tcp=1" : "/v1/pods",
+				NULL, &resp, &diag);
 	if (status != 200) {
 		json_decref(resp);
 		return fl_sample_fail(s, status < 0 ? status : -EIO, "%s", diag.msg);
@@ -80,6 +117,10 @@ static int count_agent(struct pod_probe *pp, unsigned ai, struct pod_counts *c, 
 				       why ? why : "an agent older than this controller?");
 			json_decref(resp);
 			return -EPROTO;
+		}
+		if (pp->tcp && count_tcp(pp, ai, pod, c, s) < 0) {
+			json_decref(resp);
+			return s->err;
 		}
 	}
 	json_decref(resp);
@@ -110,10 +151,31 @@ static int pod_sample(struct fl_probe *probe, struct fl_sample *s)
 	if (c.pods == 0)
 		return fl_sample_fail(s, -ENODATA, "target %s: no pod matches its selector now",
 				      pp->sel->name);
+	if (pp->tcp && c.tcp_pods == 0)
+		return fl_sample_fail(
+			s, -ENODATA,
+			"target %s: no ready pod matches its selector now (TCP counters "
+			"are a ready pod's)",
+			pp->sel->name);
+	/* First when asked for: a progress line shows a sample's first three metrics. */
+	if (pp->tcp) {
+		(void)fl_sample_set(s, "tcp.retransmits", c.retransmits);
+		(void)fl_sample_set(s, "tcp.segments", c.segments);
+	}
 	(void)fl_sample_set(s, "restarts", c.restarts);
 	(void)fl_sample_set(s, "pods", c.pods);
 	(void)fl_sample_set(s, "running", c.running);
 	return 0;
+}
+
+/* Whether a tolerance of spec asks for a tcp.* metric. */
+static bool wants_tcp(const struct fl_probe_spec *spec)
+{
+	for (unsigned i = 0; i < spec->n_tolerances; i++)
+		if (spec->tolerances[i].metric &&
+		    strncmp(spec->tolerances[i].metric, "tcp.", 4) == 0)
+			return true;
+	return false;
 }
 
 static void pod_free(struct fl_probe *probe)
@@ -149,6 +211,7 @@ int fl_pod_probe_new(struct fl_agents *agents, const struct fl_experiment *exp,
 	pp->base.spec = spec;
 	pp->agents = agents;
 	pp->sel = sel;
+	pp->tcp = wants_tcp(spec);
 	*ret = &pp->base;
 	return 0;
 }

@@ -41,6 +41,8 @@ static const struct {
 	{ "committed.advance", "offsets committed", NULL },
 	{ "leader", "partition leader", NULL },
 	{ "restarts", "container restarts", NULL },
+	{ "tcp.retransmits", "TCP retransmissions", NULL },
+	{ "tcp.segments", "TCP segments sent", NULL },
 };
 
 static const char *human_name(const char *metric)

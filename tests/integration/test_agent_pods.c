@@ -26,8 +26,13 @@
 #include <unistd.h>
 
 #include "agentenv.h"
+#include "agents.h"
 #include "crienv.h"
+#include "experiment.h"
+#include "pod_probe.h"
+#include "probe.h"
 #include "targets.h"
+#include "verdict.h"
 #include "fltest.h"
 #include "netprobe.h"
 #include "tcpstats.h"
@@ -960,3 +965,133 @@ FLTEST(tcp_counters_come_from_each_pods_own_namespace)
 	expect_clean("after the losses");
 }
 
+/* The controller's pod probe on this agent, from an experiment's text. */
+static struct fl_suite *probe_suite;
+static struct fl_agents *probe_agents;
+
+static void probe_cleanup(void *arg)
+{
+	(void)arg;
+	probe_agents = fl_agents_free(probe_agents);
+	probe_suite = fl_suite_free(probe_suite);
+}
+
+/* The effect step named name of the experiment parsed by probe_setup, as a new probe. */
+static struct fl_probe *effect_probe(const char *name)
+{
+	struct fl_experiment *exp = &probe_suite->experiments[0];
+	struct fl_diag diag = { 0 };
+	struct fl_probe *probe = NULL;
+
+	for (unsigned i = 0; i < exp->n_method; i++) {
+		if (exp->method[i].kind != FL_STEP_EFFECT ||
+		    strcmp(exp->method[i].probe.name, name) != 0)
+			continue;
+		FL_ASSERT_MSG(fl_pod_probe_new(probe_agents, exp, &exp->method[i].probe, &probe,
+					       &diag) == 0,
+			      "probe %s: %s", name, diag.msg);
+		return probe;
+	}
+	FL_FAIL("no effect step %s", name);
+}
+
+static void probe_setup(void)
+{
+	static char yaml[2048];
+	struct fl_diag diag = { 0 };
+	int n;
+
+	n = snprintf(
+		yaml, sizeof(yaml),
+		"apiVersion: faultline/v1\n"
+		"kind: Experiment\n"
+		"metadata: {name: tcp}\n"
+		"spec:\n"
+		"  agents: [{name: node, address: \"%s\"}]\n"
+		"  targets:\n"
+		"    loader: {pod: {namespace: streamforge, name: loader-0}}\n"
+		"    hostnet: {pod: {namespace: default, name: hostnet}}\n"
+		"  method:\n"
+		"    - fault: {target: loader, kind: loss, duration: 30s, loss: {percent: 30%%}}\n"
+		"    - effect: {name: retransmitted, type: pod, target: loader,\n"
+		"               tolerance: {metric: tcp.retransmits, delta: {min: %d}}}\n"
+		"    - effect: {name: hostnet-tcp, type: pod, target: hostnet,\n"
+		"               tolerance: {metric: tcp.segments, delta: {min: 1}}}\n"
+		"    - effect: {name: hostnet-restarts, type: pod, target: hostnet,\n"
+		"               tolerance: {metric: restarts, max: 0}}\n",
+		agent.address, LOSS_RETRANS_MIN);
+	FL_ASSERT(n > 0 && (size_t)n < sizeof(yaml));
+	fltest_defer(probe_cleanup, NULL);
+	FL_ASSERT_MSG(fl_suite_parse_buffer("tcp.yaml", yaml, (size_t)n, &probe_suite, &diag) == 0,
+		      "tcp.yaml:%d:%d: %s", diag.line, diag.col, diag.msg);
+	FL_ASSERT_MSG(fl_agents_new(&probe_suite->experiments[0], &probe_agents, &diag) == 0,
+		      "agents: %s", diag.msg);
+}
+
+/* A sample of probe judged against baseline (its effect step's rule); the verdict. */
+static enum fl_verdict_kind judge(struct fl_probe *probe, const struct fl_sample *baseline,
+				  struct fl_sample *ret, const char *what)
+{
+	struct fl_verdict v;
+
+	(void)fl_probe_sample(probe, ret);
+	fl_verdict_eval_baseline(probe->spec, ret, baseline, &v);
+	fltest_log("%s: %s: %s", what, fl_verdict_name(v.kind), v.message);
+	return v.kind;
+}
+
+/*
+ * The pod probe's tcp.retransmits as an effect check (issue 10): judged against a baseline
+ * with delta >= LOSS_RETRANS_MIN, it fails after 2 s of loader-0's stream without a fault (the negative: a
+ * loss that did nothing) and passes after 2 s with 30 % loss on the way to kafka-0. A pod
+ * whose counters the agent cannot read (a host-network pod: they would be the node's) makes
+ * a tcp.* sample an error naming it; a probe without a tcp.* tolerance does not ask for
+ * counters and samples that pod as before.
+ */
+FLTEST(pod_probe_tcp_retransmits_sees_a_loss_and_not_its_absence)
+{
+	static struct crienv_pod host;
+	struct fl_sample base = { 0 }, s = { 0 };
+	const struct fl_metric *m;
+	struct fl_probe *probe;
+
+	setup();
+	crienv_run_pod("default", "hostnet", NULL, true, &host);
+	stream_open();
+	probe_setup();
+	probe = effect_probe("retransmitted");
+
+	FL_ASSERT_OK(fl_probe_sample(probe, &base));
+	FL_ASSERT((m = fl_sample_get(&base, "tcp.retransmits")) != NULL);
+	FL_ASSERT(fl_sample_get(&base, "tcp.segments") != NULL);
+	(void)stream_pump(STREAM_MS);
+	stream_drain();
+	FL_ASSERT_EQ(judge(probe, &base, &s, "2 s without a fault"), FL_VERDICT_FAIL);
+	FL_ASSERT(fl_sample_get(&s, "tcp.segments")->value >=
+		  fl_sample_get(&base, "tcp.segments")->value + 100);
+
+	fl_sample_reset(&base);
+	base = s;
+	memset(&s, 0, sizeof(s));
+	stream_with_loss("kafka-0", "ingress");
+	FL_ASSERT_EQ(judge(probe, &base, &s, "2 s with 30% loss on the way"), FL_VERDICT_PASS);
+	fl_sample_reset(&base);
+	fl_sample_reset(&s);
+	fl_probe_free(probe);
+
+	/* The host-network pod: no counters of its own, and the sample says whose and why. */
+	probe = effect_probe("hostnet-tcp");
+	FL_ASSERT_EQ(fl_probe_sample(probe, &s), -EIO);
+	FL_ASSERT_STREQ(s.error,
+			"agent node: pod default/hostnet: its TCP counters cannot be read: "
+			"the pod uses the host network: its namespace's counters are the "
+			"whole node's");
+	fl_sample_reset(&s);
+	fl_probe_free(probe);
+	probe = effect_probe("hostnet-restarts");
+	FL_ASSERT_OK(fl_probe_sample(probe, &s));
+	FL_ASSERT(fl_sample_get(&s, "restarts") != NULL);
+	FL_ASSERT(fl_sample_get(&s, "tcp.retransmits") == NULL);
+	fl_sample_reset(&s);
+	fl_probe_free(probe);
+}
