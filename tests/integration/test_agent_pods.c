@@ -893,7 +893,7 @@ static void stream_with_loss(const char *pod, const char *direction)
  * for 2 s without a fault, 2 s with 30 % of what kafka-0 receives from it dropped (kind loss
  * on kafka-0's ingress, through the agent), and 2 s with 30 % of what loader-0 sends to
  * kafka-0 dropped on loader-0's own egress:
- *   - without a fault loader-0 retransmits nothing (the negative);
+ *   - without a fault loader-0 retransmits next to nothing (the negative);
  *   - a loss on the way (the receiver's ingress) makes loader-0 retransmit, at least a
  *     tenth of what it sends, while kafka-0 (the same connection, but it sends only ACKs)
  *     and connector-0 (no traffic) stay put;
@@ -930,13 +930,17 @@ FLTEST(tcp_counters_come_from_each_pods_own_namespace)
 	in_retrans = s2.loader.retrans_segs - s1.loader.retrans_segs;
 	eg_out = s3.loader.out_segs - s2.loader.out_segs;
 	eg_retrans = s3.loader.retrans_segs - s2.loader.retrans_segs;
-	/* The negative: the same stream without a loss retransmits nothing on a veth. */
+	/* The negative: the same stream without a loss retransmits next to nothing on a veth
+	 * (0 mostly; a loss probe when this busy host holds an ACK back: +1 once in 16 runs),
+	 * below what a loss must show. */
 	FL_ASSERT_MSG(quiet_out >= 100, "only %llu segments sent in 2 s",
 		      (unsigned long long)quiet_out);
-	FL_ASSERT_EQ(s1.loader.retrans_segs - s0.loader.retrans_segs, 0);
+	FL_ASSERT_MSG(s1.loader.retrans_segs - s0.loader.retrans_segs < LOSS_RETRANS_MIN,
+		      "without a fault: %llu retransmissions",
+		      (unsigned long long)(s1.loader.retrans_segs - s0.loader.retrans_segs));
 	/* Every packet lost on the way is sent again before the drain ends. How many segments
 	 * that is varies with how TCP packs them after a stall (an RTO backoff can take most
-	 * of the 2 s): 39 to 461 in 7 runs here, against exactly 0 without the loss. */
+	 * of the 2 s): 26 to 461 in 14 runs here, against 0 or 1 without the loss. */
 	FL_ASSERT_MSG(in_retrans >= LOSS_RETRANS_MIN,
 		      "30%% loss on the way: %llu retransmissions of %llu segments sent",
 		      (unsigned long long)in_retrans, (unsigned long long)in_out);
