@@ -11,6 +11,8 @@
  * run every tier for real. fltest_defer() registers cleanups that run even when an
  * assertion fails (namespaces, qdiscs, child processes) — they run after the test function
  * returned, so their arguments must not live on its stack (use static or heap storage).
+ * FLTEST_LAST(name) is a check run after all the others, whichever were selected on the
+ * command line (e.g. that the tests left a shared resource as they found it).
  */
 #ifndef FLTEST_H
 #define FLTEST_H
@@ -28,6 +30,7 @@ struct fltest_case {
 };
 
 void fltest_register(struct fltest_case *tc);
+void fltest_register_last(struct fltest_case *tc);
 void fltest_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 void fltest_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -56,6 +59,15 @@ int fltest_remove_tree(const char *path);
 	__attribute__((constructor)) static void fltest_reg_##fn_name(void)            \
 	{                                                                              \
 		fltest_register(&fltest_case_##fn_name);                               \
+	}                                                                              \
+	static void fn_name(void)
+
+#define FLTEST_LAST(fn_name)                                                           \
+	static void fn_name(void);                                                     \
+	static struct fltest_case fltest_case_##fn_name = { #fn_name, fn_name, NULL }; \
+	__attribute__((constructor)) static void fltest_reg_##fn_name(void)            \
+	{                                                                              \
+		fltest_register_last(&fltest_case_##fn_name);                          \
 	}                                                                              \
 	static void fn_name(void)
 
