@@ -3,6 +3,8 @@
  * The kafka.* probes against a real 3-broker KRaft Kafka (tests/lib/kafka-cluster.sh),
  * checked against ground truth: the rate we produce, the offsets we commit, kcat's and
  * Kafka's own tools' view of the same cluster, and which partitions a stopped broker hosts.
+ * Safe on a cluster shared with other binaries (kafkatest.h): unique names, and the
+ * stopped broker is back, in sync and leading again before its test ends.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -365,6 +367,9 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 	fl_sample_reset(&s);
 
 	uint64_t t0 = now_ns();
+	/* The next test (or binary, on a shared cluster) gets the broker back, in sync and
+	 * leading what it led, also when an assertion below fails. */
+	fltest_defer(kafkatest_restore_cb, NULL);
 	kafkatest_broker_stop(broker);
 	wait_under_replicated(pparts, topic, n_hosted, 90, &s);
 	fltest_log("broker %d stopped: %.0f of 9 partitions under-replicated after %.1f s "
@@ -415,6 +420,12 @@ FLTEST(stopped_broker_makes_its_partitions_under_replicated_and_e2e_lost)
 	fltest_log("broker %d back: 0 under-replicated after %.1f s", broker,
 		   (double)(now_ns() - t0) / 1e9);
 	fl_sample_reset(&s);
+	/* Every partition of the cluster in sync and led by its preferred replica again. */
+	kafkatest_restore();
+	char why[256];
+	FL_ASSERT_MSG(kafkatest_cluster_whole(why, sizeof(why)), "after the restore: %s", why);
+	fltest_log("cluster whole again %.1f s after the broker's start",
+		   (double)(now_ns() - t0) / 1e9);
 	pparts->ops->free(pparts);
 	pe2e->ops->free(pe2e);
 	pdown->ops->free(pdown);
@@ -463,7 +474,4 @@ FLTEST(no_such_topic_is_no_data)
 }
 
 /* The cluster lives in the parent process, across the forked tests. */
-__attribute__((constructor(200))) static void start_cluster(void)
-{
-	kafkatest_setup();
-}
+KAFKATEST_CLUSTER()

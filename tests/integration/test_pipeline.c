@@ -242,15 +242,16 @@ static json_t *read_events(const char *topic, unsigned wait_ms)
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *parts;
 	json_t *all = json_array();
-	char errstr[256];
+	char errstr[256], group[64];
 	rd_kafka_t *rk;
 	uint64_t deadline = now_ms() + wait_ms;
 
 	FL_ASSERT(rd_kafka_conf_set(conf, "bootstrap.servers", kafkatest_bootstrap(), errstr,
 				    sizeof(errstr)) == RD_KAFKA_CONF_OK);
 	/* assign() needs a group; this reader never commits into it. */
-	FL_ASSERT(rd_kafka_conf_set(conf, "group.id", "test-pipeline-reader", errstr,
-				    sizeof(errstr)) == RD_KAFKA_CONF_OK);
+	kafkatest_topic_name(group, sizeof(group), "test-pipeline-reader");
+	FL_ASSERT(rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr)) ==
+		  RD_KAFKA_CONF_OK);
 	FL_ASSERT(rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ==
 		  RD_KAFKA_CONF_OK);
 	FL_ASSERT(rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr)) ==
@@ -843,7 +844,5 @@ FLTEST(a_sink_of_format_1_is_refused_by_the_connector_and_verify)
 	free(err);
 }
 
-__attribute__((constructor(200))) static void start_cluster(void)
-{
-	kafkatest_setup();
-}
+/* The cluster lives in the parent process, across the forked tests. */
+KAFKATEST_CLUSTER()

@@ -27,10 +27,8 @@ static struct testnet_ns ns;
 static struct agentenv agent;
 static char dir[] = "/tmp/fl-runk-XXXXXX";
 
-__attribute__((constructor(200))) static void start_cluster(void)
-{
-	kafkatest_setup();
-}
+/* The cluster lives in the parent process, across the forked tests. */
+KAFKATEST_CLUSTER()
 
 static void rm_dir(void *arg)
 {
@@ -198,29 +196,30 @@ FLTEST(the_hypothesis_holds_through_a_fault_on_a_healthy_pipeline)
 {
 	struct kafkatest_rate *rate;
 	struct consumer c = { 0 };
-	char topic[64], body[2048];
+	char topic[64], group[64], body[2048];
 	const char *file;
 	json_t *e;
 
 	setup();
 	kafkatest_topic_name(topic, sizeof(topic), "wf");
+	kafkatest_topic_name(group, sizeof(group), "conn-ok");
 	kafkatest_create_topic(topic, 3, 3, -1);
 	rate = kafkatest_rate_start(topic, 500);
-	consumer_start(&c, "conn-ok", topic);
+	consumer_start(&c, group, topic);
 	consumer_wait(&c, 500);
 	(void)snprintf(body, sizeof(body),
 		       "  steadyState:\n"
 		       "    probes:\n"
 		       "      - {name: throughput, type: kafka.throughput, topic: %s, window: 3s,\n"
 		       "         tolerance: {min: 250}}\n"
-		       "      - {name: lag, type: kafka.consumerLag, group: conn-ok, window: 2s,\n"
+		       "      - {name: lag, type: kafka.consumerLag, group: %s, window: 2s,\n"
 		       "         tolerance: [{metric: lag.max, max: 3000},\n"
 		       "                     {metric: status, regex: \"OK|WARN\"}]}\n"
 		       "      - {name: urp, type: kafka.partitions, topic: %s,\n"
 		       "         tolerance: {metric: underReplicated, equals: 0}}\n"
 		       "  method:\n"
 		       "    - fault: {name: cut, target: ns, kind: partition, duration: 1s}\n",
-		       topic, topic);
+		       topic, group, topic);
 	file = experiment("healthy", body);
 	FL_ASSERT_EQ(run(file, "healthy"), 0);
 	e = exp0("healthy");
@@ -243,7 +242,7 @@ FLTEST(a_consumer_lag_breach_aborts_and_reverts_every_fault_within_1s)
 {
 	struct kafkatest_rate *rate;
 	struct consumer c = { 0 };
-	char topic[64], body[2048];
+	char topic[64], group[64], body[2048];
 	json_int_t abort_at, done = 0;
 	const char *file, *msg;
 	json_t *e, *f;
@@ -251,25 +250,26 @@ FLTEST(a_consumer_lag_breach_aborts_and_reverts_every_fault_within_1s)
 
 	setup();
 	kafkatest_topic_name(topic, sizeof(topic), "wf");
+	kafkatest_topic_name(group, sizeof(group), "conn-stall");
 	kafkatest_create_topic(topic, 3, 3, -1);
 	rate = kafkatest_rate_start(topic, 500);
-	consumer_start(&c, "conn-stall", topic);
+	consumer_start(&c, group, topic);
 	consumer_wait(&c, 300);
 	consumer_stop(&c); /* the connector dies: its lag grows by 500/s */
-	(void)snprintf(
-		body, sizeof(body),
-		"  abort:\n"
-		"    interval: 500ms\n"
-		"    probes:\n"
-		"      - {name: lag, type: kafka.consumerLag, group: conn-stall, window: 1s,\n"
-		"         tolerance: {metric: lag.max, max: 300}, debounce: \"2/3\"}\n"
-		"  method:\n"
-		"    - fault: {name: cut, target: ns, kind: partition, duration: 60s}\n"
-		"      background: true\n"
-		"    - fault: {name: lossy, target: ns, kind: loss, duration: 60s,\n"
-		"              loss: {percent: 5%%}}\n"
-		"      background: true\n"
-		"    - pause: 60s\n");
+	(void)snprintf(body, sizeof(body),
+		       "  abort:\n"
+		       "    interval: 500ms\n"
+		       "    probes:\n"
+		       "      - {name: lag, type: kafka.consumerLag, group: %s, window: 1s,\n"
+		       "         tolerance: {metric: lag.max, max: 300}, debounce: \"2/3\"}\n"
+		       "  method:\n"
+		       "    - fault: {name: cut, target: ns, kind: partition, duration: 60s}\n"
+		       "      background: true\n"
+		       "    - fault: {name: lossy, target: ns, kind: loss, duration: 60s,\n"
+		       "              loss: {percent: 5%%}}\n"
+		       "      background: true\n"
+		       "    - pause: 60s\n",
+		       group);
 	file = experiment("stall", body);
 	FL_ASSERT_EQ(run(file, "stall"), 3);
 	e = exp0("stall");

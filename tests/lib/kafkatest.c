@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,8 +107,15 @@ static void stop_cluster(void)
 static void setup(void)
 {
 	const char *b = getenv("FL_KAFKA_BOOTSTRAP"), *d = getenv("FL_KAFKA_DIR");
+	const char *start_error = getenv("FL_KAFKA_START_ERROR");
 	char out[300], err[300];
 
+	/* tests/run.sh could not start the tier's cluster: starting another would fail alike. */
+	if (start_error && start_error[0]) {
+		snprintf(setup_error, sizeof(setup_error), "the tier's cluster (tests/run.sh): %s",
+			 start_error);
+		return;
+	}
 	if (b && b[0] && d && d[0]) {
 		snprintf(boot, sizeof(boot), "%s", b);
 		snprintf(dir, sizeof(dir), "%s", d);
@@ -175,8 +183,12 @@ const char *kafkatest_dir(void)
 void kafkatest_topic_name(char *buf, size_t size, const char *prefix)
 {
 	static atomic_uint n;
+	uint32_t r = 0;
 
-	snprintf(buf, size, "%s-%d-%u", prefix, (int)getpid(), atomic_fetch_add(&n, 1));
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)time(NULL);
+	snprintf(buf, size, "%s-%d-%u-%08" PRIx32, prefix, (int)getpid(), atomic_fetch_add(&n, 1),
+		 r);
 }
 
 static rd_kafka_t *client(rd_kafka_type_t type, const char *group)
@@ -580,4 +592,209 @@ void kafkatest_broker_stop(int broker)
 void kafkatest_broker_start(int broker)
 {
 	broker_verb("broker-start", broker);
+}
+
+/* ---- a cluster left whole (kafkatest.h) ------------------------------------------------ */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fltest_log's format; kafkatest links into bench_kafka_lag too, without fltest's runner. */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("    ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The brokers the cluster has: DIR/cluster.env's BROKERS=N (kafka-cluster.sh), else one per
+ * entry of the bootstrap list. */
+static int brokers_expected(void)
+{
+	char path[300];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cluster.env", kafkatest_dir());
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "BROKERS=%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	if (n > 0)
+		return n;
+	n = 1;
+	for (const char *c = kafkatest_bootstrap(); *c; c++)
+		n += *c == ',';
+	return n;
+}
+
+enum { WHOLE, LEADERS_ONLY, BROKEN, NO_ANSWER };
+
+/* One look at the metadata of every topic: WHOLE; LEADERS_ONLY when all that differs is
+ * partitions led by another than their preferred replica (what a preferred election
+ * fixes); BROKEN for a missing broker, a partition without a leader or a replica out of its
+ * ISR; NO_ANSWER. why: the first difference of the worst kind. */
+static int look(rd_kafka_t *rk, char *why, size_t size)
+{
+	const struct rd_kafka_metadata *md;
+	int worst = WHOLE, want = brokers_expected();
+
+	if (rd_kafka_metadata(rk, 1, NULL, &md, 10000)) {
+		snprintf(why, size, "no metadata answer in 10 s");
+		return NO_ANSWER;
+	}
+	if (md->broker_cnt != want) {
+		int len = snprintf(why, size, "%d of %d brokers registered:", md->broker_cnt, want);
+		for (int i = 0; i < md->broker_cnt && len > 0 && (size_t)len < size; i++)
+			len += snprintf(why + len, size - (size_t)len, " %d", md->brokers[i].id);
+		worst = BROKEN;
+	}
+	for (int t = 0; t < md->topic_cnt && worst != BROKEN; t++) {
+		const rd_kafka_metadata_topic_t *tp = &md->topics[t];
+		if (tp->err) {
+			snprintf(why, size, "%s: %s", tp->topic, rd_kafka_err2str(tp->err));
+			worst = BROKEN;
+		}
+		for (int i = 0; i < tp->partition_cnt && worst != BROKEN; i++) {
+			const rd_kafka_metadata_partition_t *p = &tp->partitions[i];
+			if (p->leader < 0 || p->isr_cnt != p->replica_cnt) {
+				snprintf(why, size,
+					 "%s/%d: leader %d, %d of %d replicas in the ISR",
+					 tp->topic, p->id, p->leader, p->isr_cnt, p->replica_cnt);
+				worst = BROKEN;
+			} else if (p->replica_cnt > 0 && p->leader != p->replicas[0] &&
+				   worst == WHOLE) {
+				snprintf(why, size, "%s/%d: led by broker %d, its preferred is %d",
+					 tp->topic, p->id, p->leader, p->replicas[0]);
+				worst = LEADERS_ONLY;
+			}
+		}
+	}
+	rd_kafka_metadata_destroy(md);
+	return worst;
+}
+
+bool kafkatest_cluster_whole(char *why, size_t size)
+{
+	rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, NULL);
+	int r = look(rk, why, size);
+
+	rd_kafka_destroy(rk);
+	return r == WHOLE;
+}
+
+/* Start every node the script's status lists as stopped; broker-start returns once it is
+ * back in the cluster. */
+static void start_stopped_nodes(void)
+{
+	char path[] = "/tmp/fl-kafkatest-status-XXXXXX", line[256];
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		FL_FAIL("mkstemp: %s", strerror(errno));
+	close(fd);
+	const char *args[] = { "status", dir, NULL };
+	/* Exit 1 when a node is stopped: the lines say which. */
+	(void)kafkatest_cluster_sh(path, args);
+	FILE *f = fopen(path, "r");
+	unlink(path);
+	if (!f)
+		FL_FAIL("%s status %s: no output", script(), dir);
+	int n, end, stopped[16], n_stopped = 0;
+	while (fgets(line, sizeof(line), f)) {
+		end = 0; /* set only when the whole "node N stopped" matched */
+		if (sscanf(line, "node %d stopped%n", &n, &end) == 1 && end > 0 && n_stopped < 16)
+			stopped[n_stopped++] = n;
+	}
+	fclose(f);
+	for (int i = 0; i < n_stopped; i++) {
+		say("kafkatest: node %d is stopped: starting it again", stopped[i]);
+		kafkatest_broker_start(stopped[i]);
+	}
+}
+
+/* kafka-leader-election --election-type PREFERRED for every partition. */
+static void elect_preferred(void)
+{
+	const char *args[] = { "tool",
+			       dir,
+			       "org.apache.kafka.tools.LeaderElectionCommand",
+			       "--bootstrap-server",
+			       kafkatest_bootstrap(),
+			       "--election-type",
+			       "PREFERRED",
+			       "--all-topic-partitions",
+			       NULL };
+	int r = kafkatest_cluster_sh(NULL, args);
+
+	if (r != 0)
+		say("kafkatest: the preferred leader election exited %d (looking again)", r);
+}
+
+void kafkatest_restore(void)
+{
+	char why[256];
+	double t0 = now_s(), elected = 0;
+	int r;
+
+	kafkatest_bootstrap();
+	start_stopped_nodes();
+	rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, NULL);
+	while ((r = look(rk, why, sizeof(why))) != WHOLE) {
+		if (now_s() - t0 > 180)
+			FL_FAIL("the cluster is not whole 180 s after the restore began: %s", why);
+		/* Once every replica is in sync; again if leaders have not moved 15 s later. */
+		if (r == LEADERS_ONLY && (!elected || now_s() - elected > 15)) {
+			say("kafkatest: %s: electing the preferred leaders", why);
+			elect_preferred();
+			elected = now_s();
+		}
+		sleep_ms(500);
+	}
+	rd_kafka_destroy(rk);
+	if (now_s() - t0 > 1)
+		say("kafkatest: cluster whole again after %.1f s", now_s() - t0);
+}
+
+void kafkatest_restore_cb(void *arg)
+{
+	(void)arg;
+	kafkatest_restore();
+}
+
+void kafkatest_expect_whole(int grace_s)
+{
+	char why[256];
+	double t0 = now_s();
+
+	kafkatest_bootstrap();
+	while (!kafkatest_cluster_whole(why, sizeof(why))) {
+		if (now_s() - t0 >= grace_s) {
+			kafkatest_restore();
+			FL_FAIL("the tests left the cluster different (restored for the next "
+				"tests): %s",
+				why);
+		}
+		sleep_ms(1000);
+	}
 }

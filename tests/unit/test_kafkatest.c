@@ -3,7 +3,9 @@
  * kafkatest when the cluster cannot start (no Kafka is started here: the cluster script is
  * a stand-in that fails the way a missing Java would). kafkatest_bootstrap() then fails the
  * test under CI — CI=true or CI=1 — and skips it elsewhere, both times saying what the
- * script printed on stderr; the stand-in's DIR is removed either way.
+ * script printed on stderr; the stand-in's DIR is removed either way. Under tests/run.sh,
+ * whose cluster for the tier did not start, FL_KAFKA_START_ERROR carries that message: the
+ * test fails (CI) or skips with it, and starts no cluster of its own.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,9 +49,9 @@ static void write_script(void)
 	FL_ASSERT_EQ(fclose(f), 0);
 }
 
-/* kafkatest_bootstrap() in a child with CI set to ci (NULL: unset); its exit status, its
- * output in out, and the DIR it made (from the output) gone. */
-static int bootstrap_in_child(const char *ci, char *out, size_t size)
+/* kafkatest_bootstrap() in a child with CI set to ci (NULL: unset) and FL_KAFKA_START_ERROR
+ * to start_error (NULL: unset); its exit status, its output in out. */
+static int bootstrap_in_child(const char *ci, const char *start_error, char *out, size_t size)
 {
 	int pipefd[2], status;
 	size_t len = 0;
@@ -71,6 +73,10 @@ static int bootstrap_in_child(const char *ci, char *out, size_t size)
 		unsetenv("FL_KAFKA_BOOTSTRAP");
 		unsetenv("FL_KAFKA_DIR");
 		unsetenv("FL_KAFKA_VERBOSE");
+		if (start_error)
+			setenv("FL_KAFKA_START_ERROR", start_error, 1);
+		else
+			unsetenv("FL_KAFKA_START_ERROR");
 		(void)kafkatest_bootstrap();
 		_exit(0); /* a bootstrap without a cluster: the answer that must never come */
 	}
@@ -109,7 +115,7 @@ FLTEST(a_cluster_that_fails_to_start_fails_under_ci_with_the_reason)
 	test_pid = getpid();
 	fltest_defer(remove_scratch, NULL);
 	for (size_t i = 0; i < sizeof(cis) / sizeof(cis[0]); i++) {
-		FL_ASSERT_EQ(bootstrap_in_child(cis[i], out, sizeof(out)), EXIT_FAILED);
+		FL_ASSERT_EQ(bootstrap_in_child(cis[i], NULL, out, sizeof(out)), EXIT_FAILED);
 		FL_ASSERT_CONTAINS(out, "FAIL at ");
 		FL_ASSERT_CONTAINS(out, "no Kafka cluster (CI requires one): ");
 		FL_ASSERT_CONTAINS(out,
@@ -126,9 +132,31 @@ FLTEST(elsewhere_it_is_a_skip_with_the_reason)
 	(void)snprintf(script, sizeof(script), "%s/cluster.sh", scratch);
 	test_pid = getpid();
 	fltest_defer(remove_scratch, NULL);
-	FL_ASSERT_EQ(bootstrap_in_child(NULL, out, sizeof(out)), EXIT_SKIPPED);
+	FL_ASSERT_EQ(bootstrap_in_child(NULL, NULL, out, sizeof(out)), EXIT_SKIPPED);
 	FL_ASSERT_CONTAINS(out, "SKIP: no Kafka cluster: ");
 	FL_ASSERT_CONTAINS(out, "failed (exit 3): kafka-cluster.sh: java: command not found");
 	expect_no_dir_left(out);
-	FL_ASSERT_EQ(bootstrap_in_child("false", out, sizeof(out)), EXIT_SKIPPED);
+	FL_ASSERT_EQ(bootstrap_in_child("false", NULL, out, sizeof(out)), EXIT_SKIPPED);
+}
+
+/* run.sh's start failed: its message, and no start here (the stand-in would say "java"). */
+FLTEST(the_tiers_cluster_that_failed_to_start_fails_under_ci_with_its_message)
+{
+	static const char msg[] =
+		"tests/lib/kafka-cluster.sh start /tmp/fl-kafka-tier-x failed "
+		"(exit 4): kafka-cluster: port 19092 on 127.0.0.1 is already in use";
+	char out[2048];
+
+	FL_ASSERT(mkdtemp(scratch) != NULL);
+	(void)snprintf(script, sizeof(script), "%s/cluster.sh", scratch);
+	test_pid = getpid();
+	fltest_defer(remove_scratch, NULL);
+	FL_ASSERT_EQ(bootstrap_in_child("true", msg, out, sizeof(out)), EXIT_FAILED);
+	FL_ASSERT_CONTAINS(out, "no Kafka cluster (CI requires one): the tier's cluster "
+				"(tests/run.sh): ");
+	FL_ASSERT_CONTAINS(out, msg);
+	FL_ASSERT_MSG(!strstr(out, "java"), "a cluster of its own was started: %s", out);
+	FL_ASSERT_EQ(bootstrap_in_child(NULL, msg, out, sizeof(out)), EXIT_SKIPPED);
+	FL_ASSERT_CONTAINS(out, "SKIP: no Kafka cluster: the tier's cluster (tests/run.sh): ");
+	FL_ASSERT_CONTAINS(out, msg);
 }
