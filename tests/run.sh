@@ -12,6 +12,8 @@
 # binaries turn skips into failures; tier scripts do the same).
 # Every test's wall time is printed after it, and at the end a table of each tier's total
 # and its slowest tests, so that whoever adds a test sees where the time goes.
+# The integration tier's C tests share one Kafka cluster (kafka_up below): each binary that
+# uses Kafka (tests/lib/kafkatest.h) adopts it instead of starting and stopping its own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -106,6 +108,69 @@ time_table() {
 	printf '  %-18s %8s\n' total "$total"
 }
 
+# ---- one Kafka cluster for the integration tier's C tests --------------------------------
+# A 3-broker cluster (tests/lib/kafka-cluster.sh, or FL_KAFKA_CLUSTER_SH) started once; the
+# tests adopt it from FL_KAFKA_BOOTSTRAP and FL_KAFKA_DIR, leave it whole (kafkatest.h) and
+# each binary checks that last. --owner $$: its watchdog stops it once this script is gone,
+# even killed with SIGKILL; kafka_down stops it after the tests, failed or not, and the
+# traps below on INT, TERM and exit. A start that fails exports FL_KAFKA_START_ERROR, the
+# script's message: every Kafka test fails with it under CI and skips with it elsewhere. A
+# cluster given in FL_KAFKA_BOOTSTRAP + FL_KAFKA_DIR is used as it is and left running.
+KAFKA_SH=${FL_KAFKA_CLUSTER_SH:-tests/lib/kafka-cluster.sh}
+kafka_dir=
+
+kafka_up() {
+	local t0 took err rc=0
+	if [ -n "${FL_KAFKA_BOOTSTRAP:-}" ] && [ -n "${FL_KAFKA_DIR:-}" ]; then
+		echo "=== kafka: the given cluster $FL_KAFKA_DIR at $FL_KAFKA_BOOTSTRAP"
+		return
+	fi
+	kafka_dir=$(mktemp -d /tmp/fl-kafka-tier-XXXXXX)
+	echo "=== kafka: one cluster for the tier's Kafka tests, in $kafka_dir"
+	t0=$(now_s)
+	# stderr (why it failed) into a file: the brokers, whose stdout and stderr the script
+	# sends to their logs, must not hold a pipe of ours open.
+	err=$(mktemp /tmp/fl-kafka-tier-err-XXXXXX)
+	bash "$KAFKA_SH" start "$kafka_dir" --owner $$ 2>"$err" || rc=$?
+	cat "$err"
+	if [ "$rc" -eq 0 ]; then
+		FL_KAFKA_BOOTSTRAP=$(cat "$kafka_dir/bootstrap") FL_KAFKA_DIR=$kafka_dir
+		export FL_KAFKA_BOOTSTRAP FL_KAFKA_DIR
+	else
+		FL_KAFKA_START_ERROR="$KAFKA_SH start $kafka_dir failed (exit $rc): $(tail -c 300 "$err")"
+		export FL_KAFKA_START_ERROR
+		echo "kafka: the tier has no cluster; its Kafka tests $(is_ci && echo fail || echo skip)"
+	fi
+	rm -f "$err"
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- integration/kafka-cluster-start: $took s"
+	timings+=("integration $took integration/kafka-cluster-start")
+}
+
+kafka_down() {
+	local t0 took left
+	[ -n "$kafka_dir" ] || return 0
+	t0=$(now_s)
+	bash "$KAFKA_SH" stop "$kafka_dir" --purge
+	# Nothing of it may outlive the tier: its brokers and its watchdog name its directory.
+	left=$(pgrep -f -- "$kafka_dir")
+	if [ -n "$left" ]; then
+		echo "FAIL integration/kafka-cluster: outlived its stop: $(ps -o pid=,args= -p "$(echo $left)")"
+		kill -KILL $left 2>/dev/null
+		failed=$((failed + 1))
+		failures+=("integration/kafka-cluster (processes outlived its stop)")
+	fi
+	rm -rf "$kafka_dir"
+	unset FL_KAFKA_BOOTSTRAP FL_KAFKA_DIR FL_KAFKA_START_ERROR
+	kafka_dir=
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- integration/kafka-cluster-stop: $took s"
+	timings+=("integration $took integration/kafka-cluster-stop")
+}
+trap kafka_down EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	if [ "$(id -u)" -ne 0 ]; then
 		if is_ci; then
@@ -126,7 +191,9 @@ run_tier() { # tier
 		run_scripts 'tests/unit/*.sh' ;;
 	integration)
 		need_root integration || return 0
+		kafka_up
 		run_c_tests integration
+		kafka_down
 		run_scripts 'tests/integration/*.sh' ;;
 	vm)
 		need_root vm || return 0

@@ -10,8 +10,9 @@
 #       --set replica.lag.time.max.ms=5000). A DIR that holds a stopped cluster is started
 #       again as it was (its options are ignored). Refuses when a port is taken.
 #       --owner PID: a watchdog (DIR/watchdog.pid) stops the cluster and removes DIR once PID
-#       is gone, so a test binary killed with SIGKILL (no cleanup of its own) leaves no
-#       broker and no data behind.
+#       is gone, so a test binary (or tests/run.sh, whose integration tier shares one
+#       cluster) killed with SIGKILL (no cleanup of its own) leaves no broker and no data
+#       behind.
 #   kafka-cluster.sh stop DIR [--purge]
 #       SIGTERM every node it started (by its recorded PID), SIGKILL what is left after 15 s;
 #       --purge then removes DIR.

@@ -6,7 +6,13 @@
 #  - CI=1 is CI like CI=true: run.sh fails a root tier it cannot run instead of skipping it
 #    (run as nobody here), and the Makefile adds -Werror;
 #  - libnl (the tests' witness) is linked into test binaries only, never into faultline or
-#    faultline-agent.
+#    faultline-agent;
+#  - the integration tier starts one Kafka cluster for its C tests (a stand-in cluster
+#    script here): the tests see FL_KAFKA_BOOTSTRAP/FL_KAFKA_DIR, its owner is run.sh, it is
+#    stopped and purged after the tests — after a failed one, and when the run is
+#    interrupted; a start that fails reaches the tests as FL_KAFKA_START_ERROR with the
+#    script's message; a process that outlives the stop is a failure (and is killed); a
+#    cluster given in FL_KAFKA_BOOTSTRAP + FL_KAFKA_DIR is used as it is.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lib/shtest.sh
@@ -63,6 +69,95 @@ for ci in 1 true; do
 done
 expect "run.sh: without CI it is a skip" 0 "0 passed, 0 failed, 1 skipped" \
 	as_nobody env -u CI BUILD=build bash "$tree/tests/run.sh" integration
+
+# ---- the integration tier's Kafka cluster, with a stand-in cluster script -------------------
+ktree=$tmp/ktree klog=$tmp/kafka.log
+mkdir -p "$ktree/tests/integration" "$ktree/build/tests/integration" "$tmp/bin"
+cp tests/run.sh "$ktree/tests/run.sh"
+# Not root here? The tier's root check asks id; the stand-in tests need none.
+printf '#!/bin/sh\n[ "$1" = -u ] && echo 0 || exec /usr/bin/id "$@"\n' >"$tmp/bin/id"
+# The stand-in cluster script logs its calls; STANDIN_FAIL, STANDIN_LEAVE change what start does.
+cat >"$tmp/cluster.sh" <<'EOS'
+#!/bin/bash
+echo "$*" >>"$STANDIN_LOG"
+case $1 in
+start)
+	[ -z "${STANDIN_FAIL:-}" ] || { echo "kafka-cluster: java is not installed" >&2; exit 3; }
+	tr '\0' ' ' <"/proc/$4/cmdline" | grep -q 'run.sh integration' && echo "owner is run.sh" >>"$STANDIN_LOG"
+	echo 127.0.0.1:1,127.0.0.1:2 >"$2/bootstrap"
+	# A process naming DIR that its stop does not end.
+	[ -z "${STANDIN_LEAVE:-}" ] || setsid bash -c 'sleep 300; :' "$2" </dev/null >/dev/null 2>&1 &
+	echo "kafka-cluster: 3 brokers ready" ;;
+stop) [ "$3" != --purge ] || rm -rf "$2" ;;
+esac
+EOS
+# Two tests: each logs what it saw; test_b fails; STANDIN_SLEEP makes test_a wait.
+for t in a b; do
+	touch "$ktree/tests/integration/test_$t.c"
+	cat >"$ktree/build/tests/integration/test_$t" <<EOS
+#!/bin/bash
+echo "test_$t saw \${FL_KAFKA_BOOTSTRAP:-} \${FL_KAFKA_DIR:-} [\${FL_KAFKA_START_ERROR:-}]" >>"\$STANDIN_LOG"
+[ -z "\${STANDIN_SLEEP:-}" ] || sleep "\$STANDIN_SLEEP"
+[ $t = a ] && echo "1 passed, 0 failed, 0 skipped" || echo "0 passed, 1 failed, 0 skipped"
+EOS
+done
+chmod +x "$tmp/bin/id" "$tmp/cluster.sh" "$ktree"/build/tests/integration/*
+ktier() { # run.sh integration on the stand-in tree, its cluster script the stand-in
+	: >"$klog"
+	env -u FL_KAFKA_BOOTSTRAP -u FL_KAFKA_DIR -u FL_KAFKA_START_ERROR -u CI \
+		PATH="$tmp/bin:$PATH" BUILD=build FL_KAFKA_CLUSTER_SH="$tmp/cluster.sh" \
+		STANDIN_LOG="$klog" "$@" bash "$ktree/tests/run.sh" integration
+}
+kdir() { sed -nE 's/^start ([^ ]+) .*/\1/p' "$klog"; }
+
+expect "run.sh integration: a failed test fails the tier" 1 "1 passed, 1 failed, 0 skipped" ktier
+d=$(kdir)
+[ "$(grep -c '^start ' "$klog")" = 1 ] && [[ $(grep '^start ' "$klog") == "start $d --owner "* ]] &&
+	grep -q '^owner is run.sh$' "$klog" && ok "kafka: one start for the tier, --owner run.sh" ||
+	fail "kafka: one start, --owner run.sh" "$(cat "$klog")"
+[ "$(grep -c "saw 127.0.0.1:1,127.0.0.1:2 $d \[\]$" "$klog")" = 2 ] &&
+	ok "kafka: both tests see FL_KAFKA_BOOTSTRAP and FL_KAFKA_DIR of that cluster" ||
+	fail "kafka: the tests see the cluster" "$(cat "$klog")"
+[ "$(tail -1 "$klog")" = "stop $d --purge" ] && [ ! -e "$d" ] &&
+	ok "kafka: stopped and purged after the tests, the last one failed" ||
+	fail "kafka: stopped after the tests" "$(cat "$klog")"
+
+expect "run.sh integration: a cluster that fails to start still runs the tests" 1 \
+	"kafka: the tier has no cluster; its Kafka tests skip" ktier STANDIN_FAIL=1
+d=$(kdir)
+[ "$(grep -c "saw   \[.*/cluster.sh start $d failed (exit 3): kafka-cluster: java is not installed\]$" "$klog")" = 2 ] &&
+	ok "kafka: a failed start reaches the tests as FL_KAFKA_START_ERROR, the script's message" ||
+	fail "kafka: FL_KAFKA_START_ERROR" "$(cat "$klog")"
+[ "$(tail -1 "$klog")" = "stop $d --purge" ] && [ ! -e "$d" ] &&
+	ok "kafka: a failed start's directory is purged" || fail "kafka: failed start purged" "$(cat "$klog")"
+
+# Interrupted as CI cancels a job: SIGTERM to its process group, test_a in its sleep.
+: >"$klog"
+env -u FL_KAFKA_BOOTSTRAP -u FL_KAFKA_DIR -u CI PATH="$tmp/bin:$PATH" BUILD=build \
+	FL_KAFKA_CLUSTER_SH="$tmp/cluster.sh" STANDIN_LOG="$klog" STANDIN_SLEEP=30 \
+	setsid bash "$ktree/tests/run.sh" integration >"$tmp/int.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 100); do grep -q '^test_a saw' "$klog" && break; sleep 0.1; done
+kill -TERM -- -"$run_pid"
+wait "$run_pid"
+rc=$?
+d=$(kdir)
+[ "$rc" = 143 ] && [ "$(tail -1 "$klog")" = "stop $d --purge" ] && [ ! -e "$d" ] &&
+	! grep -q '^test_b' "$klog" && ok "kafka: stopped and purged when the run is interrupted (exit 143)" ||
+	fail "kafka: interrupted" "exit $rc" "$(cat "$klog")" "$(cat "$tmp/int.out")"
+
+expect "run.sh integration: a process that outlives the cluster's stop is a failure" 1 \
+	"FAIL integration/kafka-cluster: outlived its stop: " ktier STANDIN_LEAVE=1
+d=$(kdir)
+[[ $LAST == *"integration/kafka-cluster (processes outlived its stop)"* ]] &&
+	! pgrep -f -- "$d" >/dev/null && ok "kafka: ... named among the failures, and killed" ||
+	fail "kafka: the leftover named and killed" "$(pgrep -af -- "$d")" "$LAST"
+
+expect "run.sh integration: a given cluster is used as it is" 1 "the given cluster /given" \
+	ktier FL_KAFKA_BOOTSTRAP=127.0.0.1:9 FL_KAFKA_DIR=/given
+[ "$(grep -c '^test_. saw 127.0.0.1:9 /given \[\]$' "$klog")" = 2 ] && ! grep -qE '^(start|stop) ' "$klog" &&
+	ok "kafka: the tests see the given cluster, nothing started or stopped" ||
+	fail "kafka: the given cluster" "$(cat "$klog")"
 
 # ---- the Makefile: CI=1 adds -Werror; libnl only where tests link ---------------------------
 src=$(ls common/src/*.c | head -1)
