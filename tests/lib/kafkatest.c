@@ -314,11 +314,14 @@ void kafkatest_commit(const char *group, const char *topic, const int64_t *offse
 			rd_kafka_topic_partition_list_add(l, topic, p)->offset = offsets[p];
 	/* A commit without a subscription: a "simple" consumer's commit, no group join. */
 	rd_kafka_resp_err_t err;
-	/* A fresh cluster is still electing the coordinators of __consumer_offsets. */
+	/* A fresh cluster is still electing the coordinators of __consumer_offsets; a topic
+	 * created a moment ago may not have reached the coordinator's metadata yet (seen once:
+	 * "Unknown topic or partition" committing to a topic kafkatest_create_topic had made). */
 	for (int tries = 0; (err = rd_kafka_commit(rk, l, 0)) && tries < 60; tries++) {
 		if (err != RD_KAFKA_RESP_ERR_NOT_COORDINATOR &&
 		    err != RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE &&
-		    err != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS)
+		    err != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS &&
+		    err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
 			break;
 		struct timespec ts = { 0, 500000000 };
 		nanosleep(&ts, NULL);
