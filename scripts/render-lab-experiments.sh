@@ -2,7 +2,8 @@
 # Fill the lab's experiment templates (experiments/lab/*.yaml.in) in from a running lab:
 #   scripts/render-lab-experiments.sh [--negative] LAB_DIR OUT_DIR
 # @AGENT@ → LAB_DIR/agent.sock, @BOOTSTRAP@ → LAB_DIR/bootstrap, @DIR@ → LAB_DIR,
-# @KAFKA0@..@KAFKA2@ → the brokers' pod IPs (LAB_DIR/pods/kafka-N.ip). Writes OUT_DIR/*.yaml
+# @KAFKA0@..@KAFKA2@ → the brokers' pod IPs (LAB_DIR/pods/kafka-N.ip), @LOADER@ → the loader's
+# pod IP (LAB_DIR/pods/loader.ip). Writes OUT_DIR/*.yaml
 # and prints OUT_DIR/gameday.yaml (the suite). Exit 1 when the lab is not up.
 #
 # --negative: the same suite with every fault aimed where it cannot matter, to show that each
@@ -17,10 +18,10 @@ if [ "${1:-}" = --negative ]; then
 	negative=1
 	shift
 fi
-[ $# = 2 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# = 2 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 lab=$(realpath -m "$1") out=$2
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../experiments/lab" && pwd)
-need=(agent.sock bootstrap pods/kafka-0.ip pods/kafka-1.ip pods/kafka-2.ip)
+need=(agent.sock bootstrap pods/kafka-0.ip pods/kafka-1.ip pods/kafka-2.ip pods/loader.ip)
 [ $negative = 0 ] || need+=(pods/decoy.ip)
 for f in "${need[@]}"; do
 	[ -e "$lab/$f" ] || { echo "render-lab-experiments: $lab/$f: no lab there (faultline lab up)" >&2; exit 1; }
@@ -30,7 +31,8 @@ for t in "$src"/*.yaml.in; do
 	sed -e "s|@AGENT@|$lab/agent.sock|g" -e "s|@BOOTSTRAP@|$(cat "$lab/bootstrap")|g" \
 		-e "s|@DIR@|$lab|g" -e "s|@KAFKA0@|$(cat "$lab/pods/kafka-0.ip")|g" \
 		-e "s|@KAFKA1@|$(cat "$lab/pods/kafka-1.ip")|g" \
-		-e "s|@KAFKA2@|$(cat "$lab/pods/kafka-2.ip")|g" "$t" >"$out/$(basename "$t" .in)"
+		-e "s|@KAFKA2@|$(cat "$lab/pods/kafka-2.ip")|g" \
+		-e "s|@LOADER@|$(cat "$lab/pods/loader.ip")|g" "$t" >"$out/$(basename "$t" .in)"
 done
 if [ $negative = 1 ]; then
 	python3 - "$out" "$(cat "$lab/pods/decoy.ip")" <<'PY'

@@ -49,6 +49,7 @@ mkdir -p "$lab_tmp/lab/pods"
 touch "$lab_tmp/lab/agent.sock"
 echo "10.88.0.2:9092,10.88.0.3:9092,10.88.0.4:9092" >"$lab_tmp/lab/bootstrap"
 for n in 0 1 2; do echo "10.88.0.$((n + 2))" >"$lab_tmp/lab/pods/kafka-$n.ip"; done
+echo "10.88.0.5" >"$lab_tmp/lab/pods/loader.ip"
 if scripts/render-lab-experiments.sh "$lab_tmp/lab" "$lab_tmp/out" >/dev/null; then
 	for f in "$lab_tmp"/out/*.yaml; do valid+=("$f"); done
 	if grep -l '@[A-Z0-9]*@' "$lab_tmp"/out/*.yaml; then
