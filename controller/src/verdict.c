@@ -448,6 +448,82 @@ static enum fl_verdict_kind eval_reference(const struct fl_tolerance *t, const s
 	return k;
 }
 
+/* equals (text) and regex: the message grows on pass, is replaced on fail. */
+static enum fl_verdict_kind eval_text_rules(const struct fl_tolerance *t, const char *metric,
+					    const char *human, const char *text, const char *when,
+					    const char **sep, struct sbuf *msg)
+{
+	if (t->equals_text) {
+		if (strcmp(text, t->equals_text) != 0) {
+			sb_init(msg, msg->buf, msg->size);
+			sb_add(msg, "%s \"%s\" != \"%s\" at %s", human, text, t->equals_text, when);
+			return FL_VERDICT_FAIL;
+		}
+		sb_add(msg, "%s== \"%s\"", *sep, t->equals_text);
+		*sep = " and ";
+	}
+	if (t->regex) {
+		int r = regex_matches(t->regex, text);
+		if (r < 0) {
+			sb_init(msg, msg->buf, msg->size);
+			sb_add(msg, "%s: regex /%s/ %s", metric, t->regex,
+			       r == -ENOMEM ? "cannot be compiled: out of memory"
+					    : "is not a valid POSIX extended regex");
+			return FL_VERDICT_ERROR;
+		}
+		if (!r) {
+			sb_init(msg, msg->buf, msg->size);
+			sb_add(msg, "%s \"%s\" does not match /%s/ at %s", human, text, t->regex,
+			       when);
+			return FL_VERDICT_FAIL;
+		}
+		sb_add(msg, "%smatches /%s/", *sep, t->regex);
+		*sep = " and ";
+	}
+	return FL_VERDICT_PASS;
+}
+
+/* min / max / range on a number. */
+static enum fl_verdict_kind eval_bounds(const struct fl_tolerance *t, const struct fl_metric *m,
+					const char *human, const char *unit, const char *when,
+					const char **sep, struct sbuf *msg)
+{
+	bool low = t->has_min && !(m->value >= t->min);
+	bool high = t->has_max && !(m->value <= t->max);
+
+	if (!t->has_min && !t->has_max)
+		return FL_VERDICT_PASS;
+	if (low || high) {
+		sb_init(msg, msg->buf, msg->size);
+		sb_add(msg, "%s ", human);
+		sb_value(msg, m->value, unit);
+		if (t->has_min && t->has_max) {
+			sb_add(msg, " outside [");
+			sb_num(msg, t->min);
+			sb_add(msg, ", ");
+			sb_value(msg, t->max, NULL);
+			sb_add(msg, "]%s%s", unit ? " " : "", unit ? unit : "");
+		} else {
+			sb_add(msg, " %s ", low ? "<" : ">");
+			sb_value(msg, low ? t->min : t->max, unit);
+		}
+		sb_add(msg, " at %s", when);
+		return FL_VERDICT_FAIL;
+	}
+	if (t->has_min && t->has_max) {
+		sb_add(msg, "%sin [", *sep);
+		sb_num(msg, t->min);
+		sb_add(msg, ", ");
+		sb_num(msg, t->max);
+		sb_add(msg, "]%s%s", unit ? " " : "", unit ? unit : "");
+	} else {
+		sb_add(msg, "%s%s ", *sep, t->has_min ? ">=" : "<=");
+		sb_value(msg, t->has_min ? t->min : t->max, unit);
+	}
+	*sep = " and ";
+	return FL_VERDICT_PASS;
+}
+
 /*
  * Judge one tolerance. Fills v->metric, observed, rule and message; returns the kind.
  * On pass, message is the short pass text.
@@ -535,66 +611,10 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 		sb_value(&msg, t->equals, unit);
 		sep = " and ";
 	}
-	if (t->equals_text) {
-		if (strcmp(text, t->equals_text) != 0) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s \"%s\" != \"%s\" at %s", human, text, t->equals_text,
-			       when);
-			return FL_VERDICT_FAIL;
-		}
-		sb_add(&msg, "%s== \"%s\"", sep, t->equals_text);
-		sep = " and ";
-	}
-	if (t->regex) {
-		int r = regex_matches(t->regex, text);
-		if (r < 0) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s: regex /%s/ %s", metric, t->regex,
-			       r == -ENOMEM ? "cannot be compiled: out of memory"
-					    : "is not a valid POSIX extended regex");
-			return FL_VERDICT_ERROR;
-		}
-		if (!r) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s \"%s\" does not match /%s/ at %s", human, text, t->regex,
-			       when);
-			return FL_VERDICT_FAIL;
-		}
-		sb_add(&msg, "%smatches /%s/", sep, t->regex);
-		sep = " and ";
-	}
-	if (t->has_min || t->has_max) {
-		bool low = t->has_min && !(m->value >= t->min);
-		bool high = t->has_max && !(m->value <= t->max);
-		if (low || high) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s ", human);
-			sb_value(&msg, m->value, unit);
-			if (t->has_min && t->has_max) {
-				sb_add(&msg, " outside [");
-				sb_num(&msg, t->min);
-				sb_add(&msg, ", ");
-				sb_value(&msg, t->max, NULL);
-				sb_add(&msg, "]%s%s", unit ? " " : "", unit ? unit : "");
-			} else {
-				sb_add(&msg, " %s ", low ? "<" : ">");
-				sb_value(&msg, low ? t->min : t->max, unit);
-			}
-			sb_add(&msg, " at %s", when);
-			return FL_VERDICT_FAIL;
-		}
-		if (t->has_min && t->has_max) {
-			sb_add(&msg, "%sin [", sep);
-			sb_num(&msg, t->min);
-			sb_add(&msg, ", ");
-			sb_num(&msg, t->max);
-			sb_add(&msg, "]%s%s", unit ? " " : "", unit ? unit : "");
-		} else {
-			sb_add(&msg, "%s%s ", sep, t->has_min ? ">=" : "<=");
-			sb_value(&msg, t->has_min ? t->min : t->max, unit);
-		}
-		sep = " and ";
-	}
+	enum fl_verdict_kind k;
+	if ((k = eval_text_rules(t, metric, human, text, when, &sep, &msg)) != FL_VERDICT_PASS ||
+	    (k = eval_bounds(t, m, human, unit, when, &sep, &msg)) != FL_VERDICT_PASS)
+		return k;
 	if (t->has_change_min || t->has_change_max || t->has_delta_min || t->has_delta_max ||
 	    t->changed)
 		return eval_reference(t, m, ref, metric, human, unit, when, strcmp(sep, " ") != 0,
