@@ -13,12 +13,16 @@
 #
 # DIR defaults to /var/lib/faultline/lab. Exit status: 0 ok, 1 failed, 2 usage, 3 a
 # dependency is missing. Environment: FL_LAB_BROKERS_TIMEOUT (readiness wait, default 150 s),
-# BUILD (the build directory under the source tree, default build).
+# FL_LAB_KEEP=1 (a failed up leaves what it made), BUILD (the build directory: under the
+# source tree, default build, or an absolute path).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-BUILD_DIR=$ROOT/${BUILD:-build}
+case ${BUILD:-build} in
+/*) BUILD_DIR=$BUILD ;;
+*) BUILD_DIR=$ROOT/${BUILD:-build} ;;
+esac
 LABCTL=$BUILD_DIR/lab/labctl
 AGENT=$BUILD_DIR/faultline-agent
 CONTAINERD_SH=$ROOT/tests/lib/containerd.sh
@@ -69,6 +73,25 @@ our_pid() { # file mark
 containerd_pid() { our_pid "$CDIR/containerd.pid" "$CDIR/config.toml"; }
 agent_pid() { our_pid "$DIR/agent.pid" "--unix-socket=$DIR/agent.sock"; }
 supervisor_pid() { our_pid "$DIR/supervisor.pid" "$DIR"; }
+
+# The lab's supervisor and agent found by their command lines, not by a PID file under DIR:
+# `down` must find them also when DIR or a PID file is gone. Their arguments name DIR whole:
+# the supervisor's "_supervise --dir DIR", the agent's "--unix-socket=DIR/agent.sock" (as its
+# own argv or setsid's). Builtins only (mapfile -d ''), so a scan costs no process per PID.
+lab_procs() {
+	local p args a prev sup
+	for p in /proc/[0-9]*; do
+		mapfile -d '' -t args 2>/dev/null <"$p/cmdline" || continue
+		prev="" sup=0
+		for a in "${args[@]}"; do
+			if [ "$a" = "--unix-socket=$DIR/agent.sock" ]; then echo "${p#/proc/}"; break; fi
+			[ "$a" != _supervise ] || sup=1
+			if [ $sup = 1 ] && [ "$prev" = --dir ] && [ "$a" = "$DIR" ]; then echo "${p#/proc/}"; break; fi
+			prev=$a
+		done
+	done
+	return 0
+}
 
 labctl() { "$LABCTL" "$SOCK" "$@"; }
 in_netns() { nsenter --net="$NETNS_PATH" -- "$@"; }
@@ -224,8 +247,14 @@ pipeline_pods() {
 	labctl ps | awk -v ns="$NS" '$1 == ns && $2 !~ /^kafka-/ { print $2, $5, $7, $8 }' | sort
 }
 
+# The first of the pods a lister (kafka_pods, pipeline_pods) names whose container has exited:
+# nothing restarts it during `up` (the supervisor starts last), so waiting on is pointless.
+exited_pod() { # lister
+	"$1" | awk '$3 == "exited" { print $1; exit }'
+}
+
 wait_ready() {
-	local deadline ip ok
+	local deadline ip ok pod
 	deadline=$(($(date +%s) + READY_TIMEOUT))
 	while :; do
 		ok=1
@@ -233,6 +262,12 @@ wait_ready() {
 			[ "$(brokers_seen "$ip")" = "$BROKERS" ] || { ok=0; break; }
 		done
 		[ $ok = 1 ] && return 0
+		pod=$(exited_pod kafka_pods)
+		if [ -n "$pod" ]; then
+			echo "lab: broker $NS/$pod exited while starting; the end of its log:" >&2
+			tail -5 "$DIR/logs/$pod/main.log" >&2 || true
+			exit 1
+		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			echo "lab: brokers not ready after $READY_TIMEOUT s; the end of each log:" >&2
 			for f in "$DIR"/logs/kafka-*/main.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
@@ -319,11 +354,17 @@ start_pipeline() {
 # The highest seq in a sink would need a scan; the connector's log says what it stored. Here:
 # whether the loader has acknowledged records and the connector's group has committed.
 wait_pipeline() {
-	local deadline
+	local deadline pod
 	deadline=$(($(date +%s) + 60))
 	until [ -s "$DIR/pipeline/loader/acked" ] && [ -s "$DIR/pipeline/loader-unsafe/acked" ] &&
 		[ -n "$(ls "$DIR/pipeline/connector/sink" 2>/dev/null | grep '^blk-')" ] &&
 		[ -n "$(ls "$DIR/pipeline/connector-unsafe/sink" 2>/dev/null | grep '^blk-')" ]; do
+		pod=$(exited_pod pipeline_pods)
+		if [ -n "$pod" ]; then
+			echo "lab: pipeline pod $NS/$pod exited while starting; the end of its log:" >&2
+			tail -5 "$DIR/logs/$pod/main.log" >&2 || true
+			exit 1
+		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			echo "lab: the pipeline moves no records after 60 s; the end of each log:" >&2
 			for f in "$DIR"/logs/{loader,connector}*/main.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
@@ -376,19 +417,101 @@ supervise() { # delay_s
 	done
 }
 
-up_failed() { # exit status
-	[ "$1" -ne 0 ] || return 0
+# ---- what `up` started, and its failure path ---------------------------------------------
+# A failed or interrupted `up` ends exactly what it started, found from this process, never
+# only through PID files under DIR: a file may be missing, or name a child that has not yet
+# exec'd its program (until then /proc/PID/cmdline is this script's, so the agent's mark
+# does not match and agent.log may not exist yet). That window once made `up` report "the
+# agent exited" for an agent just starting, and its clean-up, which looked for the agent
+# through agent.pid and its mark, left it running with parent PID 1 (issue 10).
+UP_STEP=""
+AGENT_PID=""
+ST="" PARENT="" PGRP=""
+
+# The state letter, parent and process group of PID into ST, PARENT, PGRP (ST empty: gone).
+# Builtins only, here and in descendants: the scan must not add processes of its own.
+proc_stat() { # pid
+	local line
+	ST="" PARENT="" PGRP=""
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+	line=${line##*) } # after the command name, which may hold spaces and parentheses
+	# shellcheck disable=SC2086 # fields: a state letter, then numbers
+	set -- $line
+	ST=$1 PARENT=$2 PGRP=$3
+}
+
+# Whether PID is a child of this shell that has not exited: what `up` started, whatever its
+# command line says yet.
+our_child() { # pid
+	proc_stat "$1"
+	[ "$PARENT" = "$$" ] && [ "$ST" != Z ] && [ "$ST" != X ]
+}
+
+# Every live process below this shell (children, theirs, ...) into DESCENDANTS.
+descendants() {
+	local p line q
+	local -A kids=()
+	local -a queue=("$$")
+	DESCENDANTS=()
+	for p in /proc/[0-9]*; do
+		read -r line 2>/dev/null <"$p/stat" || continue
+		line=${line##*) }
+		# shellcheck disable=SC2086
+		set -- $line
+		[ "$1" = Z ] || [ "$1" = X ] || kids[$2]+=" ${p#/proc/}"
+	done
+	while [ ${#queue[@]} -gt 0 ]; do
+		q=${queue[0]}
+		queue=("${queue[@]:1}")
+		for p in ${kids[$q]:-}; do
+			DESCENDANTS+=("$p")
+			queue+=("$p")
+		done
+	done
+}
+
+# SIGNAL to PID, and to the process group it leads (setsid made the agent and the supervisor
+# leaders: the supervisor's sleep and labctl go with it). Never our own group: no descendant
+# has our PID.
+signal_proc() { # signal pid
+	proc_stat "$2"
+	[ -n "$ST" ] || return 0
+	[ "$PGRP" != "$2" ] || kill -"$1" -- "-$2" 2>/dev/null || true
+	kill -"$1" "$2" 2>/dev/null || true
+}
+
+# End every process below this shell: TERM, KILL to what is left after 5 s, until none is
+# left (what a dying process started meanwhile is found by the next scan). Each scan names
+# only processes that are ours at that moment, so a PID reused since is never signalled.
+stop_started() {
+	local p i
+	descendants
+	for p in "${DESCENDANTS[@]}"; do signal_proc TERM "$p"; done
+	for ((i = 0; i < 140 && ${#DESCENDANTS[@]} > 0; i++)); do
+		[ "$i" -lt 100 ] || for p in "${DESCENDANTS[@]}"; do signal_proc KILL "$p"; done
+		sleep 0.05
+		descendants
+	done
+	[ ${#DESCENDANTS[@]} -eq 0 ] || echo "lab: processes $(echo "${DESCENDANTS[@]}") did not end" >&2
+}
+
+# The EXIT trap of `up`. Runs only on failure (success removes it): by `exit`, by set -e, or
+# by a signal — then $? is the last command's, often 0, so it is not looked at.
+up_failed() {
+	trap - EXIT
 	if [ -n "${FL_LAB_KEEP:-}" ]; then
-		echo "lab: up failed; the partial lab stays in $DIR (lab.sh down --dir $DIR)" >&2
-	else
-		echo "lab: up failed; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2
-		cmd_down_dir >/dev/null 2>&1 || true
+		echo "lab: up failed at step $UP_STEP; the partial lab stays in $DIR (lab.sh down --dir $DIR)" >&2
+		return 0
 	fi
+	echo "lab: up failed at step $UP_STEP; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2
+	stop_started
+	cmd_down_dir >/dev/null 2>&1 ||
+		echo "lab: the partial lab in $DIR is not entirely removed (lab.sh down --dir $DIR)" >&2
 }
 
 # ---- verbs -----------------------------------------------------------------------------
 cmd_up() {
-	local delay=2 i ip sb voters="" b="" line pid pipeline=1
+	local delay=2 i ip sb voters="" b="" pid pipeline=1
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dir) set_dir "${2:?}"; shift 2 ;;
@@ -406,25 +529,29 @@ cmd_up() {
 		say "already up in $DIR (bootstrap $(cat "$DIR/bootstrap"))"
 		return 0
 	fi
-	if [ -e "$DIR/lab.env" ] || [ -e "$CDIR" ]; then
+	if [ -e "$DIR/lab.env" ] || [ -e "$CDIR" ] || [ -n "$(lab_procs)" ]; then
 		say "a partial lab is in $DIR: removing it first"
 		cmd_down_dir >/dev/null
 	fi
 	# A failed up removes what it made (FL_LAB_KEEP=1 keeps it for a look at the logs).
-	trap 'up_failed $?' EXIT
+	trap up_failed EXIT
+	UP_STEP=containerd
 	mkdir -p "$DIR"/{pods,logs,nodes,ledger}
 	echo "NS=$NS BROKERS=$BROKERS RESTART_DELAY=$delay PIPELINE=$pipeline" >"$DIR/lab.env"
 	find_java
 	"$CONTAINERD_SH" start "$CDIR" >/dev/null
 	say "containerd up (CRI socket $SOCK)"
 	# Name the lab network: containerd's own network namespace, where the CNI bridge is.
+	pid=$(containerd_pid) || die "containerd (pid file $CDIR/containerd.pid) is not running"
 	mkdir -p /run/netns
 	[ -e "$NETNS_PATH" ] || touch "$NETNS_PATH"
-	mount --bind "/proc/$(containerd_pid)/ns/net" "$NETNS_PATH"
+	mount --bind "/proc/$pid/ns/net" "$NETNS_PATH"
 	echo "$NETNS_PATH" >"$DIR/netns"
+	UP_STEP=images
 	build_image
 	[ $pipeline = 0 ] || build_pipeline_image
 	say "images imported"
+	UP_STEP=sandboxes
 	for ((i = 0; i < BROKERS; i++)); do
 		mkdir -p "$DIR/logs/kafka-$i"
 		read -r sb ip < <(labctl sandbox "$NS" "kafka-$i" "$DIR/logs/kafka-$i" app=kafka \
@@ -436,12 +563,14 @@ cmd_up() {
 		b+="${b:+,}$ip:9092"
 	done
 	say "sandboxes $NS/kafka-0..$((BROKERS - 1)) at $(echo "$b" | sed 's/:9092//g')"
+	UP_STEP=storage
 	for ((i = 0; i < BROKERS; i++)); do
 		write_node "$i" "$voters" "$(cat "$DIR/pods/kafka-$i.ip")"
 	done
 	tools_log4j
 	format_storage
 	say "storage formatted"
+	UP_STEP=brokers
 	for ((i = 0; i < BROKERS; i++)); do
 		labctl start "$(cat "$DIR/pods/kafka-$i.sandbox")" "$DIR/logs/kafka-$i" \
 			"$DIR/pods/kafka-$i.spec" >/dev/null
@@ -451,53 +580,71 @@ cmd_up() {
 	wait_ready
 	say "Kafka ready: bootstrap $b"
 	if [ $pipeline = 1 ]; then
+		UP_STEP=topics
 		create_topics
 		say "topics workflow, queue-events, workflow-unsafe created"
+		UP_STEP=pipeline
 		start_pipeline
 		wait_pipeline
 		say "pipeline running: loader → workflow → connector (and the unsafe pair)"
 	fi
 	# The supervisor and the agent: own sessions, so a terminal's ^C does not reach them.
+	UP_STEP=supervisor
 	setsid "$0" _supervise --dir "$DIR" --restart-delay "$delay" \
 		>>"$DIR/supervisor.log" 2>&1 </dev/null &
 	echo $! >"$DIR/supervisor.pid"
+	UP_STEP=agent
 	setsid "$AGENT" --cri-socket="$SOCK" --unix-socket="$DIR/agent.sock" \
 		--ledger-dir="$DIR/ledger" >>"$DIR/agent.log" 2>&1 </dev/null &
-	echo $! >"$DIR/agent.pid"
-	for ((i = 0; i < 100; i++)); do
-		curl -sf --unix-socket "$DIR/agent.sock" http://lab/v1/health >/dev/null 2>&1 && break
-		agent_pid >/dev/null || { tail -5 "$DIR/agent.log" >&2; die "the agent exited"; }
-		sleep 0.1
-	done
-	[ "$i" -lt 100 ] || die "the agent does not answer on $DIR/agent.sock"
+	AGENT_PID=$!
+	echo "$AGENT_PID" >"$DIR/agent.pid"
+	wait_agent
 	say "agent up on $DIR/agent.sock; supervisor (restart delay ${delay}s) pid $(cat "$DIR/supervisor.pid")"
 	trap - EXIT
 	say "lab up in $DIR; reach it with: nsenter --net=$(cat "$DIR/netns") kcat -L -b $b"
 }
 
+# The agent answers GET /v1/health. Whether it still runs is asked of its PID as our child,
+# not of agent.pid and its mark: between fork and exec neither says "the agent" yet.
+wait_agent() {
+	local deadline
+	deadline=$(($(date +%s) + 30))
+	until curl -sf --unix-socket "$DIR/agent.sock" http://lab/v1/health >/dev/null 2>&1; do
+		if ! our_child "$AGENT_PID"; then
+			[ ! -f "$DIR/agent.log" ] || tail -5 "$DIR/agent.log" >&2
+			die "the agent exited"
+		fi
+		[ "$(date +%s)" -lt "$deadline" ] || die "the agent does not answer on $DIR/agent.sock after 30 s"
+		sleep 0.1
+	done
+}
+
 # Whether a process has exited: gone, or a zombie (init here reaps orphans lazily).
 exited() {
-	local st
-	st=$(sed 's/^.*) //' 2>/dev/null <"/proc/$1/stat" | cut -d' ' -f1) || return 0
-	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+	proc_stat "$1"
+	[ -z "$ST" ] || [ "$ST" = Z ] || [ "$ST" = X ]
 }
 
 # Stop a process we started (found by PID file and mark) and its process group (setsid made
-# it the leader: the supervisor's sleep and labctl go too): TERM, then KILL after 5 s.
+# it the leader: the supervisor's sleep and labctl go too): TERM, then KILL after 5 s, and
+# wait until it has exited (2 s more at most) so that nothing of it is seen after `down`.
 stop_pid() { # pid
 	local i
 	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 140; i++)); do
 		exited "$1" && return 0
+		[ "$i" != 100 ] || kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
 		sleep 0.05
 	done
-	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
+	echo "lab: process $1 did not end" >&2
 }
 
 cmd_down_dir() {
 	local pid left=0
+	# The supervisor and the agent: by PID file, and by command line for when a file is gone.
 	if pid=$(supervisor_pid); then stop_pid "$pid"; fi
 	if pid=$(agent_pid); then stop_pid "$pid"; fi
+	for pid in $(lab_procs); do stop_pid "$pid"; done
 	# Pods first (CNI DEL takes their veths off the bridge), while containerd still runs.
 	if containerd_pid >/dev/null && [ -x "$LABCTL" ]; then
 		timeout 30 "$LABCTL" "$SOCK" rm-all >/dev/null 2>&1 || true
@@ -505,8 +652,8 @@ cmd_down_dir() {
 	if grep -q " $NETNS_PATH " /proc/self/mounts; then umount "$NETNS_PATH" || umount -l "$NETNS_PATH"; fi
 	[ -e "$NETNS_PATH" ] && rm -f "$NETNS_PATH"
 	# containers, shims, cgroups, mounts of the runtime, and containerd itself (also after a
-	# kill -9 of containerd).
-	if [ -e "$CDIR" ]; then "$CONTAINERD_SH" stop "$CDIR" || left=1; fi
+	# kill -9 of containerd). Also when CDIR is gone: containerd.sh finds it by command line.
+	"$CONTAINERD_SH" stop "$CDIR" || left=1
 	rm -rf "$DIR" || left=1
 	if [ -e "$DIR" ]; then echo "lab: $DIR is still there" >&2; left=1; fi
 	return $left
@@ -520,7 +667,7 @@ cmd_down() {
 		esac
 	done
 	[ "$(id -u)" = 0 ] || { echo "lab: needs root" >&2; exit 3; }
-	if [ ! -e "$DIR" ] && [ ! -e "$NETNS_PATH" ]; then
+	if [ ! -e "$DIR" ] && [ ! -e "$NETNS_PATH" ] && [ -z "$(lab_procs)" ]; then
 		say "no lab in $DIR"
 		return 0
 	fi

@@ -7,6 +7,9 @@
 #   tests/lib/containerd.sh env DIR     print the socket path (also: socket DIR)
 #
 # Exit status: 0 ok, 1 containerd did not come up, 2 usage, 3 a dependency is missing.
+# A start that fails (or is interrupted by SIGTERM/SIGHUP) stops what it started, as `stop`
+# does. Environment: FL_CRI_START_TIMEOUT (seconds until containerd must answer, default 30),
+# FL_CRI_SUBNET (the pods' subnet, default 10.88.0.0/16).
 #
 # Facts this relies on (../shared/recipes, measured here): Debian's containerd 1.6 + runc;
 # shim sockets go to /run/containerd/s whatever the config says, so containerd runs in its
@@ -24,11 +27,19 @@ mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 SOCK=$DIR/containerd.sock
 PIDFILE=$DIR/containerd.pid
+CHILD=""
 SUBNET=${FL_CRI_SUBNET:-10.88.0.0/16}
+START_TIMEOUT=${FL_CRI_START_TIMEOUT:-30}
+[[ "$START_TIMEOUT" =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "containerd.sh: FL_CRI_START_TIMEOUT=$START_TIMEOUT: expected whole seconds >= 1" >&2; exit 2; }
+
+# Whether containerd answers on SOCK. ctr alone waits 10 s for a socket that is not there.
+answers() {
+	[ -S "$SOCK" ] && ctr --connect-timeout 2s --address "$SOCK" version >/dev/null 2>&1
+}
 
 running() {
-	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null &&
-		ctr --address "$SOCK" version >/dev/null 2>&1
+	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && answers
 }
 
 write_config() {
@@ -107,7 +118,7 @@ import_images() {
 }
 
 start() {
-	local i=0
+	local deadline
 	if running; then
 		echo "$SOCK"
 		return
@@ -119,22 +130,54 @@ start() {
 	done
 	write_config
 	rm -f "$SOCK"
+	# Until it answers with its images imported, a failure or a signal removes what we made.
+	trap stop EXIT
 	# Own mount namespace (/run private to it) and own network namespace (lo up).
 	unshare --mount --net --propagation private -- sh -c \
 		"mount --bind '$DIR/run' /run && ip link set lo up && exec containerd --config '$DIR/config.toml'" \
 		>>"$DIR/logs/containerd.log" 2>&1 &
-	echo $! > "$PIDFILE"
-	until ctr --address "$SOCK" version >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-			echo "containerd.sh: containerd did not come up; last log lines:" >&2
+	CHILD=$!
+	echo "$CHILD" > "$PIDFILE"
+	deadline=$((SECONDS + START_TIMEOUT))
+	until answers; do
+		if [ $SECONDS -ge $deadline ] || ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+			echo "containerd.sh: containerd did not come up" \
+				"$(kill -0 "$(cat "$PIDFILE")" 2>/dev/null && echo "in $START_TIMEOUT s" || echo "(it exited)");" \
+				"last log lines:" >&2
 			tail -20 "$DIR/logs/containerd.log" >&2
 			exit 1
 		fi
 		sleep 0.05
 	done
 	import_images
+	trap - EXIT
 	echo "$SOCK"
+}
+
+# Whether PID is our containerd at any stage of its start: unshare, then sh -c, then
+# containerd itself (the same PID throughout), each with our config path in its arguments —
+# as one argument (--config PATH), or quoted inside the sh -c command.
+ours() { # pid
+	local a args
+	mapfile -d '' -t args 2>/dev/null < "/proc/$1/cmdline" || return 1
+	for a in "${args[@]}"; do
+		[ "$a" != "$DIR/config.toml" ] && [[ "$a" != *"'$DIR/config.toml'"* ]] || return 0
+	done
+	return 1
+}
+
+# Our containerd: the PID in PIDFILE if it is still ours, else any process that is (PIDFILE
+# removed with DIR while it ran).
+our_containerd() {
+	local p
+	if [ -f "$PIDFILE" ] && ours "$(cat "$PIDFILE")"; then
+		cat "$PIDFILE"
+		return
+	fi
+	for p in /proc/[0-9]*; do
+		ours "${p#/proc/}" && echo "${p#/proc/}"
+	done
+	return 0
 }
 
 # Our shims: a containerd-shim* executable with our socket path as one of its arguments
@@ -158,19 +201,20 @@ our_shims() {
 # Only what our containerd started: the containers in our runc root, our shims, and the
 # cgroups of the tasks whose bundles are in DIR. Works after a kill -9 of containerd.
 stop() {
-	local pid shims id p args
+	local pid shims id p
+	trap - EXIT
 	# SIGKILL at once: everything it leaves is removed below anyway, and a graceful stop
 	# costs 1.3 s (measured) for nothing. The pid must still be our containerd.
-	if [ -f "$PIDFILE" ]; then
-		pid=$(cat "$PIDFILE")
-		args=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null || true)
-		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(command -v containerd)" ] &&
-			grep -qxF -- "$DIR/config.toml" <<< "$args"; then
-			kill -9 "$pid" 2>/dev/null || true
-			for _ in $(seq 100); do [ -e "/proc/$pid/exe" ] || break; sleep 0.02; done
-		fi
-		rm -f "$PIDFILE"
-	fi
+	for pid in $(our_containerd) ${CHILD:-}; do
+		# The child a failed start made, also before it exec'd unshare: still our child.
+		[ "$pid" != "${CHILD:-}" ] || [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" = $$ ] ||
+			continue
+		kill -9 "$pid" 2>/dev/null || true
+		for _ in $(seq 100); do [ -e "/proc/$pid/exe" ] || break; sleep 0.02; done
+		# Reap our child quietly (bash would report "Killed" with its command line).
+		[ "$pid" != "${CHILD:-}" ] || wait "$pid" 2>/dev/null || true
+	done
+	rm -f "$PIDFILE"
 	# Containers (sandbox and app) in our runc root: delete -f kills them (SIGKILL), waits,
 	# and removes their cgroups.
 	if [ -d "$DIR/state/runc/k8s.io" ]; then
