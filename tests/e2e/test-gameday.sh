@@ -43,16 +43,22 @@ cleanup() {
 trap cleanup EXIT
 labcheck_before
 
-# Record the lab's processes while it runs (check_gone needs them after the down).
-record_pids() {
-	(
-		for _ in $(seq 1200); do
-			[ -f "$D/agent.pid" ] && [ -f "$D/supervisor.pid" ] && sleep 2 && break
-			sleep 0.5
-		done
-		lab_pids "$D" >"$tmp/pids" 2>/dev/null
-	) &
-	watcher=$!
+# A gameday in the background (its output to LOG, and to ours with --tee) while its
+# processes and the lab's are added to $tmp/pids every 2 s (check_gone needs them after the
+# down): the recorder ends with the gameday, whenever and however it ends. Sets rc.
+gameday() { # log --tee|--quiet gameday.sh-args...
+	local log=$1 mode=$2 gd
+	shift 2
+	if [ "$mode" = --tee ]; then
+		scripts/gameday.sh "$@" > >(tee "$log") 2>&1 &
+	else
+		scripts/gameday.sh "$@" >"$log" 2>&1 &
+	fi
+	gd=$!
+	record_pids "$D" "$gd" "$tmp/pids" 2
+	wait "$gd"
+	rc=$?
+	wait "$RECORDER"
 }
 # The journal checks (tests/e2e/journal_checks.py): its ok/FAIL lines count here.
 journal_checks() { # journal positive|negative
@@ -66,12 +72,9 @@ journal_checks() { # journal positive|negative
 	done < <(python3 tests/e2e/journal_checks.py "$1" "$2" 2>&1 || echo "FAIL journal checks: python failed on $1")
 }
 
-record_pids
 start=$(date +%s)
-scripts/gameday.sh --dir "$D" --reports "$R/main" --keep-lab 2>&1 | tee "$tmp/gameday.log"
-rc=${PIPESTATUS[0]}
+gameday "$tmp/gameday.log" --tee --dir "$D" --reports "$R/main" --keep-lab
 took=$(($(date +%s) - start))
-wait $watcher 2>/dev/null
 [ "$rc" = 0 ] && ok "gameday: as expected (exit 0) in $took s" || fail "gameday exit" "exit $rc"
 out=$(ls -d "$R"/main/*/ 2>/dev/null | head -1)
 for f in junit.xml report.html journal.json summary.txt; do
@@ -152,8 +155,7 @@ fi
 
 # 2. The negative run, on the lab the first one kept; gameday.sh takes it down after.
 start=$(date +%s)
-scripts/gameday.sh --dir "$D" --reports "$R/negative" --reuse-lab --negative >"$tmp/negative.log" 2>&1
-rc=$?
+gameday "$tmp/negative.log" --quiet --dir "$D" --reports "$R/negative" --reuse-lab --negative
 sed -n '/^EXPERIMENT/,/^gameday:/p' "$tmp/negative.log"
 grep -q "reusing the lab" "$tmp/negative.log" && ok "the negative run reused the lab" ||
 	fail "the negative run reused the lab" "$(head -5 "$tmp/negative.log")"
@@ -189,11 +191,8 @@ gone_after "after the gameday and its negative run"
 # 3. `make demo` twice in a row: a second gameday sets up again from what the first left
 # (cached jars, images rebuilt) on the same lab directory — one experiment is enough for that.
 rm -f "$tmp/pids"
-record_pids
 start=$(date +%s)
-scripts/gameday.sh --dir "$D" --reports "$R/again" --only pod-delete >"$tmp/gameday2.log" 2>&1
-rc=$?
-wait $watcher 2>/dev/null
+gameday "$tmp/gameday2.log" --quiet --dir "$D" --reports "$R/again" --only pod-delete
 tail -n 6 "$tmp/gameday2.log"
 [ "$rc" = 0 ] && grep -q "gameday: as expected" "$tmp/gameday2.log" &&
 	ok "a second gameday right after (pod-delete): as expected (exit 0) in $(($(date +%s) - start)) s" ||
