@@ -50,9 +50,26 @@ LAB=(env BUILD="$BUILD" lab/lab.sh)
 
 OUT=$REPORTS/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT/experiments"
+# The long steps (lab up, faultline run) run in the background while we wait for them, so
+# that an INT or TERM is handled at once and passed on to the step: lab up then removes what
+# it started, faultline run reverts its faults; only then is the lab taken down.
+CHILD=""
+step() {
+	local rc=0
+	"$@" &
+	CHILD=$!
+	wait "$CHILD" || rc=$?
+	CHILD=""
+	return $rc
+}
 lab_down() {
 	local rc=$?
 	trap - EXIT INT TERM
+	if [ -n "$CHILD" ]; then
+		say "stopping the running step (pid $CHILD)"
+		kill -TERM "$CHILD" 2>/dev/null || true
+		while kill -0 "$CHILD" 2>/dev/null; do wait "$CHILD" 2>/dev/null || true; done
+	fi
 	if [ $KEEP = 1 ]; then
 		say "the lab stays up in $LAB_DIR (--keep-lab); faultline lab down --dir $LAB_DIR"
 	else
@@ -70,7 +87,7 @@ else
 	# A fresh lab: a gameday judges a pipeline whose history it knows.
 	"${LAB[@]}" down --dir "$LAB_DIR" >/dev/null
 	say "lab up in $LAB_DIR (the broker supervisor restarts after 20 s)"
-	"${LAB[@]}" up --dir "$LAB_DIR" --restart-delay 20 | sed 's/^/  /'
+	step "${LAB[@]}" up --dir "$LAB_DIR" --restart-delay 20
 fi
 render=(scripts/render-lab-experiments.sh)
 [ $NEGATIVE = 0 ] || render+=(--negative)
@@ -93,7 +110,7 @@ fi
 n_exp=$(python3 -c 'import sys, yaml; print(len(yaml.safe_load(open(sys.argv[1]))["spec"]["experiments"]))' "$suite")
 say "running the suite $suite ($n_exp experiments$([ $NEGATIVE = 0 ] || echo ", NEGATIVE: faults aimed where they cannot matter"))"
 rc=0
-"${LAB[@]}" exec --dir "$LAB_DIR" "$BUILD/faultline" run "$suite" --junit "$OUT/junit.xml" \
+step "${LAB[@]}" exec --dir "$LAB_DIR" "$BUILD/faultline" run "$suite" --junit "$OUT/junit.xml" \
 	--journal "$OUT/journal.json" --report "$OUT/report.html" || rc=$?
 say "faultline run exited $rc (1 = a hypothesis deviated: the control must; 4 = leftovers)"
 [ -f "$OUT/journal.json" ] || { echo "gameday: no journal written" >&2; exit 1; }

@@ -12,12 +12,12 @@
 #   pipeline    a BUILD dir whose loader is the connector binary: it exits at once (usage)
 #   agent       DIR/agent.sock is a directory: the agent cannot bind its socket and exits
 #   SIGTERM     `up` is sent SIGTERM while its topic-creating JVMs run
-# And the cause of issue 10's orphaned agent: the agent's child held before its exec (its
+# Also: the cause of issue 10's orphaned agent — the agent's child held before its exec (its
 # agent.log is a FIFO nobody reads for 3 s) is a starting agent, not an exited one: `up`
-# succeeds, and `down` leaves nothing. Also: check_gone itself fails on a live process, a
-# cgroup or DIR left, and no record. Prints
-# each failing `up`'s output and how long it took. Under CI=true a missing component fails,
-# never skips. Arguments: the cases to run (default: all).
+# succeeds, and `down` leaves nothing; scripts/gameday.sh sent SIGTERM while `lab up` starts
+# the brokers exits 130 and leaves nothing; check_gone itself fails on a live process, a
+# cgroup or DIR left, and no record. Prints each `up`'s output and how long it took. Under
+# CI=true a missing component fails, never skips. Arguments: the cases to run (default: all).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -148,6 +148,33 @@ mkdir -p "$tmp/lab-agent/agent.sock"
 up_fails agent agent '!0' "the agent exited" -- --no-pipeline
 TERM_WHEN="file:@DIR@/tools-log4j.properties .*org.apache.kafka.tools.TopicCommand" \
 	up_fails sigterm topics 143 "removing the partial lab" --
+
+# ---- scripts/gameday.sh interrupted while it brings the lab up --------------------------------
+# It passes the SIGTERM on to `lab up` (which removes what it started), then takes the lab down.
+if [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" gameday-sigterm "* ]]; then
+	d=$tmp/lab-gameday-sigterm
+	t0=$(now)
+	scripts/gameday.sh --dir "$d" --reports "$tmp/reports" >"$tmp/gameday-sigterm.out" 2>&1 &
+	gd=$!
+	record_pids "$d" "$gd" "$tmp/gameday-sigterm.pids"
+	until grep -q "containers started" "$tmp/gameday-sigterm.out" || ! kill -0 "$gd" 2>/dev/null; do
+		sleep 0.05
+	done
+	kill -TERM "$gd"
+	t1=$(now)
+	wait "$gd"
+	rc=$?
+	took=$(secs "$t1" "$(now)")
+	wait "$RECORDER"
+	sed 's/^/    /' "$tmp/gameday-sigterm.out"
+	[ "$rc" = 130 ] && grep -q "up failed at step brokers;" "$tmp/gameday-sigterm.out" &&
+		ok "gameday-sigterm: SIGTERM during lab up: exit 130 $took s later, up stopped at step brokers" ||
+		fail "gameday-sigterm: SIGTERM during lab up" "exit $rc after $took s"
+	# shellcheck disable=SC2046
+	check_gone gameday-sigterm "$d" "/run/netns/faultline-lab-$(printf %s "$d" | md5sum | cut -c1-8)" \
+		$(cat "$tmp/gameday-sigterm.pids")
+	times+=("gameday-sigterm(after TERM) $took s")
+fi
 
 # ---- an agent slow to exec --------------------------------------------------------------------
 # The shell that starts the agent opens agent.log before exec'ing setsid: while that open
