@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 {
 	static struct loader l;
 	char payload[PAYLOAD_MAX + 1], msg[768];
-	uint64_t max = 0, sent = 0, t0, next_tick;
+	uint64_t max = 0, sent = 0, t0, next_tick, last_send = 0;
 	bool failed = false;
 	int r;
 
@@ -358,6 +358,7 @@ int main(int argc, char **argv)
 				break;
 			}
 			sent++;
+			last_send = fl_pipe_mono_ns();
 		}
 		if (failed)
 			break;
@@ -399,9 +400,11 @@ int main(int argc, char **argv)
 	/* Delivery reports served by that flush (purged records fail) are recorded too. */
 	acked_sync(&l);
 	fprintf(stderr, "loader: %s: %s\n", failed ? "error" : "finished", msg);
+	/* send_ms: the schedule alone (first to last send), without the acks' latency. */
 	printf("produced=%" PRIu64 " acked=%" PRIu64 " failed=%" PRIu64 " elapsed_ms=%" PRIu64
-	       " first_seq=%" PRIu64 "\n",
-	       sent, l.acked, l.failed, elapsed_ms, l.o.start_seq);
+	       " first_seq=%" PRIu64 " send_ms=%" PRIu64 "\n",
+	       sent, l.acked, l.failed, elapsed_ms, l.o.start_seq,
+	       sent ? (last_send - t0) / 1000000 : 0);
 	rd_kafka_destroy(l.rk);
 	(void)close(l.acked_fd);
 	return failed ? FL_PIPE_EXIT_FAIL : FL_PIPE_EXIT_OK;
