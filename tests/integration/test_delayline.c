@@ -147,10 +147,14 @@ static struct netprobe_rtt probe(unsigned count, unsigned interval_us, const cha
 	return rtt;
 }
 
+/* Not delayed: the veth answers in ~0.05 ms; the bound is a fifth of the smallest delay
+ * these tests apply (50 ms), which a loaded machine's wake-ups stay far below (a hard 1 ms
+ * failed at 2.5 ms under a CPU hog). */
 static void expect_baseline(const struct netprobe_rtt *rtt)
 {
 	FL_ASSERT_EQ(rtt->received, rtt->sent);
-	FL_ASSERT_MSG(rtt->p50_ms < 1.0, "baseline p50 %.3f ms, expected < 1 ms", rtt->p50_ms);
+	FL_ASSERT_MSG(rtt->p50_ms < 10.0, "baseline p50 %.3f ms, expected < 10 ms (no delay)",
+		      rtt->p50_ms);
 }
 
 static void start_dl(uint64_t delay_ns, uint64_t jitter_ns, uint32_t max_held)
@@ -254,20 +258,32 @@ FLTEST(delays_by_50ms_and_stop_restores_the_baseline)
 FLTEST(jitter_spreads_the_delay_uniformly)
 {
 	struct netprobe_rtt rtt;
+	double late_ms;
 
 	lab_up();
+	/* How late this machine delivers a delayed packet right now (wake-ups of the delay
+	 * line, the echo server and the prober): the same path without jitter. Only the upper
+	 * bound below needs it; under a CPU hog p99 was 77.6 ms against 70 + 2. */
+	start_dl(50 * MS, 0, 0);
+	rtt = probe(200, 2500, "delay 50ms, no jitter");
+	FL_ASSERT_EQ(rtt.received, 200);
+	late_ms = rtt.p99_ms > 50.0 ? rtt.p99_ms - 50.0 : 0.0;
+	lab.dl = fl_delayline_stop(lab.dl);
 	start_dl(50 * MS, 20 * MS, 0);
 	rtt = probe(400, 2500, "delay 50ms jitter 20ms");
 	FL_ASSERT_EQ(rtt.received, 400);
 	/* Uniform over [30, 70] ms: the median near 50, the extremes near the bounds. */
-	FL_ASSERT_MSG(rtt.p50_ms >= 45.0 && rtt.p50_ms <= 56.0, "p50 %.3f ms, expected ~50",
-		      rtt.p50_ms);
+	FL_ASSERT_MSG(rtt.p50_ms >= 45.0 && rtt.p50_ms <= 56.0 + late_ms,
+		      "p50 %.3f ms, expected ~50 (+ %.3f ms of lateness)", rtt.p50_ms, late_ms);
 	FL_ASSERT_MSG(rtt.min_ms >= 30.0 && rtt.min_ms <= 36.0, "min %.3f ms, expected 30..36",
 		      rtt.min_ms);
 	/* Never below delay - jitter; above delay + jitter only by scheduling latency, so the
-	 * upper bound is checked on p99 (one late wake-up of a busy host must not fail this). */
+	 * upper bound is checked on p99 (one late wake-up of a busy host must not fail this),
+	 * allowing twice the lateness measured without jitter (+ 2 ms). */
 	FL_ASSERT_MSG(rtt.max_ms >= 64.0, "max %.3f ms, expected >= 64", rtt.max_ms);
-	FL_ASSERT_MSG(rtt.p99_ms <= 72.0, "p99 %.3f ms, expected <= 72", rtt.p99_ms);
+	FL_ASSERT_MSG(rtt.p99_ms <= 72.0 + 2.0 * late_ms,
+		      "p99 %.3f ms, expected <= 72 + 2 x %.3f ms (the lateness without jitter)",
+		      rtt.p99_ms, late_ms);
 	(void)stats();
 }
 
@@ -341,7 +357,9 @@ FLTEST(stop_releases_held_packets_at_once)
 	ms = now_ms() - t0;
 	fltest_log("stop: 20 held packets reached the echo server after %.1f ms", ms);
 	FL_ASSERT_EQ(netprobe_echo_packets(lab.echo), 40);
-	FL_ASSERT_MSG(ms < 200, "held packets arrived %.1f ms after stop, expected at once", ms);
+	/* At once, not after their 5 s: a tenth of it tells them apart on a loaded machine
+	 * (measured 0.2-4.5 ms). */
+	FL_ASSERT_MSG(ms < 500, "held packets arrived %.1f ms after stop, expected at once", ms);
 	close(fd);
 
 	rtt = probe(50, 2000, "after stop");
@@ -395,8 +413,7 @@ FLTEST(a_killed_owner_lets_packets_pass)
 	child_kill_cb(&lab.child);
 	rtt = probe(100, 2000, "owner killed");
 	FL_ASSERT_EQ(rtt.received, 100);
-	FL_ASSERT_MSG(rtt.p50_ms < 1.0, "p50 %.3f ms after the owner died, expected < 1 ms",
-		      rtt.p50_ms);
+	expect_baseline(&rtt);
 
 	/* The kernel released the queue: it can be bound again. */
 	start_dl(50 * MS, 0, 0);
