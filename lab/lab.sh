@@ -589,13 +589,15 @@ cmd_up() {
 		say "pipeline running: loader → workflow → connector (and the unsafe pair)"
 	fi
 	# The supervisor and the agent: own sessions, so a terminal's ^C does not reach them.
+	# The agent's pods come from its CRI; no --netns-dir (default /run/netns): it would sweep
+	# every other lab's and test's named namespace on this machine as its own leftovers.
 	UP_STEP=supervisor
 	setsid "$0" _supervise --dir "$DIR" --restart-delay "$delay" \
 		>>"$DIR/supervisor.log" 2>&1 </dev/null &
 	echo $! >"$DIR/supervisor.pid"
 	UP_STEP=agent
 	setsid "$AGENT" --cri-socket="$SOCK" --unix-socket="$DIR/agent.sock" \
-		--ledger-dir="$DIR/ledger" >>"$DIR/agent.log" 2>&1 </dev/null &
+		--ledger-dir="$DIR/ledger" --netns-dir= >>"$DIR/agent.log" 2>&1 </dev/null &
 	AGENT_PID=$!
 	echo "$AGENT_PID" >"$DIR/agent.pid"
 	wait_agent
