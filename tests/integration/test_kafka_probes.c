@@ -100,16 +100,24 @@ FLTEST(throughput_is_within_5_percent_of_the_produced_rate)
 	 * probe's history; the judged sample is the next full window. */
 	sample_ok(probe, &s);
 	fltest_log("throughput: first window %.1f msg/s", metric(&s, "rate"));
+	/* Judged against what the producer really delivered in the same window, not the 1000
+	 * msg/s it was asked for: a loaded machine makes it lag, and the probe must then
+	 * measure the lag too. */
+	uint64_t d0 = kafkatest_rate_delivered(prod), t_d0 = now_ns();
 	fl_sample_reset(&s);
 	sleep(5);
 	sample_ok(probe, &s);
+	double produced =
+		(double)(kafkatest_rate_delivered(prod) - d0) * 1e9 / (double)(now_ns() - t_d0);
 	double rate = metric(&s, "rate");
-	fltest_log("throughput: produced 1000 msg/s, probe measured %.1f msg/s (%.0f messages, "
-		   "%.0f partitions, window %s)",
-		   rate, metric(&s, "messages"), metric(&s, "partitions"),
+	fltest_log("throughput: produced %.1f msg/s (asked 1000), probe measured %.1f msg/s "
+		   "(%.0f messages, %.0f partitions, window %s)",
+		   produced, rate, metric(&s, "messages"), metric(&s, "partitions"),
 		   json_dumps(s.detail, JSON_COMPACT));
 	FL_ASSERT_EQ(metric(&s, "partitions"), 6);
-	FL_ASSERT_MSG(rate > 950 && rate < 1050, "rate %.1f is not within 5%% of 1000", rate);
+	FL_ASSERT_MSG(produced > 0, "the producer delivered nothing");
+	FL_ASSERT_MSG(rate > produced * 0.95 && rate < produced * 1.05,
+		      "rate %.1f is not within 5%% of the %.1f msg/s produced", rate, produced);
 	/* A second sample uses the kept history: no new window wait. */
 	fl_sample_reset(&s);
 	uint64_t t0 = now_ns();
@@ -117,8 +125,8 @@ FLTEST(throughput_is_within_5_percent_of_the_produced_rate)
 	double ms = (double)(now_ns() - t0) / 1e6;
 	fltest_log("throughput: second sample %.1f msg/s in %.0f ms", metric(&s, "rate"), ms);
 	FL_ASSERT_MSG(ms < 2000, "second sample waited %.0f ms", ms);
-	FL_ASSERT_MSG(metric(&s, "rate") > 950 && metric(&s, "rate") < 1050, "rate %.1f",
-		      metric(&s, "rate"));
+	FL_ASSERT_MSG(metric(&s, "rate") > produced * 0.95 && metric(&s, "rate") < produced * 1.05,
+		      "rate %.1f, produced %.1f", metric(&s, "rate"), produced);
 	fl_sample_reset(&s);
 	kafkatest_rate_stop(prod);
 	probe->ops->free(probe);

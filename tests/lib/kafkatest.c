@@ -412,6 +412,11 @@ void kafkatest_rate_wait_steady(struct kafkatest_rate *r)
 	}
 }
 
+uint64_t kafkatest_rate_delivered(struct kafkatest_rate *r)
+{
+	return atomic_load(&r->delivered);
+}
+
 uint64_t kafkatest_rate_stop(struct kafkatest_rate *r)
 {
 	atomic_store(&r->stop, true);

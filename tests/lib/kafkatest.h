@@ -66,6 +66,8 @@ struct kafkatest_rate *kafkatest_rate_start(const char *topic, int rate);
 /* Wait until its deliveries keep up with the schedule (a cold cluster first falls behind,
  * then catches up in a burst that would inflate a measured rate). */
 void kafkatest_rate_wait_steady(struct kafkatest_rate *r);
+/* Records delivered (acknowledged) so far. */
+uint64_t kafkatest_rate_delivered(struct kafkatest_rate *r);
 /* Stops it; returns the number of records delivered. */
 uint64_t kafkatest_rate_stop(struct kafkatest_rate *r);
 
