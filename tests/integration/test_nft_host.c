@@ -200,8 +200,10 @@ static void expect_connect(const struct testnet_ns *ns, const char *addr, int wa
 	fltest_log("connect to %s: %s after %.1f ms", addr, r ? strerror(-r) : "connected", ms);
 	FL_ASSERT_MSG(r == want, "connect to %s: %s, expected %s", addr,
 		      r ? strerror(-r) : "connected", want ? strerror(-want) : "connected");
+	/* At once (a reset), not at the 1 s a dropped SYN would take: half of it tells them
+	 * apart on a loaded machine too. */
 	if (want == -ECONNREFUSED)
-		FL_ASSERT_MSG(ms < 200, "refused only after %.0f ms: not at once", ms);
+		FL_ASSERT_MSG(ms < 500, "refused only after %.0f ms: not at once", ms);
 }
 
 /* One UDP datagram to addr:port and its fate: 0 (answered), -ECONNREFUSED, -ETIMEDOUT. */
