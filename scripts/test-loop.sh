@@ -4,7 +4,7 @@
 #
 #   scripts/test-loop.sh TIER N [--hog] [--logs DIR]
 #
-# TIER        what tests/run.sh takes: unit, integration, vm, fuzz, e2e
+# TIER        what tests/run.sh takes: unit, integration, vm, fuzz, e2e, or A+B
 # N           how many runs
 # --hog       run them under scripts/cpu-hog.sh (one busy loop per core, ended with us)
 # --logs DIR  keep each run's output as DIR/run-K.log (default: a temporary directory,
@@ -31,7 +31,9 @@ while [ $# -gt 0 ]; do
 	*) echo "test-loop: unknown argument $1" >&2; usage ;;
 	esac
 done
-case $tier in unit | integration | vm | fuzz | e2e) ;; *) echo "test-loop: TIER $tier: expected unit, integration, vm, fuzz or e2e" >&2; exit 2 ;; esac
+for t in ${tier//+/ }; do
+	case $t in unit | integration | vm | fuzz | e2e) ;; *) echo "test-loop: TIER $tier: expected unit, integration, vm, fuzz or e2e (or A+B, as tests/run.sh takes)" >&2; exit 2 ;; esac
+done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "test-loop: N $runs: expected a count >= 1" >&2; exit 2; }
 
 keep=1
