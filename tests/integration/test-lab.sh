@@ -76,12 +76,13 @@ else
 	fail "3 kafka pods run with pod IPs" "$P"
 fi
 P=$(pipeline_pods "$D")
-if [ "$(echo "$P" | awk '$3 == "running" { n++ } END { print n + 0 }')" = 4 ] &&
-	[ "$(echo "$P" | cut -d' ' -f1 | tr '\n' ' ')" = "connector connector-unsafe loader loader-unsafe " ] &&
+# The pipeline's four pods and the negative gameday's idle decoy.
+if [ "$(echo "$P" | awk '$3 == "running" { n++ } END { print n + 0 }')" = 5 ] &&
+	[ "$(echo "$P" | cut -d' ' -f1 | tr '\n' ' ')" = "connector connector-unsafe decoy loader loader-unsafe " ] &&
 	[ -s "$D/pipeline/loader/acked" ] && [ -d "$D/pipeline/connector/sink" ]; then
-	ok "the pipeline's 4 pods run; the loader acknowledges, the connector fills its sink"
+	ok "the pipeline's 4 pods and the decoy run; the loader acknowledges, the connector fills its sink"
 else
-	fail "the pipeline's 4 pods run" "$P" "$(ls -R "$D/pipeline" 2>&1 | head -12)"
+	fail "the pipeline's 4 pods and the decoy run" "$P" "$(ls -R "$D/pipeline" 2>&1 | head -12)"
 fi
 P=$(pods "$D")
 ready=1
