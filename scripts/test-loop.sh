@@ -6,7 +6,8 @@
 #
 # TIER        what tests/run.sh takes: unit, integration, vm, fuzz, e2e, or A+B
 # N           how many runs
-# --hog       run them under scripts/cpu-hog.sh (one busy loop per core, ended with us)
+# --hog       run them beside scripts/cpu-hog.sh --cores 1: one core kept busy at normal
+#             priority (issue 10: green under load), ended with us
 # --logs DIR  keep each run's output as DIR/run-K.log (default: a temporary directory,
 #             removed unless something failed)
 #
@@ -49,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 if [ $hog = 1 ]; then
-	scripts/cpu-hog.sh --timeout 0 &
+	scripts/cpu-hog.sh --cores 1 --timeout 0 &
 	hog_pid=$!
 fi
 
