@@ -6,48 +6,17 @@
 #include <string.h>
 
 #include "apiquery.h"
+#include "fl/hex.h"
+#include "msgquote.h"
 
 #define PARAMS_MAX 8  /* parameters one resource takes (a bitmask marks the given ones) */
 #define SHOWN_MAX  32 /* bytes of a user's name shown in a message */
 
-/* A user's bytes for a message: printable ASCII as is, the rest \xNN (a message is JSON
- * text, which must be UTF-8), '"' and '\' escaped, cut after SHOWN_MAX bytes. */
+/* A user's bytes for a message (msgquote.h): raw URL bytes, so everything past ASCII as \xNN
+ * (a message is JSON text, which must be UTF-8), cut after SHOWN_MAX bytes. */
 static const char *shown(const char *s, size_t len, char *buf, size_t size)
 {
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (size_t i = 0; i < len && o + 8 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == SHOWN_MAX) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return fl_msg_quote(s, len, SHOWN_MAX, true, buf, size);
 }
 
 /* Percent-decode s[0..len) into out (FL_API_QUERY_VALUE_MAX + 1 bytes); -EINVAL with diag. */
@@ -62,8 +31,8 @@ static int decode(const char *s, size_t len, char *out, const char *what, struct
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 1 < len ? hex_digit(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+			int hi = i + 1 < len ? fl_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < len ? fl_hex_digit(s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0)
 				return fl_diag_set(diag, -EINVAL,

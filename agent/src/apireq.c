@@ -108,6 +108,7 @@
 #include <jansson.h>
 
 #include "apireq.h"
+#include "msgquote.h"
 #include "fl/units.h"
 #include "wire.h"
 
@@ -187,34 +188,10 @@ static bool is_kill(enum fl_fault_kind kind)
 
 /* ---- message helpers ---------------------------------------------------------------- */
 
-/* A user's string as "text" for a message: control bytes escaped, long text cut. */
+/* A user's string as "text" for a message (msgquote.h). */
 static const char *quote(const char *s, char *buf, size_t size)
 {
-	size_t o = 0;
-
-	if (size < 8)
-		return "";
-	buf[o++] = '"';
-	for (size_t i = 0; s[i] && o + 6 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= QUOTE_MAX) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return fl_msg_quote(s, strlen(s), QUOTE_MAX, false, buf, size);
 }
 
 static const char *type_desc(const json_t *v)

@@ -13,7 +13,7 @@ void fl_hex_write(FILE *out, const void *buf, size_t len)
 		fprintf(out, "%02x%c", p[i], (i % 16 == 15 || i + 1 == len) ? '\n' : ' ');
 }
 
-static int nibble(char c)
+int fl_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -41,8 +41,8 @@ ssize_t fl_hex_parse(const char *text, void *buf, size_t size)
 				text++;
 			continue;
 		}
-		hi = nibble(text[0]);
-		lo = hi < 0 ? -1 : nibble(text[1]);
+		hi = fl_hex_digit(text[0]);
+		lo = hi < 0 ? -1 : fl_hex_digit(text[1]);
 		if (lo < 0)
 			return -EINVAL;
 		if (n == size)

@@ -14,6 +14,9 @@
 
 void fl_hex_write(FILE *out, const void *buf, size_t len);
 
+/* The value of one hex digit (either case), -1 for any other character. */
+int fl_hex_digit(char c);
+
 /*
  * Parse hex text (whitespace anywhere between bytes; '#' starts a comment to the end of
  * the line) into buf. Returns the number of bytes, -EINVAL on a bad digit, -ENOSPC.
