@@ -123,10 +123,17 @@ else fail "idle scheduler exits on SIGTERM" "rc=$rc" "$(cat "$tmp/twice/a.log")"
 # flock(1) holds it, with its PID in the file as a scheduler writes it.
 mkconf lock one e "* * * * *"
 mkdir -p "$tmp/lock/h/e"
-(echo "$BASHPID" >"$tmp/lock/h/e/.lock"; exec flock -F -n "$tmp/lock/h/e/.lock" sleep 30) &
+# The holder waits for the lock (not -n): the probe below takes it for an instant while
+# looking, and a non-blocking holder that came at that instant gave up (seen under load).
+(echo "$BASHPID" >"$tmp/lock/h/e/.lock"; exec flock -F "$tmp/lock/h/e/.lock" sleep 30) &
 holder=$!
 pids+=("$holder")
-for _ in $(seq 50); do flock -n "$tmp/lock/h/e/.lock" true || break; sleep 0.1; done
+held=0
+for _ in $(seq 200); do
+	flock -n "$tmp/lock/h/e/.lock" true || { held=1; break; }
+	sleep 0.05
+done
+[ $held = 1 ] || fail "the test's holder takes the suite lock within 10 s"
 FAKE_OUT=$tmp/lock/out2 expect "the suite lock blocks a concurrent run" 0 \
 	"msg=\"run skipped: suite locked by another scheduler\" entry=e lock=$tmp/lock/h/e/.lock holder_pid=$holder" \
 	"$FL" schedule "$tmp/lock/s.yaml" --once

@@ -251,8 +251,9 @@ static long long wait_sink_holds(const char *dir, const struct proc *conn, const
 		struct stat st;
 
 		n = 0;
-		/* The connector makes the sink as it starts; verify refuses a missing one. */
-		if (stat(sink, &st) == 0) {
+		/* The connector makes the sink as it starts, the loader its acked file: verify
+		 * refuses a missing one (under a CPU hog the loader came second, once). */
+		if (stat(sink, &st) == 0 && stat(acked, &st) == 0) {
 			j = verify(dir, acked, sink, &ex);
 			n = jint(j, "in_sink");
 			json_decref(j);
