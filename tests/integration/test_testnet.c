@@ -321,7 +321,10 @@ FLTEST(udp_rtt_keeps_schedule_under_delay)
 	log_rtt("300 ms late, doubled", &rtt);
 	fltest_log("took %.0f ms", elapsed);
 	FL_ASSERT_EQ(rtt.received, 40);
-	FL_ASSERT(rtt.min_ms >= 299.0 && rtt.max_ms < 400.0);
+	/* Never early; mostly on time — the echo thread wakes late when the machine stalls
+	 * (max 456 ms once beside a CPU hog), so the tail's bound is loose; the schedule
+	 * itself is what elapsed shows. */
+	FL_ASSERT(rtt.min_ms >= 299.0 && rtt.p50_ms < 400.0 && rtt.max_ms < 1000.0);
 	FL_ASSERT(elapsed < 1500);
 	/* Every first copy arrives before the run ends, the last probe's second copy may not. */
 	FL_ASSERT(rtt.duplicates >= 39 && rtt.duplicates <= 40);

@@ -232,6 +232,20 @@ died() { # node
 	exit 1
 }
 
+# Why a cluster did not form, said on stderr before the directory (and its logs) can go:
+# what each node's port answers and the last warnings and errors of its log.
+not_ready() { # nodes...
+	local n
+	echo "kafka-cluster: not ready after ${TIMEOUT} s (see $DIR/node*/server.log)" >&2
+	for n in "$@"; do
+		echo "kafka-cluster: node $n (port $((BASE_PORT + n))) lists" \
+			"$(brokers_seen "$n" | grep . || echo no) broker(s) of $BROKERS; the last" \
+			"warnings and errors of its log:" >&2
+		grep -E '\] (WARN|ERROR) ' "$(node_dir "$n")/server.log" | tail -n 4 | cut -c1-300 >&2
+	done
+	exit 1
+}
+
 wait_ready() { # nodes...
 	local deadline n ok
 	deadline=$(($(date +%s) + TIMEOUT))
@@ -242,8 +256,7 @@ wait_ready() { # nodes...
 			[ "$(brokers_seen "$n")" = "$BROKERS" ] || { ok=0; break; }
 		done
 		[ "$ok" = 1 ] && return 0
-		[ "$(date +%s)" -lt "$deadline" ] ||
-			die "not ready after ${TIMEOUT} s (see $DIR/node*/server.log)"
+		[ "$(date +%s)" -lt "$deadline" ] || not_ready "$@"
 		sleep 0.5
 	done
 }
