@@ -647,7 +647,7 @@ FLTEST(a_deleted_pods_fault_is_reverted_by_reconcile)
 /* Retransmissions 2 s of the stream must at least show under 30 % loss on the way (below). */
 #define LOSS_RETRANS_MIN 10
 /* The longest a loss stream runs waiting for its retransmissions (stream_with_loss). */
-#define STREAM_MAX_MS	10000
+#define STREAM_MAX_MS 10000
 
 /* A TCP connection from loader-0 to kafka-0, made before any fault (its handshake must not
  * be what a loss hits); a thread in kafka-0 reads and drops what arrives. */
