@@ -110,6 +110,10 @@ static void consumer_wait(struct consumer *c, unsigned long n)
 
 static void setup(void)
 {
+	/* A consumer's join may take up to consumer_wait's 60 s on a loaded machine (it
+	 * did, beside a CPU hog and four compilers), then a whole run follows: the default
+	 * 60 s per test is too tight for both. */
+	fltest_set_timeout(180);
 	if (testnet_ns_create("runk", &ns) < 0)
 		FL_FAIL("netns: %s", testnet_last_error());
 	fltest_defer(testnet_ns_destroy_cb, &ns);
