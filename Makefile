@@ -36,8 +36,8 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu17 $(WARN) $(HARDEN)
-CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include -Iagent/src \
-	-Icontroller/src -Ilab/pipeline $(PKG_CFLAGS)
+# Only what every part may include; a part's own folders come from MODULE_CPPFLAGS below.
+CPPFLAGS += -D_GNU_SOURCE -Ithird_party/uapi -Icommon/include -Inetem/include $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS += $(PKG_LIBS) -lm -lpthread
 
@@ -59,11 +59,26 @@ endif
 # ---- sources --------------------------------------------------------------------------
 COMMON_SRC := $(wildcard common/src/*.c)
 NETEM_SRC := $(wildcard netem/src/*.c)
-# The controller: main.c is the CLI's entry; everything else is also linked into tests.
-CONTROLLER_MAIN := controller/src/main.c
-CONTROLLER_SRC := $(filter-out $(CONTROLLER_MAIN),$(wildcard controller/src/*.c))
-# The integrity hook module judges with the lab verifier's own code (lab/pipeline/README.md).
-CONTROLLER_SRC += lab/pipeline/integrity.c lab/pipeline/latency.c lab/pipeline/sink.c
+# The controller: one folder per capability, each with a module.mk saying its job and the
+# modules it may use (docs/design.md). A module's files are compiled with the include
+# folders of itself and of what it may use, and nothing else: an include that crosses the
+# layering does not compile (scripts/check-layers.sh says which and why, in make check).
+CONTROLLER_MODULES := util hooks experiment agentapi probes kafka report schedule engine cli
+include $(foreach m,$(CONTROLLER_MODULES),controller/$(m)/module.mk)
+# The modules m may use, directly or through another (the layering is acyclic).
+uses_closure = $(sort $(foreach u,$(1),$(u) $(call uses_closure,$($(u)_USES))))
+module_inc = $(foreach u,$(1) $(call uses_closure,$($(1)_USES)),$(addprefix -I,$($(u)_DIRS)))
+$(foreach m,$(CONTROLLER_MODULES),$(eval \
+	$(BUILD)/obj/controller/$(m)/%.o $(BUILD)/tobj/controller/$(m)/%.o: \
+		MODULE_CPPFLAGS := $(call module_inc,$(m))))
+# The include flags a module's files compile with (tests/unit/test-check-layers.sh).
+print-module-cppflags:
+	@echo $(call module_inc,$(M)) $(CPPFLAGS)
+CONTROLLER_ALL_INC := $(foreach m,$(CONTROLLER_MODULES),$(addprefix -I,$($(m)_DIRS)))
+# main.c is the CLI's entry; everything else is also linked into tests.
+CONTROLLER_MAIN := controller/cli/main.c
+CONTROLLER_SRC := $(filter-out $(CONTROLLER_MAIN),\
+	$(foreach m,$(CONTROLLER_MODULES),$(foreach d,$($(m)_DIRS),$(wildcard $(d)/*.c))))
 # The agent: main.c is the daemon's entry; everything else is also linked into tests.
 AGENT_MAIN := agent/src/main.c
 AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/src/*.c))
@@ -102,20 +117,30 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
+.PHONY: print-module-cppflags all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
 	format-check deps clean fuzz lint
 all: $(RELEASE_BINS) $(TEST_FAULTLINE) $(TEST_AGENT) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) \
 	$(BENCH_BINS)
 
 # ---- compile --------------------------------------------------------------------------
+# Include folders beyond CPPFLAGS': the controller's per module (above); the agent's for
+# the agent and the lab's CRI helper; the integrity check's for the lab pipeline, which
+# links it from the controller; everything for tests and benchmarks, which reach into all.
+$(BUILD)/obj/agent/%.o $(BUILD)/tobj/agent/%.o $(BUILD)/obj/lab/labctl.o: \
+	MODULE_CPPFLAGS := -Iagent/src
+$(BUILD)/obj/lab/pipeline/%.o: MODULE_CPPFLAGS := $(addprefix -I,$(hooks_DIRS)) -Ilab/pipeline
+ALL_INC := -Iagent/src $(CONTROLLER_ALL_INC) -Ilab/pipeline
+$(BUILD)/tobj/tests/%.o $(BUILD)/tobj/bench/%.o: MODULE_CPPFLAGS := $(ALL_INC)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(MODULE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Test objects: FL_TESTABLE functions become visible (see common/include/fl/macro.h).
 $(BUILD)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DFL_TEST_BUILD -Itests/lib $(TEST_PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(MODULE_CPPFLAGS) $(CPPFLAGS) -DFL_TEST_BUILD -Itests/lib $(TEST_PKG_CFLAGS) $(CFLAGS) \
+		-MMD -MP -c -o $@ $<
 
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_NETEM): $(call obj,$(NETEM_SRC))
@@ -130,12 +155,12 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# The controller links netem only to validate and encode specs (DESIGN.md).
+# The controller links netem only to validate and encode specs (docs/design.md).
 $(FAULTLINE): $(call obj,$(CONTROLLER_MAIN)) $(LIB_CONTROLLER) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The agent never links controller code, nor the controller agent code (DESIGN.md).
+# The agent never links controller code, nor the controller agent code (docs/design.md).
 $(AGENT): $(call obj,$(AGENT_MAIN)) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -153,9 +178,10 @@ $(LABCTL): $(call obj,lab/labctl.c) $(LIB_AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The lab's demo pipeline (lab/pipeline/README.md): standalone programs, common only.
-PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/flags.c lab/pipeline/sink.c lab/pipeline/integrity.c \
-	lab/pipeline/latency.c
+# The lab's demo pipeline (lab/pipeline/README.md): standalone programs on common, and the
+# sink format and integrity check of the controller's integrity hook (one implementation).
+INTEGRITY_SRC := $(wildcard controller/hooks/integrity/*.c)
+PIPELINE_LIB_SRC := lab/pipeline/pipeline.c lab/pipeline/flags.c $(INTEGRITY_SRC)
 $(PIPELINE_BINS): $(BUILD)/lab/%: $(BUILD)/obj/lab/pipeline/%.o $(call obj,$(PIPELINE_LIB_SRC)) \
 		$(LIB_COMMON)
 	@mkdir -p $(dir $@)
@@ -182,7 +208,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -DFL_TEST_BUILD
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(NETEM_SRC) $(COMMON_SRC) $(AGENT_SRC) $(CONTROLLER_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+	$(CLANG) $(ALL_INC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 fuzz: $(FUZZ_BINS)
 
 # ---- test tiers -----------------------------------------------------------------------
@@ -190,6 +216,7 @@ fuzz: $(FUZZ_BINS)
 # scratch DESTDIR: all of it is built first.
 check: $(UNIT_BINS) $(RELEASE_BINS) $(LIB_NETEM) $(LIB_COMMON) $(TEST_FAULTLINE) $(TEST_AGENT) \
 		$(TLIB_TEST)
+	@scripts/check-layers.py
 	@BUILD=$(BUILD) tests/run.sh unit
 
 test-integration: $(INTEG_BINS) $(FAULTLINE) $(AGENT) $(TEST_FAULTLINE) $(TEST_AGENT)

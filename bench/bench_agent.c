@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../controller/src/agent_client.h"
+#include "agent_client.h"
 #include "benchutil.h"
 #include "testnet.h"
 

@@ -24,7 +24,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "../controller/src/kafka.h"
+#include "kafka.h"
 #include "benchutil.h"
 #include "fltest.h"
 #include "kafkatest.h"

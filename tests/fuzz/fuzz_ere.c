@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the regex checks of experiment files (controller/src/ere.c). Whatever
+ * libFuzzer target: the regex checks of experiment files (controller/util/ere.c). Whatever
  * they let through — at most FL_ERE_LENGTH_MAX bytes, FL_ERE_COST_MAX nodes, no repetition
  * of what can match "", no back-reference, no stray ')' — glibc must compile and match
  * quickly, as wrapped for a whole-string match: this

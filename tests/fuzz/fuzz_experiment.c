@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the experiment parser (controller/src/experiment.c, exp_*.c,
+ * libFuzzer target: the experiment parser (controller/experiment/experiment.c, exp_*.c,
  * yaml_tree.c) on arbitrary bytes. The input is copied into a buffer of exactly its size
  * (no NUL after it), so reading past len is caught by ASan. Whatever parses must be a
  * whole suite whose faults the agent accepts (agent/src/apireq.c); whatever fails must say

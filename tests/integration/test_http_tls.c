@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's HTTP server (agent/src/http.c, libmicrohttpd + GnuTLS) against the controller's
- * client (controller/src/agent_client.c, libcurl), for real: a unix socket and TLS on
+ * client (controller/agentapi/agent_client.c, libcurl), for real: a unix socket and TLS on
  * 127.0.0.1 with certificates made at test time by certtool (gnutls-bin) — a CA, a server
  * certificate for 127.0.0.1/localhost, a client certificate from that CA, and a client
  * certificate from another CA. No root needed.
@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "../../controller/src/agent_client.h"
+#include "agent_client.h"
 #include "fltest.h"
 #include "http.h"
 #include "testcerts.h"

@@ -30,7 +30,7 @@
 #include "experiment.h"
 #include "faultreq.h"
 #include "fltest.h"
-#include "probe.h"
+#include "probe_ctx.h"
 #include "promenv.h"
 #include "testcerts.h"
 #include "verdict.h"

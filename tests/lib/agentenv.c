@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../controller/src/agent_client.h"
+#include "agent_client.h"
 #include "agentenv.h"
 #include "fltest.h"
 

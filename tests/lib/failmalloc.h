@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Allocation-failure torture (STYLE.md; curl's torture tests): make the n-th allocation of
+ * Allocation-failure torture (docs/style.md; curl's torture tests): make the n-th allocation of
  * a piece of code fail, for every n, and check that it fails cleanly — an error, no crash,
  * no leak (run under AddressSanitizer for the leak part).
  *

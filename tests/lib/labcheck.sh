@@ -142,7 +142,7 @@ check_gone() { # name dir netns-path parts...
 }
 
 # The count in the control experiment's records-lost failure, as the verdict writes it
-# ("integrity lost 2236 != 0 at 12:03:41"; controller/src/verdict.c): printed when the whole
+# ("integrity lost 2236 != 0 at 12:03:41"; controller/probes/verdict.c): printed when the whole
 # message is that, with a count of at least 1; exit 1 otherwise.
 lost_count() { # message
 	local re='^integrity lost ([1-9][0-9]*) != 0 at [0-9]{2}:[0-9]{2}:[0-9]{2}$'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Source hygiene (STYLE.md): no banned functions, and the tree is clang-formatted.
+# Source hygiene (docs/style.md): no banned functions, and the tree is clang-formatted.
 #  - nowhere: sprintf, vsprintf, strcpy, strcat, strtok, atoi, atol, gets
 #  - not in netem/ or agent/ (code the privileged agent runs): system, popen, exec*, fork
 set -uo pipefail

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The experiment parser (controller/src/experiment.c and exp_*.c), data-driven:
+ * The experiment parser (controller/experiment/experiment.c and exp_*.c), data-driven:
  *   tests/data/experiments/valid/<case>/input.yaml     parses
  *   tests/data/experiments/invalid/<case>/input.yaml   fails; <case>/expected holds the exact
  *                                                      diagnostic "FILE:LINE:COL: MESSAGE"

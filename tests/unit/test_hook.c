@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fltest.h"
-#include "hook.h"
+#include "hook_run.h"
 #include "verdict.h"
 
 static uint64_t mono_ms(void)

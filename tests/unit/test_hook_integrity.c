@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The "integrity" hook module (controller/src/hook_integrity.c) on a sink and an acked file
+ * The "integrity" hook module (controller/hooks/hook_integrity.c) on a sink and an acked file
  * written here: lost / inFlight around the settle bound, duplicates and corrupt slots, the
  * latency of the records stored in the last latencyWindow (exact percentiles, no data
  * when none, through a probe and its verdict too), the cost of one query at 100,000
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fltest.h"
-#include "hook.h"
+#include "hook_run.h"
 #include "latency.h"
 #include "sink.h"
 #include "verdict.h"

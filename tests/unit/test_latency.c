@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The pipeline's latency from the sink (lab/pipeline/latency.c) and the sink's format 2
+ * The pipeline's latency from the sink (controller/hooks/integrity/latency.c) and the sink's format 2
  * (sink.c): nearest-rank percentiles with exact values, the window by stored time
  * (inclusive bound, CRC-failed and untimed slots, clamped clock skew), the block files a
  * window scan skips by their modification time, and a sink of format 1 refused by name.

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "fltest.h"
-#include "hook.h"
-#include "probe.h"
+#include "hook_run.h"
+#include "probe_ctx.h"
 
 /* A loopback port nobody listens on (bound, noted, closed). */
 static unsigned closed_port(void)

@@ -22,7 +22,7 @@
 #include "fl/diag.h"
 #include "fl/macro.h"
 
-/* Bounds on what the file controls (STYLE.md). */
+/* Bounds on what the file controls (docs/style.md). */
 #define FL_SCHED_FILE_MAX    (256 * 1024) /* bytes */
 #define FL_SCHED_MAX_ENTRIES 64
 #define FL_SCHED_MAX_ARGS    64

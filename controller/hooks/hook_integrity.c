@@ -2,8 +2,8 @@
 /*
  * The "integrity" hook module: the lab pipeline's data-integrity check and its end-to-end
  * latency as probe values. It compares the loader's acked file with the connector's sink
- * (lab/pipeline/integrity.c, the same code as build/lab/verify), and reads the latency of
- * the records stored lately from the sink (lab/pipeline/latency.c).
+ * (controller/hooks/integrity/integrity.c, the same code as build/lab/verify), and reads the latency of
+ * the records stored lately from the sink (controller/hooks/integrity/latency.c).
  *
  *   config   {"acked": "/path/acked", "sink": "/path/sink", "settle": "5s",
  *             "latencyWindow": "5s"}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The probe dispatcher and context (probe.h). The context shares one Kafka client per
+ * The probe dispatcher and context (probe_ctx.h). The context shares one Kafka client per
  * bootstrap string among the probes of a run (a client is a set of broker connections and
  * threads: one per cluster, not one per probe) and lends the run's hook instances to
  * `hook` probes.
@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "hook.h"
+#include "hook_run.h"
 #include "http_probe.h"
 #include "kafka.h"
 #include "pod_probe.h"
-#include "probe.h"
+#include "probe_ctx.h"
 
 #define KAFKA_CLIENTS_MAX 16 /* distinct clusters in one run */
 
@@ -183,23 +183,4 @@ int fl_probe_new(struct fl_probe_ctx *ctx, const struct fl_probe_spec *spec,
 	}
 	*ret = probe;
 	return 0;
-}
-
-int fl_probe_sample(struct fl_probe *probe, struct fl_sample *ret)
-{
-	int r = probe->ops->sample(probe, ret);
-
-	if (ret->t_ms == 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ret->t_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	}
-	return r;
-}
-
-struct fl_probe *fl_probe_free(struct fl_probe *probe)
-{
-	if (probe && probe->ops && probe->ops->free)
-		probe->ops->free(probe);
-	return NULL;
 }

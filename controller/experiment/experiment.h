@@ -24,7 +24,7 @@
 
 #include "fl/diag.h"
 
-/* Limits on what a user controls (STYLE.md: bound every input). */
+/* Limits on what a user controls (docs/style.md: bound every input). */
 #define FL_EXP_FILE_MAX	       (1024 * 1024) /* bytes in one YAML file */
 #define FL_EXP_MAX_EXPERIMENTS 256	     /* in one suite */
 #define FL_EXP_MAX_ITEMS       256 /* targets, probes, steps, hooks, agents per experiment */

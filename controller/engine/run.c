@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exitcode.h"
 #include "fl/version.h"
 #include "run_internal.h"
 

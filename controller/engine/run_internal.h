@@ -7,8 +7,8 @@
 #include <stdatomic.h>
 
 #include "agents.h"
-#include "hook.h"
-#include "probe.h"
+#include "hook_run.h"
+#include "probe_ctx.h"
 #include "progress.h"
 #include "run.h"
 #include "targets.h"

@@ -5,15 +5,7 @@
 
 #include <stdint.h>
 
-/* Exit codes shared by every verb (documented in --help and README). */
-enum {
-	FL_EXIT_OK = 0,
-	FL_EXIT_DEVIATED = 1,
-	FL_EXIT_ERROR = 2,
-	FL_EXIT_ABORTED = 3,
-	FL_EXIT_LEFTOVERS = 4,
-	FL_EXIT_USAGE = 64, /* EX_USAGE: bad flags or arguments */
-};
+#include "exitcode.h" /* the exit codes every verb returns */
 
 /* A --seed value: an unsigned decimal. Prints "faultline VERB: --seed: ..." and returns
  * -EINVAL on anything else (then exit FL_EXIT_USAGE). */

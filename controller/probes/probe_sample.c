@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* struct fl_sample helpers (probe.h): shared by every probe implementation. */
+/* struct fl_sample helpers and the calls every probe answers (probe.h): shared by every
+ * probe implementation. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "probe.h"
 
@@ -73,4 +75,23 @@ void fl_sample_reset(struct fl_sample *s)
 		return;
 	json_decref(s->detail);
 	memset(s, 0, sizeof(*s));
+}
+
+int fl_probe_sample(struct fl_probe *probe, struct fl_sample *ret)
+{
+	int r = probe->ops->sample(probe, ret);
+
+	if (ret->t_ms == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ret->t_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
+	return r;
+}
+
+struct fl_probe *fl_probe_free(struct fl_probe *probe)
+{
+	if (probe && probe->ops && probe->ops->free)
+		probe->ops->free(probe);
+	return NULL;
 }

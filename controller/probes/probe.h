@@ -5,9 +5,9 @@
  * probe keeps the log-end offsets of its window). Verdicts are computed from samples by
  * verdict.h; probes never judge.
  *
- * Implementations: kafka_probe.c (kafka.*), http_probe.c (http, prometheus), hook.c (hook),
- * pod_probe.c (pod).
- * Each fills a struct fl_probe with its ops; fl_probe_new() dispatches on the spec's type.
+ * Implementations: kafka/kafka_probe.c (kafka.*), http_probe.c (http, prometheus),
+ * engine/hook_run.c (hook), pod_probe.c (pod). Each fills a struct fl_probe with its ops;
+ * fl_probe_new() (engine/probe_ctx.h) picks one by the spec's type.
  *
  * Threads: a probe is used by one thread at a time. The context (Kafka clients shared by
  * the probes of one cluster, the hook instances) is shared by the probes of one run.
@@ -73,28 +73,6 @@ struct fl_probe {
 	const struct fl_probe_spec *spec; /* borrowed from the suite */
 };
 
-struct fl_probe_ctx;
-struct fl_hooks;
-struct fl_agents;
-
-/* A context for the probes of one run. Returns 0 or -ENOMEM. */
-int fl_probe_ctx_new(struct fl_probe_ctx **ret) _wur_;
-/* Frees the Kafka clients it opened; the hooks are the caller's. NULL-safe; returns NULL. */
-struct fl_probe_ctx *fl_probe_ctx_free(struct fl_probe_ctx *ctx);
-/* Hook instances for `hook` probes (borrowed; may be NULL until set). */
-void fl_probe_ctx_set_hooks(struct fl_probe_ctx *ctx, struct fl_hooks *hooks);
-/* The agents and the experiment (its targets) for `pod` probes (borrowed). */
-void fl_probe_ctx_set_agents(struct fl_probe_ctx *ctx, struct fl_agents *agents,
-			     const struct fl_experiment *exp);
-
-/*
- * A probe for spec (borrowed: it must outlive the probe). default_bootstrap is the
- * experiment's spec.kafka.bootstrap (used when spec->bootstrap is NULL). Connecting is lazy
- * where it can be: an unreachable cluster shows up as a sample error, not here.
- * Returns 0 and a new probe, or -errno with diag (e.g. a kafka.* probe without bootstrap).
- */
-int fl_probe_new(struct fl_probe_ctx *ctx, const struct fl_probe_spec *spec,
-		 const char *default_bootstrap, struct fl_probe **ret, struct fl_diag *diag) _wur_;
 /* Same as probe->ops->sample. */
 int fl_probe_sample(struct fl_probe *probe, struct fl_sample *ret);
 /* NULL-safe; returns NULL. */

@@ -2,7 +2,7 @@
 /*
  * The data-integrity check (README.md, "verify"): the loader's acked file against the
  * connector's sink. Shared by build/lab/verify and the controller's `integrity` hook module
- * (controller/src/hook_integrity.c), so that both judge by one implementation.
+ * (controller/hooks/hook_integrity.c), so that both judge by one implementation.
  */
 #ifndef FL_PIPE_INTEGRITY_H
 #define FL_PIPE_INTEGRITY_H

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "experiment.h"
 #include "fault_body.h"
-#include "probe.h"
+#include "probe_ctx.h"
 #include "targets.h"
 #include "verdict.h"
 
