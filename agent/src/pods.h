@@ -2,7 +2,7 @@
 /*
  * GET /v1/pods: the pods this node's runtime runs, as the controller needs them to resolve
  * experiment targets (namespace, name, labels) and to see that a container-kill or a pod
- * restart really happened (restart counts) — the agents' CRI view (DESIGN.md).
+ * restart really happened (restart counts) — the agents' CRI view (docs/design.md).
  */
 #ifndef FL_PODS_H
 #define FL_PODS_H
