@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The /v1 routes (api.h): each verb's handler turns a request into registry calls and
+ * the result into a JSON body and a status; the HTTP layer (http.c) knows none of it.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

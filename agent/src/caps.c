@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Probing what this node can really do (caps.h): each mechanism is tried once in a
+ * throw-away network namespace and the CRI is asked for its version, so the capability
+ * answer is what worked here, not what the kernel config claims.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The agent's configuration (config.h): defaults, then the config file, the environment
+ * and the flags, each error naming its source and key.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The fault request's plain-value helpers (faultreq.h): kinds and directions by name,
+ * and freeing what apireq.c parsed.
+ */
 #include "faultreq.h"
 
 const char *fl_fault_kind_name(enum fl_fault_kind kind)

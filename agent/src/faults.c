@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The fault registry (faults.h, registry.h): every fault the agent holds, from inject
+ * (ledger first, then the mechanism, then read back) through renew and revert to the
+ * deadline the agent enforces on its own.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

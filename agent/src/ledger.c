@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The intent ledger on disk (ledger.h): one synced record per fault, written before any
+ * change and removed after a verified revert, read back by a restarted agent.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

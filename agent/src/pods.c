@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * GET /v1/pods (pods.h): the runtime's pods and containers through the CRI, with restart
+ * counts and, asked for, each pod namespace's TCP counters.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Resolving a fault's target (target.h) to a network namespace and PIDs — pods through
+ * the CRI's sandbox, namespace paths, PIDs — and enforcing the allow-list on the way.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>

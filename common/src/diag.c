@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * struct fl_diag (fl/diag.h): setting, prefixing and copying a failure's explanation.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Hex text <-> bytes (fl/hex.h) in the format of the golden files and
+ * `faultline netem encode`.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>

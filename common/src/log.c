@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Structured key=value log lines for the daemons (fl/log.h).
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>

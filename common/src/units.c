@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Strict parsers for durations, percentages, rates and sizes (fl/units.h), in tc's
+ * spellings, rejecting everything else.
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The agents of an experiment (agents.h): one client per spec.agents entry, and the
+ * calls the runner and the planner make through them.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

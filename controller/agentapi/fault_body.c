@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * An experiment's fault as the agent API's inject body for one target (fault_body.h),
+ * with the mechanism the target's node really has.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

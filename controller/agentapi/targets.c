@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Target selectors to concrete targets on agents (targets.h): the agents' pod lists
+ * matched by namespace, name glob and labels, then picked by mode with the run's seed.
+ */
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The live view of a run (progress.h): a redrawn status line on a terminal, plain
+ * timestamped lines elsewhere.
+ */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
