@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fault request's plain-value helpers (faultreq.h): kinds and directions by name,
- * and freeing what apireq.c parsed.
+ * The fault request (faultreq.h): the name of each kind, as messages and the fault
+ * listing spell it.
  */
 #include "faultreq.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct fl_diag (fl/diag.h): setting, prefixing and copying a failure's explanation.
+ * struct fl_diag (fl/diag.h): setting, prefixing and clearing a failure's explanation.
  */
 #include <stdarg.h>
 #include <stdio.h>
