@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apireq.h"
+#include "fl/fs.h"
 #include "ledger.h"
 
 #define RECORD_MAX 16384 /* a record is a few hundred bytes: anything bigger is not ours */
@@ -23,33 +24,12 @@ struct fl_ledger {
 	char dir[FL_NETNS_PATH_MAX];
 };
 
-static int mkdir_p(const char *path)
-{
-	char buf[FL_NETNS_PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int fl_ledger_open(const char *dir, struct fl_ledger **ret, struct fl_diag *diag)
 {
 	struct fl_ledger *l;
 	int r;
 
-	if ((r = mkdir_p(dir)) < 0)
+	if ((r = fl_mkdir_p(dir, 0700)) < 0)
 		return fl_diag_set(diag, r, "ledger %s: cannot create: %s", dir, strerror(-r));
 	l = calloc(1, sizeof(*l));
 	if (!l)
