@@ -32,6 +32,7 @@ enum fl_fault_kind {
 	FL_FAULT_KIND_COUNT,
 };
 
+/* The kind's API name ("network", "partition"...); static text, never NULL. */
 const char *fl_fault_kind_name(enum fl_fault_kind kind);
 
 enum fl_target_type {

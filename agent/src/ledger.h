@@ -31,7 +31,8 @@ struct fl_ledger_record {
 
 struct fl_ledger;
 
-/* Open (creating it, mode 0700) the ledger directory. */
+/* Open (creating it, mode 0700) the ledger directory. Returns 0 and a new ledger
+ * (fl_ledger_close() it), or -errno with diag. */
 int fl_ledger_open(const char *dir, struct fl_ledger **ret, struct fl_diag *diag);
 struct fl_ledger *fl_ledger_close(struct fl_ledger *ledger);
 
@@ -47,7 +48,8 @@ int fl_ledger_remove(struct fl_ledger *ledger, const char *id, struct fl_diag *d
 int fl_ledger_load(struct fl_ledger *ledger, struct fl_ledger_record **ret, unsigned *ret_n,
 		   unsigned *ret_corrupt, struct fl_diag *diag);
 
-/* JSON <-> record (exposed for tests and the fuzzer). */
+/* JSON <-> record (exposed for tests and the fuzzer). to_json returns new text (free()),
+ * NULL on allocation failure; from_json fills the caller's *ret. */
 char *fl_ledger_record_to_json(const struct fl_ledger_record *rec);
 int fl_ledger_record_from_json(const char *text, struct fl_ledger_record *ret,
 			       struct fl_diag *diag);

@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 /*
- * Quote s[0..len) into buf (size >= 8; at most size - 1 bytes written) and return buf.
+ * Quote s[0..len) into buf (size >= 8; at most size - 1 bytes written) and return buf
+ * (the caller's: nothing is allocated).
  * high_as_hex: bytes >= 0x80 as \xNN too (raw bytes from a URL, not parsed JSON strings).
  */
 const char *fl_msg_quote(const char *s, size_t len, size_t max, bool high_as_hex, char *buf,

@@ -64,7 +64,8 @@ struct fl_schedule {
 int fl_schedule_parse(const char *text, size_t len, const char *file, struct fl_schedule **ret,
 		      struct fl_diag *diag) _wur_;
 /* Read and parse a file (at most FL_SCHED_FILE_MAX bytes); relative historyDir and suite
- * paths become relative to the file's directory. */
+ * paths become relative to the file's directory. Both return 0 and a new schedule
+ * (fl_schedule_free() it), or -errno with diag. */
 int fl_schedule_load(const char *path, struct fl_schedule **ret, struct fl_diag *diag) _wur_;
 struct fl_schedule *fl_schedule_free(struct fl_schedule *s);
 

@@ -24,7 +24,8 @@ void fl_log(int level, const char *msg, const char *fields_fmt, ...) _printf_(3,
 /* Log at LOG_ERR-ish level with err=<strerror(-r)> appended, and return r. */
 int fl_log_errno(int level, int r, const char *msg, const char *fields_fmt, ...) _printf_(4, 5);
 
-/* Quote a value for a field: adds quotes and escapes when it has spaces, quotes or '='. */
+/* Quote a value for a field: adds quotes and escapes when it has spaces, quotes or '='.
+ * Returns buf (the caller's), or value itself when it needs no quoting (borrowed). */
 const char *fl_log_quote(const char *value, char *buf, size_t size);
 
 #endif

@@ -16,7 +16,8 @@
 /*
  * Create a netlink socket of `protocol` (SOCK_CLOEXEC) in the namespace at netns_path (NULL:
  * the caller's own), unconfigured and unbound, for callers with their own needs (the delay
- * line's queue socket). -errno with diag; -EPROTONOSUPPORT when the kernel lacks the protocol.
+ * line's queue socket). Returns 0 and a new socket (mnl_socket_close() it), or -errno with
+ * diag; -EPROTONOSUPPORT when the kernel lacks the protocol.
  */
 int fl_nsock_create(const char *netns_path, int protocol, struct mnl_socket **ret_sock,
 		    struct fl_diag *diag) _wur_;
