@@ -6,7 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 uint64_t fl_kafka_now_ns(void)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One group's committed offsets through the consumer protocol (kafka_int.h says why not the
+ * One group's committed offsets through the consumer protocol (kafka_internal.h says why not the
  * Admin API). A handle per group, made on first use and kept for the client's life: a
  * consumer handle with a group.id that never subscribes only looks up its coordinator and
  * sends OffsetFetch; it never joins the group, so the group's members see nothing.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 #define COMMITTED_CHUNK 500
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 struct fl_kafka_e2e {
 	struct fl_kafka *kafka; /* borrowed: the bootstrap and the error text */

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 struct fl_lag_snapshot *fl_lag_snapshot_free(struct fl_lag_snapshot *snap)
 {
@@ -483,7 +483,7 @@ int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int
 	if (r < 0)
 		goto out;
 	if (group) {
-		/* One group (what the probe asks): the consumer protocol (kafka_int.h: the
+		/* One group (what the probe asks): the consumer protocol (kafka_internal.h: the
 		 * Admin API's coordinator requests can abort the process on a broker loss). */
 		r = group_committed(kafka, &g[0], md, deadline, diag);
 	} else {

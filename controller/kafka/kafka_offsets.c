@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 /* librdkafka 2.0.2 merges a ListOffsets answer into the caller's list with a linear search
  * per partition (O(n^2): 0.7 s of strcmp at 10,000 partitions). Lists of at most CHUNK

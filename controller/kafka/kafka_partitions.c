@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 /* min.insync.replicas per topic (0: unknown), kept sorted by name. */
 struct fl_kafka_min_isr_cache {

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "ere.h"
-#include "kafka_int.h"
+#include "kafka_internal.h"
 
 #define DEFAULT_WINDOW_NS  (10ull * 1000000000ull)
 #define DEFAULT_TIMEOUT_NS (5ull * 1000000000ull)

@@ -3,8 +3,8 @@
  * What the kafka_*.c files share and nobody else sees: the client struct, librdkafka error
  * translation, the metadata and topic-selection helpers.
  */
-#ifndef FL_KAFKA_INT_H
-#define FL_KAFKA_INT_H
+#ifndef FL_KAFKA_INTERNAL_H
+#define FL_KAFKA_INTERNAL_H
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
