@@ -232,7 +232,9 @@ struct fl_kafka *fl_kafka_free(struct fl_kafka *kafka)
 {
 	if (!kafka)
 		return NULL;
-	fl_kafka_group_readers_free(kafka);
+	/* The group readers kafka_committed.c cached, if any (it set readers_free then). */
+	if (kafka->readers_free)
+		kafka->readers_free(kafka);
 	if (kafka->rk)
 		rd_kafka_destroy(kafka->rk);
 	pthread_mutex_destroy(&kafka->readers_lock);

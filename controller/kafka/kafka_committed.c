@@ -36,6 +36,17 @@ static int reader_new(struct fl_kafka *kafka, const char *group, rd_kafka_t **re
 	return 0;
 }
 
+/* kafka->readers_free: fl_kafka_free destroys the cache through it, without a call into this
+ * file (kafka_internal.h). */
+static void readers_free(struct fl_kafka *kafka)
+{
+	for (unsigned i = 0; i < FL_KAFKA_GROUP_READERS && kafka->readers[i].group; i++) {
+		rd_kafka_destroy(kafka->readers[i].rk);
+		free(kafka->readers[i].group);
+		kafka->readers[i] = (struct fl_kafka_group_reader){ 0 };
+	}
+}
+
 /* The cached reader of group, made if missing; *ret_owned when the cache is full and the
  * caller must destroy it. */
 static int reader_get(struct fl_kafka *kafka, const char *group, rd_kafka_t **ret, bool *ret_owned,
@@ -60,23 +71,16 @@ static int reader_get(struct fl_kafka *kafka, const char *group, rd_kafka_t **re
 		goto out;
 	}
 	kafka->readers[i].group = strdup(group);
-	if (!kafka->readers[i].group)
+	if (!kafka->readers[i].group) {
 		*ret_owned = true;
-	else
+	} else {
 		kafka->readers[i].rk = rk;
+		kafka->readers_free = readers_free;
+	}
 out:
 	pthread_mutex_unlock(&kafka->readers_lock);
 	*ret = rk;
 	return r;
-}
-
-void fl_kafka_group_readers_free(struct fl_kafka *kafka)
-{
-	for (unsigned i = 0; i < FL_KAFKA_GROUP_READERS && kafka->readers[i].group; i++) {
-		rd_kafka_destroy(kafka->readers[i].rk);
-		free(kafka->readers[i].group);
-		kafka->readers[i] = (struct fl_kafka_group_reader){ 0 };
-	}
 }
 
 int fl_kafka_group_committed(struct fl_kafka *kafka, const char *group,

@@ -24,8 +24,16 @@ struct fl_kafka {
 	char *bootstrap;
 	pthread_mutex_t lock; /* guards last_log */
 	char last_log[256];   /* the last error librdkafka logged (e.g. "Connection refused") */
-	pthread_mutex_t readers_lock; /* guards readers[] */
+	pthread_mutex_t readers_lock; /* guards readers[] and readers_free */
 	struct fl_kafka_group_reader readers[FL_KAFKA_GROUP_READERS];
+	/*
+	 * Destroys readers[]; set by kafka_committed.c when it caches its first reader, called
+	 * by fl_kafka_free when set. kafka_committed.c builds its readers with kafka_client.c's
+	 * helpers (fl_kafka_conf_*, fl_kafka_fail); were fl_kafka_free to call into
+	 * kafka_committed.c as well, each file would need the other. Through this pointer the
+	 * dependency goes one way only: kafka_committed.c uses kafka_client.c, never back.
+	 */
+	void (*readers_free)(struct fl_kafka *kafka);
 };
 
 /* -errno for a librdkafka error code. */
@@ -67,8 +75,6 @@ int fl_kafka_query_ends(struct fl_kafka *kafka, rd_kafka_topic_partition_list_t 
 int fl_kafka_group_committed(struct fl_kafka *kafka, const char *group,
 			     rd_kafka_topic_partition_list_t *parts, int timeout_ms,
 			     struct fl_diag *diag);
-/* Destroy the cached group readers (fl_kafka_free). */
-void fl_kafka_group_readers_free(struct fl_kafka *kafka);
 
 /* Monotonic clock. */
 uint64_t fl_kafka_now_ns(void);
