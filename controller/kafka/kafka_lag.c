@@ -349,13 +349,12 @@ static void topic_index_fini(struct topic_index *ti)
 	free(ti->base);
 }
 
-/* Build the snapshot from the metadata, the group answers and the log ends. */
-static int build(const struct topic_index *ti, struct group_res *g, unsigned n_groups,
-		 const int64_t *end, struct fl_lag_snapshot *snap, int64_t *committed,
-		 unsigned char *touched)
+/* Copy the topic names (in metadata order, so topic t's name is (*ret_tname)[t]: a new
+ * array) and the group names (snap->groups[i].name) into snap->names, one block. */
+static int copy_names(const struct rd_kafka_metadata *md, const struct group_res *g,
+		      unsigned n_groups, struct fl_lag_snapshot *snap, const char ***ret_tname)
 {
-	const struct rd_kafka_metadata *md = ti->md;
-	size_t names_len = 0, cap = 0;
+	size_t names_len = 0;
 	char *name;
 
 	for (int t = 0; t < md->topic_cnt; t++)
@@ -378,64 +377,223 @@ static int build(const struct topic_index *ti, struct group_res *g, unsigned n_g
 		name += len;
 	}
 	for (unsigned i = 0; i < n_groups; i++) {
-		struct fl_lag_group *sg = &snap->groups[snap->n_groups++];
 		size_t len = strlen(g[i].name) + 1;
 		memcpy(name, g[i].name, len);
-		sg->name = name;
+		snap->groups[i].name = name;
 		name += len;
+	}
+	*ret_tname = tname;
+	return 0;
+}
+
+/* Mark what the group committed (c), by global partition index in committed[] and by topic
+ * in touched[]. */
+static void mark_committed(const struct topic_index *ti, const rd_kafka_topic_partition_list_t *c,
+			   int64_t *committed, unsigned char *touched)
+{
+	const struct rd_kafka_metadata *md = ti->md;
+
+	memset(touched, 0, (size_t)md->topic_cnt);
+	for (int k = 0; k < c->cnt; k++) {
+		int t = topic_find(ti, c->elems[k].topic);
+		int p = t < 0 ? -1 : part_find(&md->topics[t], c->elems[k].partition);
+		if (p < 0 || c->elems[k].offset < 0)
+			continue;
+		touched[t] = 1;
+		committed[ti->base[t] + (unsigned)p] = c->elems[k].offset;
+	}
+}
+
+/* Append every partition of topic t (its name: tname, the snapshot's copy) to snap->e, whose
+ * capacity is *cap; their committed[] go back to FL_KAFKA_NO_OFFSET for the next group. */
+static int emit_topic(const struct topic_index *ti, int t, const char *tname, const int64_t *end,
+		      int64_t *committed, struct fl_lag_snapshot *snap, size_t *cap)
+{
+	const rd_kafka_metadata_topic_t *mt = &ti->md->topics[t];
+
+	if (snap->n + (unsigned)mt->partition_cnt > *cap) {
+		size_t ncap = FL_MAX(*cap * 2, snap->n + (size_t)mt->partition_cnt);
+		ncap = FL_MAX(ncap, 64);
+		struct fl_lag_entry *ne = realloc(snap->e, ncap * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		snap->e = ne;
+		*cap = ncap;
+	}
+	unsigned from = snap->n;
+	for (int p = 0; p < mt->partition_cnt; p++) {
+		unsigned gi = ti->base[t] + (unsigned)p;
+		struct fl_lag_entry *e = &snap->e[snap->n++];
+		e->topic = tname;
+		e->partition = mt->partitions[p].id;
+		e->committed = committed[gi];
+		e->end = end[gi];
+		e->lag = -1;
+		if (e->committed >= 0 && e->end >= 0)
+			/* A commit ahead of the log end (truncation) is lag 0. */
+			e->lag = e->end > e->committed ? e->end - e->committed : 0;
+		committed[gi] = FL_KAFKA_NO_OFFSET;
+	}
+	/* Partition ids are normally in order already. */
+	qsort(snap->e + from, snap->n - from, sizeof(*snap->e), entry_cmp);
+	return 0;
+}
+
+/* Build the snapshot from the metadata, the group answers and the log ends. */
+static int build(const struct topic_index *ti, struct group_res *g, unsigned n_groups,
+		 const int64_t *end, struct fl_lag_snapshot *snap, int64_t *committed,
+		 unsigned char *touched)
+{
+	const struct rd_kafka_metadata *md = ti->md;
+	const char **tname;
+	size_t cap = 0;
+	int r = copy_names(md, g, n_groups, snap, &tname);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < n_groups; i++) {
+		struct fl_lag_group *sg = &snap->groups[snap->n_groups++];
 		sg->err = g[i].err;
 		sg->first = snap->n;
 		if (!g[i].committed)
 			continue;
-		/* Mark what this group committed, by global partition index. */
-		memset(touched, 0, (size_t)md->topic_cnt);
-		rd_kafka_topic_partition_list_t *c = g[i].committed;
-		for (int k = 0; k < c->cnt; k++) {
-			int t = topic_find(ti, c->elems[k].topic);
-			int p = t < 0 ? -1 : part_find(&md->topics[t], c->elems[k].partition);
-			if (p < 0 || c->elems[k].offset < 0)
-				continue;
-			touched[t] = 1;
-			committed[ti->base[t] + (unsigned)p] = c->elems[k].offset;
-		}
+		mark_committed(ti, g[i].committed, committed, touched);
 		/* Emit every partition of the touched topics, in name order. */
 		for (int o = 0; o < md->topic_cnt; o++) {
 			int t = ti->order[o];
 			if (!touched[t])
 				continue;
-			const rd_kafka_metadata_topic_t *mt = &md->topics[t];
-			if (snap->n + (unsigned)mt->partition_cnt > cap) {
-				size_t ncap = FL_MAX(cap * 2, snap->n + (size_t)mt->partition_cnt);
-				ncap = FL_MAX(ncap, 64);
-				struct fl_lag_entry *ne = realloc(snap->e, ncap * sizeof(*ne));
-				if (!ne) {
-					free(tname);
-					return -ENOMEM;
-				}
-				snap->e = ne;
-				cap = ncap;
+			if (emit_topic(ti, t, tname[t], end, committed, snap, &cap) < 0) {
+				free(tname);
+				return -ENOMEM;
 			}
-			unsigned from = snap->n;
-			for (int p = 0; p < mt->partition_cnt; p++) {
-				unsigned gi = ti->base[t] + (unsigned)p;
-				struct fl_lag_entry *e = &snap->e[snap->n++];
-				e->topic = tname[t];
-				e->partition = mt->partitions[p].id;
-				e->committed = committed[gi];
-				e->end = end[gi];
-				e->lag = -1;
-				if (e->committed >= 0 && e->end >= 0)
-					/* A commit ahead of the log end (truncation) is lag 0. */
-					e->lag = e->end > e->committed ? e->end - e->committed : 0;
-				committed[gi] = FL_KAFKA_NO_OFFSET;
-			}
-			/* Partition ids are normally in order already. */
-			qsort(snap->e + from, snap->n - from, sizeof(*snap->e), entry_cmp);
 		}
 		sg->n = snap->n - sg->first;
 	}
 	free(tname);
 	return 0;
+}
+
+/* The names of the groups to read: group alone, or every group of the cluster (new array of
+ * new strings). */
+static int group_names(struct fl_kafka *kafka, rd_kafka_queue_t *q, const char *group,
+		       uint64_t deadline, char ***ret, unsigned *ret_n, struct fl_diag *diag)
+{
+	if (!group)
+		return list_groups(kafka, q, deadline, ret, ret_n, diag);
+	char **names = calloc(1, sizeof(*names));
+	if (!names || !(names[0] = strdup(group))) {
+		free(names);
+		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
+	}
+	*ret = names;
+	*ret_n = 1;
+	return 0;
+}
+
+/* The committed offsets of the n groups g, on the partitions md lists. */
+static int read_committed(struct fl_kafka *kafka, rd_kafka_queue_t *q, const char *group,
+			  struct group_res *g, unsigned n, const struct rd_kafka_metadata *md,
+			  uint64_t deadline, struct fl_diag *diag)
+{
+	unsigned requests = 0;
+	int r;
+
+	if (group)
+		/* One group (what the probe asks): the consumer protocol (kafka_internal.h: the
+		 * Admin API's coordinator requests can abort the process on a broker loss). */
+		return group_committed(kafka, &g[0], md, deadline, diag);
+	r = fire_offsets(kafka, q, g, n, md, deadline, &requests, diag);
+	if (r == 0)
+		r = collect_offsets(kafka, q, g, n, requests, deadline, diag);
+	return r;
+}
+
+/* What a snapshot needs per partition (by global partition index, topic_index.base) and per
+ * topic while it is made, and the ListOffsets request. */
+struct scratch {
+	unsigned char *touched; /* by topic: some group committed on it */
+	int64_t *end, *committed;
+	int32_t *leaders; /* the leader of list->elems[i] */
+	rd_kafka_topic_partition_list_t *list;
+};
+
+static int scratch_new(struct scratch *s, const struct topic_index *ti)
+{
+	s->touched = calloc((size_t)ti->md->topic_cnt + 1, 1);
+	s->end = malloc(sizeof(*s->end) * (ti->total + 1));
+	s->committed = malloc(sizeof(*s->committed) * (ti->total + 1));
+	s->leaders = malloc(sizeof(*s->leaders) * (ti->total + 1));
+	s->list = rd_kafka_topic_partition_list_new((int)FL_MIN(ti->total + 1, 1000000u));
+	if (!s->touched || !s->end || !s->committed || !s->leaders || !s->list)
+		return -ENOMEM;
+	for (unsigned i = 0; i < ti->total; i++) {
+		s->end[i] = -1;
+		s->committed[i] = FL_KAFKA_NO_OFFSET;
+	}
+	return 0;
+}
+
+static void scratch_fini(struct scratch *s)
+{
+	free(s->end);
+	free(s->leaders);
+	free(s->committed);
+	free(s->touched);
+	if (s->list)
+		rd_kafka_topic_partition_list_destroy(s->list);
+}
+
+/* The log ends of every partition (with a leader) of every topic some group committed on,
+ * into s->end. */
+static int query_touched_ends(struct fl_kafka *kafka, const struct topic_index *ti,
+			      const struct group_res *g, unsigned n, struct scratch *s,
+			      uint64_t deadline, struct fl_diag *diag)
+{
+	const struct rd_kafka_metadata *md = ti->md;
+	rd_kafka_topic_partition_list_t *list = s->list;
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		rd_kafka_topic_partition_list_t *c = g[i].committed;
+		for (int k = 0; c && k < c->cnt; k++) {
+			int t = topic_find(ti, c->elems[k].topic);
+			if (t >= 0 && c->elems[k].offset >= 0)
+				s->touched[t] = 1;
+		}
+	}
+	for (int t = 0; t < md->topic_cnt; t++) {
+		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+		if (!s->touched[t])
+			continue;
+		for (int p = 0; p < mt->partition_cnt; p++)
+			if (mt->partitions[p].leader >= 0) {
+				s->leaders[list->cnt] = mt->partitions[p].leader;
+				rd_kafka_topic_partition_list_add(list, mt->topic,
+								  mt->partitions[p].id);
+			}
+	}
+	r = fl_kafka_query_ends(kafka, list, s->leaders, fl_kafka_left_ms(deadline), diag);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < list->cnt; i++) {
+		int t = topic_find(ti, list->elems[i].topic);
+		int p = t < 0 ? -1 : part_find(&md->topics[t], list->elems[i].partition);
+		if (p >= 0)
+			s->end[ti->base[t] + (unsigned)p] = list->elems[i].offset;
+	}
+	return 0;
+}
+
+static void groups_free(struct group_res *g, char **names, unsigned n)
+{
+	for (unsigned i = 0; g && i < n; i++)
+		if (g[i].committed)
+			rd_kafka_topic_partition_list_destroy(g[i].committed);
+	for (unsigned i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(g);
 }
 
 int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int timeout_ms,
@@ -444,32 +602,20 @@ int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int
 	uint64_t deadline =
 		fl_kafka_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000ull;
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_partition_list_t *list = NULL;
 	struct topic_index ti = { 0 };
+	struct scratch s = { 0 };
 	struct fl_lag_snapshot *snap = NULL;
 	struct group_res *g = NULL;
 	char **names = NULL;
 	unsigned n = 0;
-	int64_t *end = NULL, *committed = NULL;
-	int32_t *leaders = NULL;
-	unsigned char *touched = NULL;
 	int r;
 
 	rd_kafka_queue_t *q = rd_kafka_queue_new(kafka->rk);
 	if (!q)
 		return fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
-	if (group) {
-		names = calloc(1, sizeof(*names));
-		if (!names || !(names[0] = strdup(group))) {
-			r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
-			goto out;
-		}
-		n = 1;
-	} else {
-		r = list_groups(kafka, q, deadline, &names, &n, diag);
-		if (r < 0)
-			goto out;
-	}
+	r = group_names(kafka, q, group, deadline, &names, &n, diag);
+	if (r < 0)
+		goto out;
 	qsort(names, n, sizeof(*names), strp_cmp);
 	g = calloc(n ? n : 1, sizeof(*g));
 	if (!g) {
@@ -482,66 +628,18 @@ int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int
 	r = fl_kafka_metadata(kafka, fl_kafka_left_ms(deadline), &md, diag);
 	if (r < 0)
 		goto out;
-	if (group) {
-		/* One group (what the probe asks): the consumer protocol (kafka_internal.h: the
-		 * Admin API's coordinator requests can abort the process on a broker loss). */
-		r = group_committed(kafka, &g[0], md, deadline, diag);
-	} else {
-		unsigned requests = 0;
-		r = fire_offsets(kafka, q, g, n, md, deadline, &requests, diag);
-		if (r == 0)
-			r = collect_offsets(kafka, q, g, n, requests, deadline, diag);
-	}
+	r = read_committed(kafka, q, group, g, n, md, deadline, diag);
 	if (r < 0)
 		goto out;
-	if (topic_index_build(&ti, md) < 0) {
+	if (topic_index_build(&ti, md) < 0 || scratch_new(&s, &ti) < 0) {
 		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
 		goto out;
 	}
-	/* The log ends of every partition of every topic some group committed on. */
-	touched = calloc((size_t)md->topic_cnt + 1, 1);
-	end = malloc(sizeof(*end) * (ti.total + 1));
-	committed = malloc(sizeof(*committed) * (ti.total + 1));
-	leaders = malloc(sizeof(*leaders) * (ti.total + 1));
-	list = rd_kafka_topic_partition_list_new((int)FL_MIN(ti.total + 1, 1000000u));
-	if (!touched || !end || !committed || !leaders || !list) {
-		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
-		goto out;
-	}
-	for (unsigned i = 0; i < ti.total; i++) {
-		end[i] = -1;
-		committed[i] = FL_KAFKA_NO_OFFSET;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		rd_kafka_topic_partition_list_t *c = g[i].committed;
-		for (int k = 0; c && k < c->cnt; k++) {
-			int t = topic_find(&ti, c->elems[k].topic);
-			if (t >= 0 && c->elems[k].offset >= 0)
-				touched[t] = 1;
-		}
-	}
-	for (int t = 0; t < md->topic_cnt; t++) {
-		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
-		if (!touched[t])
-			continue;
-		for (int p = 0; p < mt->partition_cnt; p++)
-			if (mt->partitions[p].leader >= 0) {
-				leaders[list->cnt] = mt->partitions[p].leader;
-				rd_kafka_topic_partition_list_add(list, mt->topic,
-								  mt->partitions[p].id);
-			}
-	}
-	r = fl_kafka_query_ends(kafka, list, leaders, fl_kafka_left_ms(deadline), diag);
+	r = query_touched_ends(kafka, &ti, g, n, &s, deadline, diag);
 	if (r < 0)
 		goto out;
-	for (int i = 0; i < list->cnt; i++) {
-		int t = topic_find(&ti, list->elems[i].topic);
-		int p = t < 0 ? -1 : part_find(&md->topics[t], list->elems[i].partition);
-		if (p >= 0)
-			end[ti.base[t] + (unsigned)p] = list->elems[i].offset;
-	}
 	snap = calloc(1, sizeof(*snap));
-	if (!snap || build(&ti, g, n, end, snap, committed, touched) < 0) {
+	if (!snap || build(&ti, g, n, s.end, snap, s.committed, s.touched) < 0) {
 		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
 		goto out;
 	}
@@ -550,20 +648,9 @@ int fl_kafka_lag_snapshot_timeout(struct fl_kafka *kafka, const char *group, int
 	snap = NULL;
 	r = 0;
 out:
-	for (unsigned i = 0; g && i < n; i++)
-		if (g[i].committed)
-			rd_kafka_topic_partition_list_destroy(g[i].committed);
-	for (unsigned i = 0; names && i < n; i++)
-		free(names[i]);
-	free(names);
-	free(g);
-	free(end);
-	free(leaders);
-	free(committed);
-	free(touched);
+	groups_free(g, names, n);
 	topic_index_fini(&ti);
-	if (list)
-		rd_kafka_topic_partition_list_destroy(list);
+	scratch_fini(&s);
 	if (md)
 		rd_kafka_metadata_destroy(md);
 	/* Answers still in flight after a timeout land on q; destroying it drops them. */
