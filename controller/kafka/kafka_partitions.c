@@ -145,6 +145,45 @@ static int bad_cmp(const void *a, const void *b)
 	return fl_kafka_tp_cmp(x->topic, x->partition, y->topic, y->partition);
 }
 
+/* The first partition by (topic, id) counted so far: h->leader is its leader. */
+struct first_partition {
+	const char *topic; /* NULL: none yet */
+	int32_t id;
+};
+
+/* Count topic mt's partitions into h and list its bad ones in h->bad, their topic being name
+ * (h's copy of mt->topic); min_isr is the topic's min.insync.replicas (0: unknown). */
+static void add_topic(struct fl_kafka_health *h, const rd_kafka_metadata_topic_t *mt,
+		      const char *name, int min_isr, struct first_partition *first)
+{
+	for (int p = 0; p < mt->partition_cnt; p++) {
+		const rd_kafka_metadata_partition_t *mp = &mt->partitions[p];
+		bool offline = mp->leader < 0;
+		bool under = mp->isr_cnt < mp->replica_cnt;
+		bool under_min = min_isr > 0 && mp->isr_cnt < min_isr;
+		int c = first->topic ? strcmp(mt->topic, first->topic) : -1;
+		if (c < 0 || (c == 0 && mp->id < first->id)) {
+			first->topic = mt->topic;
+			first->id = mp->id;
+			h->leader = mp->leader;
+		}
+		h->partitions++;
+		h->offline += offline;
+		h->under_replicated += under;
+		h->under_min_isr += under_min;
+		if (!offline && !under && !under_min)
+			continue;
+		h->bad[h->n_bad++] = (struct fl_kafka_bad_partition){
+			.topic = name,
+			.partition = mp->id,
+			.leader = mp->leader,
+			.replicas = mp->replica_cnt,
+			.isr = mp->isr_cnt,
+			.min_isr = min_isr,
+		};
+	}
+}
+
 int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 		    struct fl_kafka_min_isr_cache **cache, int timeout_ms,
 		    struct fl_kafka_health **ret, struct fl_diag *diag)
@@ -196,8 +235,7 @@ int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 		goto out;
 	}
 	char *name = h->names;
-	const char *first_topic = NULL;
-	int32_t first_part = 0;
+	struct first_partition first = { 0 };
 	h->leader = -1;
 	for (int t = 0; t < md->topic_cnt; t++) {
 		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
@@ -206,33 +244,7 @@ int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 		size_t len = strlen(mt->topic) + 1;
 		memcpy(name, mt->topic, len);
 		const struct min_isr *mi = cache_find(*cache, mt->topic);
-		int min_isr = mi ? mi->min_isr : 0;
-		for (int p = 0; p < mt->partition_cnt; p++) {
-			const rd_kafka_metadata_partition_t *mp = &mt->partitions[p];
-			bool offline = mp->leader < 0;
-			bool under = mp->isr_cnt < mp->replica_cnt;
-			bool under_min = min_isr > 0 && mp->isr_cnt < min_isr;
-			int c = first_topic ? strcmp(mt->topic, first_topic) : -1;
-			if (c < 0 || (c == 0 && mp->id < first_part)) {
-				first_topic = mt->topic;
-				first_part = mp->id;
-				h->leader = mp->leader;
-			}
-			h->partitions++;
-			h->offline += offline;
-			h->under_replicated += under;
-			h->under_min_isr += under_min;
-			if (!offline && !under && !under_min)
-				continue;
-			h->bad[h->n_bad++] = (struct fl_kafka_bad_partition){
-				.topic = name,
-				.partition = mp->id,
-				.leader = mp->leader,
-				.replicas = mp->replica_cnt,
-				.isr = mp->isr_cnt,
-				.min_isr = min_isr,
-			};
-		}
+		add_topic(h, mt, name, mi ? mi->min_isr : 0, &first);
 		name += len;
 	}
 	qsort(h->bad, h->n_bad, sizeof(*h->bad), bad_cmp);
