@@ -167,6 +167,87 @@ static void detail_add(json_t *detail, const struct part_eval *pe)
 	json_object_set_new(detail, key, v);
 }
 
+/* What lag_sample reports of the group's partitions. */
+struct lag_totals {
+	int64_t lag_max, lag_sum, advance;
+	unsigned parts, stalled, rewound, warn, not_ok; /* not_ok: counted, not reported */
+	enum fl_lag_status worst;
+};
+
+/* Partition e's status over the window (the snapshots in kp's ring, oldest first; committed
+ * and end have room for each), adding its progress to t->advance. */
+static enum fl_lag_status window_status(const struct kprobe *kp, const struct fl_lag_entry *e,
+					int64_t *committed, int64_t *end, struct lag_totals *t)
+{
+	enum fl_lag_status status;
+	unsigned k = 0;
+
+	/* This partition over the window, oldest first. */
+	for (unsigned j = 0; j < kp->n_ring; j++) {
+		const struct fl_lag_snapshot *sn = kp->ring[j];
+		if (sn->n_groups != 1)
+			continue;
+		const struct fl_lag_entry *x =
+			fl_lag_snapshot_find(sn, &sn->groups[0], e->topic, e->partition);
+		if (x && x->committed >= 0 && x->end >= 0) {
+			committed[k] = x->committed;
+			end[k++] = x->end;
+		}
+	}
+	status = k ? fl_kafka_lag_status(committed, end, k) : FL_LAG_OK;
+	/* Progress over the window (a rewind is its own status, not negative progress). */
+	if (k >= 2 && committed[k - 1] > committed[0])
+		t->advance += committed[k - 1] - committed[0];
+	return status;
+}
+
+/* Count partition e, of status status, into t. */
+static void lag_tally(struct lag_totals *t, const struct fl_lag_entry *e, enum fl_lag_status status)
+{
+	t->parts++;
+	if (e->lag >= 0) {
+		t->lag_sum += e->lag;
+		t->lag_max = FL_MAX(t->lag_max, e->lag);
+	}
+	t->stalled += status == FL_LAG_STALL;
+	t->rewound += status == FL_LAG_REWIND;
+	t->warn += status == FL_LAG_WARN;
+	t->not_ok += status != FL_LAG_OK;
+	if (status > t->worst)
+		t->worst = status;
+}
+
+static void lag_set_values(struct fl_sample *s, const struct lag_totals *t)
+{
+	(void)fl_sample_set(s, "lag.max", (double)t->lag_max);
+	(void)fl_sample_set(s, "lag.sum", (double)t->lag_sum);
+	(void)fl_sample_set_text(s, "status", fl_lag_status_name(t->worst));
+	(void)fl_sample_set(s, "partitions", t->parts);
+	(void)fl_sample_set(s, "partitions.stalled", t->stalled);
+	(void)fl_sample_set(s, "partitions.rewound", t->rewound);
+	(void)fl_sample_set(s, "partitions.warn", t->warn);
+	(void)fl_sample_set(s, "committed.advance", (double)t->advance);
+}
+
+/* s->detail from the n partitions pe (at most DETAIL_MAX of them). */
+static void lag_detail(struct fl_sample *s, const struct part_eval *pe, unsigned n)
+{
+	/* Detail: the partitions that are not OK first, so a truncated detail keeps them. */
+	s->detail = json_object();
+	unsigned shown = 0;
+	for (int pass = 0; s->detail && pass < 2; pass++)
+		for (unsigned i = 0; i < n && shown < DETAIL_MAX; i++) {
+			bool bad = pe[i].e->committed >= 0 && pe[i].status != FL_LAG_OK;
+			if (bad == (pass == 0)) {
+				detail_add(s->detail, &pe[i]);
+				shown++;
+			}
+		}
+	if (s->detail && shown < n)
+		json_object_set_new(s->detail, "truncated",
+				    json_pack("{s:i,s:i}", "shown", shown, "total", n));
+}
+
 static int lag_sample(struct kprobe *kp, struct fl_sample *s)
 {
 	uint64_t t0 = fl_kafka_now_ns();
@@ -199,66 +280,17 @@ static int lag_sample(struct kprobe *kp, struct fl_sample *s)
 		free(end);
 		return fl_sample_fail(s, -ENOMEM, "kafka: out of memory");
 	}
-	int64_t lag_max = 0, lag_sum = 0, advance = 0;
-	unsigned parts = 0, stalled = 0, rewound = 0, warn = 0, not_ok = 0;
-	enum fl_lag_status worst = FL_LAG_OK;
+	struct lag_totals t = { .worst = FL_LAG_OK };
 	for (unsigned i = 0; i < g->n; i++) {
 		const struct fl_lag_entry *e = &now->e[g->first + i];
 		pe[i].e = e;
 		if (e->committed < 0)
 			continue;
-		/* This partition over the window, oldest first. */
-		unsigned k = 0;
-		for (unsigned j = 0; j < kp->n_ring; j++) {
-			const struct fl_lag_snapshot *sn = kp->ring[j];
-			if (sn->n_groups != 1)
-				continue;
-			const struct fl_lag_entry *x =
-				fl_lag_snapshot_find(sn, &sn->groups[0], e->topic, e->partition);
-			if (x && x->committed >= 0 && x->end >= 0) {
-				committed[k] = x->committed;
-				end[k++] = x->end;
-			}
-		}
-		pe[i].status = k ? fl_kafka_lag_status(committed, end, k) : FL_LAG_OK;
-		/* Progress over the window (a rewind is its own status, not negative progress). */
-		if (k >= 2 && committed[k - 1] > committed[0])
-			advance += committed[k - 1] - committed[0];
-		parts++;
-		if (e->lag >= 0) {
-			lag_sum += e->lag;
-			lag_max = FL_MAX(lag_max, e->lag);
-		}
-		stalled += pe[i].status == FL_LAG_STALL;
-		rewound += pe[i].status == FL_LAG_REWIND;
-		warn += pe[i].status == FL_LAG_WARN;
-		not_ok += pe[i].status != FL_LAG_OK;
-		if (pe[i].status > worst)
-			worst = pe[i].status;
+		pe[i].status = window_status(kp, e, committed, end, &t);
+		lag_tally(&t, e, pe[i].status);
 	}
-	(void)fl_sample_set(s, "lag.max", (double)lag_max);
-	(void)fl_sample_set(s, "lag.sum", (double)lag_sum);
-	(void)fl_sample_set_text(s, "status", fl_lag_status_name(worst));
-	(void)fl_sample_set(s, "partitions", parts);
-	(void)fl_sample_set(s, "partitions.stalled", stalled);
-	(void)fl_sample_set(s, "partitions.rewound", rewound);
-	(void)fl_sample_set(s, "partitions.warn", warn);
-	(void)fl_sample_set(s, "committed.advance", (double)advance);
-	/* Detail: the partitions that are not OK first, so a truncated detail keeps them. */
-	s->detail = json_object();
-	unsigned shown = 0;
-	for (int pass = 0; s->detail && pass < 2; pass++)
-		for (unsigned i = 0; i < g->n && shown < DETAIL_MAX; i++) {
-			bool bad = pe[i].e->committed >= 0 && pe[i].status != FL_LAG_OK;
-			if (bad == (pass == 0)) {
-				detail_add(s->detail, &pe[i]);
-				shown++;
-			}
-		}
-	if (s->detail && shown < g->n)
-		json_object_set_new(s->detail, "truncated",
-				    json_pack("{s:i,s:i}", "shown", shown, "total", g->n));
-	(void)not_ok;
+	lag_set_values(s, &t);
+	lag_detail(s, pe, g->n);
 	free(pe);
 	free(committed);
 	free(end);
