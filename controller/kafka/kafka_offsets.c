@@ -166,6 +166,49 @@ struct fl_kafka_ends *fl_kafka_ends_free(struct fl_kafka_ends *ends)
 	return NULL;
 }
 
+/* Every partition of the selected topics into ends (sorted, log ends -1, topic names copied
+ * into ends->names), and those with a leader into list, leaders[i] being list->elems[i]'s. */
+static void list_selected(const struct rd_kafka_metadata *md, const struct fl_kafka_select *sel,
+			  struct fl_kafka_ends *ends, rd_kafka_topic_partition_list_t *list,
+			  int32_t *leaders)
+{
+	char *name = ends->names;
+
+	for (int t = 0; t < md->topic_cnt; t++) {
+		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
+		if (mt->err || !fl_kafka_selected(sel, mt->topic))
+			continue;
+		size_t len = strlen(mt->topic) + 1;
+		memcpy(name, mt->topic, len);
+		for (int p = 0; p < mt->partition_cnt; p++) {
+			struct fl_kafka_end *e = &ends->p[ends->n++];
+			e->topic = name;
+			e->partition = mt->partitions[p].id;
+			e->end = -1;
+			/* A partition without a leader cannot answer: asking would make
+			 * librdkafka wait for a leader until the timeout. */
+			if (mt->partitions[p].leader >= 0) {
+				leaders[list->cnt] = mt->partitions[p].leader;
+				rd_kafka_topic_partition_list_add(list, name, e->partition);
+			}
+		}
+		name += len;
+	}
+	qsort(ends->p, ends->n, sizeof(*ends->p), end_cmp);
+}
+
+/* The log ends list's answers carry into ends (sorted by list_selected). */
+static void store_ends(struct fl_kafka_ends *ends, const rd_kafka_topic_partition_list_t *list)
+{
+	for (int i = 0; i < list->cnt; i++) {
+		struct fl_kafka_end key = { .topic = list->elems[i].topic,
+					    .partition = list->elems[i].partition };
+		struct fl_kafka_end *e = bsearch(&key, ends->p, ends->n, sizeof(*e), end_cmp);
+		if (e)
+			e->end = list->elems[i].offset;
+	}
+}
+
 int fl_kafka_end_offsets(struct fl_kafka *kafka, const struct fl_kafka_select *sel, int timeout_ms,
 			 struct fl_kafka_ends **ret, struct fl_diag *diag)
 {
@@ -204,38 +247,11 @@ int fl_kafka_end_offsets(struct fl_kafka *kafka, const struct fl_kafka_select *s
 		r = fl_diag_set(diag, -ENOMEM, "kafka: out of memory");
 		goto out;
 	}
-	char *name = ends->names;
-	for (int t = 0; t < md->topic_cnt; t++) {
-		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
-		if (mt->err || !fl_kafka_selected(sel, mt->topic))
-			continue;
-		size_t len = strlen(mt->topic) + 1;
-		memcpy(name, mt->topic, len);
-		for (int p = 0; p < mt->partition_cnt; p++) {
-			struct fl_kafka_end *e = &ends->p[ends->n++];
-			e->topic = name;
-			e->partition = mt->partitions[p].id;
-			e->end = -1;
-			/* A partition without a leader cannot answer: asking would make
-			 * librdkafka wait for a leader until the timeout. */
-			if (mt->partitions[p].leader >= 0) {
-				leaders[list->cnt] = mt->partitions[p].leader;
-				rd_kafka_topic_partition_list_add(list, name, e->partition);
-			}
-		}
-		name += len;
-	}
-	qsort(ends->p, ends->n, sizeof(*ends->p), end_cmp);
+	list_selected(md, sel, ends, list, leaders);
 	r = fl_kafka_query_ends(kafka, list, leaders, fl_kafka_left_ms(deadline), diag);
 	if (r < 0)
 		goto out;
-	for (int i = 0; i < list->cnt; i++) {
-		struct fl_kafka_end key = { .topic = list->elems[i].topic,
-					    .partition = list->elems[i].partition };
-		struct fl_kafka_end *e = bsearch(&key, ends->p, ends->n, sizeof(*e), end_cmp);
-		if (e)
-			e->end = list->elems[i].offset;
-	}
+	store_ends(ends, list);
 	ends->t_ns = fl_kafka_now_ns();
 	*ret = ends;
 	ends = NULL;
