@@ -105,16 +105,12 @@ static int check_file(const char *what, const char *path, struct fl_diag *diag)
 	return 0;
 }
 
-int fl_agent_client_new(const struct fl_agent_client_config *cfg, struct fl_agent_client **ret,
-			struct fl_diag *diag)
+/* The address's syntax, and with https that the certificate files can be read. */
+static int check_config(const struct fl_agent_client_config *cfg, struct fl_diag *diag)
 {
-	struct fl_agent_client *client;
-	const char *a;
+	const char *a = cfg->address;
 	int r;
 
-	if (!cfg || !cfg->address || !ret)
-		return fl_diag_set(diag, -EINVAL, "agent: no address");
-	a = cfg->address;
 	if (strncmp(a, "unix:", 5) == 0) {
 		if (a[5] != '/')
 			return fl_diag_set(diag, -EINVAL,
@@ -151,22 +147,16 @@ int fl_agent_client_new(const struct fl_agent_client_config *cfg, struct fl_agen
 				   "https://HOST:PORT",
 				   a);
 	}
+	return 0;
+}
 
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return fl_diag_set(diag, -EIO, "agent %s: libcurl initialisation failed: %s", a,
-				   curl_easy_strerror(global_rc));
-	client = calloc(1, sizeof(*client));
-	if (!client)
-		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", a);
-	if (pthread_mutex_init(&client->lock, NULL) != 0) {
-		free(client);
-		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", a);
-	}
-	client->connect_timeout_ms =
-		cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-	client->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-	client->max_response = cfg->max_response ? cfg->max_response : DEFAULT_MAX_RESPONSE;
+/* Copy what client keeps of cfg (checked by check_config): the address, and the socket path
+ * (unix) or the base URL without a trailing '/' and the TLS files (https). */
+static int copy_config(struct fl_agent_client *client, const struct fl_agent_client_config *cfg)
+{
+	const char *a = cfg->address;
+	int r;
+
 	r = dup_opt(a, &client->address);
 	if (r == 0 && a[0] == 'u') {
 		r = dup_opt(a + 5, &client->unix_path);
@@ -185,6 +175,39 @@ int fl_agent_client_new(const struct fl_agent_client_config *cfg, struct fl_agen
 		if (r == 0)
 			r = dup_opt(cfg->tls_ca, &client->tls_ca);
 	}
+	return r;
+}
+
+int fl_agent_client_new(const struct fl_agent_client_config *cfg, struct fl_agent_client **ret,
+			struct fl_diag *diag)
+{
+	struct fl_agent_client *client;
+	const char *a;
+	int r;
+
+	if (!cfg || !cfg->address || !ret)
+		return fl_diag_set(diag, -EINVAL, "agent: no address");
+	a = cfg->address;
+	r = check_config(cfg, diag);
+	if (r < 0)
+		return r;
+
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return fl_diag_set(diag, -EIO, "agent %s: libcurl initialisation failed: %s", a,
+				   curl_easy_strerror(global_rc));
+	client = calloc(1, sizeof(*client));
+	if (!client)
+		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", a);
+	if (pthread_mutex_init(&client->lock, NULL) != 0) {
+		free(client);
+		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", a);
+	}
+	client->connect_timeout_ms =
+		cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	client->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	client->max_response = cfg->max_response ? cfg->max_response : DEFAULT_MAX_RESPONSE;
+	r = copy_config(client, cfg);
 	if (r == 0 && !(client->curl = curl_easy_init()))
 		r = -ENOMEM;
 	if (r < 0) {
