@@ -190,139 +190,169 @@ static void put_value(FILE *out, const json_t *v, void (*escape)(FILE *, const c
 		fputs("null", out);
 }
 
-static void put_event(FILE *out, const json_t *e, const struct ev *ev,
-		      void (*escape)(FILE *, const char *))
+typedef void (*escape_fn)(FILE *out, const char *s);
+
+/* sep then s, when the journal has s: the optional tails of a timeline line. */
+static void put_opt(FILE *out, const char *sep, const char *s, escape_fn escape)
 {
-	const json_t *x = ev->item, *sub;
+	if (s) {
+		fputs(sep, out);
+		escape(out, s);
+	}
+}
+
+static void put_start(FILE *out, const json_t *e, escape_fn escape)
+{
+	fputs("experiment ", out);
+	escape(out, fl_journal_str_or(e, "name", "?"));
+	fputs(" started (", out);
+	escape(out, fl_journal_str_or(e, "file", "?"));
+	fputs(")", out);
+}
+
+static void put_check(FILE *out, const json_t *x, escape_fn escape)
+{
+	fputs("check ", out);
+	escape(out, fl_journal_str_or(x, "probe", "?"));
+	fputs(" [", out);
+	escape(out, fl_journal_str_or(x, "phase", "?"));
+	fputs("]: ", out);
+	escape(out, fl_journal_str_or(x, "verdict", "?"));
+	put_opt(out, ": ", fl_journal_str(x, "message"), escape);
+}
+
+static void put_inject(FILE *out, const json_t *x, escape_fn escape)
+{
+	const json_t *sub = fl_journal_object(x, "inject");
 	char wire[1024];
+
+	fputs("inject ", out);
+	escape(out, fl_journal_str_or(x, "name", "?"));
+	fputs(" (", out);
+	escape(out, fl_journal_str_or(x, "kind", "?"));
+	fputs(") on ", out);
+	escape(out, fl_journal_str_or(x, "target", "?"));
+	fputs(" via ", out);
+	escape(out, fl_journal_str_or(x, "agent", "?"));
+	put_opt(out, ", ", fl_journal_str(x, "mechanism"), escape);
+	put_opt(out, ", id ", fl_journal_str(x, "id"), escape);
+	fputs(": ", out);
+	escape(out, fl_journal_str_or(sub, "result", "?"));
+	put_opt(out, ": ", fl_journal_str(sub, "message"), escape);
+	fl_report_wire(x, wire, sizeof(wire));
+	if (wire[0]) {
+		fputs(" — ", out);
+		escape(out, wire);
+	}
+}
+
+static void put_revert(FILE *out, const json_t *x, escape_fn escape)
+{
+	const json_t *sub = fl_journal_object(x, "revert");
 	const char *s;
+
+	fputs("revert ", out);
+	escape(out, fl_journal_str_or(x, "name", "?"));
+	fputs(" on ", out);
+	escape(out, fl_journal_str_or(x, "target", "?"));
+	fputs(": ", out);
+	escape(out, fl_journal_str_or(sub, "result", "?"));
+	if ((s = fl_journal_str(sub, "reason"))) {
+		fputs(" (", out);
+		escape(out, s);
+		fputs(")", out);
+	}
+	put_opt(out, ": ", fl_journal_str(sub, "message"), escape);
+}
+
+static void put_hook(FILE *out, const json_t *x, escape_fn escape)
+{
+	fputs("hook ", out);
+	escape(out, fl_journal_str_or(x, "name", "?"));
+	fputs(" ", out);
+	escape(out, fl_journal_str_or(x, "event", "?"));
+	fputs(": ", out);
+	escape(out, fl_journal_str_or(x, "result", "?"));
+	put_opt(out, ": ", fl_journal_str(x, "message"), escape);
+}
+
+static void put_sample(FILE *out, const json_t *x, escape_fn escape)
+{
+	const char *key;
+	const json_t *v;
+	bool first = true;
+
+	fputs("sample ", out);
+	escape(out, fl_journal_str_or(x, "probe", "?"));
+	fputs(" [", out);
+	escape(out, fl_journal_str_or(x, "phase", "?"));
+	fputs("]: ", out);
+	escape(out, fl_journal_str_or(x, "verdict", "error"));
+	json_object_foreach((json_t *)fl_journal_object(x, "values"), key, v)
+	{
+		fputs(first ? ": " : ", ", out);
+		first = false;
+		escape(out, key);
+		fputs(" ", out);
+		put_value(out, v, escape);
+	}
+	put_opt(out, ": ", fl_journal_str(x, "error"), escape);
+}
+
+static void put_abort(FILE *out, const json_t *x, escape_fn escape)
+{
+	const char *s;
+
+	fputs("ABORT", out);
+	if ((s = fl_journal_str(x, "probe"))) {
+		fputs(" (probe ", out);
+		escape(out, s);
+		fputs(")", out);
+	}
+	fputs(": ", out);
+	escape(out, fl_journal_str_or(x, "message", "aborted"));
+}
+
+static void put_finish(FILE *out, const json_t *e, escape_fn escape)
+{
+	fputs("experiment finished: ", out);
+	escape(out, fl_journal_str_or(e, "outcome", "?"));
+	put_opt(out, ": ", fl_journal_str(e, "error"), escape);
+}
+
+/* e is the experiment, ev->item the event's own object (the experiment for start and finish). */
+static void put_event(FILE *out, const json_t *e, const struct ev *ev, escape_fn escape)
+{
+	const json_t *x = ev->item;
 
 	switch (ev->kind) {
 	case EV_START:
-		fputs("experiment ", out);
-		escape(out, fl_journal_str_or(e, "name", "?"));
-		fputs(" started (", out);
-		escape(out, fl_journal_str_or(e, "file", "?"));
-		fputs(")", out);
+		put_start(out, e, escape);
 		break;
 	case EV_CHECK:
-		fputs("check ", out);
-		escape(out, fl_journal_str_or(x, "probe", "?"));
-		fputs(" [", out);
-		escape(out, fl_journal_str_or(x, "phase", "?"));
-		fputs("]: ", out);
-		escape(out, fl_journal_str_or(x, "verdict", "?"));
-		if ((s = fl_journal_str(x, "message"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+		put_check(out, x, escape);
 		break;
 	case EV_INJECT:
-		sub = fl_journal_object(x, "inject");
-		fputs("inject ", out);
-		escape(out, fl_journal_str_or(x, "name", "?"));
-		fputs(" (", out);
-		escape(out, fl_journal_str_or(x, "kind", "?"));
-		fputs(") on ", out);
-		escape(out, fl_journal_str_or(x, "target", "?"));
-		fputs(" via ", out);
-		escape(out, fl_journal_str_or(x, "agent", "?"));
-		if ((s = fl_journal_str(x, "mechanism"))) {
-			fputs(", ", out);
-			escape(out, s);
-		}
-		if ((s = fl_journal_str(x, "id"))) {
-			fputs(", id ", out);
-			escape(out, s);
-		}
-		fputs(": ", out);
-		escape(out, fl_journal_str_or(sub, "result", "?"));
-		if ((s = fl_journal_str(sub, "message"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
-		fl_report_wire(x, wire, sizeof(wire));
-		if (wire[0]) {
-			fputs(" — ", out);
-			escape(out, wire);
-		}
+		put_inject(out, x, escape);
 		break;
 	case EV_REVERT:
-		sub = fl_journal_object(x, "revert");
-		fputs("revert ", out);
-		escape(out, fl_journal_str_or(x, "name", "?"));
-		fputs(" on ", out);
-		escape(out, fl_journal_str_or(x, "target", "?"));
-		fputs(": ", out);
-		escape(out, fl_journal_str_or(sub, "result", "?"));
-		if ((s = fl_journal_str(sub, "reason"))) {
-			fputs(" (", out);
-			escape(out, s);
-			fputs(")", out);
-		}
-		if ((s = fl_journal_str(sub, "message"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+		put_revert(out, x, escape);
 		break;
 	case EV_HOOK:
-		fputs("hook ", out);
-		escape(out, fl_journal_str_or(x, "name", "?"));
-		fputs(" ", out);
-		escape(out, fl_journal_str_or(x, "event", "?"));
-		fputs(": ", out);
-		escape(out, fl_journal_str_or(x, "result", "?"));
-		if ((s = fl_journal_str(x, "message"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+		put_hook(out, x, escape);
 		break;
-	case EV_SAMPLE: {
-		const char *key;
-		const json_t *v;
-		bool first = true;
-
-		fputs("sample ", out);
-		escape(out, fl_journal_str_or(x, "probe", "?"));
-		fputs(" [", out);
-		escape(out, fl_journal_str_or(x, "phase", "?"));
-		fputs("]: ", out);
-		escape(out, fl_journal_str_or(x, "verdict", "error"));
-		json_object_foreach((json_t *)fl_journal_object(x, "values"), key, v)
-		{
-			fputs(first ? ": " : ", ", out);
-			first = false;
-			escape(out, key);
-			fputs(" ", out);
-			put_value(out, v, escape);
-		}
-		if ((s = fl_journal_str(x, "error"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+	case EV_SAMPLE:
+		put_sample(out, x, escape);
 		break;
-	}
 	case EV_ABORT:
-		fputs("ABORT", out);
-		if ((s = fl_journal_str(x, "probe"))) {
-			fputs(" (probe ", out);
-			escape(out, s);
-			fputs(")", out);
-		}
-		fputs(": ", out);
-		escape(out, fl_journal_str_or(x, "message", "aborted"));
+		put_abort(out, x, escape);
 		break;
 	case EV_LEFTOVER:
 		fputs("LEFTOVER ", out);
 		fl_report_leftover(x, out, escape);
 		break;
 	case EV_FINISH:
-		fputs("experiment finished: ", out);
-		escape(out, fl_journal_str_or(e, "outcome", "?"));
-		if ((s = fl_journal_str(e, "error"))) {
-			fputs(": ", out);
-			escape(out, s);
-		}
+		put_finish(out, e, escape);
 		break;
 	}
 }
