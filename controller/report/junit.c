@@ -294,119 +294,158 @@ static int put_fault_detail(FILE *out, const json_t *fault, const json_t *res)
 	return 0;
 }
 
-static int write_case(void *arg, const json_t *e, const struct tcase *tc)
+/* The end of a test case that is not self-closed. */
+static void close_case(FILE *out)
 {
-	FILE *out = arg;
+	fputs("    </testcase>\n", out);
+}
+
+/* A check: self-closed when it passed, else its <failure|error|skipped> with the detail. */
+static void write_check_case(FILE *out, const json_t *e, const struct tcase *tc)
+{
+	const json_t *x = tc->item;
+
+	open_case(out, e, fl_journal_str_or(x, "probe", "?"), " [",
+		  fl_journal_str_or(x, "phase", "?"), "]", fl_journal_int(x, "durationMs", 0));
+	if (tc->status == ST_PASS) {
+		fputs("/>\n", out);
+		return;
+	}
+	fputs(">\n", out);
+	open_status(out, tc->status, fl_journal_str_or(x, "message", ""),
+		    fl_journal_str_or(x, "verdict", "error"));
+	put_check_detail(out, e, x);
+	close_status(out, tc->status);
+	close_case(out);
+}
+
+/* A fault's inject or revert: self-closed when it passed (unless the agent measured the
+ * wire), else its <error|skipped> with the fault's detail. */
+static int write_fault_case(FILE *out, const json_t *e, const struct tcase *tc)
+{
 	const json_t *x = tc->item, *res;
+	bool inject = tc->kind == TC_INJECT;
 	char msg[1024];
 	int r;
 
+	res = fl_journal_object(x, inject ? "inject" : "revert");
+	open_case(out, e, inject ? "inject " : "revert ", fl_journal_str_or(x, "name", "?"), " on ",
+		  fl_journal_str_or(x, "target", "?"), fl_journal_int(res, "durationMs", 0));
+	if (tc->status == ST_PASS && inject && json_object_get(x, "wire")) {
+		/* What the agent measured on the wire: baseline vs faulted. */
+		fl_report_wire(x, msg, sizeof(msg));
+		fputs(">\n      <system-out>", out);
+		fl_xml_text(out, msg);
+		fputs("</system-out>\n", out);
+		close_case(out);
+		return 0;
+	}
+	if (tc->status == ST_PASS) {
+		fputs("/>\n", out);
+		return 0;
+	}
+	fputs(">\n", out);
+	if (fl_journal_str(res, "message"))
+		(void)snprintf(msg, sizeof(msg), "%s", fl_journal_str(res, "message"));
+	else
+		(void)snprintf(msg, sizeof(msg), "%s %s", inject ? "inject" : "revert",
+			       fl_journal_str_or(res, "result", "failed"));
+	open_status(out, tc->status, msg, inject ? "inject" : "revert");
+	r = put_fault_detail(out, x, res);
+	if (r < 0)
+		return r;
+	close_status(out, tc->status);
+	close_case(out);
+	return 0;
+}
+
+/* "abort": a <failure> with the abort's message, probe, time and the experiment's error. */
+static void write_abort_case(FILE *out, const json_t *e)
+{
+	const json_t *res = fl_journal_object(e, "abort");
+
+	open_case(out, e, "abort", "", "", "", 0);
+	fputs(">\n", out);
+	open_status(out, ST_FAIL,
+		    fl_journal_str_or(res, "message",
+				      fl_journal_str_or(e, "error", "experiment aborted")),
+		    "abort");
+	if (fl_journal_str(res, "probe")) {
+		fputs("probe: ", out);
+		fl_xml_text(out, fl_journal_str(res, "probe"));
+		fputc('\n', out);
+	}
+	if (res) {
+		char when[40];
+
+		fl_journal_format_time(fl_journal_int(res, "atMs", 0), true, when, sizeof(when));
+		fprintf(out, "at: %s\n", when);
+	}
+	if (fl_journal_str(e, "error")) {
+		fputs("error: ", out);
+		fl_xml_text(out, fl_journal_str(e, "error"));
+		fputc('\n', out);
+	}
+	close_status(out, ST_FAIL);
+	close_case(out);
+}
+
+/* "leftovers": a <failure> listing the faults the agents still hold. */
+static void write_leftovers_case(FILE *out, const json_t *e)
+{
+	const json_t *leftovers = fl_journal_array(e, "leftovers"), *l;
+	size_t i, n = json_array_size(leftovers);
+	char msg[1024];
+
+	open_case(out, e, "leftovers", "", "", "", 0);
+	fputs(">\n", out);
+	(void)snprintf(msg, sizeof(msg), "%zu fault%s still held by the agents after the run", n,
+		       n == 1 ? "" : "s");
+	open_status(out, ST_FAIL, msg, "leftovers");
+	json_array_foreach(leftovers, i, l)
+	{
+		fl_report_leftover(l, out, fl_xml_text);
+		fputc('\n', out);
+	}
+	close_status(out, ST_FAIL);
+	close_case(out);
+}
+
+/* "experiment": an <error> for an experiment that errored with no other case saying so. */
+static void write_experiment_case(FILE *out, const json_t *e)
+{
+	open_case(out, e, "experiment", "", "", "",
+		  fl_journal_int(e, "finishedMs", 0) - fl_journal_int(e, "startedMs", 0));
+	fputs(">\n", out);
+	open_status(out, ST_ERROR, fl_journal_str_or(e, "error", "experiment failed"), "error");
+	fputs("file: ", out);
+	fl_xml_text(out, fl_journal_str_or(e, "file", "?"));
+	fputc('\n', out);
+	close_status(out, ST_ERROR);
+	close_case(out);
+}
+
+static int write_case(void *arg, const json_t *e, const struct tcase *tc)
+{
+	FILE *out = arg;
+
 	switch (tc->kind) {
 	case TC_CHECK:
-		open_case(out, e, fl_journal_str_or(x, "probe", "?"), " [",
-			  fl_journal_str_or(x, "phase", "?"), "]",
-			  fl_journal_int(x, "durationMs", 0));
-		if (tc->status == ST_PASS) {
-			fputs("/>\n", out);
-			return 0;
-		}
-		fputs(">\n", out);
-		open_status(out, tc->status, fl_journal_str_or(x, "message", ""),
-			    fl_journal_str_or(x, "verdict", "error"));
-		put_check_detail(out, e, x);
-		close_status(out, tc->status);
+		write_check_case(out, e, tc);
 		break;
 	case TC_INJECT:
-	case TC_REVERT: {
-		bool inject = tc->kind == TC_INJECT;
-
-		res = fl_journal_object(x, inject ? "inject" : "revert");
-		open_case(out, e, inject ? "inject " : "revert ", fl_journal_str_or(x, "name", "?"),
-			  " on ", fl_journal_str_or(x, "target", "?"),
-			  fl_journal_int(res, "durationMs", 0));
-		if (tc->status == ST_PASS && inject && json_object_get(x, "wire")) {
-			/* What the agent measured on the wire: baseline vs faulted. */
-			fl_report_wire(x, msg, sizeof(msg));
-			fputs(">\n      <system-out>", out);
-			fl_xml_text(out, msg);
-			fputs("</system-out>\n", out);
-			break;
-		}
-		if (tc->status == ST_PASS) {
-			fputs("/>\n", out);
-			return 0;
-		}
-		fputs(">\n", out);
-		if (fl_journal_str(res, "message"))
-			(void)snprintf(msg, sizeof(msg), "%s", fl_journal_str(res, "message"));
-		else
-			(void)snprintf(msg, sizeof(msg), "%s %s", inject ? "inject" : "revert",
-				       fl_journal_str_or(res, "result", "failed"));
-		open_status(out, tc->status, msg, inject ? "inject" : "revert");
-		r = put_fault_detail(out, x, res);
-		if (r < 0)
-			return r;
-		close_status(out, tc->status);
-		break;
-	}
+	case TC_REVERT:
+		return write_fault_case(out, e, tc);
 	case TC_ABORT:
-		res = fl_journal_object(e, "abort");
-		open_case(out, e, "abort", "", "", "", 0);
-		fputs(">\n", out);
-		open_status(out, ST_FAIL,
-			    fl_journal_str_or(res, "message",
-					      fl_journal_str_or(e, "error", "experiment aborted")),
-			    "abort");
-		if (fl_journal_str(res, "probe")) {
-			fputs("probe: ", out);
-			fl_xml_text(out, fl_journal_str(res, "probe"));
-			fputc('\n', out);
-		}
-		if (res) {
-			char when[40];
-
-			fl_journal_format_time(fl_journal_int(res, "atMs", 0), true, when,
-					       sizeof(when));
-			fprintf(out, "at: %s\n", when);
-		}
-		if (fl_journal_str(e, "error")) {
-			fputs("error: ", out);
-			fl_xml_text(out, fl_journal_str(e, "error"));
-			fputc('\n', out);
-		}
-		close_status(out, ST_FAIL);
+		write_abort_case(out, e);
 		break;
-	case TC_LEFTOVERS: {
-		const json_t *leftovers = fl_journal_array(e, "leftovers"), *l;
-		size_t i, n = json_array_size(leftovers);
-
-		open_case(out, e, "leftovers", "", "", "", 0);
-		fputs(">\n", out);
-		(void)snprintf(msg, sizeof(msg),
-			       "%zu fault%s still held by the agents after the run", n,
-			       n == 1 ? "" : "s");
-		open_status(out, ST_FAIL, msg, "leftovers");
-		json_array_foreach(leftovers, i, l)
-		{
-			fl_report_leftover(l, out, fl_xml_text);
-			fputc('\n', out);
-		}
-		close_status(out, ST_FAIL);
+	case TC_LEFTOVERS:
+		write_leftovers_case(out, e);
 		break;
-	}
 	case TC_EXPERIMENT:
-		open_case(out, e, "experiment", "", "", "",
-			  fl_journal_int(e, "finishedMs", 0) - fl_journal_int(e, "startedMs", 0));
-		fputs(">\n", out);
-		open_status(out, ST_ERROR, fl_journal_str_or(e, "error", "experiment failed"),
-			    "error");
-		fputs("file: ", out);
-		fl_xml_text(out, fl_journal_str_or(e, "file", "?"));
-		fputc('\n', out);
-		close_status(out, ST_ERROR);
+		write_experiment_case(out, e);
 		break;
 	}
-	fputs("    </testcase>\n", out);
 	return 0;
 }
 
