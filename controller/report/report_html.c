@@ -381,29 +381,18 @@ static void put_polyline(FILE *out, const json_t *e, const struct chart *c, cons
 		end_polyline(out, sr, metric);
 }
 
-static void put_chart(FILE *out, const json_t *e)
+/* Grid and axes: 5 vertical ticks (+s from start), 3 horizontal, and the axis titles. */
+static void put_chart_axes(FILE *out, const struct chart *c)
 {
-	struct chart c = { 0 };
-	const json_t *f, *a;
-	unsigned nf = 0;
-	size_t i;
-
-	chart_scan(e, &c);
-	fputs("<h3>Timeline</h3>\n", out);
-	fprintf(out,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
-		CHART_W, CHART_H, CHART_W, CHART_H);
-	/* grid and axes: 5 vertical ticks (+s from start), 3 horizontal */
 	for (int t = 0; t <= 5; t++) {
-		int64_t at = c.t0 + (c.t1 - c.t0) * t / 5;
-		double x = xpos(&c, at);
+		int64_t at = c->t0 + (c->t1 - c->t0) * t / 5;
+		double x = xpos(c, at);
 
 		fprintf(out,
 			"<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">+%" PRId64 "s</text>\n",
 			x, CHART_T, x, CHART_H - CHART_B, x, CHART_H - CHART_B + 16,
-			(at - c.t0) / 1000);
+			(at - c->t0) / 1000);
 	}
 	for (int t = 0; t <= 2; t++) {
 		double y = CHART_H - CHART_B - (double)t * (CHART_H - CHART_T - CHART_B) / 2;
@@ -412,8 +401,8 @@ static void put_chart(FILE *out, const json_t *e)
 			"<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
 			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.6g</text>"
 			"<text x=\"%d\" y=\"%.1f\">%.6g</text>\n",
-			CHART_L, y, CHART_W - CHART_R, y, CHART_L - 4, y + 4, c.tmax * t / 2,
-			CHART_W - CHART_R + 4, y + 4, c.lmax * t / 2);
+			CHART_L, y, CHART_W - CHART_R, y, CHART_L - 4, y + 4, c->tmax * t / 2,
+			CHART_W - CHART_R + 4, y + 4, c->lmax * t / 2);
 	}
 	fprintf(out,
 		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
@@ -423,8 +412,15 @@ static void put_chart(FILE *out, const json_t *e)
 		"max solid, sum dashed</text>\n",
 		CHART_L, CHART_H - CHART_B, CHART_W - CHART_R, CHART_H - CHART_B, CHART_L, CHART_T,
 		CHART_L, CHART_H - CHART_B, CHART_L, CHART_T - 20, CHART_W - CHART_R, CHART_T - 20);
+}
 
-	/* fault windows under the data: inject -> revert (or the end when not reverted) */
+/* Fault windows under the data: inject -> revert (or the end when not reverted). */
+static void put_fault_windows(FILE *out, const json_t *e, const struct chart *c)
+{
+	const json_t *f;
+	unsigned nf = 0;
+	size_t i;
+
 	json_array_foreach(fl_journal_array(e, "faults"), i, f)
 	{
 		const json_t *inj = fl_journal_object(f, "inject"),
@@ -434,14 +430,14 @@ static void put_chart(FILE *out, const json_t *e)
 
 		if (strcmp(fl_journal_str_or(inj, "result", ""), "ok") != 0)
 			continue;
-		from = fl_journal_int(inj, "atMs", c.t0);
+		from = fl_journal_int(inj, "atMs", c->t0);
 		/* A kill has nothing to revert (revert "skipped", no time): an instant, not a
 		 * window to the end of the experiment. */
 		to = rev && strcmp(fl_journal_str_or(rev, "result", ""), "skipped") != 0
-			     ? fl_journal_int(rev, "atMs", c.t1)
+			     ? fl_journal_int(rev, "atMs", c->t1)
 			     : from;
-		x0 = xpos(&c, from);
-		x1 = FL_MAX(xpos(&c, to), x0 + 2); /* a kill is an instant: keep it visible */
+		x0 = xpos(c, from);
+		x1 = FL_MAX(xpos(c, to), x0 + 2); /* a kill is an instant: keep it visible */
 		fprintf(out,
 			"<g class=\"fault\"><rect class=\"fault-window\" x=\"%.1f\" y=\"%d\" "
 			"width=\"%.1f\" height=\"%d\" data-fault=\"",
@@ -459,24 +455,36 @@ static void put_chart(FILE *out, const json_t *e)
 		fputs("</text></g>\n", out);
 		nf++;
 	}
+}
+
+/* The data: one series per probe, or a note that there is none. */
+static void put_chart_series(FILE *out, const json_t *e, const struct chart *c)
+{
 	/* Steady-state probes are observed every observeIntervalMs during the method, abort
 	 * probes every abort interval: a gap of three intervals means samples are missing. */
 	int64_t gap = 3 * fl_journal_int(e, "observeIntervalMs", 2000);
-	for (unsigned j = 0; j < c.n; j++) {
-		if (c.s[j].kind == SK_TPUT) {
-			put_polyline(out, e, &c, &c.s[j], "rate", "s-tput", gap);
+	for (unsigned j = 0; j < c->n; j++) {
+		if (c->s[j].kind == SK_TPUT) {
+			put_polyline(out, e, c, &c->s[j], "rate", "s-tput", gap);
 		} else {
-			put_polyline(out, e, &c, &c.s[j], "lag.max", "s-lagmax", gap);
-			put_polyline(out, e, &c, &c.s[j], "lag.sum", "s-lagsum", gap);
+			put_polyline(out, e, c, &c->s[j], "lag.max", "s-lagmax", gap);
+			put_polyline(out, e, c, &c->s[j], "lag.sum", "s-lagsum", gap);
 		}
 	}
-	if (c.n == 0)
+	if (c->n == 0)
 		fprintf(out,
 			"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no throughput or consumer "
 			"lag samples</text>\n",
 			CHART_W / 2, CHART_H / 2);
+}
+
+/* The abort, when there was one: a vertical mark at its time. */
+static void put_abort_mark(FILE *out, const json_t *e, const struct chart *c)
+{
+	const json_t *a;
+
 	if ((a = fl_journal_object(e, "abort"))) {
-		double x = xpos(&c, fl_journal_int(a, "atMs", c.t1));
+		double x = xpos(c, fl_journal_int(a, "atMs", c->t1));
 
 		fprintf(out,
 			"<line class=\"abort-mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\">"
@@ -488,6 +496,22 @@ static void put_chart(FILE *out, const json_t *e)
 			"fill=\"#cf222e\">abort</text>\n",
 			x - 3, CHART_H - CHART_B - 6);
 	}
+}
+
+static void put_chart(FILE *out, const json_t *e)
+{
+	struct chart c = { 0 };
+
+	chart_scan(e, &c);
+	fputs("<h3>Timeline</h3>\n", out);
+	fprintf(out,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
+		CHART_W, CHART_H, CHART_W, CHART_H);
+	put_chart_axes(out, &c);
+	put_fault_windows(out, e, &c);
+	put_chart_series(out, e, &c);
+	put_abort_mark(out, e, &c);
 	fputs("</svg>\n", out);
 }
 
@@ -593,23 +617,24 @@ static void put_leftovers(FILE *out, const json_t *e)
 
 #define ERRORS_SHOWN_MAX 50
 
-static void put_errors(FILE *out, const json_t *e)
+/* Before each item of the Errors list: the first one opens the list (none: no heading). */
+static void error_item(FILE *out, long *n)
+{
+	if (*n == 0)
+		fputs("<h3>Errors</h3>\n<ul class=\"errors\">\n", out);
+	(*n)++;
+}
+
+static void put_check_errors(FILE *out, const json_t *e, long *n)
 {
 	const json_t *x;
 	size_t i;
-	long n = 0;
 
-#define ITEM()                                                                  \
-	do {                                                                    \
-		if (n == 0)                                                     \
-			fputs("<h3>Errors</h3>\n<ul class=\"errors\">\n", out); \
-		n++;                                                            \
-	} while (0)
 	json_array_foreach(fl_journal_array(e, "checks"), i, x)
 	{
 		if (strcmp(fl_journal_str_or(x, "verdict", ""), "error") != 0)
 			continue;
-		ITEM();
+		error_item(out, n);
 		fputs("<li>check ", out);
 		esc(out, fl_journal_str_or(x, "probe", "?"));
 		fputs(" [", out);
@@ -618,6 +643,13 @@ static void put_errors(FILE *out, const json_t *e)
 		esc(out, fl_journal_str_or(x, "message", ""));
 		fputs("</li>\n", out);
 	}
+}
+
+static void put_fault_errors(FILE *out, const json_t *e, long *n)
+{
+	const json_t *x;
+	size_t i;
+
 	json_array_foreach(fl_journal_array(e, "faults"), i, x)
 	{
 		static const char *const steps[] = { "inject", "revert" };
@@ -627,7 +659,7 @@ static void put_errors(FILE *out, const json_t *e)
 
 			if (strcmp(fl_journal_str_or(res, "result", ""), "error") != 0)
 				continue;
-			ITEM();
+			error_item(out, n);
 			fprintf(out, "<li>%s ", steps[s]);
 			esc(out, fl_journal_str_or(x, "name", "?"));
 			fputs(" on ", out);
@@ -637,11 +669,18 @@ static void put_errors(FILE *out, const json_t *e)
 			fputs("</li>\n", out);
 		}
 	}
+}
+
+static void put_hook_errors(FILE *out, const json_t *e, long *n)
+{
+	const json_t *x;
+	size_t i;
+
 	json_array_foreach(fl_journal_array(e, "hooks"), i, x)
 	{
 		if (strcmp(fl_journal_str_or(x, "result", "ok"), "ok") == 0)
 			continue;
-		ITEM();
+		error_item(out, n);
 		fputs("<li>hook ", out);
 		esc(out, fl_journal_str_or(x, "name", "?"));
 		fputs(" ", out);
@@ -650,15 +689,22 @@ static void put_errors(FILE *out, const json_t *e)
 		esc(out, fl_journal_str_or(x, "message", fl_journal_str_or(x, "result", "")));
 		fputs("</li>\n", out);
 	}
-	/* Sample errors can be many (a probe failing every second): show the first ones. */
+}
+
+static void put_sample_errors(FILE *out, const json_t *e, long *n)
+{
+	const json_t *x;
+	size_t i;
 	long samples = 0;
+
+	/* Sample errors can be many (a probe failing every second): show the first ones. */
 	json_array_foreach(fl_journal_array(e, "samples"), i, x)
 	{
 		if (!fl_journal_str(x, "error"))
 			continue;
 		if (samples++ >= ERRORS_SHOWN_MAX)
 			continue;
-		ITEM();
+		error_item(out, n);
 		fputs("<li>sample ", out);
 		esc(out, fl_journal_str_or(x, "probe", "?"));
 		fputs(" ", out);
@@ -670,9 +716,19 @@ static void put_errors(FILE *out, const json_t *e)
 	if (samples > ERRORS_SHOWN_MAX)
 		fprintf(out, "<li>... and %ld more sample errors (see the event log)</li>\n",
 			samples - ERRORS_SHOWN_MAX);
+}
+
+/* Checks, fault steps and hooks that errored, then sample errors; nothing when none did. */
+static void put_errors(FILE *out, const json_t *e)
+{
+	long n = 0;
+
+	put_check_errors(out, e, &n);
+	put_fault_errors(out, e, &n);
+	put_hook_errors(out, e, &n);
+	put_sample_errors(out, e, &n);
 	if (n)
 		fputs("</ul>\n", out);
-#undef ITEM
 }
 
 static int put_experiment(FILE *out, const json_t *e, size_t index)
