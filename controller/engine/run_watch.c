@@ -74,15 +74,11 @@ static void check_of(struct run_exp *x, const struct fl_probe_spec *spec, struct
 	run_journal_check(x, spec, "during", &w->worst_sample, &v, 0);
 }
 
-void *run_abort_main(void *arg)
+/* An instance of every abort probe; one that cannot be made is the experiment's error. */
+static void watched_open(struct run_exp *x, struct watched *w)
 {
-	struct run_exp *x = arg;
 	const struct fl_experiment *exp = x->exp;
-	struct watched *w = calloc(exp->n_abort, sizeof(*w));
-	bool stop = false;
 
-	if (!w)
-		return NULL;
 	for (unsigned i = 0; i < exp->n_abort; i++) {
 		struct fl_diag diag = { 0 };
 		fl_debounce_init(&w[i].debounce, exp->abort_probes[i].debounce_k,
@@ -94,56 +90,68 @@ void *run_abort_main(void *arg)
 			pthread_mutex_unlock(&x->lock);
 		}
 	}
-	while (!stop) {
-		uint64_t next = fl_run_now_ms() + exp->abort_interval_ns / 1000000;
+}
 
-		for (unsigned i = 0; i < exp->n_abort && !stop; i++) {
-			const struct fl_probe_spec *spec = &exp->abort_probes[i];
-			struct fl_sample s = { 0 };
-			struct fl_verdict v;
-			char text[160];
-			bool breach;
+/*
+ * One sample of an abort probe, journaled unless the watchers are ending; a breach stops
+ * the experiment. Returns whether watching ends.
+ */
+static bool watch_sample(struct run_exp *x, const struct fl_probe_spec *spec, struct watched *w)
+{
+	struct fl_sample s = { 0 };
+	struct fl_verdict v;
+	char text[160];
+	bool breach, stop;
 
-			if (!w[i].probe)
-				continue;
-			fl_probe_sample(w[i].probe, &s);
-			fl_verdict_eval(spec, &s, NULL, &v);
-			breach = fl_debounce_push(&w[i].debounce, v.kind == FL_VERDICT_FAIL);
-			run_sample_text(&s, text, sizeof(text));
-			fl_progress_value(x->progress, spec->name, text);
-			pthread_mutex_lock(&x->lock);
-			stop = x->watchers_stop || x->stopping;
-			if (!stop) {
-				run_journal_sample(x, spec, "during", &s, &v);
-				w[i].samples++;
-				if (v.kind == FL_VERDICT_FAIL)
-					w[i].failures++;
-				if (w[i].worst.kind != FL_VERDICT_FAIL ||
-				    v.kind == FL_VERDICT_FAIL) {
-					w[i].worst = v;
-					fl_sample_reset(&w[i].worst_sample);
-					w[i].worst_sample = s;
-					s.detail = NULL;
-				}
-				w[i].breached = breach;
-			}
-			pthread_mutex_unlock(&x->lock);
-			fl_sample_reset(&s);
-			if (breach && !stop) {
-				run_stop(x, "abort", v.message);
-				stop = true;
-			}
+	fl_probe_sample(w->probe, &s);
+	fl_verdict_eval(spec, &s, NULL, &v);
+	breach = fl_debounce_push(&w->debounce, v.kind == FL_VERDICT_FAIL);
+	run_sample_text(&s, text, sizeof(text));
+	fl_progress_value(x->progress, spec->name, text);
+	pthread_mutex_lock(&x->lock);
+	stop = x->watchers_stop || x->stopping;
+	if (!stop) {
+		run_journal_sample(x, spec, "during", &s, &v);
+		w->samples++;
+		if (v.kind == FL_VERDICT_FAIL)
+			w->failures++;
+		if (w->worst.kind != FL_VERDICT_FAIL || v.kind == FL_VERDICT_FAIL) {
+			w->worst = v;
+			fl_sample_reset(&w->worst_sample);
+			w->worst_sample = s;
+			s.detail = NULL;
 		}
-		if (!stop) {
-			struct timespec ts = { .tv_sec = (time_t)(next / 1000),
-					       .tv_nsec = (long)(next % 1000) * 1000000L };
-			pthread_mutex_lock(&x->lock);
-			while (!x->watchers_stop && !x->stopping && fl_run_now_ms() < next)
-				pthread_cond_timedwait(&x->wake, &x->lock, &ts);
-			stop = x->watchers_stop || x->stopping;
-			pthread_mutex_unlock(&x->lock);
-		}
+		w->breached = breach;
 	}
+	pthread_mutex_unlock(&x->lock);
+	fl_sample_reset(&s);
+	if (breach && !stop) {
+		run_stop(x, "abort", v.message);
+		stop = true;
+	}
+	return stop;
+}
+
+/* Wait until next (wall clock) or the watchers' end; returns whether watching ends. */
+static bool wait_next(struct run_exp *x, uint64_t next)
+{
+	struct timespec ts = { .tv_sec = (time_t)(next / 1000),
+			       .tv_nsec = (long)(next % 1000) * 1000000L };
+	bool stop;
+
+	pthread_mutex_lock(&x->lock);
+	while (!x->watchers_stop && !x->stopping && fl_run_now_ms() < next)
+		pthread_cond_timedwait(&x->wake, &x->lock, &ts);
+	stop = x->watchers_stop || x->stopping;
+	pthread_mutex_unlock(&x->lock);
+	return stop;
+}
+
+/* Each abort probe's "during" check into the journal; the probes and samples freed. */
+static void watched_close(struct run_exp *x, struct watched *w)
+{
+	const struct fl_experiment *exp = x->exp;
+
 	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < exp->n_abort; i++) {
 		if (w[i].probe)
@@ -152,6 +160,29 @@ void *run_abort_main(void *arg)
 		fl_probe_free(w[i].probe);
 	}
 	pthread_mutex_unlock(&x->lock);
+}
+
+void *run_abort_main(void *arg)
+{
+	struct run_exp *x = arg;
+	const struct fl_experiment *exp = x->exp;
+	struct watched *w = calloc(exp->n_abort, sizeof(*w));
+	bool stop = false;
+
+	if (!w)
+		return NULL;
+	watched_open(x, w);
+	while (!stop) {
+		uint64_t next = fl_run_now_ms() + exp->abort_interval_ns / 1000000;
+
+		for (unsigned i = 0; i < exp->n_abort && !stop; i++) {
+			if (w[i].probe)
+				stop = watch_sample(x, &exp->abort_probes[i], &w[i]);
+		}
+		if (!stop)
+			stop = wait_next(x, next);
+	}
+	watched_close(x, w);
 	free(w);
 	return NULL;
 }
