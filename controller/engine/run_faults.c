@@ -47,6 +47,62 @@ static int post_unlocked(struct run_exp *x, unsigned agent, const char *text, js
 	return status;
 }
 
+/*
+ * The fault's entry in the journal (its request body borrowed) and its place in x->faults,
+ * named after the spec and the target. NULL when out of memory (nothing journaled).
+ */
+static struct run_fault *fault_add(struct run_exp *x, const struct fl_fault_spec *fault,
+				   const struct fl_target *t, json_t *body)
+{
+	struct run_fault *f;
+	json_t *entry;
+
+	entry = json_pack("{s:s, s:s, s:s, s:s, s:O}", "name", fault->name, "kind",
+			  json_string_value(json_object_get(body, "kind")), "target", t->label,
+			  "agent", fl_agents_name(x->agents, t->agent), "request", body);
+	f = entry ? new_fault(x) : NULL;
+	if (!f) {
+		json_decref(entry);
+		return NULL;
+	}
+	json_array_append_new(json_object_get(x->j, "faults"), entry);
+	f->j = entry;
+	(void)snprintf(f->name, sizeof(f->name), "%s", fault->name);
+	(void)snprintf(f->kind, sizeof(f->kind), "%s",
+		       json_string_value(json_object_get(body, "kind")));
+	(void)snprintf(f->target, sizeof(f->target), "%s", t->label);
+	f->agent = t->agent;
+	return f;
+}
+
+/*
+ * The agent took the fault (resp, its 201 body): its id, mechanism and the inject's result
+ * into the entry; a fault with something to revert becomes active, its deadline and lease
+ * counted from t1, the POST's end.
+ */
+static void inject_accepted(struct run_fault *f, const struct fl_fault_spec *fault,
+			    const json_t *resp, uint64_t t0, uint64_t t1, const char *note)
+{
+	json_t *entry = f->j;
+
+	(void)snprintf(f->id, sizeof(f->id), "%s",
+		       json_string_value(json_object_get(resp, "id")) ?: "");
+	json_object_set_new(entry, "id", json_string(f->id));
+	json_object_set_new(
+		entry, "mechanism",
+		json_string(json_string_value(json_object_get(resp, "mechanism")) ?: ""));
+	json_object_set_new(entry, "inject", result_json("ok", t0, t1 - t0, note));
+	if (fl_fault_is_kill(f->kind)) {
+		json_object_set_new(entry, "revert",
+				    json_pack("{s:s, s:s}", "result", "skipped", "reason", "kill"));
+	} else {
+		f->active = true;
+		f->deadline_ms = t1 + fault->duration_ns / 1000000;
+		f->lease_ms = fault->lease_ns / 1000000;
+		f->next_renew_ms = t1 + f->lease_ms / 3;
+	}
+}
+
 static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		      const struct fl_target *t)
 {
@@ -65,23 +121,13 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		run_set_error(x, "%s", diag.msg);
 		return r;
 	}
-	entry = json_pack("{s:s, s:s, s:s, s:s, s:O}", "name", fault->name, "kind",
-			  json_string_value(json_object_get(body, "kind")), "target", t->label,
-			  "agent", fl_agents_name(x->agents, t->agent), "request", body);
-	f = entry ? new_fault(x) : NULL;
+	f = fault_add(x, fault, t, body);
 	if (!f) {
-		json_decref(entry);
 		json_decref(body);
 		run_set_error(x, "out of memory");
 		return -ENOMEM;
 	}
-	json_array_append_new(json_object_get(x->j, "faults"), entry);
-	f->j = entry;
-	(void)snprintf(f->name, sizeof(f->name), "%s", fault->name);
-	(void)snprintf(f->kind, sizeof(f->kind), "%s",
-		       json_string_value(json_object_get(body, "kind")));
-	(void)snprintf(f->target, sizeof(f->target), "%s", t->label);
-	f->agent = t->agent;
+	entry = f->j;
 	fi = (size_t)(f - x->faults);
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
@@ -103,22 +149,7 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 		run_set_error(x, "inject %s on %s: %s", fault->name, t->label, diag.msg);
 		return r;
 	}
-	(void)snprintf(f->id, sizeof(f->id), "%s",
-		       json_string_value(json_object_get(resp, "id")) ?: "");
-	json_object_set_new(entry, "id", json_string(f->id));
-	json_object_set_new(
-		entry, "mechanism",
-		json_string(json_string_value(json_object_get(resp, "mechanism")) ?: ""));
-	json_object_set_new(entry, "inject", result_json("ok", t0, t1 - t0, note));
-	if (fl_fault_is_kill(f->kind)) {
-		json_object_set_new(entry, "revert",
-				    json_pack("{s:s, s:s}", "result", "skipped", "reason", "kill"));
-	} else {
-		f->active = true;
-		f->deadline_ms = t1 + fault->duration_ns / 1000000;
-		f->lease_ms = fault->lease_ns / 1000000;
-		f->next_renew_ms = t1 + f->lease_ms / 3;
-	}
+	inject_accepted(f, fault, resp, t0, t1, note);
 	fl_progress_event(x->progress, "inject %s (%s) on %s via %s: ok in %llu ms — %s%s%s",
 			  fault->name, f->kind, t->label, fl_agents_name(x->agents, t->agent),
 			  (unsigned long long)(t1 - t0), note, wire[0] ? " — " : "", wire);
