@@ -17,12 +17,14 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_client.h"
 #include "cli.h"
+#include "fl/macro.h"
 
 #define DEFAULT_AGENT "unix:/run/faultline/agent.sock"
 
@@ -93,79 +95,143 @@ static json_t *sub(struct faults_args *a, const char *name)
 	return o;
 }
 
+/*
+ * The flags, one row each: what a flag sets is data, so adding one is adding a row. The
+ * rows' order is getopt's (its ambiguity messages list the candidates in this order).
+ */
+struct faults_flag {
+	const char *name;
+	int has_arg;
+	int (*set)(struct faults_args *a, const struct faults_flag *f, const char *arg);
+	const char *sub; /* the kind-specific object (sub()), NULL: the body itself */
+	const char *key; /* the JSON key set */
+	size_t offset;	 /* set_arg, append, set_flag: the field of struct faults_args */
+};
+
+/* A string kept as is (client config, --json). */
+static int set_arg(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	*(const char **)((char *)a + f->offset) = arg;
+	return 0;
+}
+
+/* A string field of the body or of a kind-specific object. */
+static int set_body(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	json_object_set_new(f->sub ? sub(a, f->sub) : a->body, f->key, json_string(arg));
+	return 0;
+}
+
+static int set_target(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	json_object_set_new(a->target, f->key, json_string(arg));
+	return 0;
+}
+
+static int set_pid(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(arg, &end, 10);
+	if (*end || errno || pid <= 0) {
+		fprintf(stderr, "faultline: --pid: \"%s\" is not a process id\n", arg);
+		return -EINVAL;
+	}
+	json_object_set_new(a->target, f->key, json_integer(pid));
+	return 0;
+}
+
+/* --lease is both renew's body and inject's field. */
+static int set_lease(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	a->lease = arg;
+	return set_body(a, f, arg);
+}
+
+/* --to, --from: repeatable. */
+static int append(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	json_array_append_new(*(json_t **)((char *)a + f->offset), json_string(arg));
+	return 0;
+}
+
+static int set_true(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	(void)arg;
+	json_object_set_new(sub(a, f->sub), f->key, json_true());
+	return 0;
+}
+
+/* A flag without a value (stop --clear). */
+static int set_flag(struct faults_args *a, const struct faults_flag *f, const char *arg)
+{
+	(void)arg;
+	*(bool *)((char *)a + f->offset) = true;
+	return 0;
+}
+
+/* Where a flag's value goes in struct faults_args (set_arg, append, set_flag). */
+#define FIELD(f) offsetof(struct faults_args, f)
+
+static const struct faults_flag flags[] = {
+	{ "agent", required_argument, set_arg, .offset = FIELD(client.address) },
+	{ "tls-cert", required_argument, set_arg, .offset = FIELD(client.tls_cert) },
+	{ "tls-key", required_argument, set_arg, .offset = FIELD(client.tls_key) },
+	{ "tls-ca", required_argument, set_arg, .offset = FIELD(client.tls_ca) },
+	{ "json", required_argument, set_arg, .offset = FIELD(json) },
+	{ "kind", required_argument, set_body, .key = "kind" },
+	{ "pod", required_argument, set_target, .key = "pod" },
+	{ "pod-uid", required_argument, set_target, .key = "podUid" },
+	{ "netns", required_argument, set_target, .key = "netns" },
+	{ "pid", required_argument, set_pid, .key = "pid" },
+	{ "container", required_argument, set_target, .key = "container" },
+	{ "interface", required_argument, set_body, .key = "interface" },
+	{ "direction", required_argument, set_body, .key = "direction" },
+	{ "duration", required_argument, set_body, .key = "duration" },
+	{ "lease", required_argument, set_lease, .key = "lease" },
+	{ "owner", required_argument, set_body, .key = "owner" },
+	{ "id", required_argument, set_body, .key = "id" },
+	{ "to", required_argument, append, .offset = FIELD(to) },
+	{ "from", required_argument, append, .offset = FIELD(from) },
+	{ "rate", required_argument, set_body, .sub = "bandwidth", .key = "rate" },
+	{ "burst", required_argument, set_body, .sub = "bandwidth", .key = "burst" },
+	{ "limit", required_argument, set_body, .sub = "bandwidth", .key = "limit" },
+	{ "latency", required_argument, set_body, .sub = "bandwidth", .key = "latency" },
+	{ "action", required_argument, set_body, .sub = "partition", .key = "action" },
+	{ "percent", required_argument, set_body, .sub = "loss", .key = "percent" },
+	{ "delay", required_argument, set_body, .sub = "delay", .key = "delay" },
+	{ "jitter", required_argument, set_body, .sub = "delay", .key = "jitter" },
+	{ "signal", required_argument, set_body, .sub = "kill", .key = "signal" },
+	{ "grace", required_argument, set_body, .sub = "kill", .key = "gracePeriod" },
+	{ "verify-wire", no_argument, set_true, .sub = "verify", .key = "wire" },
+	{ "clear", no_argument, set_flag, .offset = FIELD(clear) },
+};
+
+#undef FIELD
+
+/* getopt's value for flags[i]: above every short option. */
+#define FLAG_VAL 256
+
+/* getopt's table from ours, then --help and the terminator. */
+static void build_options(struct option *opts)
+{
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(flags); i++)
+		opts[i] =
+			(struct option){ flags[i].name, flags[i].has_arg, NULL, FLAG_VAL + (int)i };
+	opts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[i] = (struct option){ NULL, 0, NULL, 0 };
+}
+
 static int parse_flags(int argc, char **argv, struct faults_args *a)
 {
-	enum {
-		O_AGENT = 256,
-		O_CERT,
-		O_KEY,
-		O_CA,
-		O_JSON,
-		O_KIND,
-		O_POD,
-		O_PODUID,
-		O_NETNS,
-		O_PID,
-		O_CONTAINER,
-		O_IF,
-		O_DIR,
-		O_DURATION,
-		O_LEASE,
-		O_OWNER,
-		O_ID,
-		O_TO,
-		O_FROM,
-		O_RATE,
-		O_BURST,
-		O_LIMIT,
-		O_LATENCY,
-		O_ACTION,
-		O_PERCENT,
-		O_DELAY,
-		O_JITTER,
-		O_SIGNAL,
-		O_GRACE,
-		O_VERIFY_WIRE,
-		O_CLEAR
-	};
-	/* Same order as the enum: opts[c - O_AGENT].name is the flag's name. */
-	static const struct option opts[] = {
-		{ "agent", required_argument, NULL, O_AGENT },
-		{ "tls-cert", required_argument, NULL, O_CERT },
-		{ "tls-key", required_argument, NULL, O_KEY },
-		{ "tls-ca", required_argument, NULL, O_CA },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "kind", required_argument, NULL, O_KIND },
-		{ "pod", required_argument, NULL, O_POD },
-		{ "pod-uid", required_argument, NULL, O_PODUID },
-		{ "netns", required_argument, NULL, O_NETNS },
-		{ "pid", required_argument, NULL, O_PID },
-		{ "container", required_argument, NULL, O_CONTAINER },
-		{ "interface", required_argument, NULL, O_IF },
-		{ "direction", required_argument, NULL, O_DIR },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "lease", required_argument, NULL, O_LEASE },
-		{ "owner", required_argument, NULL, O_OWNER },
-		{ "id", required_argument, NULL, O_ID },
-		{ "to", required_argument, NULL, O_TO },
-		{ "from", required_argument, NULL, O_FROM },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "burst", required_argument, NULL, O_BURST },
-		{ "limit", required_argument, NULL, O_LIMIT },
-		{ "latency", required_argument, NULL, O_LATENCY },
-		{ "action", required_argument, NULL, O_ACTION },
-		{ "percent", required_argument, NULL, O_PERCENT },
-		{ "delay", required_argument, NULL, O_DELAY },
-		{ "jitter", required_argument, NULL, O_JITTER },
-		{ "signal", required_argument, NULL, O_SIGNAL },
-		{ "grace", required_argument, NULL, O_GRACE },
-		{ "verify-wire", no_argument, NULL, O_VERIFY_WIRE },
-		{ "clear", no_argument, NULL, O_CLEAR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct option opts[FL_ARRAY_SIZE(flags) + 2];
+	int c, r;
 
+	build_options(opts);
 	optind = 1;
 	for (;;) {
 		c = getopt_long(argc, argv, "+h", opts, NULL);
@@ -181,111 +247,15 @@ static int parse_flags(int argc, char **argv, struct faults_args *a)
 			a->positional = argv[optind++];
 			continue;
 		}
-		char *end;
-		long pid;
-
-		switch (c) {
-		case O_AGENT:
-			a->client.address = optarg;
-			break;
-		case O_CERT:
-			a->client.tls_cert = optarg;
-			break;
-		case O_KEY:
-			a->client.tls_key = optarg;
-			break;
-		case O_CA:
-			a->client.tls_ca = optarg;
-			break;
-		case O_JSON:
-			a->json = optarg;
-			break;
-		case O_KIND:
-			json_object_set_new(a->body, "kind", json_string(optarg));
-			break;
-		case O_POD:
-			json_object_set_new(a->target, "pod", json_string(optarg));
-			break;
-		case O_PODUID:
-			json_object_set_new(a->target, "podUid", json_string(optarg));
-			break;
-		case O_NETNS:
-			json_object_set_new(a->target, "netns", json_string(optarg));
-			break;
-		case O_PID:
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (*end || errno || pid <= 0) {
-				fprintf(stderr, "faultline: --pid: \"%s\" is not a process id\n",
-					optarg);
-				return -EINVAL;
-			}
-			json_object_set_new(a->target, "pid", json_integer(pid));
-			break;
-		case O_CONTAINER:
-			json_object_set_new(a->target, "container", json_string(optarg));
-			break;
-		case O_IF:
-			json_object_set_new(a->body, "interface", json_string(optarg));
-			break;
-		case O_DIR:
-			json_object_set_new(a->body, "direction", json_string(optarg));
-			break;
-		case O_DURATION:
-			json_object_set_new(a->body, "duration", json_string(optarg));
-			break;
-		case O_LEASE:
-			a->lease = optarg;
-			json_object_set_new(a->body, "lease", json_string(optarg));
-			break;
-		case O_OWNER:
-			json_object_set_new(a->body, "owner", json_string(optarg));
-			break;
-		case O_ID:
-			json_object_set_new(a->body, "id", json_string(optarg));
-			break;
-		case O_TO:
-			json_array_append_new(a->to, json_string(optarg));
-			break;
-		case O_FROM:
-			json_array_append_new(a->from, json_string(optarg));
-			break;
-		case O_RATE:
-		case O_BURST:
-		case O_LIMIT:
-		case O_LATENCY:
-			json_object_set_new(sub(a, "bandwidth"), opts[c - O_AGENT].name,
-					    json_string(optarg));
-			break;
-		case O_ACTION:
-			json_object_set_new(sub(a, "partition"), "action", json_string(optarg));
-			break;
-		case O_PERCENT:
-			json_object_set_new(sub(a, "loss"), "percent", json_string(optarg));
-			break;
-		case O_DELAY:
-		case O_JITTER:
-			json_object_set_new(sub(a, "delay"), opts[c - O_AGENT].name,
-					    json_string(optarg));
-			break;
-		case O_SIGNAL:
-			json_object_set_new(sub(a, "kill"), "signal", json_string(optarg));
-			break;
-		case O_GRACE:
-			json_object_set_new(sub(a, "kill"), "gracePeriod", json_string(optarg));
-			break;
-		case O_VERIFY_WIRE:
-			json_object_set_new(sub(a, "verify"), "wire", json_true());
-			break;
-		case O_CLEAR:
-			a->clear = true;
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			exit(FL_EXIT_OK);
-		default:
-			return -EINVAL;
 		}
+		if (c < FLAG_VAL)
+			return -EINVAL;
+		r = flags[c - FLAG_VAL].set(a, &flags[c - FLAG_VAL], optarg);
+		if (r < 0)
+			return r;
 	}
 	if (!a->client.address)
 		a->client.address = getenv("FAULTLINE_AGENT");
