@@ -220,32 +220,23 @@ static void child_exec(struct sched *sc, int log_fd, char **argv)
 }
 
 /*
- * Run entry i now. Sets *ret_start to the run's start time (or to now when the suite is
- * locked by someone else and the run is skipped). Failures are logged here.
+ * Lock the entry's suite (<historyDir>/<entry>/.lock, the directory made first, its path
+ * left in edir). -EWOULDBLOCK when another scheduler holds it. Failures are logged here.
  */
-static int run_entry(struct sched *sc, size_t i, const struct fl_sched_decision *d,
-		     time_t *ret_start)
+static int lock_suite(const struct sched *sc, const struct fl_schedule_entry *e, char *edir,
+		      size_t size, int *ret_fd)
 {
-	const struct fl_schedule_entry *e = &sc->s->entries[i];
-	char edir[4096], dir[4200], path[4300], name[FL_SCHED_RUN_NAME_LEN + 1], fire[40];
-	char journal[4300], junit[4300], report[4300], q[4200];
-	char *argv[FL_SCHED_MAX_ARGS + 12];
-	int lock_fd = -1, log_fd = -1, r, status, code;
+	char path[4300], q[4200];
 	long holder = 0;
-	size_t n = 0;
-	bool timed_out;
-	time_t start = time(NULL);
-	double t0;
-	pid_t pid;
+	int r;
 
-	*ret_start = start;
-	(void)snprintf(edir, sizeof(edir), "%s/%s", sc->s->history_dir, e->name);
+	(void)snprintf(edir, size, "%s/%s", sc->s->history_dir, e->name);
 	r = mkdir_p(edir);
 	if (r < 0)
 		return fl_log_errno(LOG_ERR, r, "cannot create history directory",
 				    "entry=%s dir=%s", e->name, fl_log_quote(edir, q, sizeof(q)));
 	(void)snprintf(path, sizeof(path), "%s/.lock", edir);
-	r = lock_file(path, &lock_fd, &holder);
+	r = lock_file(path, ret_fd, &holder);
 	if (r == -EWOULDBLOCK) {
 		fl_log(LOG_WARNING, "run skipped: suite locked by another scheduler",
 		       "entry=%s lock=%s holder_pid=%ld", e->name, fl_log_quote(path, q, sizeof(q)),
@@ -254,58 +245,67 @@ static int run_entry(struct sched *sc, size_t i, const struct fl_sched_decision 
 	}
 	if (r < 0)
 		return fl_log_errno(LOG_ERR, r, "cannot lock suite", "entry=%s", e->name);
-	fl_schedule_run_name(start, name);
-	(void)snprintf(dir, sizeof(dir), "%s/%s", edir, name);
-	if (mkdir(dir, 0755) < 0) {
-		r = fl_log_errno(LOG_ERR, -errno, "cannot create run directory", "entry=%s dir=%s",
-				 e->name, fl_log_quote(dir, q, sizeof(q)));
-		goto out;
-	}
-	(void)snprintf(path, sizeof(path), "%s/run.log", dir);
-	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		r = fl_log_errno(LOG_ERR, -errno, "cannot create run.log", "entry=%s", e->name);
-		goto out;
-	}
-	(void)snprintf(journal, sizeof(journal), "%s/journal.json", dir);
-	(void)snprintf(junit, sizeof(junit), "%s/junit.xml", dir);
-	(void)snprintf(report, sizeof(report), "%s/report.html", dir);
-	argv[n++] = (char *)sc->runner_argv0;
-	argv[n++] = (char *)"run";
-	argv[n++] = e->suite;
-	argv[n++] = (char *)"--journal";
-	argv[n++] = journal;
-	argv[n++] = (char *)"--junit";
-	argv[n++] = junit;
-	argv[n++] = (char *)"--report";
-	argv[n++] = report;
-	for (size_t j = 0; j < e->n_args; j++)
-		argv[n++] = e->args[j];
-	argv[n] = NULL;
+	return 0;
+}
 
-	fmt_local(d->fire, fire, sizeof(fire));
-	long delayed = d->missed ? 0 : (long)(start - d->fire);
-	dprintf(log_fd, "faultline schedule: entry=%s fire=%s delayed=%lds missed=%s suite=%s\n",
-		e->name, fire, delayed, d->missed ? "true" : "false", e->suite);
-	t0 = mono_now();
-	pid = fork();
-	if (pid < 0) {
-		r = fl_log_errno(LOG_ERR, -errno, "cannot fork", "entry=%s", e->name);
-		goto out;
-	}
-	if (pid == 0)
-		child_exec(sc, log_fd, argv);
-	(void)setpgid(pid, pid); /* also here: no window where a signal misses the group */
-	fl_log(LOG_INFO, "run started", "entry=%s pid=%d fire=%s delayed=%lds missed=%s dir=%s",
-	       e->name, pid, fire, delayed, d->missed ? "true" : "false",
-	       fl_log_quote(dir, q, sizeof(q)));
-	status = wait_child(sc, pid, &timed_out);
-	/* Nothing the run started outlives it: its whole process group goes. */
-	(void)kill(-pid, SIGKILL);
-	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	double secs = mono_now() - t0;
+/* Make the run's directory (its path left in dir) and open its run.log. Failures logged. */
+static int open_run_log(const struct fl_schedule_entry *e, const char *edir, time_t start,
+			char *dir, size_t size, int *ret_fd)
+{
+	char path[4300], name[FL_SCHED_RUN_NAME_LEN + 1], q[4200];
+	int fd;
+
+	fl_schedule_run_name(start, name);
+	(void)snprintf(dir, size, "%s/%s", edir, name);
+	if (mkdir(dir, 0755) < 0)
+		return fl_log_errno(LOG_ERR, -errno, "cannot create run directory",
+				    "entry=%s dir=%s", e->name, fl_log_quote(dir, q, sizeof(q)));
+	(void)snprintf(path, sizeof(path), "%s/run.log", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fl_log_errno(LOG_ERR, -errno, "cannot create run.log", "entry=%s", e->name);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* A run's command line: `RUNNER run SUITE --journal --junit --report` into dir, then the
+ * entry's own args. The paths live here, as long as argv. */
+struct run_argv {
+	char journal[4300], junit[4300], report[4300];
+	char *argv[FL_SCHED_MAX_ARGS + 12];
+};
+
+static void build_argv(const struct sched *sc, const struct fl_schedule_entry *e, const char *dir,
+		       struct run_argv *ra)
+{
+	size_t n = 0;
+
+	(void)snprintf(ra->journal, sizeof(ra->journal), "%s/journal.json", dir);
+	(void)snprintf(ra->junit, sizeof(ra->junit), "%s/junit.xml", dir);
+	(void)snprintf(ra->report, sizeof(ra->report), "%s/report.html", dir);
+	ra->argv[n++] = (char *)sc->runner_argv0;
+	ra->argv[n++] = (char *)"run";
+	ra->argv[n++] = e->suite;
+	ra->argv[n++] = (char *)"--journal";
+	ra->argv[n++] = ra->journal;
+	ra->argv[n++] = (char *)"--junit";
+	ra->argv[n++] = ra->junit;
+	ra->argv[n++] = (char *)"--report";
+	ra->argv[n++] = ra->report;
+	for (size_t j = 0; j < e->n_args; j++)
+		ra->argv[n++] = e->args[j];
+	ra->argv[n] = NULL;
+}
+
+/* The run ended: its exit file, the last line of run.log and the log line. */
+static void record_exit(const struct fl_schedule_entry *e, const char *dir, int log_fd, int status,
+			bool timed_out, double secs)
+{
+	char path[4300], text[16], q[4200];
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	int r;
+
 	(void)snprintf(path, sizeof(path), "%s/exit", dir);
-	char text[16];
 	(void)snprintf(text, sizeof(text), "%d\n", code);
 	r = write_file(path, text);
 	if (r < 0)
@@ -316,19 +316,76 @@ static int run_entry(struct sched *sc, size_t i, const struct fl_sched_decision 
 	fl_log(code == 0 ? LOG_INFO : LOG_WARNING, "run finished",
 	       "entry=%s exit=%d status=%s duration=%.1fs dir=%s", e->name, code, how, secs,
 	       fl_log_quote(dir, q, sizeof(q)));
-	r = 0;
-out:
-	if (log_fd >= 0)
-		close(log_fd);
-	if (lock_fd >= 0)
-		close(lock_fd); /* releases the suite lock */
+}
+
+/* Fork the run into dir with its output in log_fd, wait for it, record how it ended. */
+static int spawn_run(struct sched *sc, const struct fl_schedule_entry *e,
+		     const struct fl_sched_decision *d, time_t start, const char *dir, int log_fd)
+{
+	struct run_argv ra;
+	char fire[40], q[4200];
+	bool timed_out;
+	int status;
+	double t0;
+	pid_t pid;
+
+	build_argv(sc, e, dir, &ra);
+	fmt_local(d->fire, fire, sizeof(fire));
+	long delayed = d->missed ? 0 : (long)(start - d->fire);
+	dprintf(log_fd, "faultline schedule: entry=%s fire=%s delayed=%lds missed=%s suite=%s\n",
+		e->name, fire, delayed, d->missed ? "true" : "false", e->suite);
+	t0 = mono_now();
+	pid = fork();
+	if (pid < 0)
+		return fl_log_errno(LOG_ERR, -errno, "cannot fork", "entry=%s", e->name);
+	if (pid == 0)
+		child_exec(sc, log_fd, ra.argv);
+	(void)setpgid(pid, pid); /* also here: no window where a signal misses the group */
+	fl_log(LOG_INFO, "run started", "entry=%s pid=%d fire=%s delayed=%lds missed=%s dir=%s",
+	       e->name, pid, fire, delayed, d->missed ? "true" : "false",
+	       fl_log_quote(dir, q, sizeof(q)));
+	status = wait_child(sc, pid, &timed_out);
+	/* Nothing the run started outlives it: its whole process group goes. */
+	(void)kill(-pid, SIGKILL);
+	record_exit(e, dir, log_fd, status, timed_out, mono_now() - t0);
+	return 0;
+}
+
+static void prune_history(const struct sched *sc, const struct fl_schedule_entry *e)
+{
 	unsigned removed = 0;
 	int pr = fl_schedule_prune(sc->s->history_dir, e->name, sc->s->keep, &removed);
+
 	if (pr < 0)
 		fl_log_errno(LOG_ERR, pr, "cannot prune history", "entry=%s", e->name);
 	else if (removed)
 		fl_log(LOG_INFO, "old runs removed", "entry=%s removed=%u keep=%u", e->name,
 		       removed, sc->s->keep);
+}
+
+/*
+ * Run entry i now. Sets *ret_start to the run's start time (or to now when the suite is
+ * locked by someone else and the run is skipped). Failures are logged here.
+ */
+static int run_entry(struct sched *sc, size_t i, const struct fl_sched_decision *d,
+		     time_t *ret_start)
+{
+	const struct fl_schedule_entry *e = &sc->s->entries[i];
+	char edir[4096], dir[4200];
+	int lock_fd = -1, log_fd = -1, r;
+	time_t start = time(NULL);
+
+	*ret_start = start;
+	r = lock_suite(sc, e, edir, sizeof(edir), &lock_fd);
+	if (r < 0)
+		return r;
+	r = open_run_log(e, edir, start, dir, sizeof(dir), &log_fd);
+	if (r >= 0)
+		r = spawn_run(sc, e, d, start, dir, log_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	close(lock_fd); /* releases the suite lock */
+	prune_history(sc, e);
 	return r;
 }
 
@@ -496,130 +553,187 @@ static void runner_hook(struct sched *sc)
 }
 #endif
 
-int fl_cmd_schedule(int argc, char **argv)
+struct sched_opts {
+	bool once, dry;
+	time_t from; /* --dry-run's start */
+	const char *config;
+};
+
+/* The flags and the CONFIG file. false when the command ends here, with *ret_code (--help,
+ * usage errors). */
+static bool parse_args(int argc, char **argv, struct sched_opts *o, int *ret_code)
 {
 	static const struct option opts[] = { { "once", no_argument, NULL, 'o' },
 					      { "dry-run", no_argument, NULL, 'n' },
 					      { "from", required_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	struct sched sc = { .runner = "/proc/self/exe", .runner_argv0 = "faultline" };
-	struct fl_diag diag = { 0 };
-	bool once = false, dry = false;
 	const char *from_text = NULL;
-	char path[4200];
-	long holder = 0;
-	int c, r, lock_fd = -1;
-	time_t from = time(NULL);
+	int c;
 
+	*ret_code = FL_EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			once = true;
+			o->once = true;
 			break;
 		case 'n':
-			dry = true;
+			o->dry = true;
 			break;
 		case 'f':
 			from_text = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return FL_EXIT_OK;
+			*ret_code = FL_EXIT_OK;
+			return false;
 		default:
 			usage(stderr);
-			return FL_EXIT_USAGE;
+			return false;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "faultline schedule: expected one CONFIG file (see --help)\n");
-		return FL_EXIT_USAGE;
+		return false;
 	}
-	if (once && dry) {
+	if (o->once && o->dry) {
 		fprintf(stderr, "faultline schedule: --once and --dry-run exclude each other\n");
-		return FL_EXIT_USAGE;
+		return false;
 	}
-	if (from_text && (!dry || parse_from(from_text, &from) < 0)) {
+	if (from_text && (!o->dry || parse_from(from_text, &o->from) < 0)) {
 		fprintf(stderr,
 			"faultline schedule: --from \"%s\": expected --dry-run and a time like "
 			"2024-01-05T16:50[:SS][Z]\n",
 			from_text);
-		return FL_EXIT_USAGE;
+		return false;
 	}
-	r = fl_schedule_load(argv[optind], &sc.s, &diag);
+	o->config = argv[optind];
+	return true;
+}
+
+/* Load CONFIG; a config that does not parse is printed as FILE:LINE:COL: MESSAGE. */
+static int load_config(const char *path, struct fl_schedule **ret)
+{
+	struct fl_diag diag = { 0 };
+	int r = fl_schedule_load(path, ret, &diag);
+
 	if (r < 0) {
 		if (diag.line)
-			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : argv[optind],
-				diag.line, diag.col, diag.msg);
+			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : path, diag.line,
+				diag.col, diag.msg);
 		else
-			fprintf(stderr, "%s: %s\n", diag.file ? diag.file : argv[optind], diag.msg);
-		return FL_EXIT_ERROR;
+			fprintf(stderr, "%s: %s\n", diag.file ? diag.file : path, diag.msg);
 	}
-	for (size_t i = 0; i < sc.s->n_entries; i++) {
-		const struct fl_schedule_entry *e = &sc.s->entries[i];
+	return r;
+}
+
+/* Every entry's suite must be readable now; each one that is not is named. */
+static int check_suites(const struct fl_schedule *s, const char *path)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < s->n_entries; i++) {
+		const struct fl_schedule_entry *e = &s->entries[i];
 
 		if (access(e->suite, R_OK) < 0) {
-			fprintf(stderr, "%s:%d:%d: spec.entries[%zu].suite: \"%s\": %s\n",
-				argv[optind], e->line, e->col, i, e->suite, strerror(errno));
+			fprintf(stderr, "%s:%d:%d: spec.entries[%zu].suite: \"%s\": %s\n", path,
+				e->line, e->col, i, e->suite, strerror(errno));
 			r = -ENOENT;
 		}
 	}
+	return r;
+}
+
+/* One scheduler per schedule: <historyDir>/.schedule-NAME.lock (the directory made first). */
+static int lock_schedule(const struct sched *sc, int *ret_fd)
+{
+	char path[4200];
+	long holder = 0;
+	int r = mkdir_p(sc->s->history_dir);
+
+	if (r < 0) {
+		fprintf(stderr, "faultline schedule: historyDir %s: %s\n", sc->s->history_dir,
+			strerror(-r));
+		return r;
+	}
+	(void)snprintf(path, sizeof(path), "%s/.schedule-%s.lock", sc->s->history_dir, sc->s->name);
+	r = lock_file(path, ret_fd, &holder);
+	if (r == -EWOULDBLOCK) {
+		fprintf(stderr,
+			"faultline schedule: schedule \"%s\" is already running (pid %ld holds "
+			"%s)\n",
+			sc->s->name, holder, path);
+		return r;
+	}
+	if (r < 0)
+		fprintf(stderr, "faultline schedule: cannot lock %s: %s\n", path, strerror(-r));
+	return r;
+}
+
+/* Each entry's last run from the history directory: settled[] (FL_SCHED_NEVER: none). */
+static int read_history(struct sched *sc)
+{
+	sc->settled = calloc(sc->s->n_entries, sizeof(*sc->settled));
+	if (!sc->settled)
+		return -ENOMEM;
+	for (size_t i = 0; i < sc->s->n_entries; i++) {
+		time_t t;
+		int r = fl_schedule_last_run(sc->s->history_dir, sc->s->entries[i].name, &t);
+
+		if (r < 0 && r != -ENOENT) {
+			fl_log_errno(LOG_ERR, r, "cannot read history", "entry=%s",
+				     sc->s->entries[i].name);
+			return r;
+		}
+		sc->settled[i] = r < 0 ? FL_SCHED_NEVER : t;
+	}
+	return 0;
+}
+
+/* The loop takes its signals with sigtimedwait; runs get the old mask back (child_exec). */
+static void block_signals(struct sched *sc)
+{
+	sigemptyset(&sc->blocked);
+	sigaddset(&sc->blocked, SIGTERM);
+	sigaddset(&sc->blocked, SIGINT);
+	sigaddset(&sc->blocked, SIGHUP);
+	sigaddset(&sc->blocked, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sc->blocked, &sc->old_mask);
+}
+
+int fl_cmd_schedule(int argc, char **argv)
+{
+	struct sched sc = { .runner = "/proc/self/exe", .runner_argv0 = "faultline" };
+	struct sched_opts o = { .from = time(NULL) };
+	int code, r, lock_fd = -1;
+
+	if (!parse_args(argc, argv, &o, &code))
+		return code;
+	if (load_config(o.config, &sc.s) < 0)
+		return FL_EXIT_ERROR;
+	r = check_suites(sc.s, o.config);
 	if (r < 0)
 		goto out;
-	if (dry) {
-		r = dry_run(sc.s, from);
+	if (o.dry) {
+		r = dry_run(sc.s, o.from);
 		fl_schedule_free(sc.s);
 		return r;
 	}
 #ifdef FL_TEST_BUILD
 	runner_hook(&sc);
 #endif
-	r = mkdir_p(sc.s->history_dir);
-	if (r < 0) {
-		fprintf(stderr, "faultline schedule: historyDir %s: %s\n", sc.s->history_dir,
-			strerror(-r));
+	r = lock_schedule(&sc, &lock_fd);
+	if (r < 0)
 		goto out;
-	}
-	(void)snprintf(path, sizeof(path), "%s/.schedule-%s.lock", sc.s->history_dir, sc.s->name);
-	r = lock_file(path, &lock_fd, &holder);
-	if (r == -EWOULDBLOCK) {
-		fprintf(stderr,
-			"faultline schedule: schedule \"%s\" is already running (pid %ld holds "
-			"%s)\n",
-			sc.s->name, holder, path);
+	r = read_history(&sc);
+	if (r < 0)
 		goto out;
-	}
-	if (r < 0) {
-		fprintf(stderr, "faultline schedule: cannot lock %s: %s\n", path, strerror(-r));
-		goto out;
-	}
-	sc.settled = calloc(sc.s->n_entries, sizeof(*sc.settled));
-	if (!sc.settled) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < sc.s->n_entries; i++) {
-		time_t t;
-
-		r = fl_schedule_last_run(sc.s->history_dir, sc.s->entries[i].name, &t);
-		if (r < 0 && r != -ENOENT) {
-			fl_log_errno(LOG_ERR, r, "cannot read history", "entry=%s",
-				     sc.s->entries[i].name);
-			goto out;
-		}
-		sc.settled[i] = r < 0 ? FL_SCHED_NEVER : t;
-	}
-	sigemptyset(&sc.blocked);
-	sigaddset(&sc.blocked, SIGTERM);
-	sigaddset(&sc.blocked, SIGINT);
-	sigaddset(&sc.blocked, SIGHUP);
-	sigaddset(&sc.blocked, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &sc.blocked, &sc.old_mask);
+	block_signals(&sc);
 	sc.observed_since = time(NULL);
 	fl_log(LOG_INFO, "scheduler started", "schedule=%s entries=%zu mode=%s pid=%ld", sc.s->name,
-	       sc.s->n_entries, once ? "once" : "daemon", (long)getpid());
-	r = loop(&sc, once);
+	       sc.s->n_entries, o.once ? "once" : "daemon", (long)getpid());
+	r = loop(&sc, o.once);
 	fl_log(LOG_INFO, "scheduler exiting", "schedule=%s", sc.s->name);
 out:
 	if (lock_fd >= 0)
