@@ -104,26 +104,16 @@ static bool plan_fault(struct fl_agents *agents, const struct fl_experiment *exp
 	return ok;
 }
 
-static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
+/* Each agent and the fault kinds it supports. diag: shared with the caller's other steps. */
+static bool plan_agents(struct fl_agents *agents, struct fl_diag *diag)
 {
-	struct fl_target_set *sets = calloc(exp->n_targets + 1, sizeof(*sets));
-	struct fl_agents *agents = NULL;
-	struct fl_probe_ctx *pctx = NULL;
-	struct fl_diag diag = { 0 };
 	bool ok = true;
 
-	printf("experiment %s (seed %llu)\n", exp->name, (unsigned long long)seed);
-	if (!sets || fl_agents_new(exp, &agents, &diag) < 0 || fl_probe_ctx_new(&pctx) < 0) {
-		printf("  ERROR %s\n", diag.msg[0] ? diag.msg : "out of memory");
-		ok = false;
-		goto out;
-	}
-	fl_probe_ctx_set_agents(pctx, agents, exp);
 	printf("  agents:\n");
 	for (unsigned i = 0; i < fl_agents_count(agents); i++) {
 		json_t *caps = NULL;
-		if (fl_agents_capabilities(agents, i, &caps, &diag) < 0) {
-			printf("    %s: UNREACHABLE: %s\n", fl_agents_name(agents, i), diag.msg);
+		if (fl_agents_capabilities(agents, i, &caps, diag) < 0) {
+			printf("    %s: UNREACHABLE: %s\n", fl_agents_name(agents, i), diag->msg);
 			ok = false;
 			continue;
 		}
@@ -132,10 +122,19 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 		       fl_agent_client_address(fl_agents_client(agents, i)), kinds ? kinds : "");
 		free(kinds);
 	}
+	return ok;
+}
+
+/* Resolve every target into sets[] (what the method's faults then hit). */
+static bool plan_targets(struct fl_agents *agents, const struct fl_experiment *exp, uint64_t seed,
+			 struct fl_target_set *sets, struct fl_diag *diag)
+{
+	bool ok = true;
+
 	printf("  targets:\n");
 	for (unsigned i = 0; i < exp->n_targets; i++) {
-		if (fl_targets_resolve(agents, &exp->targets[i], seed, &sets[i], &diag) < 0) {
-			printf("    %s: ERROR %s\n", exp->targets[i].name, diag.msg);
+		if (fl_targets_resolve(agents, &exp->targets[i], seed, &sets[i], diag) < 0) {
+			printf("    %s: ERROR %s\n", exp->targets[i].name, diag->msg);
 			ok = false;
 			continue;
 		}
@@ -145,6 +144,11 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 			       sets[i].t[k].ip[0] ? ", ip " : "", sets[i].t[k].ip,
 			       sets[i].n_matches);
 	}
+	return ok;
+}
+
+static void plan_hooks(const struct fl_experiment *exp)
+{
 	if (exp->n_hooks)
 		printf("  hooks:\n");
 	for (unsigned i = 0; i < exp->n_hooks; i++) {
@@ -158,6 +162,13 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 		       config ? config : "(defaults)");
 		free(config);
 	}
+}
+
+static bool plan_method(struct fl_agents *agents, const struct fl_experiment *exp,
+			const struct fl_target_set *sets)
+{
+	bool ok = true;
+
 	printf("  method:\n");
 	for (unsigned i = 0; i < exp->n_method; i++) {
 		const struct fl_step *st = &exp->method[i];
@@ -183,6 +194,13 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 			break;
 		}
 	}
+	return ok;
+}
+
+static bool plan_probes(struct fl_probe_ctx *pctx, const struct fl_experiment *exp)
+{
+	bool ok = true;
+
 	printf("  probes (sampled once now):\n");
 	for (unsigned i = 0; i < exp->n_steady; i++)
 		ok &= plan_probe(pctx, exp, &exp->steady[i], "steady");
@@ -191,6 +209,30 @@ static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
 	for (unsigned i = 0; i < exp->n_method; i++)
 		if (exp->method[i].kind == FL_STEP_EFFECT)
 			ok &= plan_probe(pctx, exp, &exp->method[i].probe, "effect");
+	return ok;
+}
+
+static bool plan_experiment(const struct fl_experiment *exp, uint64_t seed)
+{
+	struct fl_target_set *sets = calloc(exp->n_targets + 1, sizeof(*sets));
+	struct fl_agents *agents = NULL;
+	struct fl_probe_ctx *pctx = NULL;
+	struct fl_diag diag = { 0 };
+	bool ok = true;
+
+	printf("experiment %s (seed %llu)\n", exp->name, (unsigned long long)seed);
+	if (!sets || fl_agents_new(exp, &agents, &diag) < 0 || fl_probe_ctx_new(&pctx) < 0) {
+		printf("  ERROR %s\n", diag.msg[0] ? diag.msg : "out of memory");
+		ok = false;
+		goto out;
+	}
+	fl_probe_ctx_set_agents(pctx, agents, exp);
+	/* Every step runs, whatever the one before found: plan shows all that is wrong. */
+	ok &= plan_agents(agents, &diag);
+	ok &= plan_targets(agents, exp, seed, sets, &diag);
+	plan_hooks(exp);
+	ok &= plan_method(agents, exp, sets);
+	ok &= plan_probes(pctx, exp);
 out:
 	for (unsigned i = 0; sets && i < exp->n_targets; i++)
 		fl_target_set_clear(&sets[i]);
