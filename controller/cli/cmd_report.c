@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fl/macro.h"
 #include "journal.h"
 #include "junit.h"
 #include "report.h"
@@ -49,7 +50,15 @@ static void print_diag(const char *what, const struct fl_diag *diag)
 		fprintf(stderr, "faultline report: %s%s%s\n", what, *what ? ": " : "", diag->msg);
 }
 
-int fl_cmd_report(int argc, char **argv)
+struct report_opts {
+	const char *junit, *html;
+	bool text;
+	const char *journal_path;
+};
+
+/* The flags and the JOURNAL. false when the command ends here, with *ret_code (--help,
+ * usage errors). */
+static bool parse_args(int argc, char **argv, struct report_opts *o, int *ret_code)
 {
 	static const struct option opts[] = {
 		{ "junit", required_argument, NULL, 'j' },
@@ -58,28 +67,26 @@ int fl_cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *junit = NULL, *html = NULL;
-	bool text = false;
-	struct fl_diag diag = { 0 };
-	json_t *journal = NULL;
-	int c, r, status = FL_EXIT_OK;
+	int c;
 
+	*ret_code = FL_EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			junit = optarg;
+			o->junit = optarg;
 			break;
 		case 'H':
-			html = optarg;
+			o->html = optarg;
 			break;
 		case 't':
-			text = true;
+			o->text = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return FL_EXIT_OK;
+			*ret_code = FL_EXIT_OK;
+			return false;
 		default:
 			/* getopt_long sets optopt to the option's value when its argument is
 			 * missing, and to 0 for an unknown long option. */
@@ -92,51 +99,69 @@ int fl_cmd_report(int argc, char **argv)
 					"faultline report: unknown option \"%s\" (see faultline "
 					"report --help)\n",
 					argv[optind - 1]);
-			return FL_EXIT_USAGE;
+			return false;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "faultline report: JOURNAL is required (see --help)\n");
-		return FL_EXIT_USAGE;
+		return false;
 	}
 	if (argc - optind > 1) {
 		fprintf(stderr, "faultline report: one JOURNAL only; unexpected \"%s\"\n",
 			argv[optind + 1]);
-		return FL_EXIT_USAGE;
+		return false;
 	}
-	if (!junit && !html && !text) {
+	if (!o->junit && !o->html && !o->text) {
 		fprintf(stderr, "faultline report: say which report: --junit FILE, --html FILE or "
 				"--text\n");
-		return FL_EXIT_USAGE;
+		return false;
 	}
+	o->journal_path = argv[optind];
+	return true;
+}
 
-	r = fl_journal_load(argv[optind], &journal, &diag);
-	if (r < 0) {
+/* FL_EXIT_OK when every report asked for was written, else FL_EXIT_ERROR. */
+static int write_reports(const struct report_opts *o, const json_t *journal)
+{
+	/* The reports in the order they are written; path NULL: not asked for. */
+	const struct {
+		const char *flag, *path;
+		fl_report_render_fn render;
+	} reports[] = {
+		{ "--junit", o->junit, fl_junit_write },
+		{ "--html", o->html, fl_report_html },
+		{ "--text", o->text ? "-" : NULL, fl_report_text_render },
+	};
+	int status = FL_EXIT_OK;
+
+	/* Each report on its own: one that cannot be written does not stop the others. */
+	for (size_t i = 0; i < FL_ARRAY_SIZE(reports); i++) {
+		struct fl_diag diag = { 0 };
+
+		if (!reports[i].path)
+			continue;
+		if (fl_report_write_file(reports[i].path, reports[i].render, journal, &diag) < 0) {
+			print_diag(reports[i].flag, &diag);
+			status = FL_EXIT_ERROR;
+		}
+	}
+	return status;
+}
+
+int fl_cmd_report(int argc, char **argv)
+{
+	struct report_opts o = { 0 };
+	struct fl_diag diag = { 0 };
+	json_t *journal = NULL;
+	int code;
+
+	if (!parse_args(argc, argv, &o, &code))
+		return code;
+	if (fl_journal_load(o.journal_path, &journal, &diag) < 0) {
 		print_diag("", &diag);
 		return FL_EXIT_ERROR;
 	}
-	/* Each report on its own: one that cannot be written does not stop the others. */
-	if (junit) {
-		diag = (struct fl_diag){ 0 };
-		if (fl_report_write_file(junit, fl_junit_write, journal, &diag) < 0) {
-			print_diag("--junit", &diag);
-			status = FL_EXIT_ERROR;
-		}
-	}
-	if (html) {
-		diag = (struct fl_diag){ 0 };
-		if (fl_report_write_file(html, fl_report_html, journal, &diag) < 0) {
-			print_diag("--html", &diag);
-			status = FL_EXIT_ERROR;
-		}
-	}
-	if (text) {
-		diag = (struct fl_diag){ 0 };
-		if (fl_report_write_file("-", fl_report_text_render, journal, &diag) < 0) {
-			print_diag("--text", &diag);
-			status = FL_EXIT_ERROR;
-		}
-	}
+	code = write_reports(&o, journal);
 	json_decref(journal);
-	return status;
+	return code;
 }

@@ -68,7 +68,14 @@ static int write_output(const char *what, const char *path,
 	return 0;
 }
 
-int fl_cmd_run(int argc, char **argv)
+struct run_args {
+	const char *junit, *journal_path, *html;
+	struct fl_run_opts opts;
+};
+
+/* The flags. false when the command ends here, with *ret_code (--help, usage errors);
+ * else the FILEs start at argv[optind]. */
+static bool parse_args(int argc, char **argv, struct run_args *ra, int *ret_code)
 {
 	static const struct option options[] = { { "junit", required_argument, NULL, 'j' },
 						 { "journal", required_argument, NULL, 'J' },
@@ -78,77 +85,112 @@ int fl_cmd_run(int argc, char **argv)
 						 { "progress", no_argument, NULL, 'p' },
 						 { "help", no_argument, NULL, 'h' },
 						 { 0 } };
-	const char *junit = NULL, *journal_path = NULL, *html = NULL;
-	struct fl_run_opts opts = { 0 };
-	struct fl_suite **suites;
-	json_t *journal = NULL;
-	int c, code = FL_EXIT_OK;
-	unsigned n = 0;
+	int c;
 
+	*ret_code = FL_EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			junit = optarg;
+			ra->junit = optarg;
 			break;
 		case 'J':
-			journal_path = optarg;
+			ra->journal_path = optarg;
 			break;
 		case 'r':
-			html = optarg;
+			ra->html = optarg;
 			break;
 		case 's':
-			if (fl_cli_parse_seed("run", optarg, &opts.seed) < 0)
-				return FL_EXIT_USAGE;
-			opts.has_seed = true;
+			if (fl_cli_parse_seed("run", optarg, &ra->opts.seed) < 0)
+				return false;
+			ra->opts.has_seed = true;
 			break;
 		case 'q':
-			opts.quiet = true;
+			ra->opts.quiet = true;
 			break;
 		case 'p':
-			opts.force_tty = true;
+			ra->opts.force_tty = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return FL_EXIT_OK;
+			*ret_code = FL_EXIT_OK;
+			return false;
 		default:
 			usage(stderr);
-			return FL_EXIT_USAGE;
+			return false;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "faultline run: no experiment file given\n");
 		usage(stderr);
-		return FL_EXIT_USAGE;
+		return false;
 	}
-	suites = calloc((size_t)(argc - optind), sizeof(*suites));
-	if (!suites)
-		return FL_EXIT_ERROR;
-	for (int i = optind; i < argc; i++) {
+	return true;
+}
+
+/* Parse every file into suites[] (*ret_n of them); each one that does not parse is
+ * printed. FL_EXIT_ERROR when any did not. */
+static int parse_files(int n_files, char **files, struct fl_suite **suites, unsigned *ret_n)
+{
+	int code = FL_EXIT_OK;
+	unsigned n = 0;
+
+	for (int i = 0; i < n_files; i++) {
 		struct fl_diag diag = { 0 };
-		int r = fl_suite_parse_file(argv[i], &suites[n], &diag);
+		int r = fl_suite_parse_file(files[i], &suites[n], &diag);
 		if (r < 0) {
-			fl_cli_print_parse_error(argv[i], r, &diag);
+			fl_cli_print_parse_error(files[i], r, &diag);
 			code = FL_EXIT_ERROR;
 			continue;
 		}
 		n++;
 	}
-	if (code == FL_EXIT_OK) {
-		opts.files = (const char *const *)&argv[optind];
-		opts.n_files = (unsigned)(argc - optind);
-		code = fl_run_suites(suites, n, &opts, &journal);
-		if (journal) {
-			if (fl_report_text(journal, stdout) < 0)
-				fprintf(stderr, "faultline run: cannot print the summary\n");
-			fflush(stdout);
-			if (write_output("journal", journal_path, dump_journal, journal) < 0 ||
-			    write_output("JUnit report", junit, fl_junit_write, journal) < 0 ||
-			    write_output("HTML report", html, fl_report_html, journal) < 0)
-				code = code == FL_EXIT_OK ? FL_EXIT_ERROR : code;
-		}
+	*ret_n = n;
+	return code;
+}
+
+/* Run the suites, print the summary and write the files asked for. The run's exit code;
+ * a file that cannot be written makes a passed run an error. */
+static int run_and_report(struct fl_suite **suites, unsigned n, struct run_args *ra, int n_files,
+			  char **files)
+{
+	json_t *journal = NULL;
+	int code;
+
+	ra->opts.files = (const char *const *)files;
+	ra->opts.n_files = (unsigned)n_files;
+	code = fl_run_suites(suites, n, &ra->opts, &journal);
+	if (journal) {
+		if (fl_report_text(journal, stdout) < 0)
+			fprintf(stderr, "faultline run: cannot print the summary\n");
+		fflush(stdout);
+		if (write_output("journal", ra->journal_path, dump_journal, journal) < 0 ||
+		    write_output("JUnit report", ra->junit, fl_junit_write, journal) < 0 ||
+		    write_output("HTML report", ra->html, fl_report_html, journal) < 0)
+			code = code == FL_EXIT_OK ? FL_EXIT_ERROR : code;
 	}
 	json_decref(journal);
+	return code;
+}
+
+int fl_cmd_run(int argc, char **argv)
+{
+	struct run_args ra = { 0 };
+	struct fl_suite **suites;
+	int code, n_files;
+	char **files;
+	unsigned n = 0;
+
+	if (!parse_args(argc, argv, &ra, &code))
+		return code;
+	n_files = argc - optind;
+	files = &argv[optind];
+	suites = calloc((size_t)n_files, sizeof(*suites));
+	if (!suites)
+		return FL_EXIT_ERROR;
+	code = parse_files(n_files, files, suites, &n);
+	if (code == FL_EXIT_OK)
+		code = run_and_report(suites, n, &ra, n_files, files);
 	for (unsigned i = 0; i < n; i++)
 		fl_suite_free(suites[i]);
 	free(suites);
