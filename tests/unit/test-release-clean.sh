@@ -17,7 +17,7 @@ FORBIDDEN=(
 	"FL_AGENT_CRASH_AT|t/faultline-agent"              # agent/src/faults.c, test build only
 	"FL_AGENT_TEST_REVERT_FAILURES|t/faultline-agent"  # same
 	"injected revert failure|t/faultline-agent"        # that hook's error message
-	"FAULTLINE_SCHEDULE_RUNNER|t/faultline"            # controller/cli/cmd_schedule.c
+	"FAULTLINE_SCHEDULE_RUNNER|t/faultline"            # controller/schedule/scheduler.c
 	"test hook in use|t/faultline"                     # its warning
 	"fl_nl_fake_new|t/libfltest.a"                     # the fake netlink transport:
 	"fl_nl_fake_queue_reply|t/libfltest.a"             # tests/lib/nlfake.{c,h}
