@@ -200,20 +200,48 @@ static int get_number_key(struct exp_ctx *c, const struct fl_ynode *map, const c
 	return r;
 }
 
+/* What a tolerance's rules are checked against: its probe and the metric it names. */
+struct tol_ctx {
+	enum fl_probe_type type;
+	enum exp_probe_where where;
+	bool has_json;
+	const struct metric_def *m;
+	const char *metric; /* borrowed: the tolerance's own or the type's default */
+};
+
+/*
+ * {min, max} of a change (delta, percentChange): at least one, and min not above max.
+ * empty_msg says what the map is for when neither is given.
+ */
+static int parse_change_bounds(struct exp_ctx *c, const struct fl_ynode *v, bool *has_min,
+			       double *min, bool *has_max, double *max, const char *empty_msg)
+{
+	static const char *const allowed[] = { "min", "max", NULL };
+	int r;
+
+	if ((r = ex_map(c, v, allowed)) < 0 ||
+	    (r = get_number_key(c, v, "min", has_min, min)) < 0 ||
+	    (r = get_number_key(c, v, "max", has_max, max)) < 0)
+		return r;
+	if (!*has_min && !*has_max)
+		return ex_err(c, v, "%s", empty_msg);
+	if (*has_min && *has_max && *min > *max)
+		return ex_err(c, v, "min %g is above max %g", *min, *max);
+	return 0;
+}
+
 /*
  * delta: {min, max} and changed: true compare with a reference sample, which only a
  * steady-state probe (after vs before) and an effect step (vs its baseline) have.
  */
 static int parse_reference_rules(struct exp_ctx *c, const struct fl_ynode *n,
-				 enum exp_probe_where where, const struct metric_def *m,
-				 const char *metric, struct fl_tolerance *t)
+				 const struct tol_ctx *k, struct fl_tolerance *t)
 {
-	static const char *const delta_allowed[] = { "min", "max", NULL };
-	const struct fl_ynode *v, *d = fl_ynode_get(n, "delta"), *ch = fl_ynode_get(n, "changed");
+	const struct fl_ynode *d = fl_ynode_get(n, "delta"), *ch = fl_ynode_get(n, "changed");
 	size_t old;
 	int r = 0;
 
-	if ((d || ch) && where != EXP_PROBE_STEADY && where != EXP_PROBE_EFFECT)
+	if ((d || ch) && k->where != EXP_PROBE_STEADY && k->where != EXP_PROBE_EFFECT)
 		return ex_err_key(
 			c, d ? ex_key_node(n, "delta") : ex_key_node(n, "changed"),
 			d ? "delta" : "changed",
@@ -222,26 +250,20 @@ static int parse_reference_rules(struct exp_ctx *c, const struct fl_ynode *n,
 			"their baseline)");
 	if (d) {
 		old = ex_push_key(c, "delta");
-		if (m->kind == M_TEXT)
+		if (k->m->kind == M_TEXT)
 			r = ex_err(c, d, "metric %s is text (a delta needs a number; use changed)",
-				   metric);
-		else if ((r = ex_map(c, d, delta_allowed)) == 0 &&
-			 (r = get_number_key(c, d, "min", &t->has_delta_min, &t->delta_min)) == 0 &&
-			 (r = get_number_key(c, d, "max", &t->has_delta_max, &t->delta_max)) == 0) {
-			if (!t->has_delta_min && !t->has_delta_max)
-				r = ex_err(c, d,
-					   "expected min or max (the change from the reference, in "
-					   "the metric's unit, e.g. {min: 160})");
-			else if (t->has_delta_min && t->has_delta_max &&
-				 t->delta_min > t->delta_max)
-				r = ex_err(c, d, "min %g is above max %g", t->delta_min,
-					   t->delta_max);
-		}
+				   k->metric);
+		else
+			r = parse_change_bounds(
+				c, d, &t->has_delta_min, &t->delta_min, &t->has_delta_max,
+				&t->delta_max,
+				"expected min or max (the change from the reference, "
+				"in the metric's unit, e.g. {min: 160})");
 		ex_pop(c, old);
 		if (r < 0)
 			return r;
 	}
-	if ((v = ch)) {
+	if (ch) {
 		if ((r = ex_bool(c, n, "changed", &t->changed)) < 0)
 			return r;
 		if (!t->changed)
@@ -252,130 +274,196 @@ static int parse_reference_rules(struct exp_ctx *c, const struct fl_ynode *n,
 	return 0;
 }
 
-static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
-			   enum exp_probe_where where, bool has_json, struct fl_tolerance *t)
+/* metric: one of the type's (default: its first); http's "value" needs the json field. */
+static int resolve_metric(struct exp_ctx *c, const struct fl_ynode *n, struct tol_ctx *k,
+			  struct fl_tolerance *t)
 {
-	static const char *const allowed[] = { "metric",	"min",	 "max",	  "range",
-					       "equals",	"regex", "delta", "changed",
-					       "percentChange", NULL };
-	static const char *const change_allowed[] = { "min", "max", NULL };
-	const struct metric_def *m;
-	const struct fl_ynode *v;
-	const char *metric;
 	char q[EX_QUOTE], list[256];
-	size_t old;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
-		return r;
-	t->pos = ex_pos(c, n);
 	if ((r = ex_str(c, n, "metric", FL_EXP_NAME_MAX, false, &t->metric)) < 0)
 		return r;
-	metric = t->metric ? t->metric : fl_probe_default_metric(type);
-	if (!(m = find_metric(type, metric))) {
-		metric_list(type, list, sizeof(list));
+	k->metric = t->metric ? t->metric : fl_probe_default_metric(k->type);
+	if (!(k->m = find_metric(k->type, k->metric))) {
+		metric_list(k->type, list, sizeof(list));
 		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
 				  "%s is not a metric of %s (expected one of %s)",
 				  ex_quote(fl_ynode_get(n, "metric"), q, sizeof(q)),
-				  types[type].name, list);
+				  types[k->type].name, list);
 	}
-	if (type == FL_PROBE_HTTP && strcmp(metric, "value") == 0 && !has_json)
+	if (k->type == FL_PROBE_HTTP && strcmp(k->metric, "value") == 0 && !k->has_json)
 		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
 				  "\"value\" needs the probe's json field (a JSON pointer into the "
 				  "response, e.g. \"/status\")");
+	return 0;
+}
 
+/* range: [min, max], instead of min and max. */
+static int parse_range(struct exp_ctx *c, const struct fl_ynode *v, struct fl_tolerance *t)
+{
+	size_t old;
+	int r = 0;
+
+	if (t->has_min || t->has_max)
+		r = ex_err(c, v, "not allowed with min or max (a range sets both)");
+	else if ((r = ex_want(c, v, FL_YTYPE_SEQ, "a list [min, max]")) == 0 && v->n != 2)
+		r = ex_err(c, v, "expected a list [min, max], got %u entries", v->n);
+	if (r < 0)
+		return r;
+	old = ex_push_index(c, 0);
+	r = get_number(c, v->items[0], &t->min);
+	ex_pop(c, old);
+	old = ex_push_index(c, 1);
+	if (r == 0)
+		r = get_number(c, v->items[1], &t->max);
+	ex_pop(c, old);
+	if (r == 0)
+		t->has_min = t->has_max = true;
+	return r;
+}
+
+/* min, max or range; min not above max. */
+static int parse_bounds(struct exp_ctx *c, const struct fl_ynode *n, const struct tol_ctx *k,
+			struct fl_tolerance *t)
+{
+	const struct fl_ynode *v;
+	size_t old;
+	int r;
+
+	(void)k;
 	if ((r = get_number_key(c, n, "min", &t->has_min, &t->min)) < 0 ||
 	    (r = get_number_key(c, n, "max", &t->has_max, &t->max)) < 0)
 		return r;
 	if ((v = fl_ynode_get(n, "range"))) {
 		old = ex_push_key(c, "range");
-		if (t->has_min || t->has_max)
-			r = ex_err(c, v, "not allowed with min or max (a range sets both)");
-		else if ((r = ex_want(c, v, FL_YTYPE_SEQ, "a list [min, max]")) == 0 && v->n != 2)
-			r = ex_err(c, v, "expected a list [min, max], got %u entries", v->n);
-		if (r == 0) {
-			size_t o2 = ex_push_index(c, 0);
-
-			r = get_number(c, v->items[0], &t->min);
-			ex_pop(c, o2);
-			o2 = ex_push_index(c, 1);
-			if (r == 0)
-				r = get_number(c, v->items[1], &t->max);
-			ex_pop(c, o2);
-		}
+		r = parse_range(c, v, t);
 		ex_pop(c, old);
 		if (r < 0)
 			return r;
-		t->has_min = t->has_max = true;
 	}
 	if (t->has_min && t->has_max && t->min > t->max)
 		return ex_err(c, n, "min %g is above max %g", t->min, t->max);
+	return 0;
+}
 
-	if ((v = fl_ynode_get(n, "equals"))) {
-		enum fl_ytype ty = fl_ynode_type(v);
+/* equals: a number for a numeric metric, a string for a text one. */
+static int parse_equals(struct exp_ctx *c, const struct fl_ynode *v, const struct tol_ctx *k,
+			struct fl_tolerance *t)
+{
+	enum fl_ytype ty = fl_ynode_type(v);
+	char q[EX_QUOTE];
+	int r;
 
-		old = ex_push_key(c, "equals");
-		if (ty == FL_YTYPE_INT || ty == FL_YTYPE_FLOAT) {
-			if (m->kind == M_TEXT)
-				r = ex_err(c, v,
-					   "metric %s is text: expected a string (e.g. \"OK\")",
-					   metric);
-			else if ((r = get_number(c, v, &t->equals)) == 0)
-				t->has_equals = true;
-		} else if (ty == FL_YTYPE_STRING) {
-			if (m->kind == M_NUM)
-				r = ex_err(c, v, "metric %s is a number: expected a number, got %s",
-					   metric, ex_quote(v, q, sizeof(q)));
-			else
-				r = ex_str_node(c, v, 1024, false, &t->equals_text);
-		} else {
-			r = ex_want(c, v, FL_YTYPE_STRING, "a number or a string");
-		}
-		ex_pop(c, old);
-		if (r < 0)
-			return r;
-	}
-	if ((v = fl_ynode_get(n, "regex"))) {
-		old = ex_push_key(c, "regex");
-		if (m->kind == M_NUM)
-			r = ex_err(c, v, "metric %s is a number (use min, max, range or equals)",
-				   metric);
-		else if ((r = ex_str_node(c, v, 1024, false, &t->regex)) == 0)
-			r = ex_regex(c, v, t->regex);
-		ex_pop(c, old);
-		if (r < 0)
-			return r;
-	}
-	if (m->kind == M_TEXT && (t->has_min || t->has_max))
-		return ex_err(c, n, "metric %s is text (use equals or regex)", metric);
-	if ((v = fl_ynode_get(n, "percentChange"))) {
-		old = ex_push_key(c, "percentChange");
-		if (m->kind == M_TEXT)
-			r = ex_err(c, v, "metric %s is text (a change needs a number)", metric);
-		else if ((r = ex_map(c, v, change_allowed)) == 0 &&
-			 (r = get_number_key(c, v, "min", &t->has_change_min, &t->change_min)) ==
-				 0 &&
-			 (r = get_number_key(c, v, "max", &t->has_change_max, &t->change_max)) ==
-				 0) {
-			if (!t->has_change_min && !t->has_change_max)
-				r = ex_err(c, v, "expected min or max (percent, e.g. {min: -20})");
-			else if (t->has_change_min && t->has_change_max &&
-				 t->change_min > t->change_max)
-				r = ex_err(c, v, "min %g is above max %g", t->change_min,
-					   t->change_max);
-		}
-		ex_pop(c, old);
-		if (r < 0)
-			return r;
-	}
-	if ((r = parse_reference_rules(c, n, where, m, metric, t)) < 0)
+	if (ty == FL_YTYPE_INT || ty == FL_YTYPE_FLOAT) {
+		if (k->m->kind == M_TEXT)
+			return ex_err(c, v, "metric %s is text: expected a string (e.g. \"OK\")",
+				      k->metric);
+		if ((r = get_number(c, v, &t->equals)) == 0)
+			t->has_equals = true;
 		return r;
+	}
+	if (ty == FL_YTYPE_STRING) {
+		if (k->m->kind == M_NUM)
+			return ex_err(c, v, "metric %s is a number: expected a number, got %s",
+				      k->metric, ex_quote(v, q, sizeof(q)));
+		return ex_str_node(c, v, 1024, false, &t->equals_text);
+	}
+	return ex_want(c, v, FL_YTYPE_STRING, "a number or a string");
+}
+
+static int parse_regex_rule(struct exp_ctx *c, const struct fl_ynode *v, const struct tol_ctx *k,
+			    struct fl_tolerance *t)
+{
+	int r;
+
+	if (k->m->kind == M_NUM)
+		return ex_err(c, v, "metric %s is a number (use min, max, range or equals)",
+			      k->metric);
+	if ((r = ex_str_node(c, v, 1024, false, &t->regex)) == 0)
+		r = ex_regex(c, v, t->regex);
+	return r;
+}
+
+/* Checked after equals and regex, so that their errors come first. */
+static int check_text_bounds(struct exp_ctx *c, const struct fl_ynode *n, const struct tol_ctx *k,
+			     struct fl_tolerance *t)
+{
+	if (k->m->kind == M_TEXT && (t->has_min || t->has_max))
+		return ex_err(c, n, "metric %s is text (use equals or regex)", k->metric);
+	return 0;
+}
+
+static int parse_percent_change(struct exp_ctx *c, const struct fl_ynode *v,
+				const struct tol_ctx *k, struct fl_tolerance *t)
+{
+	if (k->m->kind == M_TEXT)
+		return ex_err(c, v, "metric %s is text (a change needs a number)", k->metric);
+	return parse_change_bounds(c, v, &t->has_change_min, &t->change_min, &t->has_change_max,
+				   &t->change_max,
+				   "expected min or max (percent, e.g. {min: -20})");
+}
+
+static int check_says_something(struct exp_ctx *c, const struct fl_ynode *n,
+				const struct tol_ctx *k, struct fl_tolerance *t)
+{
+	(void)k;
 	if (!t->has_min && !t->has_max && !t->has_equals && !t->equals_text && !t->regex &&
 	    !t->has_change_min && !t->has_change_max && !t->has_delta_min && !t->has_delta_max &&
 	    !t->changed)
 		return ex_err(c, n,
 			      "says nothing (expected at least one of min, max, range, equals, "
 			      "regex, delta, changed, percentChange)");
+	return 0;
+}
+
+/*
+ * The rules of a tolerance in the order their errors are reported (fixtures assert which
+ * error wins). A step with a key runs only when the key is present, on its value and with
+ * the key on the path; a step without one checks the whole tolerance.
+ */
+static const struct tol_step {
+	const char *key;
+	int (*parse)(struct exp_ctx *c, const struct fl_ynode *n, const struct tol_ctx *k,
+		     struct fl_tolerance *t);
+} tol_steps[] = {
+	{ NULL, parse_bounds },
+	{ "equals", parse_equals },
+	{ "regex", parse_regex_rule },
+	{ NULL, check_text_bounds },
+	{ "percentChange", parse_percent_change },
+	{ NULL, parse_reference_rules },
+	{ NULL, check_says_something },
+};
+
+static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_probe_type type,
+			   enum exp_probe_where where, bool has_json, struct fl_tolerance *t)
+{
+	static const char *const allowed[] = { "metric",	"min",	 "max",	  "range",
+					       "equals",	"regex", "delta", "changed",
+					       "percentChange", NULL };
+	struct tol_ctx k = { .type = type, .where = where, .has_json = has_json };
+	int r;
+
+	if ((r = ex_map(c, n, allowed)) < 0)
+		return r;
+	t->pos = ex_pos(c, n);
+	if ((r = resolve_metric(c, n, &k, t)) < 0)
+		return r;
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(tol_steps); i++) {
+		const struct tol_step *s = &tol_steps[i];
+		const struct fl_ynode *v;
+		size_t old;
+
+		if (!s->key) {
+			r = s->parse(c, n, &k, t);
+		} else if ((v = fl_ynode_get(n, s->key))) {
+			old = ex_push_key(c, s->key);
+			r = s->parse(c, v, &k, t);
+			ex_pop(c, old);
+		}
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -545,96 +633,131 @@ static int parse_pod_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	return 0;
 }
 
-static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
-			     const struct fl_experiment *e, struct fl_probe_spec *p)
+/* kafka.throughput, kafka.partitions and kafka.e2e: which topics. */
+static int parse_topic_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			      const struct fl_experiment *e, struct fl_probe_spec *p)
 {
-	const struct fl_ynode *v;
+	int r;
+
+	(void)e;
+	if ((r = parse_topic(c, n, p)) < 0)
+		return r;
+	if (p->type == FL_PROBE_KAFKA_THROUGHPUT && !p->topic && !p->topic_regex)
+		return ex_err(c, n, "kafka.throughput needs topic or topicRegex");
+	if (p->type == FL_PROBE_KAFKA_E2E && !p->topic)
+		return ex_err_key(c, n, "topic", "required for kafka.e2e");
+	return 0;
+}
+
+static int parse_lag_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			    const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	int r;
+
+	(void)e;
+	if ((r = ex_str(c, n, "group", GROUP_MAX, true, &p->group)) < 0)
+		return r;
+	if (!p->group[0])
+		return ex_err_key(c, fl_ynode_get(n, "group"), "group", "empty");
+	return 0;
+}
+
+/* url: required, http:// or https:// with a host (into *ret). */
+static int parse_probe_url(struct exp_ctx *c, const struct fl_ynode *n, char **ret)
+{
 	char q[EX_QUOTE];
 	int r;
 
-	switch (p->type) {
-	case FL_PROBE_KAFKA_THROUGHPUT:
-	case FL_PROBE_KAFKA_PARTITIONS:
-	case FL_PROBE_KAFKA_E2E:
-		if ((r = parse_topic(c, n, p)) < 0)
-			return r;
-		if (p->type == FL_PROBE_KAFKA_THROUGHPUT && !p->topic && !p->topic_regex)
-			return ex_err(c, n, "kafka.throughput needs topic or topicRegex");
-		if (p->type == FL_PROBE_KAFKA_E2E && !p->topic)
-			return ex_err_key(c, n, "topic", "required for kafka.e2e");
-		break;
-	case FL_PROBE_KAFKA_LAG:
-		if ((r = ex_str(c, n, "group", GROUP_MAX, true, &p->group)) < 0)
-			return r;
-		if (!p->group[0])
-			return ex_err_key(c, fl_ynode_get(n, "group"), "group", "empty");
-		break;
-	case FL_PROBE_HTTP:
-		if ((r = ex_str(c, n, "url", URL_MAX, true, &p->url)) < 0)
-			return r;
-		if ((r = ex_url(c, fl_ynode_get(n, "url"), p->url)) < 0)
-			return ex_err_key(c, fl_ynode_get(n, "url"), "url",
-					  "%s is not an http:// "
-					  "or https:// URL with a host",
-					  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
-		if ((r = ex_str(c, n, "method", 8, false, &p->method)) < 0)
-			return r;
-		if (p->method && strcmp(p->method, "GET") != 0 && strcmp(p->method, "HEAD") != 0 &&
-		    strcmp(p->method, "POST") != 0)
-			return ex_err_key(c, fl_ynode_get(n, "method"), "method",
-					  "%s is not one of GET, HEAD, POST",
-					  ex_quote(fl_ynode_get(n, "method"), q, sizeof(q)));
-		if (!p->method && !(p->method = strdup("GET")))
-			return -ENOMEM;
-		if ((r = ex_str(c, n, "json", JSON_PTR_MAX, false, &p->json_field)) < 0)
-			return r;
-		if (p->json_field && p->json_field[0] && p->json_field[0] != '/')
-			return ex_err_key(c, fl_ynode_get(n, "json"), "json",
-					  "%s is not a JSON pointer (expected \"\" or \"/a/b\")",
-					  ex_quote(fl_ynode_get(n, "json"), q, sizeof(q)));
-		break;
-	case FL_PROBE_PROMETHEUS:
-		if ((r = ex_str(c, n, "url", URL_MAX, true, &p->prometheus_url)) < 0)
-			return r;
-		if (ex_url(c, fl_ynode_get(n, "url"), p->prometheus_url) < 0)
-			return ex_err_key(c, fl_ynode_get(n, "url"), "url",
-					  "%s is not an http:// "
-					  "or https:// URL with a host",
-					  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
-		if ((r = ex_str(c, n, "query", QUERY_MAX, true, &p->query)) < 0)
-			return r;
-		if (!p->query[0])
-			return ex_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
-		break;
-	case FL_PROBE_HOOK: {
-		const struct fl_hook_module *m;
-		char list[256];
+	if ((r = ex_str(c, n, "url", URL_MAX, true, ret)) < 0)
+		return r;
+	if (ex_url(c, fl_ynode_get(n, "url"), *ret) < 0)
+		return ex_err_key(c, fl_ynode_get(n, "url"), "url",
+				  "%s is not an http:// "
+				  "or https:// URL with a host",
+				  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
+	return 0;
+}
 
-		if ((r = ex_name(c, n, "hook", true, &p->hook)) < 0)
-			return r;
-		if (!(m = ex_hook_module(e, p->hook)))
-			return ex_err_key(c, fl_ynode_get(n, "hook"), "hook",
-					  "\"%s\" is not defined in spec.hooks", p->hook);
-		if ((r = ex_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
-			return r;
-		v = fl_ynode_get(n, "metric");
-		for (const char *s = p->hook_metric; *s; s++)
-			if (*s == ' ')
-				return ex_err_key(c, v, "metric", "%s: no spaces in a metric name",
-						  ex_quote(v, q, sizeof(q)));
-		if (!p->hook_metric[0])
-			return ex_err_key(c, v, "metric", "empty");
-		if (!fl_hook_listed(m->metrics, p->hook_metric))
-			return ex_err_key(c, v, "metric",
-					  "module %s: unknown metric %s (metrics: %s)", m->name,
-					  ex_quote(v, q, sizeof(q)),
-					  fl_hook_list(m->metrics, list, sizeof(list)));
-		break;
-	}
-	case FL_PROBE_POD:
-		return parse_pod_fields(c, n, e, p);
-	}
-	if (p->type <= FL_PROBE_KAFKA_E2E && (v = fl_ynode_get(n, "bootstrap"))) {
+static int parse_http_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			     const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	char q[EX_QUOTE];
+	int r;
+
+	(void)e;
+	if ((r = parse_probe_url(c, n, &p->url)) < 0)
+		return r;
+	if ((r = ex_str(c, n, "method", 8, false, &p->method)) < 0)
+		return r;
+	if (p->method && strcmp(p->method, "GET") != 0 && strcmp(p->method, "HEAD") != 0 &&
+	    strcmp(p->method, "POST") != 0)
+		return ex_err_key(c, fl_ynode_get(n, "method"), "method",
+				  "%s is not one of GET, HEAD, POST",
+				  ex_quote(fl_ynode_get(n, "method"), q, sizeof(q)));
+	if (!p->method && !(p->method = strdup("GET")))
+		return -ENOMEM;
+	if ((r = ex_str(c, n, "json", JSON_PTR_MAX, false, &p->json_field)) < 0)
+		return r;
+	if (p->json_field && p->json_field[0] && p->json_field[0] != '/')
+		return ex_err_key(c, fl_ynode_get(n, "json"), "json",
+				  "%s is not a JSON pointer (expected \"\" or \"/a/b\")",
+				  ex_quote(fl_ynode_get(n, "json"), q, sizeof(q)));
+	return 0;
+}
+
+static int parse_prometheus_fields(struct exp_ctx *c, const struct fl_ynode *n,
+				   const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	int r;
+
+	(void)e;
+	if ((r = parse_probe_url(c, n, &p->prometheus_url)) < 0)
+		return r;
+	if ((r = ex_str(c, n, "query", QUERY_MAX, true, &p->query)) < 0)
+		return r;
+	if (!p->query[0])
+		return ex_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
+	return 0;
+}
+
+/* hook: a hook of spec.hooks and one of its module's metrics. */
+static int parse_hook_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			     const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	const struct fl_hook_module *m;
+	const struct fl_ynode *v;
+	char q[EX_QUOTE], list[256];
+	int r;
+
+	if ((r = ex_name(c, n, "hook", true, &p->hook)) < 0)
+		return r;
+	if (!(m = ex_hook_module(e, p->hook)))
+		return ex_err_key(c, fl_ynode_get(n, "hook"), "hook",
+				  "\"%s\" is not defined in spec.hooks", p->hook);
+	if ((r = ex_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
+		return r;
+	v = fl_ynode_get(n, "metric");
+	for (const char *s = p->hook_metric; *s; s++)
+		if (*s == ' ')
+			return ex_err_key(c, v, "metric", "%s: no spaces in a metric name",
+					  ex_quote(v, q, sizeof(q)));
+	if (!p->hook_metric[0])
+		return ex_err_key(c, v, "metric", "empty");
+	if (!fl_hook_listed(m->metrics, p->hook_metric))
+		return ex_err_key(c, v, "metric", "module %s: unknown metric %s (metrics: %s)",
+				  m->name, ex_quote(v, q, sizeof(q)),
+				  fl_hook_list(m->metrics, list, sizeof(list)));
+	return 0;
+}
+
+/* The Kafka probes: bootstrap here (checked) or spec.kafka.bootstrap. */
+static int parse_kafka_bootstrap(struct exp_ctx *c, const struct fl_ynode *n,
+				 const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	const struct fl_ynode *v;
+	int r;
+
+	if ((v = fl_ynode_get(n, "bootstrap"))) {
 		size_t old;
 
 		if ((r = ex_str(c, n, "bootstrap", 1024, false, &p->bootstrap)) < 0)
@@ -645,11 +768,37 @@ static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
 		if (r < 0)
 			return r;
 	}
-	if (p->type <= FL_PROBE_KAFKA_E2E && !p->bootstrap && !e->kafka_bootstrap)
+	if (!p->bootstrap && !e->kafka_bootstrap)
 		return ex_err(
 			c, n,
 			"%s needs Kafka's address: set bootstrap here or spec.kafka.bootstrap",
 			types[p->type].name);
+	return 0;
+}
+
+/* The fields of each probe type, indexed by enum fl_probe_type. */
+static int (*const type_parsers[])(struct exp_ctx *c, const struct fl_ynode *n,
+				   const struct fl_experiment *e, struct fl_probe_spec *p) = {
+	[FL_PROBE_KAFKA_THROUGHPUT] = parse_topic_fields,
+	[FL_PROBE_KAFKA_LAG] = parse_lag_fields,
+	[FL_PROBE_KAFKA_PARTITIONS] = parse_topic_fields,
+	[FL_PROBE_KAFKA_E2E] = parse_topic_fields,
+	[FL_PROBE_HTTP] = parse_http_fields,
+	[FL_PROBE_PROMETHEUS] = parse_prometheus_fields,
+	[FL_PROBE_HOOK] = parse_hook_fields,
+	[FL_PROBE_POD] = parse_pod_fields,
+};
+
+static int parse_type_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			     const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	int r;
+
+	if ((unsigned)p->type < FL_ARRAY_SIZE(type_parsers) && type_parsers[p->type] &&
+	    (r = type_parsers[p->type](c, n, e, p)) < 0)
+		return r;
+	if (p->type <= FL_PROBE_KAFKA_E2E)
+		return parse_kafka_bootstrap(c, n, e, p);
 	return 0;
 }
 
