@@ -379,20 +379,78 @@ static int parse_mode(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_t
 	return 0;
 }
 
-static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const struct fl_ynode *n,
-			const struct fl_experiment *e, struct fl_target_sel *t)
+static int parse_netns(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
 {
-	static const char *const allowed[] = { "agent",	    "pod",	 "netns", "pid",
-					       "container", "interface", "mode",  NULL };
-	static const char *const ways[] = { "pod", "netns", "pid" };
 	const struct fl_ynode *v;
-	char got[64] = "", q[EX_QUOTE];
-	unsigned given = 0, which = 0;
+	char q[EX_QUOTE];
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
+	if ((r = ex_str(c, sel, "netns", NETNS_MAX, true, &t->netns)) < 0)
 		return r;
-	t->pos = ex_pos(c, key);
+	v = fl_ynode_get(sel, "netns");
+	if (t->netns[0] != '/' || strstr(t->netns, "/../") ||
+	    (strlen(t->netns) >= 3 && strcmp(t->netns + strlen(t->netns) - 3, "/..") == 0))
+		return ex_err_key(c, v, "netns",
+				  "%s is not an absolute path without \"..\" (expected e.g. "
+				  "/run/netns/lab)",
+				  ex_quote(v, q, sizeof(q)));
+	return 0;
+}
+
+static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
+{
+	const struct fl_ynode *v = fl_ynode_get(sel, "pid");
+	int64_t pid = 0;
+	size_t old = ex_push_key(c, "pid");
+	char q[EX_QUOTE];
+	int r;
+
+	if ((r = ex_want(c, v, FL_YTYPE_INT, "an integer (a process id)")) == 0 &&
+	    (fl_ynode_int(v, &pid) < 0 || pid < 1 || pid > MAX_PID))
+		r = ex_err(c, v, "%s is not a process id (expected 1 to %d)",
+			   ex_quote(v, q, sizeof(q)), MAX_PID);
+	ex_pop(c, old);
+	t->pid = (int)pid;
+	return r;
+}
+
+/* The ways to select a target; a target uses exactly one. */
+static const struct target_way {
+	const char *key;
+	enum fl_select_kind kind;
+	int (*parse)(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t);
+} target_ways[] = {
+	{ "pod", FL_SELECT_POD, parse_pod },
+	{ "netns", FL_SELECT_NETNS, parse_netns },
+	{ "pid", FL_SELECT_PID, parse_pid },
+};
+
+/* Exactly one of target_ways is given: its index in *ret. */
+static int pick_target_way(struct exp_ctx *c, const struct fl_ynode *n, unsigned *ret)
+{
+	char got[64] = "";
+	unsigned given = 0, which = 0;
+
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(target_ways); i++) {
+		if (!fl_ynode_get(n, target_ways[i].key))
+			continue;
+		(void)snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			       given ? " and " : "", target_ways[i].key);
+		given++;
+		which = i;
+	}
+	if (given != 1)
+		return ex_err(c, n, "exactly one of pod, netns, pid (got %s)",
+			      given ? got : "none");
+	*ret = which;
+	return 0;
+}
+
+static int check_target_agent(struct exp_ctx *c, const struct fl_ynode *n,
+			      const struct fl_experiment *e, struct fl_target_sel *t)
+{
+	int r;
+
 	if ((r = ex_name(c, n, "agent", false, &t->agent)) < 0)
 		return r;
 	if (t->agent) {
@@ -404,51 +462,16 @@ static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const str
 			return ex_err_key(c, fl_ynode_get(n, "agent"), "agent",
 					  "\"%s\" is not defined in spec.agents", t->agent);
 	}
-	for (unsigned i = 0; i < 3; i++) {
-		if (!fl_ynode_get(n, ways[i]))
-			continue;
-		(void)snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
-			       given ? " and " : "", ways[i]);
-		given++;
-		which = i;
-	}
-	if (given != 1)
-		return ex_err(c, n, "exactly one of pod, netns, pid (got %s)",
-			      given ? got : "none");
-	switch (which) {
-	case 0:
-		t->kind = FL_SELECT_POD;
-		r = parse_pod(c, n, t);
-		break;
-	case 1:
-		t->kind = FL_SELECT_NETNS;
-		if ((r = ex_str(c, n, "netns", NETNS_MAX, true, &t->netns)) < 0)
-			break;
-		v = fl_ynode_get(n, "netns");
-		if (t->netns[0] != '/' || strstr(t->netns, "/../") ||
-		    (strlen(t->netns) >= 3 && strcmp(t->netns + strlen(t->netns) - 3, "/..") == 0))
-			r = ex_err_key(c, v, "netns",
-				       "%s is not an absolute path without \"..\" (expected e.g. "
-				       "/run/netns/lab)",
-				       ex_quote(v, q, sizeof(q)));
-		break;
-	default: {
-		int64_t pid = 0;
-		size_t old = ex_push_key(c, "pid");
+	return 0;
+}
 
-		t->kind = FL_SELECT_PID;
-		v = fl_ynode_get(n, "pid");
-		if ((r = ex_want(c, v, FL_YTYPE_INT, "an integer (a process id)")) == 0 &&
-		    (fl_ynode_int(v, &pid) < 0 || pid < 1 || pid > MAX_PID))
-			r = ex_err(c, v, "%s is not a process id (expected 1 to %d)",
-				   ex_quote(v, q, sizeof(q)), MAX_PID);
-		ex_pop(c, old);
-		t->pid = (int)pid;
-		break;
-	}
-	}
-	if (r < 0)
-		return r;
+/* container (pod targets only) and interface. */
+static int parse_target_extras(struct exp_ctx *c, const struct fl_ynode *n, struct fl_target_sel *t)
+{
+	const struct fl_ynode *v;
+	char q[EX_QUOTE];
+	int r;
+
 	if ((v = fl_ynode_get(n, "container"))) {
 		if (t->kind != FL_SELECT_POD)
 			return ex_err_key(c, ex_key_node(n, "container"), "container",
@@ -466,6 +489,25 @@ static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const str
 				  "%s is not an interface name (1 to 15 printable characters, no "
 				  "'/', ':' or space)",
 				  ex_quote(fl_ynode_get(n, "interface"), q, sizeof(q)));
+	return 0;
+}
+
+static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const struct fl_ynode *n,
+			const struct fl_experiment *e, struct fl_target_sel *t)
+{
+	static const char *const allowed[] = { "agent",	    "pod",	 "netns", "pid",
+					       "container", "interface", "mode",  NULL };
+	unsigned which = 0;
+	int r;
+
+	if ((r = ex_map(c, n, allowed)) < 0)
+		return r;
+	t->pos = ex_pos(c, key);
+	if ((r = check_target_agent(c, n, e, t)) < 0 || (r = pick_target_way(c, n, &which)) < 0)
+		return r;
+	t->kind = target_ways[which].kind;
+	if ((r = target_ways[which].parse(c, n, t)) < 0 || (r = parse_target_extras(c, n, t)) < 0)
+		return r;
 	return parse_mode(c, n, t);
 }
 
