@@ -412,11 +412,66 @@ out:
 static const char *const signal_names[] = { "SIGKILL", "SIGTERM", "SIGINT",  "SIGHUP",
 					    "SIGQUIT", "SIGUSR1", "SIGUSR2", NULL };
 
+/* kill.signal: a name of signal_names or a number 1..64, kept as written. */
+static int parse_kill_signal(struct exp_ctx *c, const struct fl_ynode *sig, json_t *obj)
+{
+	enum fl_ytype t = fl_ynode_type(sig);
+	char q[EX_QUOTE];
+	int64_t num;
+	bool ok = false;
+	int r = 0;
+
+	if (t == FL_YTYPE_INT) {
+		ok = fl_ynode_int(sig, &num) == 0 && num >= 1 && num <= 64;
+		if (ok && json_object_set_new(obj, "signal", json_integer(num)) < 0)
+			r = -ENOMEM;
+	} else if (t == FL_YTYPE_STRING) {
+		for (const char *const *s = signal_names; *s && !ok; s++)
+			ok = strcmp(sig->text, *s) == 0;
+		if (ok)
+			r = put_str(obj, "signal", sig->text);
+	}
+	if (r < 0)
+		return r;
+	if (!ok)
+		return ex_err_key(c, sig, "signal",
+				  "%s is not a signal (expected SIGKILL, SIGTERM, SIGINT, "
+				  "SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or a number 1..64)",
+				  ex_quote(sig, q, sizeof(q)));
+	return 0;
+}
+
+/* kill.gracePeriod: container-kill without a signal only; whole seconds up to a day. */
+static int parse_kill_grace(struct exp_ctx *c, const struct fl_ynode *grace, enum kind kind,
+			    bool has_signal, json_t *obj)
+{
+	char q[EX_QUOTE];
+	uint64_t ns = 0;
+
+	if (kind == K_PROCESS_KILL)
+		return ex_err_key(c, grace, "gracePeriod",
+				  "not allowed for kind process-kill (it sends kill.signal at "
+				  "once)");
+	if (has_signal)
+		return ex_err_key(c, grace, "gracePeriod",
+				  "not allowed with signal (the grace period is CRI "
+				  "StopContainer's; a signal is sent at once)");
+	if (fl_ynode_type(grace) != FL_YTYPE_STRING ||
+	    fl_parse_duration_strict_ns(grace->text, &ns) < 0 || ns > EX_DAY_NS)
+		return ex_err_key(c, grace, "gracePeriod",
+				  "%s is not a duration of at most 24h (expected e.g. 10s, 0s)",
+				  ex_quote(grace, q, sizeof(q)));
+	if (ns % EX_NS_PER_S)
+		return ex_err_key(c, grace, "gracePeriod",
+				  "%s is not a whole number of seconds (CRI counts in seconds)",
+				  ex_quote(grace, q, sizeof(q)));
+	return put_str(obj, "gracePeriod", grace->text);
+}
+
 static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kind, json_t *params)
 {
 	static const char *const allowed[] = { "signal", "gracePeriod", NULL };
 	const struct fl_ynode *n = fl_ynode_get(f, "kill"), *sig, *grace;
-	char q[EX_QUOTE];
 	json_t *obj;
 	size_t old;
 	int r;
@@ -432,63 +487,10 @@ static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kin
 	}
 	sig = fl_ynode_get(n, "signal");
 	grace = fl_ynode_get(n, "gracePeriod");
-	if (sig) {
-		enum fl_ytype t = fl_ynode_type(sig);
-		int64_t num;
-		bool ok = false;
-
-		if (t == FL_YTYPE_INT) {
-			ok = fl_ynode_int(sig, &num) == 0 && num >= 1 && num <= 64;
-			if (ok && json_object_set_new(obj, "signal", json_integer(num)) < 0)
-				r = -ENOMEM;
-		} else if (t == FL_YTYPE_STRING) {
-			for (const char *const *s = signal_names; *s && !ok; s++)
-				ok = strcmp(sig->text, *s) == 0;
-			if (ok)
-				r = put_str(obj, "signal", sig->text);
-		}
-		if (r < 0)
-			goto out;
-		if (!ok) {
-			r = ex_err_key(c, sig, "signal",
-				       "%s is not a signal (expected SIGKILL, SIGTERM, SIGINT, "
-				       "SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or a number 1..64)",
-				       ex_quote(sig, q, sizeof(q)));
-			goto out;
-		}
-	}
-	if (grace) {
-		uint64_t ns = 0;
-
-		if (kind == K_PROCESS_KILL) {
-			r = ex_err_key(c, grace, "gracePeriod",
-				       "not allowed for kind process-kill (it sends kill.signal at "
-				       "once)");
-			goto out;
-		}
-		if (sig) {
-			r = ex_err_key(c, grace, "gracePeriod",
-				       "not allowed with signal (the grace period is CRI "
-				       "StopContainer's; a signal is sent at once)");
-			goto out;
-		}
-		if (fl_ynode_type(grace) != FL_YTYPE_STRING ||
-		    fl_parse_duration_strict_ns(grace->text, &ns) < 0 || ns > EX_DAY_NS) {
-			r = ex_err_key(
-				c, grace, "gracePeriod",
-				"%s is not a duration of at most 24h (expected e.g. 10s, 0s)",
-				ex_quote(grace, q, sizeof(q)));
-			goto out;
-		}
-		if (ns % EX_NS_PER_S) {
-			r = ex_err_key(
-				c, grace, "gracePeriod",
-				"%s is not a whole number of seconds (CRI counts in seconds)",
-				ex_quote(grace, q, sizeof(q)));
-			goto out;
-		}
-		r = put_str(obj, "gracePeriod", grace->text);
-	}
+	if (sig && (r = parse_kill_signal(c, sig, obj)) < 0)
+		goto out;
+	if (grace)
+		r = parse_kill_grace(c, grace, kind, sig != NULL, obj);
 out:
 	ex_pop(c, old);
 	return r;
