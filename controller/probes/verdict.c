@@ -524,6 +524,73 @@ static enum fl_verdict_kind eval_bounds(const struct fl_tolerance *t, const stru
 	return FL_VERDICT_PASS;
 }
 
+/* equals on a number: the message grows on pass, is replaced on fail. */
+static enum fl_verdict_kind eval_equals(const struct fl_tolerance *t, const struct fl_metric *m,
+					const char *human, const char *unit, const char *when,
+					const char **sep, struct sbuf *msg)
+{
+	if (!t->has_equals)
+		return FL_VERDICT_PASS;
+	if (m->value != t->equals) {
+		sb_init(msg, msg->buf, msg->size);
+		sb_add(msg, "%s ", human);
+		sb_value(msg, m->value, unit);
+		sb_add(msg, " != ");
+		sb_value(msg, t->equals, unit);
+		sb_add(msg, " at %s", when);
+		return FL_VERDICT_FAIL;
+	}
+	sb_add(msg, "%s== ", *sep);
+	sb_value(msg, t->equals, unit);
+	*sep = " and ";
+	return FL_VERDICT_PASS;
+}
+
+/*
+ * A number rule on a text metric is an error; on NaN it fails. Returns false when the
+ * rules can be judged, else true with the kind in *ret and the message written.
+ */
+static bool numeric_misfit(const struct fl_tolerance *t, const struct fl_metric *m,
+			   const char *metric, const char *human, const char *when,
+			   const struct fl_verdict *v, struct sbuf *msg, enum fl_verdict_kind *ret)
+{
+	bool numeric_rule = t->has_equals || t->has_min || t->has_max || t->has_change_min ||
+			    t->has_change_max || t->has_delta_min || t->has_delta_max;
+
+	if (m->is_text && numeric_rule) {
+		sb_add(msg, "%s is text (\"%s\") but the rule %s needs a number", metric, m->text,
+		       v->rule);
+		*ret = FL_VERDICT_ERROR;
+		return true;
+	}
+	/*
+	 * NaN (Prometheus' 0/0, a quantile without observations) is unordered: comparisons
+	 * alone would fail a max rule as "NaN > 0.01" and a percent change as "changed NaN%".
+	 * No numeric rule holds for it, and the message says why.
+	 */
+	if (!m->is_text && isnan(m->value) && numeric_rule) {
+		sb_add(msg, "%s NaN is not a number: %s cannot hold at %s", human, v->rule, when);
+		*ret = FL_VERDICT_FAIL;
+		return true;
+	}
+	return false;
+}
+
+/* The start of the pass message: what was measured, as the rules will speak of it. */
+static void pass_message_start(const struct fl_tolerance *t, const struct fl_metric *m,
+			       const char *human, const char *unit, const char *text,
+			       struct sbuf *msg)
+{
+	if (m->is_text)
+		sb_add(msg, "%s \"%s\"", human, text);
+	else if (t->has_equals || t->has_min || t->has_max || t->equals_text || t->regex) {
+		sb_add(msg, "%s ", human);
+		sb_value(msg, m->value, unit);
+	} else {
+		sb_add(msg, "%s", human);
+	}
+}
+
 /*
  * Judge one tolerance. Fills v->metric, observed, rule and message; returns the kind.
  * On pass, message is the short pass text.
@@ -563,22 +630,9 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 		return FL_VERDICT_ERROR;
 	}
 	set_observed(v, m);
-	bool numeric_rule = t->has_equals || t->has_min || t->has_max || t->has_change_min ||
-			    t->has_change_max || t->has_delta_min || t->has_delta_max;
-	if (m->is_text && numeric_rule) {
-		sb_add(&msg, "%s is text (\"%s\") but the rule %s needs a number", metric, m->text,
-		       v->rule);
-		return FL_VERDICT_ERROR;
-	}
-	/*
-	 * NaN (Prometheus' 0/0, a quantile without observations) is unordered: comparisons
-	 * alone would fail a max rule as "NaN > 0.01" and a percent change as "changed NaN%".
-	 * No numeric rule holds for it, and the message says why.
-	 */
-	if (!m->is_text && isnan(m->value) && numeric_rule) {
-		sb_add(&msg, "%s NaN is not a number: %s cannot hold at %s", human, v->rule, when);
-		return FL_VERDICT_FAIL;
-	}
+	enum fl_verdict_kind k;
+	if (numeric_misfit(t, m, metric, human, when, v, &msg, &k))
+		return k;
 	if (m->is_text) {
 		text = m->text;
 	} else {
@@ -588,31 +642,9 @@ static enum fl_verdict_kind eval_one(const struct fl_probe_spec *spec, const str
 
 	/* The pass message grows as each bound holds; a failing bound replaces it. */
 	const char *sep = " ";
-	if (m->is_text)
-		sb_add(&msg, "%s \"%s\"", human, text);
-	else if (t->has_equals || t->has_min || t->has_max || t->equals_text || t->regex) {
-		sb_add(&msg, "%s ", human);
-		sb_value(&msg, m->value, unit);
-	} else {
-		sb_add(&msg, "%s", human);
-	}
-
-	if (t->has_equals) {
-		if (m->value != t->equals) {
-			sb_init(&msg, v->message, sizeof(v->message));
-			sb_add(&msg, "%s ", human);
-			sb_value(&msg, m->value, unit);
-			sb_add(&msg, " != ");
-			sb_value(&msg, t->equals, unit);
-			sb_add(&msg, " at %s", when);
-			return FL_VERDICT_FAIL;
-		}
-		sb_add(&msg, "%s== ", sep);
-		sb_value(&msg, t->equals, unit);
-		sep = " and ";
-	}
-	enum fl_verdict_kind k;
-	if ((k = eval_text_rules(t, metric, human, text, when, &sep, &msg)) != FL_VERDICT_PASS ||
+	pass_message_start(t, m, human, unit, text, &msg);
+	if ((k = eval_equals(t, m, human, unit, when, &sep, &msg)) != FL_VERDICT_PASS ||
+	    (k = eval_text_rules(t, metric, human, text, when, &sep, &msg)) != FL_VERDICT_PASS ||
 	    (k = eval_bounds(t, m, human, unit, when, &sep, &msg)) != FL_VERDICT_PASS)
 		return k;
 	if (t->has_change_min || t->has_change_max || t->has_delta_min || t->has_delta_max ||
@@ -648,66 +680,55 @@ static void all_rules(const struct fl_probe_spec *spec, char *buf, size_t size)
 	}
 }
 
-static void eval_all(const struct fl_probe_spec *spec, const struct fl_sample *sample,
-		     const struct ref *ref, struct fl_verdict *ret)
+/* The sample has no data: the probe's onNoData decides. */
+static void eval_no_data(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+			 const char *when, struct fl_verdict *ret)
 {
-	const char *first_metric = spec->n_tolerances && spec->tolerances[0].metric
-					   ? spec->tolerances[0].metric
-					   : default_metric(spec->type);
-	char when[16];
-
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->metric, sizeof(ret->metric), "%s", first_metric);
-	all_rules(spec, ret->rule, sizeof(ret->rule));
-	format_time(sample->t_ms, when, sizeof(when));
-
-	if (sample->err == -ENODATA) {
-		switch (spec->on_no_data) {
-		case FL_NODATA_PASS:
-			ret->kind = FL_VERDICT_PASS;
-			break;
-		case FL_NODATA_FAIL:
-			ret->kind = FL_VERDICT_FAIL;
-			break;
-		case FL_NODATA_INCONCLUSIVE:
-			ret->kind = FL_VERDICT_INCONCLUSIVE;
-			break;
-		}
-		snprintf(ret->message, sizeof(ret->message), "no data: %s (onNoData: %s) at %s",
-			 sample->error[0] ? sample->error : "nothing to measure",
-			 no_data_name(spec->on_no_data), when);
-		return;
-	}
-	if (sample->err) {
-		ret->kind = FL_VERDICT_ERROR;
-		snprintf(ret->message, sizeof(ret->message), "%s",
-			 sample->error[0] ? sample->error : strerror(-sample->err));
-		return;
-	}
-	if (spec->n_tolerances == 0) {
-		const struct fl_metric *m = fl_sample_get(sample, first_metric);
-		struct sbuf msg;
-
+	switch (spec->on_no_data) {
+	case FL_NODATA_PASS:
 		ret->kind = FL_VERDICT_PASS;
-		snprintf(ret->rule, sizeof(ret->rule), "none");
-		sb_init(&msg, ret->message, sizeof(ret->message));
-		sb_add(&msg, "%s ", human_name(first_metric));
-		if (!m)
-			sb_add(&msg, "not measured");
-		else if (m->is_text)
-			sb_add(&msg, "\"%s\"", m->text);
-		else
-			sb_value(&msg, m->value, unit_of(first_metric));
-		sb_add(&msg, " (no tolerance)");
-		if (m)
-			set_observed(ret, m);
-		return;
+		break;
+	case FL_NODATA_FAIL:
+		ret->kind = FL_VERDICT_FAIL;
+		break;
+	case FL_NODATA_INCONCLUSIVE:
+		ret->kind = FL_VERDICT_INCONCLUSIVE;
+		break;
 	}
+	snprintf(ret->message, sizeof(ret->message), "no data: %s (onNoData: %s) at %s",
+		 sample->error[0] ? sample->error : "nothing to measure",
+		 no_data_name(spec->on_no_data), when);
+}
 
-	/*
-	 * A fail or an error decides at once; an inconclusive tolerance (percent change
-	 * without a base) is kept only when nothing later fails.
-	 */
+/* A probe without tolerances (a method step's) passes and reports what it measured. */
+static void eval_untolerated(const struct fl_sample *sample, const char *first_metric,
+			     struct fl_verdict *ret)
+{
+	const struct fl_metric *m = fl_sample_get(sample, first_metric);
+	struct sbuf msg;
+
+	ret->kind = FL_VERDICT_PASS;
+	snprintf(ret->rule, sizeof(ret->rule), "none");
+	sb_init(&msg, ret->message, sizeof(ret->message));
+	sb_add(&msg, "%s ", human_name(first_metric));
+	if (!m)
+		sb_add(&msg, "not measured");
+	else if (m->is_text)
+		sb_add(&msg, "\"%s\"", m->text);
+	else
+		sb_value(&msg, m->value, unit_of(first_metric));
+	sb_add(&msg, " (no tolerance)");
+	if (m)
+		set_observed(ret, m);
+}
+
+/*
+ * A fail or an error decides at once; an inconclusive tolerance (percent change
+ * without a base) is kept only when nothing later fails.
+ */
+static void eval_tolerances(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+			    const struct ref *ref, const char *when, struct fl_verdict *ret)
+{
 	struct fl_verdict one, pending = { .kind = FL_VERDICT_PASS };
 	char pass_msg[sizeof(ret->message)];
 	struct sbuf passes;
@@ -738,6 +759,32 @@ static void eval_all(const struct fl_probe_spec *spec, const struct fl_sample *s
 	}
 	ret->kind = FL_VERDICT_PASS;
 	memcpy(ret->message, pass_msg, sizeof(ret->message));
+}
+
+static void eval_all(const struct fl_probe_spec *spec, const struct fl_sample *sample,
+		     const struct ref *ref, struct fl_verdict *ret)
+{
+	const char *first_metric = spec->n_tolerances && spec->tolerances[0].metric
+					   ? spec->tolerances[0].metric
+					   : default_metric(spec->type);
+	char when[16];
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->metric, sizeof(ret->metric), "%s", first_metric);
+	all_rules(spec, ret->rule, sizeof(ret->rule));
+	format_time(sample->t_ms, when, sizeof(when));
+
+	if (sample->err == -ENODATA) {
+		eval_no_data(spec, sample, when, ret);
+	} else if (sample->err) {
+		ret->kind = FL_VERDICT_ERROR;
+		snprintf(ret->message, sizeof(ret->message), "%s",
+			 sample->error[0] ? sample->error : strerror(-sample->err));
+	} else if (spec->n_tolerances == 0) {
+		eval_untolerated(sample, first_metric, ret);
+	} else {
+		eval_tolerances(spec, sample, ref, when, ret);
+	}
 }
 
 void fl_verdict_eval(const struct fl_probe_spec *spec, const struct fl_sample *sample,
