@@ -133,10 +133,115 @@ static bool zero_width_escape(char c)
 	return c && strchr("<>bB`'", c);
 }
 
+/* The regex being read: its open groups (stack[0] is the whole regex) and what it found. */
+struct scan {
+	struct frame stack[MAX_DEPTH + 1];
+	unsigned depth;
+	const char *ere; /* borrowed: offsets are counted from it */
+	struct fl_ere_facts *facts;
+};
+
+/* Only the first malformation is reported. */
+static void note_malformed(struct fl_ere_facts *facts, int at, const char *why)
+{
+	if (facts->malformed_at < 0) {
+		facts->malformed_at = at;
+		facts->malformed = why;
+	}
+}
+
+/* ')': the group becomes an atom of the enclosing one; without a '(' it is a character. */
+static void read_close(struct scan *s, int at)
+{
+	struct frame *f = &s->stack[s->depth];
+	size_t group;
+	bool group_empty;
+
+	if (s->depth == 0) {
+		note_malformed(s->facts, at,
+			       "a ')' without its '(' (write \\) for "
+			       "the character)");
+		new_atom(f, 1, false);
+		return;
+	}
+	close_group(f, &group, &group_empty);
+	new_atom(&s->stack[--s->depth], group, group_empty);
+}
+
+/* '|': the branch read so far is closed and a new one starts. */
+static void read_bar(struct frame *f)
+{
+	f->earlier_empty = f->earlier_empty || branch_can_be_empty(f);
+	f->done = sat_add(sat_add(f->done, f->last), 1); /* the alternation node */
+	f->last = 0;
+	f->has_last = false;
+	f->branch_empty = true;
+}
+
+/* '\' and what follows it (a back-reference is noted; a trailing '\' is malformed). */
+static const char *read_escape(struct scan *s, struct frame *f, const char *p, int at)
+{
+	if (p[1] >= '1' && p[1] <= '9' && s->facts->backref_at < 0)
+		s->facts->backref_at = at;
+	if (!p[1])
+		note_malformed(s->facts, at, "a '\\' with nothing after it");
+	new_atom(f, 1, zero_width_escape(p[1]));
+	return p + (p[1] ? 2 : 1);
+}
+
+/* One token at p; returns the character after it, or NULL when groups nest too deep. */
+static const char *read_token(struct scan *s, const char *p)
+{
+	struct frame *f = &s->stack[s->depth];
+	int at = (int)(p - s->ere);
+	const char *after;
+	size_t copies;
+	bool may_skip;
+
+	switch (*p) {
+	case '(':
+		if (s->depth == MAX_DEPTH)
+			return NULL;
+		s->stack[++s->depth] = FRESH;
+		return p + 1;
+	case ')':
+		read_close(s, at);
+		return p + 1;
+	case '|':
+		read_bar(f);
+		return p + 1;
+	case '+':
+		repeat_last(f, 2, false, at, s->facts);
+		return p + 1;
+	case '*':
+	case '?':
+		repeat_last(f, 1, true, at, s->facts);
+		return p + 1;
+	case '{':
+		if (parse_interval(p, &copies, &may_skip, &after)) {
+			repeat_last(f, copies, may_skip, at, s->facts);
+			return after;
+		}
+		new_atom(f, 1, false);
+		return p + 1;
+	case '[':
+		new_atom(f, 1, false);
+		return skip_bracket(p);
+	case '^':
+	case '$':
+		new_atom(f, 1, true);
+		return p + 1;
+	case '\\':
+		return read_escape(s, f, p, at);
+	default:
+		new_atom(f, 1, false);
+		return p + 1;
+	}
+}
+
 void fl_ere_analyse(const char *ere, struct fl_ere_facts *facts)
 {
-	struct frame stack[MAX_DEPTH + 1] = { FRESH };
-	unsigned depth = 0;
+	struct scan s = { .stack = { FRESH }, .ere = ere, .facts = facts };
 	const char *p = ere;
 
 	facts->empty_repeat_at = -1;
@@ -144,96 +249,21 @@ void fl_ere_analyse(const char *ere, struct fl_ere_facts *facts)
 	facts->malformed_at = -1;
 	facts->malformed = NULL;
 	while (*p) {
-		struct frame *f = &stack[depth];
-		int at = (int)(p - ere);
-		const char *after;
-		size_t copies, group;
-		bool may_skip, group_empty;
-
-		switch (*p) {
-		case '(':
-			if (depth == MAX_DEPTH) {
-				facts->cost = FL_ERE_COST_CAP;
-				return;
-			}
-			stack[++depth] = FRESH;
-			p++;
-			break;
-		case ')':
-			if (depth == 0) {
-				if (facts->malformed_at < 0) {
-					facts->malformed_at = at;
-					facts->malformed = "a ')' without its '(' (write \\) for "
-							   "the character)";
-				}
-				new_atom(f, 1, false);
-			} else {
-				close_group(f, &group, &group_empty);
-				new_atom(&stack[--depth], group, group_empty);
-			}
-			p++;
-			break;
-		case '|':
-			f->earlier_empty = f->earlier_empty || branch_can_be_empty(f);
-			f->done = sat_add(sat_add(f->done, f->last), 1); /* the alternation node */
-			f->last = 0;
-			f->has_last = false;
-			f->branch_empty = true;
-			p++;
-			break;
-		case '+':
-			repeat_last(f, 2, false, at, facts);
-			p++;
-			break;
-		case '*':
-		case '?':
-			repeat_last(f, 1, true, at, facts);
-			p++;
-			break;
-		case '{':
-			if (parse_interval(p, &copies, &may_skip, &after)) {
-				repeat_last(f, copies, may_skip, at, facts);
-				p = after;
-			} else {
-				new_atom(f, 1, false);
-				p++;
-			}
-			break;
-		case '[':
-			new_atom(f, 1, false);
-			p = skip_bracket(p);
-			break;
-		case '^':
-		case '$':
-			new_atom(f, 1, true);
-			p++;
-			break;
-		case '\\':
-			if (p[1] >= '1' && p[1] <= '9' && facts->backref_at < 0)
-				facts->backref_at = at;
-			if (!p[1] && facts->malformed_at < 0) {
-				facts->malformed_at = at;
-				facts->malformed = "a '\\' with nothing after it";
-			}
-			new_atom(f, 1, zero_width_escape(p[1]));
-			p += p[1] ? 2 : 1;
-			break;
-		default:
-			new_atom(f, 1, false);
-			p++;
-			break;
+		if (!(p = read_token(&s, p))) {
+			facts->cost = FL_ERE_COST_CAP;
+			return;
 		}
 	}
 	/* unclosed groups: regcomp refuses them, but add them up all the same */
-	while (depth > 0) {
+	while (s.depth > 0) {
 		size_t group;
 		bool group_empty;
 
-		close_group(&stack[depth], &group, &group_empty);
-		depth--;
-		new_atom(&stack[depth], group, group_empty);
+		close_group(&s.stack[s.depth], &group, &group_empty);
+		s.depth--;
+		new_atom(&s.stack[s.depth], group, group_empty);
 	}
-	facts->cost = sat_add(stack[0].done, stack[0].last);
+	facts->cost = sat_add(s.stack[0].done, s.stack[0].last);
 }
 
 int fl_ere_compile_whole(regex_t *re, const char *ere)
