@@ -468,13 +468,83 @@ static int prometheus_url(struct http_probe *hp, const struct fl_probe_spec *spe
 	return prometheus_what(hp, spec->prometheus_url, blen, spec->query);
 }
 
-#define SETOPT(opt, val)                                                \
-	do {                                                            \
-		if (curl_easy_setopt(hp->curl, opt, val) != CURLE_OK) { \
-			r = -EINVAL;                                    \
-			goto fail;                                      \
-		}                                                       \
+/* An http probe's url, method and json pointer, as the parser checked them. */
+static int check_http_spec(const struct fl_probe_spec *spec, const char *pname, const char *method,
+			   struct fl_diag *diag)
+{
+	if (!http_url(spec->url))
+		return fl_diag_set(diag, -EINVAL,
+				   "probe %s: url \"%.200s\" is not an http:// or https:// "
+				   "URL (at most %d characters)",
+				   pname, spec->url ? spec->url : "", URL_MAX - 1);
+	size_t mlen = strlen(method);
+	bool ok = mlen > 0 && mlen <= METHOD_MAX;
+	for (size_t i = 0; ok && i < mlen; i++)
+		ok = isupper((unsigned char)method[i]);
+	if (!ok)
+		return fl_diag_set(diag, -EINVAL,
+				   "probe %s: method \"%.40s\" is not an HTTP method (GET, "
+				   "HEAD, POST, ...)",
+				   pname, method);
+	if (spec->json_field && spec->json_field[0] && spec->json_field[0] != '/')
+		return fl_diag_set(diag, -EINVAL,
+				   "probe %s: json \"%.100s\" is not a JSON pointer (e.g. "
+				   "\"/status/ok\")",
+				   pname, spec->json_field);
+	return 0;
+}
+
+/* The type and the fields it needs: an http probe's, or a prometheus probe's url and query. */
+static int check_spec(const struct fl_probe_spec *spec, const char *pname, const char *method,
+		      struct fl_diag *diag)
+{
+	if (spec->type == FL_PROBE_HTTP)
+		return check_http_spec(spec, pname, method, diag);
+	if (spec->type != FL_PROBE_PROMETHEUS)
+		return fl_diag_set(diag, -EINVAL, "probe %s: not an http or prometheus probe",
+				   pname);
+	if (!http_url(spec->prometheus_url))
+		return fl_diag_set(diag, -EINVAL,
+				   "probe %s: prometheus url \"%.200s\" is not an http:// "
+				   "or https:// URL",
+				   pname, spec->prometheus_url ? spec->prometheus_url : "");
+	if (!spec->query || !spec->query[0] || strlen(spec->query) > QUERY_MAX)
+		return fl_diag_set(diag, -EINVAL, "probe %s: query required (1 to %d characters)",
+				   pname, QUERY_MAX);
+	return 0;
+}
+
+#define SETOPT(opt, val)                                              \
+	do {                                                          \
+		if (curl_easy_setopt(hp->curl, opt, val) != CURLE_OK) \
+			return -EINVAL;                               \
 	} while (0)
+
+/* The easy handle's options, in this order; -EINVAL when libcurl refuses one. */
+static int set_options(struct http_probe *hp, const struct fl_probe_spec *spec, const char *method)
+{
+	uint64_t timeout_ns = spec->timeout_ns ? spec->timeout_ns : DEFAULT_TIMEOUT_NS;
+	long timeout_ms = (long)FL_MAX(timeout_ns / 1000000, 1);
+
+	SETOPT(CURLOPT_URL, hp->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_NOSIGNAL, 1L); /* probe threads: no SIGALRM for timeouts */
+	SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, hp);
+	SETOPT(CURLOPT_ERRORBUFFER, hp->errbuf);
+	SETOPT(CURLOPT_USERAGENT, "faultline-probe");
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FL_HTTP_PROBE_BODY_MAX);
+	if (spec->type == FL_PROBE_HTTP && strcmp(method, "HEAD") == 0)
+		SETOPT(CURLOPT_NOBODY, 1L);
+	else if (spec->type == FL_PROBE_HTTP && strcmp(method, "GET") != 0)
+		SETOPT(CURLOPT_CUSTOMREQUEST, method);
+	return 0;
+}
+
+#undef SETOPT
 
 int fl_http_probe_new(const struct fl_probe_spec *spec, struct fl_probe **ret, struct fl_diag *diag)
 {
@@ -482,40 +552,8 @@ int fl_http_probe_new(const struct fl_probe_spec *spec, struct fl_probe **ret, s
 	const char *method = spec->method ? spec->method : "GET";
 	int r;
 
-	if (spec->type == FL_PROBE_HTTP) {
-		if (!http_url(spec->url))
-			return fl_diag_set(diag, -EINVAL,
-					   "probe %s: url \"%.200s\" is not an http:// or https:// "
-					   "URL (at most %d characters)",
-					   pname, spec->url ? spec->url : "", URL_MAX - 1);
-		size_t mlen = strlen(method);
-		bool ok = mlen > 0 && mlen <= METHOD_MAX;
-		for (size_t i = 0; ok && i < mlen; i++)
-			ok = isupper((unsigned char)method[i]);
-		if (!ok)
-			return fl_diag_set(diag, -EINVAL,
-					   "probe %s: method \"%.40s\" is not an HTTP method (GET, "
-					   "HEAD, POST, ...)",
-					   pname, method);
-		if (spec->json_field && spec->json_field[0] && spec->json_field[0] != '/')
-			return fl_diag_set(diag, -EINVAL,
-					   "probe %s: json \"%.100s\" is not a JSON pointer (e.g. "
-					   "\"/status/ok\")",
-					   pname, spec->json_field);
-	} else if (spec->type == FL_PROBE_PROMETHEUS) {
-		if (!http_url(spec->prometheus_url))
-			return fl_diag_set(diag, -EINVAL,
-					   "probe %s: prometheus url \"%.200s\" is not an http:// "
-					   "or https:// URL",
-					   pname, spec->prometheus_url ? spec->prometheus_url : "");
-		if (!spec->query || !spec->query[0] || strlen(spec->query) > QUERY_MAX)
-			return fl_diag_set(diag, -EINVAL,
-					   "probe %s: query required (1 to %d characters)", pname,
-					   QUERY_MAX);
-	} else {
-		return fl_diag_set(diag, -EINVAL, "probe %s: not an http or prometheus probe",
-				   pname);
-	}
+	if ((r = check_spec(spec, pname, method, diag)) < 0)
+		return r;
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
 		return fl_diag_set(diag, -ENOMEM, "libcurl: %s", curl_easy_strerror(global_rc));
@@ -534,26 +572,8 @@ int fl_http_probe_new(const struct fl_probe_spec *spec, struct fl_probe **ret, s
 		r = prometheus_url(hp, spec);
 	else if ((r = xasprintf(&hp->url, "%s", spec->url)) == 0)
 		r = xasprintf(&hp->what, "%s %s", method, spec->url);
-	if (r < 0)
+	if (r < 0 || (r = set_options(hp, spec, method)) < 0)
 		goto fail;
-
-	uint64_t timeout_ns = spec->timeout_ns ? spec->timeout_ns : DEFAULT_TIMEOUT_NS;
-	long timeout_ms = (long)FL_MAX(timeout_ns / 1000000, 1);
-	SETOPT(CURLOPT_URL, hp->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(CURLOPT_NOSIGNAL, 1L); /* probe threads: no SIGALRM for timeouts */
-	SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(CURLOPT_WRITEDATA, hp);
-	SETOPT(CURLOPT_ERRORBUFFER, hp->errbuf);
-	SETOPT(CURLOPT_USERAGENT, "faultline-probe");
-	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FL_HTTP_PROBE_BODY_MAX);
-	if (spec->type == FL_PROBE_HTTP && strcmp(method, "HEAD") == 0)
-		SETOPT(CURLOPT_NOBODY, 1L);
-	else if (spec->type == FL_PROBE_HTTP && strcmp(method, "GET") != 0)
-		SETOPT(CURLOPT_CUSTOMREQUEST, method);
 	*ret = &hp->base;
 	return 0;
 
