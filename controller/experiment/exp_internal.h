@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Inside the experiment parser (experiment.c, exp_fields.c, exp_spec.c, exp_probe.c,
- * exp_fault.c): a context that knows the file and the path of the node being read
- * ("spec.method[2].fault"), so that every error names both; typed field getters on the
- * YAML tree. Not for use outside the parser.
+ * exp_probe_fields.c, exp_fault.c): a context that knows the file and the path of the node
+ * being read ("spec.method[2].fault"), so that every error names both; typed field getters
+ * on the YAML tree. Not for use outside the parser.
  *
  * Errors: every getter returns 0, -EINVAL (diag filled: file, line, col of the offending
  * node, "PATH: message") or -ENOMEM. Strings handed out are new (malloc'd); nothing is
@@ -109,6 +109,9 @@ int fl_exp_check_hook_lifecycle(struct exp_ctx *c, const struct fl_ynode *spec,
 /* The module of e's hook called hook (parsed, so known), or NULL when e has no such hook. */
 const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook);
 
+/* A probe's type-specific fields (exp_probe_fields.c), once check_fields passed. */
+int fl_exp_parse_probe_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			      const struct fl_experiment *e, struct fl_probe_spec *p);
 /* A probe; hook names are checked against e->hooks (already parsed). */
 int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_probe_where where,
 		       const struct fl_experiment *e, struct fl_probe_spec *p);
