@@ -37,8 +37,8 @@ static void *signal_main(void *arg)
 		atomic_store(&run->signalled, sig);
 		pthread_mutex_lock(&run->lock);
 		if (run->cur)
-			run_stop(run->cur, "signal",
-				 sig == SIGINT ? "SIGINT received" : "SIGTERM received");
+			fl_run_stop(run->cur, "signal",
+				    sig == SIGINT ? "SIGINT received" : "SIGTERM received");
 		pthread_mutex_unlock(&run->lock);
 	}
 }
@@ -180,7 +180,7 @@ static void run_current(struct run *run, struct run_exp *x)
 	if (atomic_load(&run->signalled))
 		x->stopping = true;
 	pthread_mutex_unlock(&run->lock);
-	run_experiment(x);
+	fl_run_experiment(x);
 	pthread_mutex_lock(&run->lock);
 	run->cur = NULL;
 	pthread_mutex_unlock(&run->lock);

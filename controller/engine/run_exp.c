@@ -53,13 +53,13 @@ static void check_once(struct run_exp *x, const struct fl_probe_spec *spec, cons
 		fl_verdict_eval_baseline(spec, &s, ref, &v);
 	else
 		fl_verdict_eval(spec, &s, ref, &v);
-	run_sample_text(&s, text, sizeof(text));
+	fl_run_sample_text(&s, text, sizeof(text));
 	fl_progress_value(x->progress, spec->name, text);
 	fl_progress_event(x->progress, "%s %s: %s — %s", ph, spec->name, fl_verdict_name(v.kind),
 			  v.message);
 	pthread_mutex_lock(&x->lock);
-	run_journal_sample(x, spec, ph, &s, &v);
-	run_journal_check(x, spec, ph, &s, &v, fl_run_now_ms() - t0);
+	fl_run_journal_sample(x, spec, ph, &s, &v);
+	fl_run_journal_check(x, spec, ph, &s, &v, fl_run_now_ms() - t0);
 	pthread_mutex_unlock(&x->lock);
 	if (keep) {
 		*keep = s;
@@ -80,7 +80,7 @@ static int resolve_targets(struct run_exp *x)
 	for (unsigned i = 0; i < exp->n_targets; i++) {
 		if ((r = fl_targets_resolve(x->agents, &exp->targets[i], x->seed, &x->sets[i],
 					    &diag)) < 0) {
-			run_set_error(x, "%s", diag.msg);
+			fl_run_set_error(x, "%s", diag.msg);
 			return r;
 		}
 		json_array_append_new(json_object_get(x->j, "targets"),
@@ -111,11 +111,11 @@ static void hook_step(struct run_exp *x, const struct fl_hook_call *h)
 		break;
 	}
 	pthread_mutex_lock(&x->lock);
-	run_journal_hook(x, h->hook, h->action == FL_HOOK_CALL ? h->call : names[h->action], r,
-			 diag.msg);
+	fl_run_journal_hook(x, h->hook, h->action == FL_HOOK_CALL ? h->call : names[h->action], r,
+			    diag.msg);
 	if (r < 0)
-		run_set_error(x, "hook %s %s: %s", h->hook,
-			      h->action == FL_HOOK_CALL ? h->call : names[h->action], diag.msg);
+		fl_run_set_error(x, "hook %s %s: %s", h->hook,
+				 h->action == FL_HOOK_CALL ? h->call : names[h->action], diag.msg);
 	pthread_mutex_unlock(&x->lock);
 	fl_progress_event(x->progress, "hook %s %s: %s", h->hook,
 			  h->action == FL_HOOK_CALL ? h->call : names[h->action],
@@ -160,11 +160,11 @@ static void sample_baseline(struct run_exp *x, const struct fl_probe_spec *spec,
 		fl_probe_sample(probe, keep);
 	}
 	fl_probe_free(probe);
-	run_sample_text(keep, text, sizeof(text));
+	fl_run_sample_text(keep, text, sizeof(text));
 	fl_progress_event(x->progress, "baseline of effect check %s: %s", spec->name,
 			  keep->err ? keep->error : text);
 	pthread_mutex_lock(&x->lock);
-	run_journal_observation(x, spec, "baseline", keep);
+	fl_run_journal_observation(x, spec, "baseline", keep);
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -191,14 +191,14 @@ static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 		uint64_t until;
 		if (!rollback)
 			take_baselines(x);
-		if (run_fault_inject(x, &st->fault, st->background) < 0)
+		if (fl_run_fault_inject(x, &st->fault, st->background) < 0)
 			return false;
 		if (st->background || fl_fault_is_kill(st->fault.kind))
 			return true;
 		until = fl_run_now_ms() + st->fault.duration_ns / 1000000;
-		if (!run_wait_until(x, until))
+		if (!fl_run_wait_until(x, until))
 			return false;
-		run_faults_revert(x, st->fault.name, "deadline");
+		fl_run_faults_revert(x, st->fault.name, "deadline");
 		return true;
 	}
 	case FL_STEP_PAUSE:
@@ -208,7 +208,7 @@ static bool step(struct run_exp *x, const struct fl_step *st, bool rollback)
 			nanosleep(&ts, NULL);
 			return true;
 		}
-		return run_wait_until(x, fl_run_now_ms() + st->pause_ns / 1000000);
+		return fl_run_wait_until(x, fl_run_now_ms() + st->pause_ns / 1000000);
 	case FL_STEP_PROBE:
 		check_once(x, &st->probe, "during", NULL, NULL, NULL);
 		return true;
@@ -231,22 +231,22 @@ static void method(struct run_exp *x)
 
 	phase(x, "method");
 	x->watchers_stop = false;
-	if (pthread_create(&keeper, NULL, run_keeper_main, x) != 0) {
-		run_set_error(x, "cannot start the lease keeper thread");
+	if (pthread_create(&keeper, NULL, fl_run_keeper_main, x) != 0) {
+		fl_run_set_error(x, "cannot start the lease keeper thread");
 		return;
 	}
-	if (exp->n_abort && pthread_create(&watcher, NULL, run_abort_main, x) == 0)
+	if (exp->n_abort && pthread_create(&watcher, NULL, fl_run_abort_main, x) == 0)
 		have_watcher = true;
-	if (exp->n_steady && pthread_create(&observer, NULL, run_observe_main, x) == 0)
+	if (exp->n_steady && pthread_create(&observer, NULL, fl_run_observe_main, x) == 0)
 		have_observer = true;
 	for (unsigned i = 0; i < exp->n_method && !stopped(x) && !x->errored; i++)
 		if (!step(x, &exp->method[i], false))
 			break;
 	/* Background faults run to their deadline; the abort probes keep watching. */
-	last = run_faults_last_deadline(x);
+	last = fl_run_faults_last_deadline(x);
 	if (last && !stopped(x) && !x->errored) {
 		phase(x, "waiting for background faults");
-		run_wait_until(x, last);
+		fl_run_wait_until(x, last);
 	}
 	pthread_mutex_lock(&x->lock);
 	x->watchers_stop = true;
@@ -257,7 +257,7 @@ static void method(struct run_exp *x)
 		pthread_join(watcher, NULL);
 	if (have_observer)
 		pthread_join(observer, NULL);
-	run_faults_revert(x, NULL, x->stopping ? x->stop_kind : "end");
+	fl_run_faults_revert(x, NULL, x->stopping ? x->stop_kind : "end");
 }
 
 static bool steady(struct run_exp *x, const char *ph)
@@ -291,7 +291,7 @@ static int setup(struct run_exp *x)
 	if ((r = fl_agents_new(x->exp, &x->agents, &diag)) < 0 ||
 	    (r = fl_probe_ctx_new(&x->pctx)) < 0 ||
 	    (r = fl_hooks_new(x->exp->hooks, x->exp->n_hooks, &x->hooks, &diag)) < 0) {
-		run_set_error(x, "%s", diag.msg[0] ? diag.msg : "out of memory");
+		fl_run_set_error(x, "%s", diag.msg[0] ? diag.msg : "out of memory");
 		return r;
 	}
 	fl_probe_ctx_set_hooks(x->pctx, x->hooks);
@@ -325,7 +325,7 @@ static void teardown(struct run_exp *x)
 	free(x->faults);
 }
 
-void run_experiment(struct run_exp *x)
+void fl_run_experiment(struct run_exp *x)
 {
 	const char *outcome;
 
@@ -335,8 +335,8 @@ void run_experiment(struct run_exp *x)
 			fl_progress_event(x->progress,
 					  "steady state not met before injection: method not run");
 			if (!json_object_get(x->j, "error") && !x->failed)
-				run_set_error(x,
-					      "steady state could not be checked before injection");
+				fl_run_set_error(
+					x, "steady state could not be checked before injection");
 		} else {
 			method(x);
 			if (!x->stopping && !x->errored)
@@ -352,8 +352,8 @@ void run_experiment(struct run_exp *x)
 	if (x->hooks)
 		fl_hooks_stop_all(x->hooks);
 	if (x->agents) {
-		run_faults_revert(x, NULL, "end");
-		run_leftovers(x);
+		fl_run_faults_revert(x, NULL, "end");
+		fl_run_leftovers(x);
 	}
 	/* Something of the run still on an agent outranks every verdict: whatever the probes
 	 * said, the system was not left as it was found (the run exits 4 for the same reason). */

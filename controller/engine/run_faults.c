@@ -118,13 +118,13 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 	if (fl_agents_capabilities(x->agents, t->agent, &caps, &diag) < 0)
 		caps = NULL;
 	if ((r = fl_fault_body(fault, t, caps, x->owner, &body, note, sizeof(note), &diag)) < 0) {
-		run_set_error(x, "%s", diag.msg);
+		fl_run_set_error(x, "%s", diag.msg);
 		return r;
 	}
 	f = fault_add(x, fault, t, body);
 	if (!f) {
 		json_decref(body);
-		run_set_error(x, "out of memory");
+		fl_run_set_error(x, "out of memory");
 		return -ENOMEM;
 	}
 	entry = f->j;
@@ -146,7 +146,7 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 			r = status;
 		json_object_set_new(entry, "inject", result_json("error", t0, t1 - t0, diag.msg));
 		json_decref(resp);
-		run_set_error(x, "inject %s on %s: %s", fault->name, t->label, diag.msg);
+		fl_run_set_error(x, "inject %s on %s: %s", fault->name, t->label, diag.msg);
 		return r;
 	}
 	inject_accepted(f, fault, resp, t0, t1, note);
@@ -160,7 +160,7 @@ static int inject_one(struct run_exp *x, const struct fl_fault_spec *fault,
 	return 0;
 }
 
-int run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool background)
+int fl_run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool background)
 {
 	const struct fl_target_set *set = NULL;
 	int r = 0;
@@ -170,8 +170,8 @@ int run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool 
 		if (strcmp(x->exp->targets[i].name, fault->target) == 0)
 			set = &x->sets[i];
 	if (!set) {
-		run_set_error(x, "fault %s: target %s was not resolved", fault->name,
-			      fault->target);
+		fl_run_set_error(x, "fault %s: target %s was not resolved", fault->name,
+				 fault->target);
 		return -ENOENT;
 	}
 	pthread_mutex_lock(&x->lock);
@@ -212,7 +212,7 @@ static void revert_one(struct run_exp *x, struct run_fault *f, const char *reaso
 	json_object_set_new(f->j, "revert", rev);
 }
 
-void run_faults_revert_locked(struct run_exp *x, const char *only_name, const char *reason)
+void fl_run_faults_revert_locked(struct run_exp *x, const char *only_name, const char *reason)
 {
 	uint64_t now = fl_run_now_ms();
 
@@ -229,14 +229,14 @@ void run_faults_revert_locked(struct run_exp *x, const char *only_name, const ch
 	}
 }
 
-void run_faults_revert(struct run_exp *x, const char *only_name, const char *reason)
+void fl_run_faults_revert(struct run_exp *x, const char *only_name, const char *reason)
 {
 	pthread_mutex_lock(&x->lock);
-	run_faults_revert_locked(x, only_name, reason);
+	fl_run_faults_revert_locked(x, only_name, reason);
 	pthread_mutex_unlock(&x->lock);
 }
 
-uint64_t run_faults_last_deadline(struct run_exp *x)
+uint64_t fl_run_faults_last_deadline(struct run_exp *x)
 {
 	uint64_t last = 0;
 
@@ -268,7 +268,7 @@ static void renew(struct run_exp *x, struct run_fault *f, uint64_t now)
 }
 
 /* Renew leases every lease/3 and revert at deadlines, every 50 ms, until told to stop. */
-void *run_keeper_main(void *arg)
+void *fl_run_keeper_main(void *arg)
 {
 	struct run_exp *x = arg;
 	struct timespec until;
@@ -294,7 +294,7 @@ void *run_keeper_main(void *arg)
 	return NULL;
 }
 
-void run_leftovers(struct run_exp *x)
+void fl_run_leftovers(struct run_exp *x)
 {
 	for (unsigned ai = 0; ai < fl_agents_count(x->agents); ai++) {
 		struct fl_diag diag = { 0 };
@@ -304,7 +304,7 @@ void run_leftovers(struct run_exp *x)
 
 		if (status != 200) {
 			json_decref(resp);
-			run_set_error(x, "leftover check: %s", diag.msg);
+			fl_run_set_error(x, "leftover check: %s", diag.msg);
 			continue;
 		}
 		json_array_foreach(json_object_get(resp, "faults"), i, f)

@@ -60,46 +60,46 @@ struct run_exp {
 uint64_t fl_run_now_ms(void);
 
 /* run_journal.c: appends under x->lock (callers hold it or are the only thread). */
-void run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-		       const struct fl_sample *s, const struct fl_verdict *v, uint64_t dur_ms);
-void run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-			const struct fl_sample *s, const struct fl_verdict *v);
+void fl_run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			  const struct fl_sample *s, const struct fl_verdict *v, uint64_t dur_ms);
+void fl_run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			   const struct fl_sample *s, const struct fl_verdict *v);
 /* A sample taken to be looked at, not judged (a steady-state probe observed "during" the
  * method, an effect check's "baseline"): journaled without a verdict. */
-void run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-			     const struct fl_sample *s);
-void run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
-		      const char *message);
-void run_set_error(struct run_exp *x, const char *fmt, ...) _printf_(2, 3);
+void fl_run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec,
+				const char *phase, const struct fl_sample *s);
+void fl_run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
+			 const char *message);
+void fl_run_set_error(struct run_exp *x, const char *fmt, ...) _printf_(2, 3);
 /* "lag.max=12 status=OK" from a sample, for progress lines. */
-void run_sample_text(const struct fl_sample *s, char *buf, size_t size);
+void fl_run_sample_text(const struct fl_sample *s, char *buf, size_t size);
 
 /* run_faults.c */
 /* Inject fault (all its resolved targets); 0 or -errno (journaled, x->errored set). */
-int run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool background);
+int fl_run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bool background);
 /* Revert every active fault (this step's only when only_names non-NULL). Caller holds lock. */
-void run_faults_revert_locked(struct run_exp *x, const char *only_name, const char *reason);
-void run_faults_revert(struct run_exp *x, const char *only_name, const char *reason);
+void fl_run_faults_revert_locked(struct run_exp *x, const char *only_name, const char *reason);
+void fl_run_faults_revert(struct run_exp *x, const char *only_name, const char *reason);
 /* Latest deadline among active faults (0 when none). */
-uint64_t run_faults_last_deadline(struct run_exp *x);
+uint64_t fl_run_faults_last_deadline(struct run_exp *x);
 /* The keeper: renews leases, reverts at deadlines. */
-void *run_keeper_main(void *arg);
+void *fl_run_keeper_main(void *arg);
 /* Ask the agents for faults of this run still there; revert and journal them. */
-void run_leftovers(struct run_exp *x);
+void fl_run_leftovers(struct run_exp *x);
 
 /* run_watch.c: the abort probes' thread (arg: struct run_exp). */
-void *run_abort_main(void *arg);
+void *fl_run_abort_main(void *arg);
 /* run_observe.c: the steady-state probes sampled during the method (arg: struct run_exp);
  * ends when watchers_stop or stopping is set. */
-void *run_observe_main(void *arg);
+void *fl_run_observe_main(void *arg);
 /* Stop the method now: revert everything, wake the main thread. Takes the lock. */
-void run_stop(struct run_exp *x, const char *kind, const char *message);
+void fl_run_stop(struct run_exp *x, const char *kind, const char *message);
 
 /* Wait until ms (wall clock) or a stop; returns false when stopped. Caller holds no lock. */
-bool run_wait_until(struct run_exp *x, uint64_t until_ms);
+bool fl_run_wait_until(struct run_exp *x, uint64_t until_ms);
 
 /* run_exp.c */
 /* Run one experiment; fills x->j. */
-void run_experiment(struct run_exp *x);
+void fl_run_experiment(struct run_exp *x);
 
 #endif

@@ -27,7 +27,7 @@ static json_t *values_json(const struct fl_sample *s)
 	return o;
 }
 
-void run_sample_text(const struct fl_sample *s, char *buf, size_t size)
+void fl_run_sample_text(const struct fl_sample *s, char *buf, size_t size)
 {
 	size_t off = 0;
 
@@ -46,8 +46,8 @@ void run_sample_text(const struct fl_sample *s, char *buf, size_t size)
 	}
 }
 
-void run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-		       const struct fl_sample *s, const struct fl_verdict *v, uint64_t dur_ms)
+void fl_run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			  const struct fl_sample *s, const struct fl_verdict *v, uint64_t dur_ms)
 {
 	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "probe", spec->name,
 			      "type", fl_probe_type_name(spec->type), "phase", phase, "verdict",
@@ -71,8 +71,8 @@ void run_journal_check(struct run_exp *x, const struct fl_probe_spec *spec, cons
 		x->errored = true;
 }
 
-void run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-			const struct fl_sample *s, const struct fl_verdict *v)
+void fl_run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
+			   const struct fl_sample *s, const struct fl_verdict *v)
 {
 	json_t *o = json_pack("{s:s, s:s, s:I, s:o*, s:s}", "probe", spec->name, "phase", phase,
 			      "atMs", (json_int_t)s->t_ms, "values", values_json(s), "verdict",
@@ -85,8 +85,8 @@ void run_journal_sample(struct run_exp *x, const struct fl_probe_spec *spec, con
 	json_array_append_new(json_object_get(x->j, "samples"), o);
 }
 
-void run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec, const char *phase,
-			     const struct fl_sample *s)
+void fl_run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec,
+				const char *phase, const struct fl_sample *s)
 {
 	/* No verdict: an observation is recorded and drawn, never judged (docs/journal.md). */
 	json_t *o = json_pack("{s:s, s:s, s:I, s:o*}", "probe", spec->name, "phase", phase, "atMs",
@@ -99,8 +99,8 @@ void run_journal_observation(struct run_exp *x, const struct fl_probe_spec *spec
 	json_array_append_new(json_object_get(x->j, "samples"), o);
 }
 
-void run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
-		      const char *message)
+void fl_run_journal_hook(struct run_exp *x, const char *name, const char *event, int r,
+			 const char *message)
 {
 	json_array_append_new(json_object_get(x->j, "hooks"),
 			      json_pack("{s:s, s:s, s:I, s:s, s:s}", "name", name, "event", event,
@@ -108,7 +108,7 @@ void run_journal_hook(struct run_exp *x, const char *name, const char *event, in
 					r < 0 ? "error" : "ok", "message", message ? message : ""));
 }
 
-void run_set_error(struct run_exp *x, const char *fmt, ...)
+void fl_run_set_error(struct run_exp *x, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;

@@ -45,17 +45,17 @@ static void observe_one(struct run_exp *x, const struct fl_probe_spec *spec, str
 	char text[160];
 
 	fl_probe_sample(p, &s);
-	run_sample_text(&s, text, sizeof(text));
+	fl_run_sample_text(&s, text, sizeof(text));
 	fl_progress_value(x->progress, spec->name, text);
 	pthread_mutex_lock(&x->lock);
 	/* A sample that ended after the method did belongs to nobody: drop it. */
 	if (!x->watchers_stop)
-		run_journal_observation(x, spec, "during", &s);
+		fl_run_journal_observation(x, spec, "during", &s);
 	pthread_mutex_unlock(&x->lock);
 	fl_sample_reset(&s);
 }
 
-void *run_observe_main(void *arg)
+void *fl_run_observe_main(void *arg)
 {
 	struct run_exp *x = arg;
 	const struct fl_experiment *exp = x->exp;

@@ -12,7 +12,7 @@
 
 #include "run_internal.h"
 
-void run_stop(struct run_exp *x, const char *kind, const char *message)
+void fl_run_stop(struct run_exp *x, const char *kind, const char *message)
 {
 	pthread_mutex_lock(&x->lock);
 	if (!x->stopping) {
@@ -24,7 +24,7 @@ void run_stop(struct run_exp *x, const char *kind, const char *message)
 					      (json_int_t)t0, "message", message));
 		fl_progress_event(x->progress, "ABORT (%s): %s — reverting every fault", kind,
 				  message);
-		run_faults_revert_locked(x, NULL, kind);
+		fl_run_faults_revert_locked(x, NULL, kind);
 		fl_progress_event(x->progress, "every fault reverted %llu ms after the %s",
 				  (unsigned long long)(fl_run_now_ms() - t0), kind);
 	}
@@ -32,7 +32,7 @@ void run_stop(struct run_exp *x, const char *kind, const char *message)
 	pthread_mutex_unlock(&x->lock);
 }
 
-bool run_wait_until(struct run_exp *x, uint64_t until_ms)
+bool fl_run_wait_until(struct run_exp *x, uint64_t until_ms)
 {
 	struct timespec ts = { .tv_sec = (time_t)(until_ms / 1000),
 			       .tv_nsec = (long)(until_ms % 1000) * 1000000L };
@@ -71,7 +71,7 @@ static void check_of(struct run_exp *x, const struct fl_probe_spec *spec, struct
 			w->failures, w->samples, w->debounce.k ? w->debounce.k : 1,
 			w->debounce.n ? w->debounce.n : 1, w->worst.message);
 	}
-	run_journal_check(x, spec, "during", &w->worst_sample, &v, 0);
+	fl_run_journal_check(x, spec, "during", &w->worst_sample, &v, 0);
 }
 
 /* An instance of every abort probe; one that cannot be made is the experiment's error. */
@@ -86,7 +86,8 @@ static void watched_open(struct run_exp *x, struct watched *w)
 		if (fl_probe_new(x->pctx, &exp->abort_probes[i], exp->kafka_bootstrap, &w[i].probe,
 				 &diag) < 0) {
 			pthread_mutex_lock(&x->lock);
-			run_set_error(x, "abort probe %s: %s", exp->abort_probes[i].name, diag.msg);
+			fl_run_set_error(x, "abort probe %s: %s", exp->abort_probes[i].name,
+					 diag.msg);
 			pthread_mutex_unlock(&x->lock);
 		}
 	}
@@ -106,12 +107,12 @@ static bool watch_sample(struct run_exp *x, const struct fl_probe_spec *spec, st
 	fl_probe_sample(w->probe, &s);
 	fl_verdict_eval(spec, &s, NULL, &v);
 	breach = fl_debounce_push(&w->debounce, v.kind == FL_VERDICT_FAIL);
-	run_sample_text(&s, text, sizeof(text));
+	fl_run_sample_text(&s, text, sizeof(text));
 	fl_progress_value(x->progress, spec->name, text);
 	pthread_mutex_lock(&x->lock);
 	stop = x->watchers_stop || x->stopping;
 	if (!stop) {
-		run_journal_sample(x, spec, "during", &s, &v);
+		fl_run_journal_sample(x, spec, "during", &s, &v);
 		w->samples++;
 		if (v.kind == FL_VERDICT_FAIL)
 			w->failures++;
@@ -126,7 +127,7 @@ static bool watch_sample(struct run_exp *x, const struct fl_probe_spec *spec, st
 	pthread_mutex_unlock(&x->lock);
 	fl_sample_reset(&s);
 	if (breach && !stop) {
-		run_stop(x, "abort", v.message);
+		fl_run_stop(x, "abort", v.message);
 		stop = true;
 	}
 	return stop;
@@ -162,7 +163,7 @@ static void watched_close(struct run_exp *x, struct watched *w)
 	pthread_mutex_unlock(&x->lock);
 }
 
-void *run_abort_main(void *arg)
+void *fl_run_abort_main(void *arg)
 {
 	struct run_exp *x = arg;
 	const struct fl_experiment *exp = x->exp;

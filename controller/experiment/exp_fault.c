@@ -122,9 +122,9 @@ static int scalar_text(struct exp_ctx *c, const struct fl_ynode *map, const char
 			return -ENOMEM;
 		return 0;
 	}
-	old = ex_push_key(c, key);
-	r = ex_str_node(c, n, 64, false, ret);
-	ex_pop(c, old);
+	old = fl_exp_push_key(c, key);
+	r = fl_exp_str_node(c, n, 64, false, ret);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -139,10 +139,10 @@ static int parse_netem(struct exp_ctx *c, const struct fl_ynode *f, struct fl_ne
 	int argc = 0, r;
 
 	if (!n)
-		return ex_err_key(c, f, "netem",
-				  "required for kind network (tc netem options, e.g. \"delay "
-				  "100ms 10ms loss 1%%\")");
-	if ((r = ex_str(c, f, "netem", NETEM_TEXT_MAX, false, &text)) < 0)
+		return fl_exp_err_key(c, f, "netem",
+				      "required for kind network (tc netem options, e.g. \"delay "
+				      "100ms 10ms loss 1%%\")");
+	if ((r = fl_exp_str(c, f, "netem", NETEM_TEXT_MAX, false, &text)) < 0)
 		return r;
 	memcpy(buf, text, strlen(text) + 1);
 	r = put_str(params, "netem", text);
@@ -155,20 +155,21 @@ static int parse_netem(struct exp_ctx *c, const struct fl_ynode *f, struct fl_ne
 		if (!*p)
 			break;
 		if (argc == NETEM_WORDS_MAX)
-			return ex_err_key(c, n, "netem", "more than %d words", NETEM_WORDS_MAX);
+			return fl_exp_err_key(c, n, "netem", "more than %d words", NETEM_WORDS_MAX);
 		argv[argc++] = p;
 		while (*p && *p != ' ')
 			p++;
 	}
 	if (argc == 0)
-		return ex_err_key(c, n, "netem",
-				  "empty (expected tc netem options, e.g. \"delay 100ms 10ms loss "
-				  "1%%\")");
+		return fl_exp_err_key(
+			c, n, "netem",
+			"empty (expected tc netem options, e.g. \"delay 100ms 10ms loss "
+			"1%%\")");
 	if (fl_netem_parse_tc(argc, argv, &nf->netem, c->diag) < 0) {
 		char msg[FL_DIAG_MSG_MAX];
 
 		(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-		return ex_err_key(c, n, "netem", "%s", msg);
+		return fl_exp_err_key(c, n, "netem", "%s", msg);
 	}
 	nf->kind = FL_NETEM_FAULT_NETEM;
 	return 0;
@@ -181,10 +182,12 @@ static int bandwidth_size(struct exp_ctx *c, const struct fl_ynode *n, const cha
 	uint64_t b;
 
 	if (fl_parse_size(text, &b) < 0)
-		return ex_err_key(c, n, key, "%s is not a size (expected e.g. 32kb, 1mb, 15000b)",
-				  ex_quote(n, q, sizeof(q)));
+		return fl_exp_err_key(c, n, key,
+				      "%s is not a size (expected e.g. 32kb, 1mb, 15000b)",
+				      fl_exp_quote(n, q, sizeof(q)));
 	if (b == 0 || b > UINT32_MAX)
-		return ex_err_key(c, n, key, "%s is not in 1b..4gb", ex_quote(n, q, sizeof(q)));
+		return fl_exp_err_key(c, n, key, "%s is not in 1b..4gb",
+				      fl_exp_quote(n, q, sizeof(q)));
 	*ret = (uint32_t)b;
 	return 0;
 }
@@ -201,10 +204,10 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 	int r;
 
 	if (!n)
-		return ex_err_key(c, f, "bandwidth",
-				  "required for kind bandwidth (e.g. {rate: 10mbit})");
-	old = ex_push_key(c, "bandwidth");
-	if ((r = ex_map(c, n, allowed)) < 0)
+		return fl_exp_err_key(c, f, "bandwidth",
+				      "required for kind bandwidth (e.g. {rate: 10mbit})");
+	old = fl_exp_push_key(c, "bandwidth");
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		goto out;
 	if (!(obj = json_object()) || json_object_set_new(params, "bandwidth", obj) < 0) {
 		r = -ENOMEM;
@@ -217,9 +220,9 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 			goto out;
 		if (!v) {
 			if (strcmp(*key, "rate") == 0) {
-				r = ex_err_key(c, n, "rate",
-					       "required (expected e.g. 10mbit, 1gbit, "
-					       "500kbps)");
+				r = fl_exp_err_key(c, n, "rate",
+						   "required (expected e.g. 10mbit, 1gbit, "
+						   "500kbps)");
 				goto out;
 			}
 			continue;
@@ -227,26 +230,26 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 		r = put_str(obj, *key, text);
 		if (r == 0 && strcmp(*key, "rate") == 0) {
 			if (fl_parse_rate_Bps(text, &tbf->rate_bytes_per_s) < 0)
-				r = ex_err_key(c, v, "rate",
-					       "%s is not a rate (expected e.g. 10mbit, 1gbit, "
-					       "500kbps)",
-					       ex_quote(v, q, sizeof(q)));
+				r = fl_exp_err_key(c, v, "rate",
+						   "%s is not a rate (expected e.g. 10mbit, 1gbit, "
+						   "500kbps)",
+						   fl_exp_quote(v, q, sizeof(q)));
 			else if (tbf->rate_bytes_per_s == 0)
-				r = ex_err_key(c, v, "rate",
-					       "%s: must be at least 8bit (1 byte per second)",
-					       ex_quote(v, q, sizeof(q)));
+				r = fl_exp_err_key(c, v, "rate",
+						   "%s: must be at least 8bit (1 byte per second)",
+						   fl_exp_quote(v, q, sizeof(q)));
 		} else if (r == 0 && strcmp(*key, "burst") == 0) {
 			r = bandwidth_size(c, v, "burst", text, &tbf->burst_bytes);
 		} else if (r == 0 && strcmp(*key, "limit") == 0) {
 			r = bandwidth_size(c, v, "limit", text, &tbf->limit_bytes);
 		} else if (r == 0) {
 			if (fl_ynode_get(n, "limit"))
-				r = ex_err_key(c, v, "latency",
-					       "not allowed with limit (the latency sets the "
-					       "limit)");
+				r = fl_exp_err_key(c, v, "latency",
+						   "not allowed with limit (the latency sets the "
+						   "limit)");
 			else
-				r = ex_duration(c, n, "latency", FL_NETEM_MAX_DELAY_NS,
-						&tbf->latency_ns);
+				r = fl_exp_duration(c, n, "latency", FL_NETEM_MAX_DELAY_NS,
+						    &tbf->latency_ns);
 		}
 		free(text);
 		if (r < 0)
@@ -256,12 +259,12 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 		char msg[FL_DIAG_MSG_MAX];
 
 		(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-		r = ex_err(c, n, "%s", msg);
+		r = fl_exp_err(c, n, "%s", msg);
 		goto out;
 	}
 	nf->kind = FL_NETEM_FAULT_TBF;
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -277,8 +280,8 @@ static int parse_partition(struct exp_ctx *c, const struct fl_ynode *f, json_t *
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "partition");
-	if ((r = ex_map(c, n, allowed)) < 0 ||
+	old = fl_exp_push_key(c, "partition");
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
 	    (r = scalar_text(c, n, "action", false, &v, &text)) < 0)
 		goto out;
 	if (!(obj = json_object()) || json_object_set_new(params, "partition", obj) < 0) {
@@ -288,13 +291,13 @@ static int parse_partition(struct exp_ctx *c, const struct fl_ynode *f, json_t *
 	if (!v)
 		goto out;
 	if (strcmp(text, "drop") != 0 && strcmp(text, "reject") != 0)
-		r = ex_err_key(c, v, "action", "%s is not one of drop, reject",
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "action", "%s is not one of drop, reject",
+				   fl_exp_quote(v, q, sizeof(q)));
 	else
 		r = put_str(obj, "action", text);
 out:
 	free(text);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -311,25 +314,27 @@ static int parse_loss(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft
 	int r;
 
 	if (!n)
-		return ex_err_key(c, f, "loss", "required for kind loss (e.g. {percent: 5%%})");
-	old = ex_push_key(c, "loss");
-	if ((r = ex_map(c, n, allowed)) < 0 ||
+		return fl_exp_err_key(c, f, "loss", "required for kind loss (e.g. {percent: 5%%})");
+	old = fl_exp_push_key(c, "loss");
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
 	    (r = scalar_text(c, n, "percent", true, &v, &text)) < 0)
 		goto out;
 	if (!v) {
-		r = ex_err_key(c, n, "percent", "required (expected e.g. 5%%)");
+		r = fl_exp_err_key(c, n, "percent", "required (expected e.g. 5%%)");
 		goto out;
 	}
 	r = fl_parse_percent(text, &pct);
 	if (r == -ERANGE)
-		r = ex_err_key(c, v, "percent", "%s is above 100%%", ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "percent", "%s is above 100%%",
+				   fl_exp_quote(v, q, sizeof(q)));
 	else if (r < 0)
-		r = ex_err_key(c, v, "percent", "%s is not a percentage (expected e.g. 5%%, 0.5%%)",
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "percent",
+				   "%s is not a percentage (expected e.g. 5%%, 0.5%%)",
+				   fl_exp_quote(v, q, sizeof(q)));
 	else if (pct <= 0)
-		r = ex_err_key(c, v, "percent",
-			       "%s does nothing (expected above 0%% and at most 100%%)",
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "percent",
+				   "%s does nothing (expected above 0%% and at most 100%%)",
+				   fl_exp_quote(v, q, sizeof(q)));
 	if (r < 0)
 		goto out;
 	nft->action = FL_NFT_DROP;
@@ -340,7 +345,7 @@ static int parse_loss(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft
 		r = put_str(obj, "percent", text);
 out:
 	free(text);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -356,20 +361,21 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 	int r;
 
 	if (!n)
-		return ex_err_key(c, f, "delay",
-				  "required for kind delay (e.g. {delay: 200ms, jitter: 50ms})");
-	old = ex_push_key(c, "delay");
-	if ((r = ex_map(c, n, allowed)) < 0)
+		return fl_exp_err_key(
+			c, f, "delay",
+			"required for kind delay (e.g. {delay: 200ms, jitter: 50ms})");
+	old = fl_exp_push_key(c, "delay");
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		goto out;
 	if (!(obj = json_object()) || json_object_set_new(params, "delay", obj) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if (!(v = fl_ynode_get(n, "delay"))) {
-		r = ex_err_key(c, n, "delay", "required (expected e.g. 200ms)");
+		r = fl_exp_err_key(c, n, "delay", "required (expected e.g. 200ms)");
 		goto out;
 	}
-	if ((r = ex_duration(c, n, "delay", DELAY_MAX_NS, &delay)) < 0 ||
+	if ((r = fl_exp_duration(c, n, "delay", DELAY_MAX_NS, &delay)) < 0 ||
 	    (r = put_str(obj, "delay", v->text)) < 0)
 		goto out;
 	if ((r = scalar_text(c, n, "jitter", false, &v, &text)) < 0)
@@ -377,13 +383,14 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 	if (v) {
 		/* 0 jitter is fine (unlike a 0 delay). */
 		if (fl_parse_duration_strict_ns(text, &jitter) < 0)
-			r = ex_err_key(c, v, "jitter", "%s is not a duration (expected e.g. 50ms)",
-				       ex_quote(v, q, sizeof(q)));
+			r = fl_exp_err_key(c, v, "jitter",
+					   "%s is not a duration (expected e.g. 50ms)",
+					   fl_exp_quote(v, q, sizeof(q)));
 		else if (jitter > delay)
-			r = ex_err_key(c, v, "jitter",
-				       "%s is above the delay (expected jitter <= "
-				       "delay)",
-				       ex_quote(v, q, sizeof(q)));
+			r = fl_exp_err_key(c, v, "jitter",
+					   "%s is above the delay (expected jitter <= "
+					   "delay)",
+					   fl_exp_quote(v, q, sizeof(q)));
 		else
 			r = put_str(obj, "jitter", text);
 		if (r < 0)
@@ -391,13 +398,13 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 	}
 	if ((v = fl_ynode_get(n, "maxHeld"))) {
 		int64_t held = 0;
-		size_t o2 = ex_push_key(c, "maxHeld");
+		size_t o2 = fl_exp_push_key(c, "maxHeld");
 
-		if ((r = ex_want(c, v, FL_YTYPE_INT, "an integer")) == 0 &&
+		if ((r = fl_exp_want(c, v, FL_YTYPE_INT, "an integer")) == 0 &&
 		    (fl_ynode_int(v, &held) < 0 || held < 1 || held > MAX_HELD_LIMIT))
-			r = ex_err(c, v, "%s is not a packet count (expected 1 to %d)",
-				   ex_quote(v, q, sizeof(q)), MAX_HELD_LIMIT);
-		ex_pop(c, o2);
+			r = fl_exp_err(c, v, "%s is not a packet count (expected 1 to %d)",
+				       fl_exp_quote(v, q, sizeof(q)), MAX_HELD_LIMIT);
+		fl_exp_pop(c, o2);
 		if (r < 0)
 			goto out;
 		if (json_object_set_new(obj, "maxHeld", json_integer(held)) < 0)
@@ -405,7 +412,7 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 	}
 out:
 	free(text);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -434,10 +441,10 @@ static int parse_kill_signal(struct exp_ctx *c, const struct fl_ynode *sig, json
 	if (r < 0)
 		return r;
 	if (!ok)
-		return ex_err_key(c, sig, "signal",
-				  "%s is not a signal (expected SIGKILL, SIGTERM, SIGINT, "
-				  "SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or a number 1..64)",
-				  ex_quote(sig, q, sizeof(q)));
+		return fl_exp_err_key(c, sig, "signal",
+				      "%s is not a signal (expected SIGKILL, SIGTERM, SIGINT, "
+				      "SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or a number 1..64)",
+				      fl_exp_quote(sig, q, sizeof(q)));
 	return 0;
 }
 
@@ -449,22 +456,22 @@ static int parse_kill_grace(struct exp_ctx *c, const struct fl_ynode *grace, enu
 	uint64_t ns = 0;
 
 	if (kind == K_PROCESS_KILL)
-		return ex_err_key(c, grace, "gracePeriod",
-				  "not allowed for kind process-kill (it sends kill.signal at "
-				  "once)");
+		return fl_exp_err_key(c, grace, "gracePeriod",
+				      "not allowed for kind process-kill (it sends kill.signal at "
+				      "once)");
 	if (has_signal)
-		return ex_err_key(c, grace, "gracePeriod",
-				  "not allowed with signal (the grace period is CRI "
-				  "StopContainer's; a signal is sent at once)");
+		return fl_exp_err_key(c, grace, "gracePeriod",
+				      "not allowed with signal (the grace period is CRI "
+				      "StopContainer's; a signal is sent at once)");
 	if (fl_ynode_type(grace) != FL_YTYPE_STRING ||
 	    fl_parse_duration_strict_ns(grace->text, &ns) < 0 || ns > EX_DAY_NS)
-		return ex_err_key(c, grace, "gracePeriod",
-				  "%s is not a duration of at most 24h (expected e.g. 10s, 0s)",
-				  ex_quote(grace, q, sizeof(q)));
+		return fl_exp_err_key(c, grace, "gracePeriod",
+				      "%s is not a duration of at most 24h (expected e.g. 10s, 0s)",
+				      fl_exp_quote(grace, q, sizeof(q)));
 	if (ns % EX_NS_PER_S)
-		return ex_err_key(c, grace, "gracePeriod",
-				  "%s is not a whole number of seconds (CRI counts in seconds)",
-				  ex_quote(grace, q, sizeof(q)));
+		return fl_exp_err_key(c, grace, "gracePeriod",
+				      "%s is not a whole number of seconds (CRI counts in seconds)",
+				      fl_exp_quote(grace, q, sizeof(q)));
 	return put_str(obj, "gracePeriod", grace->text);
 }
 
@@ -478,8 +485,8 @@ static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kin
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "kill");
-	if ((r = ex_map(c, n, allowed)) < 0)
+	old = fl_exp_push_key(c, "kill");
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		goto out;
 	if (!(obj = json_object()) || json_object_set_new(params, "kill", obj) < 0) {
 		r = -ENOMEM;
@@ -492,7 +499,7 @@ static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kin
 	if (grace)
 		r = parse_kill_grace(c, grace, kind, sig != NULL, obj);
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -521,10 +528,10 @@ static int parse_direction(struct exp_ctx *c, const struct fl_ynode *f, enum kin
 		*nft_dir = FL_NFT_BOTH;
 	} else {
 		free(text);
-		return ex_err_key(c, v, "direction",
-				  "%s is not a direction for kind %s (expected %s)",
-				  ex_quote(v, q, sizeof(q)), kind_names[kind],
-				  both_ok ? "egress, ingress or both" : "egress or ingress");
+		return fl_exp_err_key(c, v, "direction",
+				      "%s is not a direction for kind %s (expected %s)",
+				      fl_exp_quote(v, q, sizeof(q)), kind_names[kind],
+				      both_ok ? "egress, ingress or both" : "egress or ingress");
 	}
 	r = put_str(params, "direction", text);
 	free(text);
@@ -555,10 +562,10 @@ static int parse_interface(struct exp_ctx *c, const struct fl_ynode *f, json_t *
 	if ((r = scalar_text(c, f, "interface", false, &v, &text)) < 0 || !v)
 		return r;
 	if (!valid_ifname(text))
-		r = ex_err_key(c, v, "interface",
-			       "%s is not an interface name (1 to 15 printable characters, no "
-			       "'/', ':' or space)",
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "interface",
+				   "%s is not an interface name (1 to 15 printable characters, no "
+				   "'/', ':' or space)",
+				   fl_exp_quote(v, q, sizeof(q)));
 	else
 		r = put_str(params, "interface", text);
 	free(text);
@@ -573,12 +580,12 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 	size_t old;
 	int r;
 
-	if ((r = ex_seq(c, f, key, FL_NETEM_MAX_MATCHES, &list)) < 0 || !list)
+	if ((r = fl_exp_seq(c, f, key, FL_NETEM_MAX_MATCHES, &list)) < 0 || !list)
 		return r;
-	old = ex_push_key(c, key);
+	old = fl_exp_push_key(c, key);
 	if (list->n > FL_NETEM_MAX_MATCHES - *n_matches) {
-		r = ex_err(c, list, "%u addresses; at most %u in total (to and from together)",
-			   list->n + *n_matches, FL_NETEM_MAX_MATCHES);
+		r = fl_exp_err(c, list, "%u addresses; at most %u in total (to and from together)",
+			       list->n + *n_matches, FL_NETEM_MAX_MATCHES);
 		goto out;
 	}
 	if (!(arr = json_array()) || json_object_set_new(params, key, arr) < 0) {
@@ -586,10 +593,10 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 		goto out;
 	}
 	for (unsigned i = 0; i < list->n; i++) {
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 		char *text = NULL;
 
-		r = ex_str_node(c, list->items[i], MATCH_TEXT_MAX, false, &text);
+		r = fl_exp_str_node(c, list->items[i], MATCH_TEXT_MAX, false, &text);
 		if (r == 0 &&
 		    fl_netem_match_parse(text, source, &matches[*n_matches], c->diag) < 0) {
 			char msg[FL_DIAG_MSG_MAX];
@@ -599,7 +606,7 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 			if (strncmp(m, "target: ", 8) == 0)
 				m += 8;
 			(void)snprintf(msg, sizeof(msg), "%s", m);
-			r = ex_err(c, list->items[i], "%s", msg);
+			r = fl_exp_err(c, list->items[i], "%s", msg);
 		}
 		if (r == 0) {
 			(*n_matches)++;
@@ -607,12 +614,12 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 				r = -ENOMEM;
 		}
 		free(text);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 		if (r < 0)
 			goto out;
 	}
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -628,27 +635,29 @@ static int wire_destinations(struct exp_ctx *c, const struct fl_ynode *w,
 		if (m[i].source)
 			continue;
 		if (m[i].prefix_len != (m[i].family == AF_INET6 ? 128 : 32))
-			return ex_err_key(c, w, "wire",
-					  "to[%u] is a network (/%u), not one address: the wire "
-					  "check connects to every destination (expected e.g. "
-					  "10.0.0.5:9092)",
-					  to, m[i].prefix_len);
+			return fl_exp_err_key(
+				c, w, "wire",
+				"to[%u] is a network (/%u), not one address: the wire "
+				"check connects to every destination (expected e.g. "
+				"10.0.0.5:9092)",
+				to, m[i].prefix_len);
 		if (!m[i].port)
-			return ex_err_key(c, w, "wire",
-					  "to[%u] has no port: the wire check connects to every "
-					  "destination, so each needs a TCP port (expected e.g. "
-					  "10.0.0.5:9092)",
-					  to);
+			return fl_exp_err_key(
+				c, w, "wire",
+				"to[%u] has no port: the wire check connects to every "
+				"destination, so each needs a TCP port (expected e.g. "
+				"10.0.0.5:9092)",
+				to);
 		if (m[i].ip_proto != IPPROTO_TCP)
-			return ex_err_key(c, w, "wire",
-					  "to[%u] is UDP: the wire check measures TCP connects",
-					  to);
+			return fl_exp_err_key(c, w, "wire",
+					      "to[%u] is UDP: the wire check measures TCP connects",
+					      to);
 		to++;
 	}
 	if (to == 0)
-		return ex_err_key(c, w, "wire",
-				  "needs to with the destinations to measure (address and TCP "
-				  "port, e.g. [10.0.0.5:9092])");
+		return fl_exp_err_key(c, w, "wire",
+				      "needs to with the destinations to measure (address and TCP "
+				      "port, e.g. [10.0.0.5:9092])");
 	return 0;
 }
 
@@ -662,9 +671,10 @@ static int wire_delay(struct exp_ctx *c, const struct fl_ynode *w, enum kind kin
 
 	if (kind == K_NETWORK) {
 		if (netem->delay_ns == 0)
-			return ex_err_key(c, w, "wire",
-					  "netem without a delay (the wire check measures connect "
-					  "times: kind network needs a delay above 0)");
+			return fl_exp_err_key(
+				c, w, "wire",
+				"netem without a delay (the wire check measures connect "
+				"times: kind network needs a delay above 0)");
 		delay = netem->delay_ns;
 		jitter = spread = netem->jitter_ns;
 		if (netem->distribution != FL_NETEM_DIST_NONE) {
@@ -686,17 +696,18 @@ static int wire_delay(struct exp_ctx *c, const struct fl_ynode *w, enum kind kin
 	fl_format_duration(delay, d, sizeof(d));
 	fl_format_duration(jitter, j, sizeof(j));
 	if (delay + jitter > WIRE_DELAY_MAX_NS)
-		return ex_err_key(c, w, "wire",
-				  "delay %s + jitter %s is above what the wire check waits for "
-				  "(delay + jitter <= 1s)",
-				  d, j);
+		return fl_exp_err_key(c, w, "wire",
+				      "delay %s + jitter %s is above what the wire check waits for "
+				      "(delay + jitter <= 1s)",
+				      d, j);
 	fl_format_duration(least, l, sizeof(l));
 	if (least < WIRE_LEAST_MIN_NS)
-		return ex_err_key(c, w, "wire",
-				  "delay %s with jitter %s leaves %s that every packet is delayed "
-				  "(%s): too little to tell from noise (the wire check needs at "
-				  "least 20ms)",
-				  d, j, l, how);
+		return fl_exp_err_key(
+			c, w, "wire",
+			"delay %s with jitter %s leaves %s that every packet is delayed "
+			"(%s): too little to tell from noise (the wire check needs at "
+			"least 20ms)",
+			d, j, l, how);
 	return 0;
 }
 
@@ -713,8 +724,8 @@ static int parse_verify(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "verify");
-	if ((r = ex_map(c, n, allowed)) < 0 || (r = ex_bool(c, n, "wire", &wire)) < 0)
+	old = fl_exp_push_key(c, "verify");
+	if ((r = fl_exp_map(c, n, allowed)) < 0 || (r = fl_exp_bool(c, n, "wire", &wire)) < 0)
 		goto out;
 	if (!(obj = json_pack("{s:b}", "wire", wire)) ||
 	    json_object_set_new(params, "verify", obj) < 0) {
@@ -725,7 +736,7 @@ static int parse_verify(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 	    kind != K_PARTITION)
 		r = wire_delay(c, fl_ynode_get(n, "wire"), kind, netem, params);
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -753,7 +764,7 @@ static int check_fields(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 			    memcmp(field_names[fi], key->text, key->len) == 0)
 				break;
 		if (fi == F_COUNT)
-			return ex_unknown_field(c, key, allowed);
+			return fl_exp_unknown_field(c, key, allowed);
 		if (kind_fields[kind] & B(fi))
 			continue;
 		for (unsigned k = 0; k < K_COUNT; k++) {
@@ -772,9 +783,9 @@ static int check_fields(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 			hint = "; a kill happens once";
 		else if (fi == F_VERIFY)
 			hint = ": the faults a TCP connect shows";
-		return ex_err_key(c, key, field_names[fi],
-				  "not allowed for kind %s (only for %s%s)", kind_names[kind], only,
-				  hint);
+		return fl_exp_err_key(c, key, field_names[fi],
+				      "not allowed for kind %s (only for %s%s)", kind_names[kind],
+				      only, hint);
 	}
 	return 0;
 }
@@ -785,15 +796,16 @@ static int parse_kind(struct exp_ctx *c, const struct fl_ynode *f, enum kind *re
 	char q[EX_QUOTE];
 
 	if (!v)
-		return ex_err_key(c, f, "kind", "required (one of " KIND_LIST ")");
+		return fl_exp_err_key(c, f, "kind", "required (one of " KIND_LIST ")");
 	for (unsigned k = 0; k < K_COUNT; k++) {
 		if (fl_ynode_type(v) == FL_YTYPE_STRING && strcmp(v->text, kind_names[k]) == 0) {
 			*ret = (enum kind)k;
 			return 0;
 		}
 	}
-	return ex_err_key(c, v, "kind", "%s is not a fault kind (expected one of " KIND_LIST ")",
-			  ex_quote(v, q, sizeof(q)));
+	return fl_exp_err_key(c, v, "kind",
+			      "%s is not a fault kind (expected one of " KIND_LIST ")",
+			      fl_exp_quote(v, q, sizeof(q)));
 }
 
 static int check_target(struct exp_ctx *c, const struct fl_ynode *f, enum kind kind,
@@ -803,22 +815,22 @@ static int check_target(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 	const struct fl_target_sel *t = NULL;
 	int r;
 
-	if ((r = ex_name(c, f, "target", true, &fs->target)) < 0)
+	if ((r = fl_exp_name(c, f, "target", true, &fs->target)) < 0)
 		return r;
 	for (unsigned i = 0; i < e->n_targets && !t; i++)
 		if (strcmp(e->targets[i].name, fs->target) == 0)
 			t = &e->targets[i];
 	if (!t)
-		return ex_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
-				  fs->target);
+		return fl_exp_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
+				      fs->target);
 	if (kind == K_CONTAINER_KILL && t->kind != FL_SELECT_POD)
-		return ex_err_key(c, v, "target",
-				  "kind container-kill needs a pod target (\"%s\" selects %s)",
-				  fs->target, t->kind == FL_SELECT_PID ? "a pid" : "a netns");
+		return fl_exp_err_key(c, v, "target",
+				      "kind container-kill needs a pod target (\"%s\" selects %s)",
+				      fs->target, t->kind == FL_SELECT_PID ? "a pid" : "a netns");
 	if (kind == K_PROCESS_KILL && t->kind != FL_SELECT_PID)
-		return ex_err_key(c, v, "target",
-				  "kind process-kill needs a pid target (\"%s\" selects %s)",
-				  fs->target, t->kind == FL_SELECT_POD ? "pods" : "a netns");
+		return fl_exp_err_key(c, v, "target",
+				      "kind process-kill needs a pid target (\"%s\" selects %s)",
+				      fs->target, t->kind == FL_SELECT_POD ? "pods" : "a netns");
 	return 0;
 }
 
@@ -832,20 +844,22 @@ static int parse_timing(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 	if (is_kill(kind))
 		return 0;
 	if (!fl_ynode_get(f, "duration"))
-		return ex_err_key(c, f, "duration", "required for kind %s (expected e.g. 30s, 5m)",
-				  kind_names[kind]);
-	if ((r = ex_duration(c, f, "duration", EX_DAY_NS, &fs->duration_ns)) < 0)
+		return fl_exp_err_key(c, f, "duration",
+				      "required for kind %s (expected e.g. 30s, 5m)",
+				      kind_names[kind]);
+	if ((r = fl_exp_duration(c, f, "duration", EX_DAY_NS, &fs->duration_ns)) < 0)
 		return r;
 	/* The agent wants lease <= duration: a short fault gets a lease of its length. */
 	fs->lease_ns = FL_MIN(DEFAULT_LEASE_NS, fs->duration_ns);
 	if ((v = fl_ynode_get(f, "lease"))) {
-		if ((r = ex_duration(c, f, "lease", EX_DAY_NS, &fs->lease_ns)) < 0)
+		if ((r = fl_exp_duration(c, f, "lease", EX_DAY_NS, &fs->lease_ns)) < 0)
 			return r;
 		if (fs->lease_ns > fs->duration_ns)
-			return ex_err_key(c, v, "lease",
-					  "%s is longer than the duration (a lease must end before "
-					  "the fault does)",
-					  ex_quote(v, q, sizeof(q)));
+			return fl_exp_err_key(
+				c, v, "lease",
+				"%s is longer than the duration (a lease must end before "
+				"the fault does)",
+				fl_exp_quote(v, q, sizeof(q)));
 	}
 	return 0;
 }
@@ -879,7 +893,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 		nf.n_matches = n_matches;
 		if (fl_netem_fault_validate(&nf, c->diag) < 0) {
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return ex_err(c, f, "%s", msg);
+			return fl_exp_err(c, f, "%s", msg);
 		}
 		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	case K_PARTITION:
@@ -901,7 +915,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 		nft.n_peers = n_matches;
 		if (fl_nft_validate(&nft, c->diag) < 0) {
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return ex_err(c, f, "%s", msg);
+			return fl_exp_err(c, f, "%s", msg);
 		}
 		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	case K_DELAY:
@@ -918,7 +932,7 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 		nft.n_peers = n_matches;
 		if (fl_nft_validate(&nft, c->diag) < 0) {
 			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return ex_err(c, f, "%s", msg);
+			return fl_exp_err(c, f, "%s", msg);
 		}
 		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 	default:
@@ -933,12 +947,12 @@ int fl_exp_parse_fault(struct exp_ctx *c, const struct fl_ynode *f, unsigned ind
 	char name[FL_EXP_NAME_MAX + 1];
 	int r;
 
-	if ((r = ex_want(c, f, FL_YTYPE_MAP, "a mapping (a fault)")) < 0 ||
+	if ((r = fl_exp_want(c, f, FL_YTYPE_MAP, "a mapping (a fault)")) < 0 ||
 	    (r = parse_kind(c, f, &kind)) < 0 || (r = check_fields(c, f, kind)) < 0)
 		return r;
 	if (!(fs->kind = strdup(kind_names[kind])) || !(fs->params = json_object()))
 		return -ENOMEM;
-	if ((r = ex_name(c, f, "name", false, &fs->name)) < 0)
+	if ((r = fl_exp_name(c, f, "name", false, &fs->name)) < 0)
 		return r;
 	if (!fs->name) {
 		(void)snprintf(name, sizeof(name), "%s-%u", kind_names[kind], index);

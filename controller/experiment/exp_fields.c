@@ -13,7 +13,7 @@
 
 #define QUOTE_CUT 80
 
-size_t ex_push_key(struct exp_ctx *c, const char *key)
+size_t fl_exp_push_key(struct exp_ctx *c, const char *key)
 {
 	size_t old = c->len;
 	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s%s", c->len ? "." : "",
@@ -24,7 +24,7 @@ size_t ex_push_key(struct exp_ctx *c, const char *key)
 	return old;
 }
 
-size_t ex_push_index(struct exp_ctx *c, unsigned index)
+size_t fl_exp_push_index(struct exp_ctx *c, unsigned index)
 {
 	size_t old = c->len;
 	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "[%u]", index);
@@ -34,7 +34,7 @@ size_t ex_push_index(struct exp_ctx *c, unsigned index)
 	return old;
 }
 
-void ex_pop(struct exp_ctx *c, size_t old_len)
+void fl_exp_pop(struct exp_ctx *c, size_t old_len)
 {
 	c->len = old_len;
 	c->path[old_len] = '\0';
@@ -62,7 +62,7 @@ static int verr(struct exp_ctx *c, const struct fl_ynode *n, const char *key, co
 	return -EINVAL;
 }
 
-int ex_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...)
+int fl_exp_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -73,7 +73,8 @@ int ex_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...)
 	return r;
 }
 
-int ex_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, const char *fmt, ...)
+int fl_exp_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, const char *fmt,
+		   ...)
 {
 	va_list ap;
 	int r;
@@ -84,7 +85,7 @@ int ex_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, con
 	return r;
 }
 
-const char *ex_quote(const struct fl_ynode *n, char *buf, size_t size)
+const char *fl_exp_quote(const struct fl_ynode *n, char *buf, size_t size)
 {
 	size_t o = 0;
 
@@ -117,12 +118,12 @@ const char *ex_quote(const struct fl_ynode *n, char *buf, size_t size)
 	return buf;
 }
 
-struct fl_pos ex_pos(const struct exp_ctx *c, const struct fl_ynode *n)
+struct fl_pos fl_exp_pos(const struct exp_ctx *c, const struct fl_ynode *n)
 {
 	return (struct fl_pos){ .file = c->file, .line = n->line, .col = n->col };
 }
 
-int ex_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, const char *what)
+int fl_exp_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, const char *what)
 {
 	enum fl_ytype got = fl_ynode_type(n);
 	char q[EX_QUOTE];
@@ -130,12 +131,12 @@ int ex_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, con
 	if (got == type)
 		return 0;
 	if (n->kind == FL_YNODE_SCALAR && got != FL_YTYPE_NULL)
-		return ex_err(c, n, "expected %s, got %s (%s)", what, fl_ytype_desc(got),
-			      ex_quote(n, q, sizeof(q)));
-	return ex_err(c, n, "expected %s, got %s", what, fl_ytype_desc(got));
+		return fl_exp_err(c, n, "expected %s, got %s (%s)", what, fl_ytype_desc(got),
+				  fl_exp_quote(n, q, sizeof(q)));
+	return fl_exp_err(c, n, "expected %s, got %s", what, fl_ytype_desc(got));
 }
 
-int ex_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *const *allowed)
+int fl_exp_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *const *allowed)
 {
 	char list[300] = "", q[EX_QUOTE];
 	size_t o = 0;
@@ -147,15 +148,15 @@ int ex_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *
 			break;
 		o += (size_t)w;
 	}
-	return ex_err(c, key, "unknown field %s (expected one of %s)", ex_quote(key, q, sizeof(q)),
-		      list);
+	return fl_exp_err(c, key, "unknown field %s (expected one of %s)",
+			  fl_exp_quote(key, q, sizeof(q)), list);
 }
 
-int ex_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allowed)
+int fl_exp_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allowed)
 {
 	int r;
 
-	if ((r = ex_want(c, n, FL_YTYPE_MAP, "a mapping")) < 0)
+	if ((r = fl_exp_want(c, n, FL_YTYPE_MAP, "a mapping")) < 0)
 		return r;
 	for (unsigned i = 0; i < n->n; i++) {
 		const struct fl_ynode *key = n->keys[i];
@@ -164,12 +165,12 @@ int ex_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allow
 		for (const char *const *a = allowed; *a && !ok; a++)
 			ok = strlen(*a) == key->len && memcmp(*a, key->text, key->len) == 0;
 		if (!ok)
-			return ex_unknown_field(c, key, allowed);
+			return fl_exp_unknown_field(c, key, allowed);
 	}
 	return 0;
 }
 
-const struct fl_ynode *ex_key_node(const struct fl_ynode *map, const char *key)
+const struct fl_ynode *fl_exp_key_node(const struct fl_ynode *map, const char *key)
 {
 	size_t len = strlen(key);
 
@@ -179,7 +180,7 @@ const struct fl_ynode *ex_key_node(const struct fl_ynode *map, const char *key)
 	return NULL;
 }
 
-int ex_strdup(const char *s, char **ret)
+int fl_exp_strdup(const char *s, char **ret)
 {
 	char *copy = NULL;
 
@@ -189,21 +190,22 @@ int ex_strdup(const char *s, char **ret)
 	return 0;
 }
 
-int ex_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool multiline, char **ret)
+int fl_exp_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool multiline,
+		    char **ret)
 {
 	char *copy;
 	int r;
 
-	if ((r = ex_want(c, n, FL_YTYPE_STRING, "a string")) < 0)
+	if ((r = fl_exp_want(c, n, FL_YTYPE_STRING, "a string")) < 0)
 		return r;
 	if (n->len > max)
-		return ex_err(c, n, "too long (%zu bytes, at most %zu)", n->len, max);
+		return fl_exp_err(c, n, "too long (%zu bytes, at most %zu)", n->len, max);
 	for (size_t i = 0; i < n->len; i++) {
 		unsigned char ch = (unsigned char)n->text[i];
 
 		if ((ch < 0x20 || ch == 0x7f) && !(multiline && (ch == '\n' || ch == '\t')))
-			return ex_err(c, n, "control character 0x%02x at byte %zu is not allowed",
-				      ch, i);
+			return fl_exp_err(
+				c, n, "control character 0x%02x at byte %zu is not allowed", ch, i);
 	}
 	if (!(copy = strdup(n->text)))
 		return -ENOMEM;
@@ -211,22 +213,22 @@ int ex_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool mu
 	return 0;
 }
 
-int ex_str(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t max,
-	   bool required, char **ret)
+int fl_exp_str(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t max,
+	       bool required, char **ret)
 {
 	const struct fl_ynode *n = fl_ynode_get(map, key);
 	size_t old;
 	int r;
 
 	if (!n)
-		return required ? ex_err_key(c, map, key, "required") : 0;
-	old = ex_push_key(c, key);
-	r = ex_str_node(c, n, max, false, ret);
-	ex_pop(c, old);
+		return required ? fl_exp_err_key(c, map, key, "required") : 0;
+	old = fl_exp_push_key(c, key);
+	r = fl_exp_str_node(c, n, max, false, ret);
+	fl_exp_pop(c, old);
 	return r;
 }
 
-bool ex_valid_name(const char *s)
+bool fl_exp_valid_name(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -238,22 +240,23 @@ bool ex_valid_name(const char *s)
 	return true;
 }
 
-int ex_name(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool required,
-	    char **ret)
+int fl_exp_name(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool required,
+		char **ret)
 {
 	const struct fl_ynode *n = fl_ynode_get(map, key);
 	char q[EX_QUOTE];
 	char *s = NULL;
 	int r;
 
-	if ((r = ex_str(c, map, key, 1024, required, &s)) < 0 || !s)
+	if ((r = fl_exp_str(c, map, key, 1024, required, &s)) < 0 || !s)
 		return r;
-	if (!ex_valid_name(s)) {
+	if (!fl_exp_valid_name(s)) {
 		free(s);
-		return ex_err_key(c, n, key,
-				  "%s is not a name (lower-case letters, digits and '-', starting "
-				  "and ending with a letter or digit, at most %d)",
-				  ex_quote(n, q, sizeof(q)), FL_EXP_NAME_MAX);
+		return fl_exp_err_key(
+			c, n, key,
+			"%s is not a name (lower-case letters, digits and '-', starting "
+			"and ending with a letter or digit, at most %d)",
+			fl_exp_quote(n, q, sizeof(q)), FL_EXP_NAME_MAX);
 	}
 	*ret = s;
 	return 0;
@@ -270,8 +273,8 @@ static void format_duration(uint64_t ns, char *buf, size_t size)
 		fl_format_duration(ns, buf, size);
 }
 
-int ex_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, uint64_t max,
-		uint64_t *ret)
+int fl_exp_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, uint64_t max,
+		    uint64_t *ret)
 {
 	const struct fl_ynode *n = fl_ynode_get(map, key);
 	char q[EX_QUOTE], m[32];
@@ -281,27 +284,27 @@ int ex_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, 
 	if (!n)
 		return 0;
 	if (n->kind != FL_YNODE_SCALAR || fl_ynode_type(n) == FL_YTYPE_NULL)
-		return ex_err_key(c, n, key, "expected a duration (e.g. 30s), got %s",
-				  fl_ytype_desc(fl_ynode_type(n)));
-	ex_quote(n, q, sizeof(q));
+		return fl_exp_err_key(c, n, key, "expected a duration (e.g. 30s), got %s",
+				      fl_ytype_desc(fl_ynode_type(n)));
+	fl_exp_quote(n, q, sizeof(q));
 	if (fl_ynode_type(n) != FL_YTYPE_STRING)
 		/* A bare number has no unit: say so rather than "expected a string". */
-		return ex_err_key(c, n, key, "%s is not a duration (expected e.g. 500ms, 30s, 2m)",
-				  q);
+		return fl_exp_err_key(c, n, key,
+				      "%s is not a duration (expected e.g. 500ms, 30s, 2m)", q);
 	r = fl_parse_duration_strict_ns(n->text, &ns);
 	format_duration(max, m, sizeof(m));
 	if (r == -ERANGE || (r == 0 && ns > max))
-		return ex_err_key(c, n, key, "%s is above the maximum %s", q, m);
+		return fl_exp_err_key(c, n, key, "%s is above the maximum %s", q, m);
 	if (r < 0 || strlen(n->text) != n->len)
-		return ex_err_key(c, n, key, "%s is not a duration (expected e.g. 500ms, 30s, 2m)",
-				  q);
+		return fl_exp_err_key(c, n, key,
+				      "%s is not a duration (expected e.g. 500ms, 30s, 2m)", q);
 	if (ns == 0)
-		return ex_err_key(c, n, key, "%s must be above 0", q);
+		return fl_exp_err_key(c, n, key, "%s must be above 0", q);
 	*ret = ns;
 	return 0;
 }
 
-int ex_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool *ret)
+int fl_exp_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool *ret)
 {
 	const struct fl_ynode *n = fl_ynode_get(map, key);
 	size_t old;
@@ -309,17 +312,17 @@ int ex_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, key);
-	r = ex_want(c, n, FL_YTYPE_BOOL, "true or false");
-	ex_pop(c, old);
+	old = fl_exp_push_key(c, key);
+	r = fl_exp_want(c, n, FL_YTYPE_BOOL, "true or false");
+	fl_exp_pop(c, old);
 	if (r < 0)
 		return r;
 	*ret = n->text[0] == 't' || n->text[0] == 'T';
 	return 0;
 }
 
-int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsigned max,
-	   const struct fl_ynode **ret)
+int fl_exp_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsigned max,
+	       const struct fl_ynode **ret)
 {
 	const struct fl_ynode *n = fl_ynode_get(map, key);
 	size_t old;
@@ -328,18 +331,18 @@ int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsig
 	*ret = NULL;
 	if (!n)
 		return 0;
-	old = ex_push_key(c, key);
-	r = ex_want(c, n, FL_YTYPE_SEQ, "a list");
+	old = fl_exp_push_key(c, key);
+	r = fl_exp_want(c, n, FL_YTYPE_SEQ, "a list");
 	if (r == 0 && n->n > max)
-		r = ex_err(c, n, "%u entries; at most %u", n->n, max);
-	ex_pop(c, old);
+		r = fl_exp_err(c, n, "%u entries; at most %u", n->n, max);
+	fl_exp_pop(c, old);
 	if (r < 0)
 		return r;
 	*ret = n;
 	return 0;
 }
 
-int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
+int fl_exp_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 {
 	char q[EX_QUOTE], why[128];
 	struct fl_ere_facts facts;
@@ -347,41 +350,43 @@ int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 	int r;
 
 	if (strlen(text) > FL_ERE_LENGTH_MAX)
-		return ex_err(c, n, "too long (%zu bytes, at most %d)", strlen(text),
-			      FL_ERE_LENGTH_MAX);
+		return fl_exp_err(c, n, "too long (%zu bytes, at most %d)", strlen(text),
+				  FL_ERE_LENGTH_MAX);
 	fl_ere_analyse(text, &facts);
 	if (facts.malformed_at >= 0)
-		return ex_err(c, n, "%s is not a POSIX extended regex: character %d: %s",
-			      ex_quote(n, q, sizeof(q)), facts.malformed_at + 1, facts.malformed);
+		return fl_exp_err(c, n, "%s is not a POSIX extended regex: character %d: %s",
+				  fl_exp_quote(n, q, sizeof(q)), facts.malformed_at + 1,
+				  facts.malformed);
 	if (facts.backref_at >= 0)
-		return ex_err(c, n,
-			      "%s: the back-reference at character %d is not POSIX extended regex",
-			      ex_quote(n, q, sizeof(q)), facts.backref_at + 1);
+		return fl_exp_err(
+			c, n, "%s: the back-reference at character %d is not POSIX extended regex",
+			fl_exp_quote(n, q, sizeof(q)), facts.backref_at + 1);
 	if (facts.empty_repeat_at >= 0)
-		return ex_err(c, n,
-			      "%s: the '%c' at character %d repeats something that can match the "
-			      "empty string, which glibc compiles very slowly (write the repeated "
-			      "part so it takes at least one character: (a?b?)+ as (a|b)*)",
-			      ex_quote(n, q, sizeof(q)), text[facts.empty_repeat_at],
-			      facts.empty_repeat_at + 1);
+		return fl_exp_err(
+			c, n,
+			"%s: the '%c' at character %d repeats something that can match the "
+			"empty string, which glibc compiles very slowly (write the repeated "
+			"part so it takes at least one character: (a?b?)+ as (a|b)*)",
+			fl_exp_quote(n, q, sizeof(q)), text[facts.empty_repeat_at],
+			facts.empty_repeat_at + 1);
 	if (facts.cost > FL_ERE_COST_MAX)
-		return ex_err(c, n,
-			      "%s would compile to about %zu regex nodes, at most %d (nested "
-			      "repetitions copy what they repeat: {n,m} m times, + twice)",
-			      ex_quote(n, q, sizeof(q)), facts.cost, FL_ERE_COST_MAX);
+		return fl_exp_err(c, n,
+				  "%s would compile to about %zu regex nodes, at most %d (nested "
+				  "repetitions copy what they repeat: {n,m} m times, + twice)",
+				  fl_exp_quote(n, q, sizeof(q)), facts.cost, FL_ERE_COST_MAX);
 	r = fl_ere_compile_whole(&re, text); /* as probes and tolerances will */
 	if (r == REG_ESPACE)
 		return -ENOMEM;
 	if (r != 0) {
 		(void)regerror(r, &re, why, sizeof(why));
-		return ex_err(c, n, "%s is not a POSIX extended regex: %s",
-			      ex_quote(n, q, sizeof(q)), why);
+		return fl_exp_err(c, n, "%s is not a POSIX extended regex: %s",
+				  fl_exp_quote(n, q, sizeof(q)), why);
 	}
 	regfree(&re);
 	return 0;
 }
 
-int ex_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
+int fl_exp_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 {
 	char q[EX_QUOTE];
 	const char *host;
@@ -393,8 +398,8 @@ int ex_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 	else
 		host = NULL;
 	if (!host || !*host || *host == '/' || strchr(text, ' '))
-		return ex_err(c, n, "%s is not an http:// or https:// URL with a host",
-			      ex_quote(n, q, sizeof(q)));
+		return fl_exp_err(c, n, "%s is not an http:// or https:// URL with a host",
+				  fl_exp_quote(n, q, sizeof(q)));
 	return 0;
 }
 
@@ -422,7 +427,7 @@ static bool valid_hostport(const char *s, size_t len)
 	return port > 0;
 }
 
-int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
+int fl_exp_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 {
 	char q[EX_QUOTE];
 	const char *p = text;
@@ -432,10 +437,10 @@ int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 
 		if (!valid_hostport(p, len))
-			return ex_err(c, n,
-				      "%s is not a list of host:port (expected e.g. "
-				      "\"127.0.0.1:9092,127.0.0.1:9093\")",
-				      ex_quote(n, q, sizeof(q)));
+			return fl_exp_err(c, n,
+					  "%s is not a list of host:port (expected e.g. "
+					  "\"127.0.0.1:9092,127.0.0.1:9093\")",
+					  fl_exp_quote(n, q, sizeof(q)));
 		if (!comma)
 			return 0;
 		p = comma + 1;
@@ -443,13 +448,13 @@ int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text)
 }
 
 /* A list at map[key] (absent: 0 entries) and a zeroed array for it. */
-int ex_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
-		  const struct fl_ynode **ret_list, void **ret_array)
+int fl_exp_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
+		      const struct fl_ynode **ret_list, void **ret_array)
 {
 	const struct fl_ynode *list;
 	int r;
 
-	if ((r = ex_seq(c, map, key, FL_EXP_MAX_ITEMS, &list)) < 0)
+	if ((r = fl_exp_seq(c, map, key, FL_EXP_MAX_ITEMS, &list)) < 0)
 		return r;
 	*ret_list = list;
 	*ret_array = NULL;

@@ -12,7 +12,7 @@
 
 #include "exp_internal.h"
 
-const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook)
+const struct fl_hook_module *fl_exp_hook_module(const struct fl_experiment *e, const char *hook)
 {
 	for (unsigned i = 0; hook && i < e->n_hooks; i++)
 		if (e->hooks[i].name && strcmp(e->hooks[i].name, hook) == 0)
@@ -35,11 +35,11 @@ static int check_hook_module(struct exp_ctx *c, const struct fl_ynode *n, struct
 	int r;
 
 	if (!m)
-		return ex_err_key(c, fl_ynode_get(n, "module"), "module",
-				  "\"%s\" is not a hook module (modules: %s)", h->module,
-				  fl_hook_module_names(list, sizeof(list)));
-	old = ex_push_key(c, "config");
-	if (config && ((r = ex_map(c, config, m->config_fields)) < 0 ||
+		return fl_exp_err_key(c, fl_ynode_get(n, "module"), "module",
+				      "\"%s\" is not a hook module (modules: %s)", h->module,
+				      fl_hook_module_names(list, sizeof(list)));
+	old = fl_exp_push_key(c, "config");
+	if (config && ((r = fl_exp_map(c, config, m->config_fields)) < 0 ||
 		       (r = fl_ynode_to_json(config, &h->config)) < 0))
 		goto out;
 	r = m->check_config(h->config, &field, &d);
@@ -47,13 +47,13 @@ static int check_hook_module(struct exp_ctx *c, const struct fl_ynode *n, struct
 		goto out;
 	at = config ? config : n;
 	if (r < 0 && field)
-		r = ex_err_key(
+		r = fl_exp_err_key(
 			c, config && fl_ynode_get(config, field) ? fl_ynode_get(config, field) : at,
 			field, "%s", d.msg);
 	else if (r < 0)
-		r = ex_err(c, at, "%s", d.msg);
+		r = fl_exp_err(c, at, "%s", d.msg);
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -64,34 +64,35 @@ int fl_exp_parse_hooks(struct exp_ctx *c, const struct fl_ynode *spec, struct fl
 	size_t old;
 	int r;
 
-	if ((r = ex_list_alloc(c, spec, "hooks", sizeof(*e->hooks), &list, (void **)&e->hooks)) <
-		    0 ||
+	if ((r = fl_exp_list_alloc(c, spec, "hooks", sizeof(*e->hooks), &list,
+				   (void **)&e->hooks)) < 0 ||
 	    !list)
 		return r;
-	old = ex_push_key(c, "hooks");
+	old = fl_exp_push_key(c, "hooks");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
 		const struct fl_ynode *n = list->items[i];
 		struct fl_hook_spec *h = &e->hooks[i];
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 
 		e->n_hooks = i + 1;
-		if ((r = ex_map(c, n, allowed)) == 0 &&
-		    (r = ex_name(c, n, "name", true, &h->name)) == 0 &&
-		    (r = ex_name(c, n, "module", true, &h->module)) == 0) {
-			h->pos = ex_pos(c, n);
+		if ((r = fl_exp_map(c, n, allowed)) == 0 &&
+		    (r = fl_exp_name(c, n, "name", true, &h->name)) == 0 &&
+		    (r = fl_exp_name(c, n, "module", true, &h->module)) == 0) {
+			h->pos = fl_exp_pos(c, n);
 			for (unsigned j = 0; j < i && r == 0; j++)
 				if (strcmp(e->hooks[j].name, h->name) == 0)
-					r = ex_err_key(c, fl_ynode_get(n, "name"), "name",
-						       "\"%s\" is already the name of hooks[%u]",
-						       h->name, j);
+					r = fl_exp_err_key(
+						c, fl_ynode_get(n, "name"), "name",
+						"\"%s\" is already the name of hooks[%u]", h->name,
+						j);
 			if (r == 0)
 				r = check_hook_module(c, n, h);
 			if (r == 0)
-				r = ex_bool(c, n, "autoStart", &h->autostart);
+				r = fl_exp_bool(c, n, "autoStart", &h->autostart);
 		}
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -104,13 +105,13 @@ static int check_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 	int r;
 
 	if (!m) /* not reached: parse_hooks refused unknown modules */
-		return ex_err_key(c, fl_ynode_get(n, "name"), "name", "no module");
+		return fl_exp_err_key(c, fl_ynode_get(n, "name"), "name", "no module");
 	r = m->check_call(h->call, h->args, &d);
 	if (r == -EINVAL && args)
-		return ex_err_key(c, args, "args", "module %s: %s", m->name, d.msg);
+		return fl_exp_err_key(c, args, "args", "module %s: %s", m->name, d.msg);
 	if (r < 0)
-		return ex_err_key(c, fl_ynode_get(n, "call"), "call", "module %s: %s", m->name,
-				  d.msg);
+		return fl_exp_err_key(c, fl_ynode_get(n, "call"), "call", "module %s: %s", m->name,
+				      d.msg);
 	return 0;
 }
 
@@ -123,12 +124,13 @@ int fl_exp_parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 	char *action = NULL;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0 || (r = ex_name(c, n, "name", true, &h->hook)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
+	    (r = fl_exp_name(c, n, "name", true, &h->hook)) < 0)
 		return r;
-	if (!ex_hook_module(e, h->hook))
-		return ex_err_key(c, fl_ynode_get(n, "name"), "name",
-				  "\"%s\" is not defined in spec.hooks", h->hook);
-	if ((r = ex_str(c, n, "action", 16, true, &action)) < 0)
+	if (!fl_exp_hook_module(e, h->hook))
+		return fl_exp_err_key(c, fl_ynode_get(n, "name"), "name",
+				      "\"%s\" is not defined in spec.hooks", h->hook);
+	if ((r = fl_exp_str(c, n, "action", 16, true, &action)) < 0)
 		return r;
 	if (strcmp(action, "start") == 0)
 		h->action = FL_HOOK_START;
@@ -137,29 +139,29 @@ int fl_exp_parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 	else if (strcmp(action, "call") == 0)
 		h->action = FL_HOOK_CALL;
 	else
-		r = ex_err_key(c, fl_ynode_get(n, "action"), "action",
-			       "%s is not one of start, stop, call",
-			       ex_quote(fl_ynode_get(n, "action"), q, sizeof(q)));
+		r = fl_exp_err_key(c, fl_ynode_get(n, "action"), "action",
+				   "%s is not one of start, stop, call",
+				   fl_exp_quote(fl_ynode_get(n, "action"), q, sizeof(q)));
 	free(action);
 	if (r < 0)
 		return r;
 	if (h->action != FL_HOOK_CALL) {
-		if ((v = ex_key_node(n, "call")) || (v = ex_key_node(n, "args")))
-			return ex_err_key(c, v, v->text, "only with action: call");
+		if ((v = fl_exp_key_node(n, "call")) || (v = fl_exp_key_node(n, "args")))
+			return fl_exp_err_key(c, v, v->text, "only with action: call");
 		return 0;
 	}
-	if ((r = ex_name(c, n, "call", true, &h->call)) < 0)
+	if ((r = fl_exp_name(c, n, "call", true, &h->call)) < 0)
 		return r;
 	if ((v = fl_ynode_get(n, "args"))) {
-		size_t old = ex_push_key(c, "args");
+		size_t old = fl_exp_push_key(c, "args");
 
-		if ((r = ex_want(c, v, FL_YTYPE_MAP, "a mapping")) == 0)
+		if ((r = fl_exp_want(c, v, FL_YTYPE_MAP, "a mapping")) == 0)
 			r = fl_ynode_to_json(v, &h->args);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
-	return check_hook_call(c, n, ex_hook_module(e, h->hook), h);
+	return check_hook_call(c, n, fl_exp_hook_module(e, h->hook), h);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -209,9 +211,9 @@ static int need_running(struct exp_ctx *c, const struct fl_ynode *n, const char 
 
 	if (st->running[k])
 		return 0;
-	return ex_err_key(c, fl_ynode_get(n, key), key, "hook \"%s\" is not running %s (%s)",
-			  e->hooks[k].name, when ? when : "at this step",
-			  why_not_running(st, k, when == AT_THIS_STEP, why, sizeof(why)));
+	return fl_exp_err_key(c, fl_ynode_get(n, key), key, "hook \"%s\" is not running %s (%s)",
+			      e->hooks[k].name, when ? when : "at this step",
+			      why_not_running(st, k, when == AT_THIS_STEP, why, sizeof(why)));
 }
 
 static int check_steady(struct exp_ctx *c, const struct fl_ynode *spec,
@@ -219,20 +221,20 @@ static int check_steady(struct exp_ctx *c, const struct fl_ynode *spec,
 			const char *when)
 {
 	const struct fl_ynode *list = fl_ynode_get(fl_ynode_get(spec, "steadyState"), "probes");
-	size_t old = ex_push_key(c, "steadyState");
-	size_t o2 = ex_push_key(c, "probes");
+	size_t old = fl_exp_push_key(c, "steadyState");
+	size_t o2 = fl_exp_push_key(c, "probes");
 	int r = 0;
 
 	for (unsigned i = 0; i < e->n_steady && r == 0; i++) {
-		size_t o3 = ex_push_index(c, i);
+		size_t o3 = fl_exp_push_index(c, i);
 
 		if (e->steady[i].type == FL_PROBE_HOOK)
 			r = need_running(c, list->items[i], "hook", e, st,
 					 hook_index(e, e->steady[i].hook), when);
-		ex_pop(c, o3);
+		fl_exp_pop(c, o3);
 	}
-	ex_pop(c, o2);
-	ex_pop(c, old);
+	fl_exp_pop(c, o2);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -258,11 +260,11 @@ static int check_effect_baselines(struct exp_ctx *c, const struct fl_ynode *meth
 		if (s->kind != FL_STEP_EFFECT || s->probe.type != FL_PROBE_HOOK)
 			continue;
 		/* The error points at the effect step (path and position), not at the fault. */
-		old = ex_push_index(c, j);
-		ex_push_key(c, "effect");
+		old = fl_exp_push_index(c, j);
+		fl_exp_push_key(c, "effect");
 		r = need_running(c, fl_ynode_get(method->items[j], "effect"), "hook", e, st,
 				 hook_index(e, s->probe.hook), when);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 	}
 	return r;
 }
@@ -280,29 +282,30 @@ static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 	    s->probe.type == FL_PROBE_HOOK) {
 		const char *key = s->kind == FL_STEP_PROBE ? "probe" : "effect";
 
-		old = ex_push_key(c, key);
+		old = fl_exp_push_key(c, key);
 		r = need_running(c, fl_ynode_get(n, key), "hook", e, st,
 				 hook_index(e, s->probe.hook), AT_THIS_STEP);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		return r;
 	}
 	if (s->kind != FL_STEP_HOOK)
 		return 0;
 	k = hook_index(e, s->hook.hook);
 	v = fl_ynode_get(n, "hook");
-	old = ex_push_key(c, "hook");
+	old = fl_exp_push_key(c, "hook");
 	switch (s->hook.action) {
 	case FL_HOOK_START:
 		if (st->running[k] && st->changed_at[k] < 0)
-			r = ex_err_key(c, fl_ynode_get(v, "action"), "action",
-				       "hook \"%s\" is already running here (autoStart: true on "
-				       "spec.hooks[%u])",
-				       e->hooks[k].name, k);
+			r = fl_exp_err_key(
+				c, fl_ynode_get(v, "action"), "action",
+				"hook \"%s\" is already running here (autoStart: true on "
+				"spec.hooks[%u])",
+				e->hooks[k].name, k);
 		else if (st->running[k])
-			r = ex_err_key(c, fl_ynode_get(v, "action"), "action",
-				       "hook \"%s\" is already running here (started by "
-				       "spec.method[%d])",
-				       e->hooks[k].name, st->changed_at[k]);
+			r = fl_exp_err_key(c, fl_ynode_get(v, "action"), "action",
+					   "hook \"%s\" is already running here (started by "
+					   "spec.method[%d])",
+					   e->hooks[k].name, st->changed_at[k]);
 		st->running[k] = true;
 		st->changed_at[k] = (int)i;
 		break;
@@ -314,7 +317,7 @@ static int check_method_step(struct exp_ctx *c, const struct fl_ynode *n,
 		r = need_running(c, v, "call", e, st, k, AT_THIS_STEP);
 		break;
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -335,18 +338,18 @@ int fl_exp_check_hook_lifecycle(struct exp_ctx *c, const struct fl_ynode *spec,
 		st->changed_at[k] = -1;
 	}
 	r = check_steady(c, spec, e, st, "when the steady state is checked before the method");
-	old = ex_push_key(c, "method");
+	old = fl_exp_push_key(c, "method");
 	for (unsigned i = 0, faults = 0; i < e->n_method && r == 0; i++) {
 		size_t o2;
 
 		if (e->method[i].kind == FL_STEP_FAULT && faults++ == 0 &&
 		    (r = check_effect_baselines(c, method, e, i, st)) < 0)
 			break;
-		o2 = ex_push_index(c, i);
+		o2 = fl_exp_push_index(c, i);
 		r = check_method_step(c, method->items[i], e, i, st);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	if (r == 0)
 		r = check_steady(c, spec, e, st,
 				 "when the steady state is checked after the method");

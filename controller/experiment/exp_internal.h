@@ -31,54 +31,54 @@ struct exp_ctx {
 	size_t len;
 };
 
-/* Path: push returns the old length for ex_pop. A path that would overflow is cut. */
-size_t ex_push_key(struct exp_ctx *c, const char *key);
-size_t ex_push_index(struct exp_ctx *c, unsigned index);
-void ex_pop(struct exp_ctx *c, size_t old_len);
+/* Path: push returns the old length for fl_exp_pop. A path that would overflow is cut. */
+size_t fl_exp_push_key(struct exp_ctx *c, const char *key);
+size_t fl_exp_push_index(struct exp_ctx *c, unsigned index);
+void fl_exp_pop(struct exp_ctx *c, size_t old_len);
 
 /* "PATH: message" at node n (n NULL: no position). Returns -EINVAL. */
-int ex_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...) _printf_(3, 4);
+int fl_exp_err(struct exp_ctx *c, const struct fl_ynode *n, const char *fmt, ...) _printf_(3, 4);
 /* "PATH.key: message" at node n. */
-int ex_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, const char *fmt, ...)
-	_printf_(4, 5);
+int fl_exp_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key, const char *fmt,
+		   ...) _printf_(4, 5);
 /* A scalar as "text" for messages (escaped, cut at 80 bytes); a collection as its type. */
-const char *ex_quote(const struct fl_ynode *n, char *buf, size_t size);
-struct fl_pos ex_pos(const struct exp_ctx *c, const struct fl_ynode *n);
+const char *fl_exp_quote(const struct fl_ynode *n, char *buf, size_t size);
+struct fl_pos fl_exp_pos(const struct exp_ctx *c, const struct fl_ynode *n);
 
 /* n is of the type, else "PATH: expected <what>, got <type>". */
-int ex_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, const char *what);
+int fl_exp_want(struct exp_ctx *c, const struct fl_ynode *n, enum fl_ytype type, const char *what);
 /* n is a mapping whose keys are all in allowed (NULL-terminated). */
-int ex_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allowed);
+int fl_exp_map(struct exp_ctx *c, const struct fl_ynode *n, const char *const *allowed);
 /* The unknown-field error itself (at the key node), listing allowed. */
-int ex_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *const *allowed);
+int fl_exp_unknown_field(struct exp_ctx *c, const struct fl_ynode *key, const char *const *allowed);
 /* The key node of a mapping entry (for positions), or NULL. */
-const struct fl_ynode *ex_key_node(const struct fl_ynode *map, const char *key);
+const struct fl_ynode *fl_exp_key_node(const struct fl_ynode *map, const char *key);
 
 /* A string node: at most max bytes, no control characters but (when multiline) \n \t. */
-int ex_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool multiline,
-		char **ret);
+int fl_exp_str_node(struct exp_ctx *c, const struct fl_ynode *n, size_t max, bool multiline,
+		    char **ret);
 /* map[key] as a string; absent: 0 (and "PATH.key: required" when required). */
-int ex_str(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t max,
-	   bool required, char **ret);
+int fl_exp_str(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t max,
+	       bool required, char **ret);
 /* map[key] as a name: [a-z0-9]([a-z0-9-]*[a-z0-9])?, at most FL_EXP_NAME_MAX. */
-int ex_name(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool required,
-	    char **ret);
-bool ex_valid_name(const char *s);
+int fl_exp_name(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool required,
+		char **ret);
+bool fl_exp_valid_name(const char *s);
 /* map[key] as a duration with unit, in (0, max]; absent: 0 without touching ret. */
-int ex_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, uint64_t max,
-		uint64_t *ret);
-int ex_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool *ret);
+int fl_exp_duration(struct exp_ctx *c, const struct fl_ynode *map, const char *key, uint64_t max,
+		    uint64_t *ret);
+int fl_exp_bool(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool *ret);
 /* map[key] as a list of at most max entries; absent: *ret = NULL. */
-int ex_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsigned max,
-	   const struct fl_ynode **ret);
+int fl_exp_seq(struct exp_ctx *c, const struct fl_ynode *map, const char *key, unsigned max,
+	       const struct fl_ynode **ret);
 /* A POSIX extended regex that compiles (nothing is kept). */
-int ex_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+int fl_exp_regex(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
 /* "https://..." / "http://..." with a host. */
-int ex_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+int fl_exp_url(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
 /* "host:port[,host:port...]" */
-int ex_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
+int fl_exp_bootstrap(struct exp_ctx *c, const struct fl_ynode *n, const char *text);
 /* strdup that may be given NULL (then NULL and 0). */
-int ex_strdup(const char *s, char **ret);
+int fl_exp_strdup(const char *s, char **ret);
 
 /* ---- parts of an experiment --------------------------------------------------------- */
 
@@ -90,8 +90,8 @@ enum exp_probe_where {
 };
 
 /* A list at map[key] (absent: 0 entries, *ret_array NULL) and a zeroed array for it. */
-int ex_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
-		  const struct fl_ynode **ret_list, void **ret_array);
+int fl_exp_list_alloc(struct exp_ctx *c, const struct fl_ynode *map, const char *key, size_t size,
+		      const struct fl_ynode **ret_list, void **ret_array);
 
 /* ---- hooks (exp_hooks.c) ---- */
 
@@ -107,7 +107,7 @@ int fl_exp_parse_hook_call(struct exp_ctx *c, const struct fl_ynode *n,
 int fl_exp_check_hook_lifecycle(struct exp_ctx *c, const struct fl_ynode *spec,
 				const struct fl_experiment *e);
 /* The module of e's hook called hook (parsed, so known), or NULL when e has no such hook. */
-const struct fl_hook_module *ex_hook_module(const struct fl_experiment *e, const char *hook);
+const struct fl_hook_module *fl_exp_hook_module(const struct fl_experiment *e, const char *hook);
 
 /* A probe's type-specific fields (exp_probe_fields.c), once check_fields passed. */
 int fl_exp_parse_probe_fields(struct exp_ctx *c, const struct fl_ynode *n,

@@ -167,12 +167,12 @@ static int get_number(struct exp_ctx *c, const struct fl_ynode *n, double *ret)
 	int r;
 
 	if (fl_ynode_type(n) != FL_YTYPE_INT && fl_ynode_type(n) != FL_YTYPE_FLOAT)
-		return ex_want(c, n, FL_YTYPE_FLOAT, "a number");
+		return fl_exp_want(c, n, FL_YTYPE_FLOAT, "a number");
 	r = fl_ynode_number(n, &v);
 	if (r < 0 || !isfinite(v)) {
 		char q[EX_QUOTE];
 
-		return ex_err(c, n, "%s is not a finite number", ex_quote(n, q, sizeof(q)));
+		return fl_exp_err(c, n, "%s is not a finite number", fl_exp_quote(n, q, sizeof(q)));
 	}
 	*ret = v;
 	return 0;
@@ -187,9 +187,9 @@ static int get_number_key(struct exp_ctx *c, const struct fl_ynode *map, const c
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, key);
+	old = fl_exp_push_key(c, key);
 	r = get_number(c, n, ret);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	if (r == 0)
 		*ret_has = true;
 	return r;
@@ -214,14 +214,14 @@ static int parse_change_bounds(struct exp_ctx *c, const struct fl_ynode *v, bool
 	static const char *const allowed[] = { "min", "max", NULL };
 	int r;
 
-	if ((r = ex_map(c, v, allowed)) < 0 ||
+	if ((r = fl_exp_map(c, v, allowed)) < 0 ||
 	    (r = get_number_key(c, v, "min", has_min, min)) < 0 ||
 	    (r = get_number_key(c, v, "max", has_max, max)) < 0)
 		return r;
 	if (!*has_min && !*has_max)
-		return ex_err(c, v, "%s", empty_msg);
+		return fl_exp_err(c, v, "%s", empty_msg);
 	if (*has_min && *has_max && *min > *max)
-		return ex_err(c, v, "min %g is above max %g", *min, *max);
+		return fl_exp_err(c, v, "min %g is above max %g", *min, *max);
 	return 0;
 }
 
@@ -237,34 +237,36 @@ static int parse_reference_rules(struct exp_ctx *c, const struct fl_ynode *n,
 	int r = 0;
 
 	if ((d || ch) && k->where != EXP_PROBE_STEADY && k->where != EXP_PROBE_EFFECT)
-		return ex_err_key(
-			c, d ? ex_key_node(n, "delta") : ex_key_node(n, "changed"),
+		return fl_exp_err_key(
+			c, d ? fl_exp_key_node(n, "delta") : fl_exp_key_node(n, "changed"),
 			d ? "delta" : "changed",
 			"needs a reference sample: only in steadyState probes (compared "
 			"with the value before injection) and effect steps (compared with "
 			"their baseline)");
 	if (d) {
-		old = ex_push_key(c, "delta");
+		old = fl_exp_push_key(c, "delta");
 		if (k->m->kind == M_TEXT)
-			r = ex_err(c, d, "metric %s is text (a delta needs a number; use changed)",
-				   k->metric);
+			r = fl_exp_err(c, d,
+				       "metric %s is text (a delta needs a number; use changed)",
+				       k->metric);
 		else
 			r = parse_change_bounds(
 				c, d, &t->has_delta_min, &t->delta_min, &t->has_delta_max,
 				&t->delta_max,
 				"expected min or max (the change from the reference, "
 				"in the metric's unit, e.g. {min: 160})");
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
 	if (ch) {
-		if ((r = ex_bool(c, n, "changed", &t->changed)) < 0)
+		if ((r = fl_exp_bool(c, n, "changed", &t->changed)) < 0)
 			return r;
 		if (!t->changed)
-			return ex_err_key(c, ex_key_node(n, "changed"), "changed",
-					  "false says nothing (write changed: true, or an equals "
-					  "rule)");
+			return fl_exp_err_key(
+				c, fl_exp_key_node(n, "changed"), "changed",
+				"false says nothing (write changed: true, or an equals "
+				"rule)");
 	}
 	return 0;
 }
@@ -276,20 +278,21 @@ static int resolve_metric(struct exp_ctx *c, const struct fl_ynode *n, struct to
 	char q[EX_QUOTE], list[256];
 	int r;
 
-	if ((r = ex_str(c, n, "metric", FL_EXP_NAME_MAX, false, &t->metric)) < 0)
+	if ((r = fl_exp_str(c, n, "metric", FL_EXP_NAME_MAX, false, &t->metric)) < 0)
 		return r;
 	k->metric = t->metric ? t->metric : fl_probe_default_metric(k->type);
 	if (!(k->m = find_metric(k->type, k->metric))) {
 		metric_list(k->type, list, sizeof(list));
-		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
-				  "%s is not a metric of %s (expected one of %s)",
-				  ex_quote(fl_ynode_get(n, "metric"), q, sizeof(q)),
-				  types[k->type].name, list);
+		return fl_exp_err_key(c, fl_ynode_get(n, "metric"), "metric",
+				      "%s is not a metric of %s (expected one of %s)",
+				      fl_exp_quote(fl_ynode_get(n, "metric"), q, sizeof(q)),
+				      types[k->type].name, list);
 	}
 	if (k->type == FL_PROBE_HTTP && strcmp(k->metric, "value") == 0 && !k->has_json)
-		return ex_err_key(c, fl_ynode_get(n, "metric"), "metric",
-				  "\"value\" needs the probe's json field (a JSON pointer into the "
-				  "response, e.g. \"/status\")");
+		return fl_exp_err_key(
+			c, fl_ynode_get(n, "metric"), "metric",
+			"\"value\" needs the probe's json field (a JSON pointer into the "
+			"response, e.g. \"/status\")");
 	return 0;
 }
 
@@ -300,18 +303,18 @@ static int parse_range(struct exp_ctx *c, const struct fl_ynode *v, struct fl_to
 	int r = 0;
 
 	if (t->has_min || t->has_max)
-		r = ex_err(c, v, "not allowed with min or max (a range sets both)");
-	else if ((r = ex_want(c, v, FL_YTYPE_SEQ, "a list [min, max]")) == 0 && v->n != 2)
-		r = ex_err(c, v, "expected a list [min, max], got %u entries", v->n);
+		r = fl_exp_err(c, v, "not allowed with min or max (a range sets both)");
+	else if ((r = fl_exp_want(c, v, FL_YTYPE_SEQ, "a list [min, max]")) == 0 && v->n != 2)
+		r = fl_exp_err(c, v, "expected a list [min, max], got %u entries", v->n);
 	if (r < 0)
 		return r;
-	old = ex_push_index(c, 0);
+	old = fl_exp_push_index(c, 0);
 	r = get_number(c, v->items[0], &t->min);
-	ex_pop(c, old);
-	old = ex_push_index(c, 1);
+	fl_exp_pop(c, old);
+	old = fl_exp_push_index(c, 1);
 	if (r == 0)
 		r = get_number(c, v->items[1], &t->max);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	if (r == 0)
 		t->has_min = t->has_max = true;
 	return r;
@@ -330,14 +333,14 @@ static int parse_bounds(struct exp_ctx *c, const struct fl_ynode *n, const struc
 	    (r = get_number_key(c, n, "max", &t->has_max, &t->max)) < 0)
 		return r;
 	if ((v = fl_ynode_get(n, "range"))) {
-		old = ex_push_key(c, "range");
+		old = fl_exp_push_key(c, "range");
 		r = parse_range(c, v, t);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
 	if (t->has_min && t->has_max && t->min > t->max)
-		return ex_err(c, n, "min %g is above max %g", t->min, t->max);
+		return fl_exp_err(c, n, "min %g is above max %g", t->min, t->max);
 	return 0;
 }
 
@@ -351,19 +354,20 @@ static int parse_equals(struct exp_ctx *c, const struct fl_ynode *v, const struc
 
 	if (ty == FL_YTYPE_INT || ty == FL_YTYPE_FLOAT) {
 		if (k->m->kind == M_TEXT)
-			return ex_err(c, v, "metric %s is text: expected a string (e.g. \"OK\")",
-				      k->metric);
+			return fl_exp_err(c, v,
+					  "metric %s is text: expected a string (e.g. \"OK\")",
+					  k->metric);
 		if ((r = get_number(c, v, &t->equals)) == 0)
 			t->has_equals = true;
 		return r;
 	}
 	if (ty == FL_YTYPE_STRING) {
 		if (k->m->kind == M_NUM)
-			return ex_err(c, v, "metric %s is a number: expected a number, got %s",
-				      k->metric, ex_quote(v, q, sizeof(q)));
-		return ex_str_node(c, v, 1024, false, &t->equals_text);
+			return fl_exp_err(c, v, "metric %s is a number: expected a number, got %s",
+					  k->metric, fl_exp_quote(v, q, sizeof(q)));
+		return fl_exp_str_node(c, v, 1024, false, &t->equals_text);
 	}
-	return ex_want(c, v, FL_YTYPE_STRING, "a number or a string");
+	return fl_exp_want(c, v, FL_YTYPE_STRING, "a number or a string");
 }
 
 static int parse_regex_rule(struct exp_ctx *c, const struct fl_ynode *v, const struct tol_ctx *k,
@@ -372,10 +376,10 @@ static int parse_regex_rule(struct exp_ctx *c, const struct fl_ynode *v, const s
 	int r;
 
 	if (k->m->kind == M_NUM)
-		return ex_err(c, v, "metric %s is a number (use min, max, range or equals)",
-			      k->metric);
-	if ((r = ex_str_node(c, v, 1024, false, &t->regex)) == 0)
-		r = ex_regex(c, v, t->regex);
+		return fl_exp_err(c, v, "metric %s is a number (use min, max, range or equals)",
+				  k->metric);
+	if ((r = fl_exp_str_node(c, v, 1024, false, &t->regex)) == 0)
+		r = fl_exp_regex(c, v, t->regex);
 	return r;
 }
 
@@ -384,7 +388,7 @@ static int check_text_bounds(struct exp_ctx *c, const struct fl_ynode *n, const 
 			     struct fl_tolerance *t)
 {
 	if (k->m->kind == M_TEXT && (t->has_min || t->has_max))
-		return ex_err(c, n, "metric %s is text (use equals or regex)", k->metric);
+		return fl_exp_err(c, n, "metric %s is text (use equals or regex)", k->metric);
 	return 0;
 }
 
@@ -392,7 +396,7 @@ static int parse_percent_change(struct exp_ctx *c, const struct fl_ynode *v,
 				const struct tol_ctx *k, struct fl_tolerance *t)
 {
 	if (k->m->kind == M_TEXT)
-		return ex_err(c, v, "metric %s is text (a change needs a number)", k->metric);
+		return fl_exp_err(c, v, "metric %s is text (a change needs a number)", k->metric);
 	return parse_change_bounds(c, v, &t->has_change_min, &t->change_min, &t->has_change_max,
 				   &t->change_max,
 				   "expected min or max (percent, e.g. {min: -20})");
@@ -405,9 +409,9 @@ static int check_says_something(struct exp_ctx *c, const struct fl_ynode *n,
 	if (!t->has_min && !t->has_max && !t->has_equals && !t->equals_text && !t->regex &&
 	    !t->has_change_min && !t->has_change_max && !t->has_delta_min && !t->has_delta_max &&
 	    !t->changed)
-		return ex_err(c, n,
-			      "says nothing (expected at least one of min, max, range, equals, "
-			      "regex, delta, changed, percentChange)");
+		return fl_exp_err(c, n,
+				  "says nothing (expected at least one of min, max, range, equals, "
+				  "regex, delta, changed, percentChange)");
 	return 0;
 }
 
@@ -439,9 +443,9 @@ static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_
 	struct tol_ctx k = { .type = type, .where = where, .has_json = has_json };
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		return r;
-	t->pos = ex_pos(c, n);
+	t->pos = fl_exp_pos(c, n);
 	if ((r = resolve_metric(c, n, &k, t)) < 0)
 		return r;
 	for (unsigned i = 0; i < FL_ARRAY_SIZE(tol_steps); i++) {
@@ -452,9 +456,9 @@ static int parse_tolerance(struct exp_ctx *c, const struct fl_ynode *n, enum fl_
 		if (!s->key) {
 			r = s->parse(c, n, &k, t);
 		} else if ((v = fl_ynode_get(n, s->key))) {
-			old = ex_push_key(c, s->key);
+			old = fl_exp_push_key(c, s->key);
 			r = s->parse(c, v, &k, t);
-			ex_pop(c, old);
+			fl_exp_pop(c, old);
 		}
 		if (r < 0)
 			return r;
@@ -474,36 +478,36 @@ static int parse_tolerances(struct exp_ctx *c, const struct fl_ynode *probe_node
 	if (!n) {
 		if (where == EXP_PROBE_METHOD)
 			return 0;
-		return ex_err_key(
+		return fl_exp_err_key(
 			c, probe_node, "tolerance",
 			where == EXP_PROBE_EFFECT
 				? "required (the effect the faults must have, e.g. "
 				  "{metric: restarts, delta: {min: 1}})"
 				: "required (what the steady state is, e.g. {max: 5000})");
 	}
-	old = ex_push_key(c, "tolerance");
+	old = fl_exp_push_key(c, "tolerance");
 	if (n->kind == FL_YNODE_SEQ) {
 		list = (const struct fl_ynode *const *)n->items;
 		count = n->n;
 		if (count == 0 || count > MAX_TOLERANCES)
-			r = ex_err(c, n, "%u rules; expected 1 to %d", count, MAX_TOLERANCES);
+			r = fl_exp_err(c, n, "%u rules; expected 1 to %d", count, MAX_TOLERANCES);
 	} else if (n->kind == FL_YNODE_MAP) {
 		list = &n;
 		count = 1;
 	} else {
-		r = ex_want(c, n, FL_YTYPE_MAP, "a mapping or a list of mappings");
+		r = fl_exp_want(c, n, FL_YTYPE_MAP, "a mapping or a list of mappings");
 	}
 	if (r == 0 && !(p->tolerances = calloc(count, sizeof(*p->tolerances))))
 		r = -ENOMEM;
 	for (unsigned i = 0; r == 0 && i < count; i++) {
-		size_t o2 = n->kind == FL_YNODE_SEQ ? ex_push_index(c, i) : c->len;
+		size_t o2 = n->kind == FL_YNODE_SEQ ? fl_exp_push_index(c, i) : c->len;
 
 		r = parse_tolerance(c, list[i], p->type, where, p->json_field != NULL,
 				    &p->tolerances[i]);
 		p->n_tolerances = i + 1; /* freed by fl_exp_probe_clear even when half-done */
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -542,8 +546,8 @@ static int check_fields(struct exp_ctx *c, const struct fl_ynode *n, enum fl_pro
 		if (in_list(allowed, key))
 			continue;
 		if (key->len == 8 && memcmp(key->text, "debounce", 8) == 0)
-			return ex_err_key(c, key, "debounce",
-					  "only for abort probes (a continuous check)");
+			return fl_exp_err_key(c, key, "debounce",
+					      "only for abort probes (a continuous check)");
 		for (unsigned t = 0; t < N_TYPES; t++) {
 			int w;
 
@@ -555,10 +559,10 @@ static int check_fields(struct exp_ctx *c, const struct fl_ynode *n, enum fl_pro
 				o += (size_t)w;
 		}
 		if (o)
-			return ex_err_key(c, key, key->text,
-					  "not allowed for type %s (only for %s)", types[type].name,
-					  only);
-		return ex_unknown_field(c, key, allowed);
+			return fl_exp_err_key(c, key, key->text,
+					      "not allowed for type %s (only for %s)",
+					      types[type].name, only);
+		return fl_exp_unknown_field(c, key, allowed);
 	}
 	return 0;
 }
@@ -574,16 +578,17 @@ static int parse_debounce(struct exp_ctx *c, const struct fl_ynode *n, struct fl
 	p->debounce_k = p->debounce_n = 1;
 	if (!v)
 		return 0;
-	if ((r = ex_str(c, n, "debounce", 16, false, &s)) < 0)
+	if ((r = fl_exp_str(c, n, "debounce", 16, false, &s)) < 0)
 		return r;
 	r = sscanf(s, "%u/%u%c", &k, &m, &tail);
 	if (r != 2 || s[0] < '0' || s[0] > '9' || !strchr(s, '/') || strchr(s, '/')[1] < '0' ||
 	    strchr(s, '/')[1] > '9' || k < 1 || k > m || m > DEBOUNCE_MAX) {
 		free(s);
-		return ex_err_key(c, v, "debounce",
-				  "%s is not k/n with 1 <= k <= n <= %d (breach when k of the last "
-				  "n samples fail, e.g. \"2/3\")",
-				  ex_quote(v, q, sizeof(q)), DEBOUNCE_MAX);
+		return fl_exp_err_key(
+			c, v, "debounce",
+			"%s is not k/n with 1 <= k <= n <= %d (breach when k of the last "
+			"n samples fail, e.g. \"2/3\")",
+			fl_exp_quote(v, q, sizeof(q)), DEBOUNCE_MAX);
 	}
 	free(s);
 	p->debounce_k = k;
@@ -599,32 +604,32 @@ int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_pro
 	char *type = NULL;
 	int r;
 
-	if ((r = ex_want(c, n, FL_YTYPE_MAP, "a mapping (a probe)")) < 0)
+	if ((r = fl_exp_want(c, n, FL_YTYPE_MAP, "a mapping (a probe)")) < 0)
 		return r;
-	p->pos = ex_pos(c, n);
+	p->pos = fl_exp_pos(c, n);
 	p->window_ns = DEFAULT_WINDOW;
 	p->timeout_ns = DEFAULT_TIMEOUT;
 	p->on_no_data = FL_NODATA_INCONCLUSIVE;
 	p->debounce_k = p->debounce_n = 1;
-	if ((r = ex_str(c, n, "type", 64, true, &type)) < 0)
+	if ((r = fl_exp_str(c, n, "type", 64, true, &type)) < 0)
 		return r;
 	r = fl_probe_type_parse(type, &p->type);
 	free(type);
 	if (r < 0)
-		return ex_err_key(c, fl_ynode_get(n, "type"), "type",
-				  "%s is not a probe type (expected one of " TYPE_LIST ")",
-				  ex_quote(fl_ynode_get(n, "type"), q, sizeof(q)));
+		return fl_exp_err_key(c, fl_ynode_get(n, "type"), "type",
+				      "%s is not a probe type (expected one of " TYPE_LIST ")",
+				      fl_exp_quote(fl_ynode_get(n, "type"), q, sizeof(q)));
 	if ((r = check_fields(c, n, p->type, where)) < 0 ||
-	    (r = ex_name(c, n, "name", true, &p->name)) < 0 ||
+	    (r = fl_exp_name(c, n, "name", true, &p->name)) < 0 ||
 	    (r = fl_exp_parse_probe_fields(c, n, e, p)) < 0 ||
-	    (r = ex_duration(c, n, "timeout", MAX_TIMEOUT, &p->timeout_ns)) < 0 ||
-	    (r = ex_duration(c, n, "window", EX_DAY_NS, &p->window_ns)) < 0 ||
+	    (r = fl_exp_duration(c, n, "timeout", MAX_TIMEOUT, &p->timeout_ns)) < 0 ||
+	    (r = fl_exp_duration(c, n, "window", EX_DAY_NS, &p->window_ns)) < 0 ||
 	    (r = parse_debounce(c, n, p)) < 0)
 		return r;
 	if ((v = fl_ynode_get(n, "onNoData"))) {
 		char *s = NULL;
 
-		if ((r = ex_str(c, n, "onNoData", 32, false, &s)) < 0)
+		if ((r = fl_exp_str(c, n, "onNoData", 32, false, &s)) < 0)
 			return r;
 		if (strcmp(s, "inconclusive") == 0)
 			p->on_no_data = FL_NODATA_INCONCLUSIVE;
@@ -633,9 +638,9 @@ int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_pro
 		else if (strcmp(s, "fail") == 0)
 			p->on_no_data = FL_NODATA_FAIL;
 		else
-			r = ex_err_key(c, v, "onNoData",
-				       "%s is not one of inconclusive, pass, fail",
-				       ex_quote(v, q, sizeof(q)));
+			r = fl_exp_err_key(c, v, "onNoData",
+					   "%s is not one of inconclusive, pass, fail",
+					   fl_exp_quote(v, q, sizeof(q)));
 		free(s);
 		if (r < 0)
 			return r;

@@ -22,29 +22,30 @@ static int parse_topic(struct exp_ctx *c, const struct fl_ynode *n, struct fl_pr
 	char q[EX_QUOTE];
 	int r;
 
-	if ((r = ex_str(c, n, "topic", TOPIC_MAX, false, &p->topic)) < 0)
+	if ((r = fl_exp_str(c, n, "topic", TOPIC_MAX, false, &p->topic)) < 0)
 		return r;
 	if (p->topic) {
 		for (const char *s = p->topic; *s; s++)
 			if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 			      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-				return ex_err_key(c, fl_ynode_get(n, "topic"), "topic",
-						  "%s is not a Kafka topic name (letters, digits, "
-						  "'.', '_' and '-')",
-						  ex_quote(fl_ynode_get(n, "topic"), q, sizeof(q)));
+				return fl_exp_err_key(
+					c, fl_ynode_get(n, "topic"), "topic",
+					"%s is not a Kafka topic name (letters, digits, "
+					"'.', '_' and '-')",
+					fl_exp_quote(fl_ynode_get(n, "topic"), q, sizeof(q)));
 	}
 	if ((v = fl_ynode_get(n, "topicRegex"))) {
 		size_t old;
 
 		if (p->topic)
-			return ex_err_key(c, v, "topicRegex",
-					  "not allowed with topic (one topic, or a regex over "
-					  "topic names)");
-		if ((r = ex_str(c, n, "topicRegex", 1024, false, &p->topic_regex)) < 0)
+			return fl_exp_err_key(c, v, "topicRegex",
+					      "not allowed with topic (one topic, or a regex over "
+					      "topic names)");
+		if ((r = fl_exp_str(c, n, "topicRegex", 1024, false, &p->topic_regex)) < 0)
 			return r;
-		old = ex_push_key(c, "topicRegex");
-		r = ex_regex(c, v, p->topic_regex);
-		ex_pop(c, old);
+		old = fl_exp_push_key(c, "topicRegex");
+		r = fl_exp_regex(c, v, p->topic_regex);
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
@@ -59,25 +60,25 @@ static int parse_pod_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	const struct fl_target_sel *sel = NULL;
 	int r;
 
-	if ((r = ex_name(c, n, "target", true, &p->target)) < 0)
+	if ((r = fl_exp_name(c, n, "target", true, &p->target)) < 0)
 		return r;
 	v = fl_ynode_get(n, "target");
 	for (unsigned i = 0; i < e->n_targets; i++)
 		if (strcmp(e->targets[i].name, p->target) == 0)
 			sel = &e->targets[i];
 	if (!sel)
-		return ex_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
-				  p->target);
+		return fl_exp_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
+				      p->target);
 	if (sel->kind != FL_SELECT_POD)
-		return ex_err_key(c, v, "target",
-				  "\"%s\" selects a %s, not pods (a pod probe counts containers "
-				  "through the agents' pod listing)",
-				  p->target,
-				  sel->kind == FL_SELECT_NETNS ? "network namespace" : "process");
-	if ((r = ex_str(c, n, "container", FL_EXP_NAME_MAX, false, &p->container)) < 0)
+		return fl_exp_err_key(
+			c, v, "target",
+			"\"%s\" selects a %s, not pods (a pod probe counts containers "
+			"through the agents' pod listing)",
+			p->target, sel->kind == FL_SELECT_NETNS ? "network namespace" : "process");
+	if ((r = fl_exp_str(c, n, "container", FL_EXP_NAME_MAX, false, &p->container)) < 0)
 		return r;
 	if (p->container && !p->container[0])
-		return ex_err_key(c, fl_ynode_get(n, "container"), "container", "empty");
+		return fl_exp_err_key(c, fl_ynode_get(n, "container"), "container", "empty");
 	return 0;
 }
 
@@ -91,9 +92,9 @@ static int parse_topic_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	if ((r = parse_topic(c, n, p)) < 0)
 		return r;
 	if (p->type == FL_PROBE_KAFKA_THROUGHPUT && !p->topic && !p->topic_regex)
-		return ex_err(c, n, "kafka.throughput needs topic or topicRegex");
+		return fl_exp_err(c, n, "kafka.throughput needs topic or topicRegex");
 	if (p->type == FL_PROBE_KAFKA_E2E && !p->topic)
-		return ex_err_key(c, n, "topic", "required for kafka.e2e");
+		return fl_exp_err_key(c, n, "topic", "required for kafka.e2e");
 	return 0;
 }
 
@@ -103,10 +104,10 @@ static int parse_lag_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	int r;
 
 	(void)e;
-	if ((r = ex_str(c, n, "group", GROUP_MAX, true, &p->group)) < 0)
+	if ((r = fl_exp_str(c, n, "group", GROUP_MAX, true, &p->group)) < 0)
 		return r;
 	if (!p->group[0])
-		return ex_err_key(c, fl_ynode_get(n, "group"), "group", "empty");
+		return fl_exp_err_key(c, fl_ynode_get(n, "group"), "group", "empty");
 	return 0;
 }
 
@@ -116,13 +117,13 @@ static int parse_probe_url(struct exp_ctx *c, const struct fl_ynode *n, char **r
 	char q[EX_QUOTE];
 	int r;
 
-	if ((r = ex_str(c, n, "url", URL_MAX, true, ret)) < 0)
+	if ((r = fl_exp_str(c, n, "url", URL_MAX, true, ret)) < 0)
 		return r;
-	if (ex_url(c, fl_ynode_get(n, "url"), *ret) < 0)
-		return ex_err_key(c, fl_ynode_get(n, "url"), "url",
-				  "%s is not an http:// "
-				  "or https:// URL with a host",
-				  ex_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
+	if (fl_exp_url(c, fl_ynode_get(n, "url"), *ret) < 0)
+		return fl_exp_err_key(c, fl_ynode_get(n, "url"), "url",
+				      "%s is not an http:// "
+				      "or https:// URL with a host",
+				      fl_exp_quote(fl_ynode_get(n, "url"), q, sizeof(q)));
 	return 0;
 }
 
@@ -135,21 +136,21 @@ static int parse_http_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	(void)e;
 	if ((r = parse_probe_url(c, n, &p->url)) < 0)
 		return r;
-	if ((r = ex_str(c, n, "method", 8, false, &p->method)) < 0)
+	if ((r = fl_exp_str(c, n, "method", 8, false, &p->method)) < 0)
 		return r;
 	if (p->method && strcmp(p->method, "GET") != 0 && strcmp(p->method, "HEAD") != 0 &&
 	    strcmp(p->method, "POST") != 0)
-		return ex_err_key(c, fl_ynode_get(n, "method"), "method",
-				  "%s is not one of GET, HEAD, POST",
-				  ex_quote(fl_ynode_get(n, "method"), q, sizeof(q)));
+		return fl_exp_err_key(c, fl_ynode_get(n, "method"), "method",
+				      "%s is not one of GET, HEAD, POST",
+				      fl_exp_quote(fl_ynode_get(n, "method"), q, sizeof(q)));
 	if (!p->method && !(p->method = strdup("GET")))
 		return -ENOMEM;
-	if ((r = ex_str(c, n, "json", JSON_PTR_MAX, false, &p->json_field)) < 0)
+	if ((r = fl_exp_str(c, n, "json", JSON_PTR_MAX, false, &p->json_field)) < 0)
 		return r;
 	if (p->json_field && p->json_field[0] && p->json_field[0] != '/')
-		return ex_err_key(c, fl_ynode_get(n, "json"), "json",
-				  "%s is not a JSON pointer (expected \"\" or \"/a/b\")",
-				  ex_quote(fl_ynode_get(n, "json"), q, sizeof(q)));
+		return fl_exp_err_key(c, fl_ynode_get(n, "json"), "json",
+				      "%s is not a JSON pointer (expected \"\" or \"/a/b\")",
+				      fl_exp_quote(fl_ynode_get(n, "json"), q, sizeof(q)));
 	return 0;
 }
 
@@ -161,10 +162,10 @@ static int parse_prometheus_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	(void)e;
 	if ((r = parse_probe_url(c, n, &p->prometheus_url)) < 0)
 		return r;
-	if ((r = ex_str(c, n, "query", QUERY_MAX, true, &p->query)) < 0)
+	if ((r = fl_exp_str(c, n, "query", QUERY_MAX, true, &p->query)) < 0)
 		return r;
 	if (!p->query[0])
-		return ex_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
+		return fl_exp_err_key(c, fl_ynode_get(n, "query"), "query", "empty");
 	return 0;
 }
 
@@ -177,24 +178,24 @@ static int parse_hook_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	char q[EX_QUOTE], list[256];
 	int r;
 
-	if ((r = ex_name(c, n, "hook", true, &p->hook)) < 0)
+	if ((r = fl_exp_name(c, n, "hook", true, &p->hook)) < 0)
 		return r;
-	if (!(m = ex_hook_module(e, p->hook)))
-		return ex_err_key(c, fl_ynode_get(n, "hook"), "hook",
-				  "\"%s\" is not defined in spec.hooks", p->hook);
-	if ((r = ex_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
+	if (!(m = fl_exp_hook_module(e, p->hook)))
+		return fl_exp_err_key(c, fl_ynode_get(n, "hook"), "hook",
+				      "\"%s\" is not defined in spec.hooks", p->hook);
+	if ((r = fl_exp_str(c, n, "metric", 47, true, &p->hook_metric)) < 0)
 		return r;
 	v = fl_ynode_get(n, "metric");
 	for (const char *s = p->hook_metric; *s; s++)
 		if (*s == ' ')
-			return ex_err_key(c, v, "metric", "%s: no spaces in a metric name",
-					  ex_quote(v, q, sizeof(q)));
+			return fl_exp_err_key(c, v, "metric", "%s: no spaces in a metric name",
+					      fl_exp_quote(v, q, sizeof(q)));
 	if (!p->hook_metric[0])
-		return ex_err_key(c, v, "metric", "empty");
+		return fl_exp_err_key(c, v, "metric", "empty");
 	if (!fl_hook_listed(m->metrics, p->hook_metric))
-		return ex_err_key(c, v, "metric", "module %s: unknown metric %s (metrics: %s)",
-				  m->name, ex_quote(v, q, sizeof(q)),
-				  fl_hook_list(m->metrics, list, sizeof(list)));
+		return fl_exp_err_key(c, v, "metric", "module %s: unknown metric %s (metrics: %s)",
+				      m->name, fl_exp_quote(v, q, sizeof(q)),
+				      fl_hook_list(m->metrics, list, sizeof(list)));
 	return 0;
 }
 
@@ -208,16 +209,16 @@ static int parse_kafka_bootstrap(struct exp_ctx *c, const struct fl_ynode *n,
 	if ((v = fl_ynode_get(n, "bootstrap"))) {
 		size_t old;
 
-		if ((r = ex_str(c, n, "bootstrap", 1024, false, &p->bootstrap)) < 0)
+		if ((r = fl_exp_str(c, n, "bootstrap", 1024, false, &p->bootstrap)) < 0)
 			return r;
-		old = ex_push_key(c, "bootstrap");
-		r = ex_bootstrap(c, v, p->bootstrap);
-		ex_pop(c, old);
+		old = fl_exp_push_key(c, "bootstrap");
+		r = fl_exp_bootstrap(c, v, p->bootstrap);
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
 	if (!p->bootstrap && !e->kafka_bootstrap)
-		return ex_err(
+		return fl_exp_err(
 			c, n,
 			"%s needs Kafka's address: set bootstrap here or spec.kafka.bootstrap",
 			fl_probe_type_name(p->type));

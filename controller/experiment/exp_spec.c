@@ -120,15 +120,15 @@ static int parse_seed(struct exp_ctx *c, const struct fl_ynode *spec, bool *has,
 	if (!n)
 		return 0;
 	if (fl_ynode_type(n) != FL_YTYPE_INT)
-		return ex_err_key(c, n, "seed", "expected an unsigned integer, got %s%s%s%s",
-				  fl_ytype_desc(fl_ynode_type(n)),
-				  n->kind == FL_YNODE_SCALAR ? " (" : "",
-				  n->kind == FL_YNODE_SCALAR ? ex_quote(n, q, sizeof(q)) : "",
-				  n->kind == FL_YNODE_SCALAR ? ")" : "");
+		return fl_exp_err_key(
+			c, n, "seed", "expected an unsigned integer, got %s%s%s%s",
+			fl_ytype_desc(fl_ynode_type(n)), n->kind == FL_YNODE_SCALAR ? " (" : "",
+			n->kind == FL_YNODE_SCALAR ? fl_exp_quote(n, q, sizeof(q)) : "",
+			n->kind == FL_YNODE_SCALAR ? ")" : "");
 	r = fl_ynode_uint(n, seed);
 	if (r < 0)
-		return ex_err_key(c, n, "seed", "%s is not an unsigned 64-bit integer",
-				  ex_quote(n, q, sizeof(q)));
+		return fl_exp_err_key(c, n, "seed", "%s is not an unsigned 64-bit integer",
+				      fl_exp_quote(n, q, sizeof(q)));
 	*has = true;
 	return 0;
 }
@@ -142,33 +142,34 @@ static int parse_agent(struct exp_ctx *c, const struct fl_ynode *n, struct fl_ag
 	bool https;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		return r;
-	a->pos = ex_pos(c, n);
-	if ((r = ex_name(c, n, "name", true, &a->name)) < 0 ||
-	    (r = ex_str(c, n, "address", ADDRESS_MAX, true, &a->address)) < 0)
+	a->pos = fl_exp_pos(c, n);
+	if ((r = fl_exp_name(c, n, "name", true, &a->name)) < 0 ||
+	    (r = fl_exp_str(c, n, "address", ADDRESS_MAX, true, &a->address)) < 0)
 		return r;
 	addr = fl_ynode_get(n, "address");
 	https = strncmp(a->address, "https://", 8) == 0 && a->address[8] && a->address[8] != '/';
 	if (!https && !(strncmp(a->address, "unix:/", 6) == 0 && a->address[6]))
-		return ex_err_key(c, addr, "address",
-				  "%s is not an agent address (expected "
-				  "\"unix:/run/faultline/agent.sock\" or \"https://HOST:PORT\")",
-				  ex_quote(addr, q, sizeof(q)));
+		return fl_exp_err_key(
+			c, addr, "address",
+			"%s is not an agent address (expected "
+			"\"unix:/run/faultline/agent.sock\" or \"https://HOST:PORT\")",
+			fl_exp_quote(addr, q, sizeof(q)));
 	if ((tls = fl_ynode_get(n, "tls"))) {
-		size_t old = ex_push_key(c, "tls");
+		size_t old = fl_exp_push_key(c, "tls");
 
 		if (!https)
-			r = ex_err(c, tls, "only for https:// addresses");
-		else if ((r = ex_map(c, tls, tls_allowed)) == 0 &&
-			 (r = ex_str(c, tls, "cert", PATH_MAX_LEN, false, &a->tls_cert)) == 0 &&
-			 (r = ex_str(c, tls, "key", PATH_MAX_LEN, false, &a->tls_key)) == 0 &&
-			 (r = ex_str(c, tls, "ca", PATH_MAX_LEN, false, &a->tls_ca)) == 0 &&
+			r = fl_exp_err(c, tls, "only for https:// addresses");
+		else if ((r = fl_exp_map(c, tls, tls_allowed)) == 0 &&
+			 (r = fl_exp_str(c, tls, "cert", PATH_MAX_LEN, false, &a->tls_cert)) == 0 &&
+			 (r = fl_exp_str(c, tls, "key", PATH_MAX_LEN, false, &a->tls_key)) == 0 &&
+			 (r = fl_exp_str(c, tls, "ca", PATH_MAX_LEN, false, &a->tls_ca)) == 0 &&
 			 !a->tls_cert != !a->tls_key)
-			r = ex_err(c, tls,
-				   "cert and key go together (the agent wants a client "
-				   "certificate)");
-		ex_pop(c, old);
+			r = fl_exp_err(c, tls,
+				       "cert and key go together (the agent wants a client "
+				       "certificate)");
+		fl_exp_pop(c, old);
 		if (r < 0)
 			return r;
 	}
@@ -183,24 +184,25 @@ static int parse_agents(struct exp_ctx *c, const struct fl_ynode *spec,
 	size_t old;
 	int r;
 
-	if ((r = ex_list_alloc(c, spec, "agents", sizeof(*agents), &list, (void **)&agents)) < 0 ||
+	if ((r = fl_exp_list_alloc(c, spec, "agents", sizeof(*agents), &list, (void **)&agents)) <
+		    0 ||
 	    !list)
 		return r;
 	*ret_agents = agents;
-	old = ex_push_key(c, "agents");
+	old = fl_exp_push_key(c, "agents");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 
 		*ret_n = i + 1;
 		r = parse_agent(c, list->items[i], &agents[i]);
 		for (unsigned j = 0; j < i && r == 0; j++)
 			if (strcmp(agents[j].name, agents[i].name) == 0)
-				r = ex_err_key(c, fl_ynode_get(list->items[i], "name"), "name",
-					       "\"%s\" is already the name of agents[%u]",
-					       agents[i].name, j);
-		ex_pop(c, o2);
+				r = fl_exp_err_key(c, fl_ynode_get(list->items[i], "name"), "name",
+						   "\"%s\" is already the name of agents[%u]",
+						   agents[i].name, j);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -213,22 +215,22 @@ static int parse_kafka(struct exp_ctx *c, const struct fl_ynode *spec, char **re
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "kafka");
-	if ((r = ex_map(c, n, allowed)) == 0 &&
-	    (r = ex_str(c, n, "bootstrap", 1024, true, ret)) == 0) {
-		size_t o2 = ex_push_key(c, "bootstrap");
+	old = fl_exp_push_key(c, "kafka");
+	if ((r = fl_exp_map(c, n, allowed)) == 0 &&
+	    (r = fl_exp_str(c, n, "bootstrap", 1024, true, ret)) == 0) {
+		size_t o2 = fl_exp_push_key(c, "bootstrap");
 
-		r = ex_bootstrap(c, fl_ynode_get(n, "bootstrap"), *ret);
-		ex_pop(c, o2);
+		r = fl_exp_bootstrap(c, fl_ynode_get(n, "bootstrap"), *ret);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
 /* abort.interval of a spec or of the defaults (0: not given). */
 static int parse_abort_interval(struct exp_ctx *c, const struct fl_ynode *abort_node, uint64_t *ret)
 {
-	return ex_duration(c, abort_node, "interval", MAX_ABORT_NS, ret);
+	return fl_exp_duration(c, abort_node, "interval", MAX_ABORT_NS, ret);
 }
 
 /* ---- targets ------------------------------------------------------------------------------- */
@@ -265,11 +267,11 @@ static int parse_labels(struct exp_ctx *c, const struct fl_ynode *pod, struct fl
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "labels");
-	if ((r = ex_want(c, n, FL_YTYPE_MAP, "a mapping of label: value")) < 0)
+	old = fl_exp_push_key(c, "labels");
+	if ((r = fl_exp_want(c, n, FL_YTYPE_MAP, "a mapping of label: value")) < 0)
 		goto out;
 	if (n->n > LABELS_MAX) {
-		r = ex_err(c, n, "%u labels; at most %d", n->n, LABELS_MAX);
+		r = fl_exp_err(c, n, "%u labels; at most %d", n->n, LABELS_MAX);
 		goto out;
 	}
 	if (n->n && !(t->labels = calloc(n->n, sizeof(*t->labels)))) {
@@ -283,18 +285,19 @@ static int parse_labels(struct exp_ctx *c, const struct fl_ynode *pod, struct fl
 		t->n_labels = i + 1;
 		if (key->len == 0 || key->len > 317 || strlen(key->text) != key->len ||
 		    strchr(key->text, ' ')) {
-			r = ex_err(c, key, "%s is not a label key", ex_quote(key, q, sizeof(q)));
+			r = fl_exp_err(c, key, "%s is not a label key",
+				       fl_exp_quote(key, q, sizeof(q)));
 			goto out;
 		}
 		if (!(t->labels[i].key = strdup(key->text))) {
 			r = -ENOMEM;
 			goto out;
 		}
-		if ((r = ex_str(c, n, key->text, 63, false, &t->labels[i].value)) < 0)
+		if ((r = fl_exp_str(c, n, key->text, 63, false, &t->labels[i].value)) < 0)
 			goto out;
 	}
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -303,31 +306,32 @@ static int parse_pod(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_ta
 	static const char *const allowed[] = { "namespace", "name", "labels", NULL };
 	const struct fl_ynode *n = fl_ynode_get(sel, "pod");
 	char q[EX_QUOTE];
-	size_t old = ex_push_key(c, "pod");
+	size_t old = fl_exp_push_key(c, "pod");
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0 ||
-	    (r = ex_str(c, n, "namespace", 253, true, &t->pod_namespace)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
+	    (r = fl_exp_str(c, n, "namespace", 253, true, &t->pod_namespace)) < 0)
 		goto out;
 	if (!dns_label(t->pod_namespace, POD_NS_MAX)) {
-		r = ex_err_key(c, fl_ynode_get(n, "namespace"), "namespace",
-			       "%s is not a namespace (DNS-1123 label: lower-case letters, digits "
-			       "and '-', at most 63)",
-			       ex_quote(fl_ynode_get(n, "namespace"), q, sizeof(q)));
+		r = fl_exp_err_key(
+			c, fl_ynode_get(n, "namespace"), "namespace",
+			"%s is not a namespace (DNS-1123 label: lower-case letters, digits "
+			"and '-', at most 63)",
+			fl_exp_quote(fl_ynode_get(n, "namespace"), q, sizeof(q)));
 		goto out;
 	}
-	if ((r = ex_str(c, n, "name", 1024, false, &t->pod_name)) < 0)
+	if ((r = fl_exp_str(c, n, "name", 1024, false, &t->pod_name)) < 0)
 		goto out;
 	if (t->pod_name && !pod_glob(t->pod_name)) {
-		r = ex_err_key(c, fl_ynode_get(n, "name"), "name",
-			       "%s is not a pod name or glob (lower-case letters, digits, '-', "
-			       "'.', and * ? [ ] !)",
-			       ex_quote(fl_ynode_get(n, "name"), q, sizeof(q)));
+		r = fl_exp_err_key(c, fl_ynode_get(n, "name"), "name",
+				   "%s is not a pod name or glob (lower-case letters, digits, '-', "
+				   "'.', and * ? [ ] !)",
+				   fl_exp_quote(fl_ynode_get(n, "name"), q, sizeof(q)));
 		goto out;
 	}
 	r = parse_labels(c, n, t);
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -341,7 +345,7 @@ static int parse_mode(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_t
 	t->mode = FL_TARGET_ONE;
 	if (!n)
 		return 0;
-	if ((r = ex_str(c, sel, "mode", 32, false, &s)) < 0)
+	if ((r = fl_exp_str(c, sel, "mode", 32, false, &s)) < 0)
 		return r;
 	r = -EINVAL;
 	if (strcmp(s, "one") == 0) {
@@ -372,10 +376,11 @@ static int parse_mode(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_t
 	}
 	free(s);
 	if (r < 0)
-		return ex_err_key(c, n, "mode",
-				  "%s is not one of one, all, fixed:N, percent:P (N 1..%d, P in "
-				  "(0, 100])",
-				  ex_quote(n, q, sizeof(q)), FIXED_MAX);
+		return fl_exp_err_key(
+			c, n, "mode",
+			"%s is not one of one, all, fixed:N, percent:P (N 1..%d, P in "
+			"(0, 100])",
+			fl_exp_quote(n, q, sizeof(q)), FIXED_MAX);
 	return 0;
 }
 
@@ -385,15 +390,15 @@ static int parse_netns(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_
 	char q[EX_QUOTE];
 	int r;
 
-	if ((r = ex_str(c, sel, "netns", NETNS_MAX, true, &t->netns)) < 0)
+	if ((r = fl_exp_str(c, sel, "netns", NETNS_MAX, true, &t->netns)) < 0)
 		return r;
 	v = fl_ynode_get(sel, "netns");
 	if (t->netns[0] != '/' || strstr(t->netns, "/../") ||
 	    (strlen(t->netns) >= 3 && strcmp(t->netns + strlen(t->netns) - 3, "/..") == 0))
-		return ex_err_key(c, v, "netns",
-				  "%s is not an absolute path without \"..\" (expected e.g. "
-				  "/run/netns/lab)",
-				  ex_quote(v, q, sizeof(q)));
+		return fl_exp_err_key(c, v, "netns",
+				      "%s is not an absolute path without \"..\" (expected e.g. "
+				      "/run/netns/lab)",
+				      fl_exp_quote(v, q, sizeof(q)));
 	return 0;
 }
 
@@ -401,15 +406,15 @@ static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_ta
 {
 	const struct fl_ynode *v = fl_ynode_get(sel, "pid");
 	int64_t pid = 0;
-	size_t old = ex_push_key(c, "pid");
+	size_t old = fl_exp_push_key(c, "pid");
 	char q[EX_QUOTE];
 	int r;
 
-	if ((r = ex_want(c, v, FL_YTYPE_INT, "an integer (a process id)")) == 0 &&
+	if ((r = fl_exp_want(c, v, FL_YTYPE_INT, "an integer (a process id)")) == 0 &&
 	    (fl_ynode_int(v, &pid) < 0 || pid < 1 || pid > MAX_PID))
-		r = ex_err(c, v, "%s is not a process id (expected 1 to %d)",
-			   ex_quote(v, q, sizeof(q)), MAX_PID);
-	ex_pop(c, old);
+		r = fl_exp_err(c, v, "%s is not a process id (expected 1 to %d)",
+			       fl_exp_quote(v, q, sizeof(q)), MAX_PID);
+	fl_exp_pop(c, old);
 	t->pid = (int)pid;
 	return r;
 }
@@ -440,8 +445,8 @@ static int pick_target_way(struct exp_ctx *c, const struct fl_ynode *n, unsigned
 		which = i;
 	}
 	if (given != 1)
-		return ex_err(c, n, "exactly one of pod, netns, pid (got %s)",
-			      given ? got : "none");
+		return fl_exp_err(c, n, "exactly one of pod, netns, pid (got %s)",
+				  given ? got : "none");
 	*ret = which;
 	return 0;
 }
@@ -451,7 +456,7 @@ static int check_target_agent(struct exp_ctx *c, const struct fl_ynode *n,
 {
 	int r;
 
-	if ((r = ex_name(c, n, "agent", false, &t->agent)) < 0)
+	if ((r = fl_exp_name(c, n, "agent", false, &t->agent)) < 0)
 		return r;
 	if (t->agent) {
 		bool found = false;
@@ -459,8 +464,8 @@ static int check_target_agent(struct exp_ctx *c, const struct fl_ynode *n,
 		for (unsigned i = 0; i < e->n_agents && !found; i++)
 			found = strcmp(e->agents[i].name, t->agent) == 0;
 		if (!found)
-			return ex_err_key(c, fl_ynode_get(n, "agent"), "agent",
-					  "\"%s\" is not defined in spec.agents", t->agent);
+			return fl_exp_err_key(c, fl_ynode_get(n, "agent"), "agent",
+					      "\"%s\" is not defined in spec.agents", t->agent);
 	}
 	return 0;
 }
@@ -474,21 +479,22 @@ static int parse_target_extras(struct exp_ctx *c, const struct fl_ynode *n, stru
 
 	if ((v = fl_ynode_get(n, "container"))) {
 		if (t->kind != FL_SELECT_POD)
-			return ex_err_key(c, ex_key_node(n, "container"), "container",
-					  "only with pod (a container of the selected pods)");
-		if ((r = ex_str(c, n, "container", CONTAINER_MAX, false, &t->container)) < 0)
+			return fl_exp_err_key(c, fl_exp_key_node(n, "container"), "container",
+					      "only with pod (a container of the selected pods)");
+		if ((r = fl_exp_str(c, n, "container", CONTAINER_MAX, false, &t->container)) < 0)
 			return r;
 		if (!t->container[0])
-			return ex_err_key(c, v, "container", "empty");
+			return fl_exp_err_key(c, v, "container", "empty");
 	}
-	if ((r = ex_str(c, n, "interface", 15, false, &t->interface)) < 0)
+	if ((r = fl_exp_str(c, n, "interface", 15, false, &t->interface)) < 0)
 		return r;
 	if (t->interface && (!t->interface[0] || strpbrk(t->interface, " /:") ||
 			     strcmp(t->interface, ".") == 0 || strcmp(t->interface, "..") == 0))
-		return ex_err_key(c, fl_ynode_get(n, "interface"), "interface",
-				  "%s is not an interface name (1 to 15 printable characters, no "
-				  "'/', ':' or space)",
-				  ex_quote(fl_ynode_get(n, "interface"), q, sizeof(q)));
+		return fl_exp_err_key(
+			c, fl_ynode_get(n, "interface"), "interface",
+			"%s is not an interface name (1 to 15 printable characters, no "
+			"'/', ':' or space)",
+			fl_exp_quote(fl_ynode_get(n, "interface"), q, sizeof(q)));
 	return 0;
 }
 
@@ -500,9 +506,9 @@ static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const str
 	unsigned which = 0;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		return r;
-	t->pos = ex_pos(c, key);
+	t->pos = fl_exp_pos(c, key);
 	if ((r = check_target_agent(c, n, e, t)) < 0 || (r = pick_target_way(c, n, &which)) < 0)
 		return r;
 	t->kind = target_ways[which].kind;
@@ -520,11 +526,11 @@ static int parse_targets(struct exp_ctx *c, const struct fl_ynode *spec, struct 
 
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "targets");
-	if ((r = ex_want(c, n, FL_YTYPE_MAP, "a mapping of name: selector")) < 0)
+	old = fl_exp_push_key(c, "targets");
+	if ((r = fl_exp_want(c, n, FL_YTYPE_MAP, "a mapping of name: selector")) < 0)
 		goto out;
 	if (n->n > FL_EXP_MAX_ITEMS) {
-		r = ex_err(c, n, "%u targets; at most %d", n->n, FL_EXP_MAX_ITEMS);
+		r = fl_exp_err(c, n, "%u targets; at most %d", n->n, FL_EXP_MAX_ITEMS);
 		goto out;
 	}
 	if (n->n && !(e->targets = calloc(n->n, sizeof(*e->targets)))) {
@@ -536,25 +542,26 @@ static int parse_targets(struct exp_ctx *c, const struct fl_ynode *spec, struct 
 		size_t o2;
 
 		e->n_targets = i + 1;
-		if (strlen(key->text) != key->len || !ex_valid_name(key->text)) {
-			r = ex_err(c, key,
-				   "%s is not a target name (lower-case letters, digits and '-', "
-				   "starting and ending with a letter or digit, at most %d)",
-				   ex_quote(key, q, sizeof(q)), FL_EXP_NAME_MAX);
+		if (strlen(key->text) != key->len || !fl_exp_valid_name(key->text)) {
+			r = fl_exp_err(
+				c, key,
+				"%s is not a target name (lower-case letters, digits and '-', "
+				"starting and ending with a letter or digit, at most %d)",
+				fl_exp_quote(key, q, sizeof(q)), FL_EXP_NAME_MAX);
 			goto out;
 		}
 		if (!(e->targets[i].name = strdup(key->text))) {
 			r = -ENOMEM;
 			goto out;
 		}
-		o2 = ex_push_key(c, key->text);
+		o2 = fl_exp_push_key(c, key->text);
 		r = parse_target(c, key, n->items[i], e, &e->targets[i]);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 		if (r < 0)
 			goto out;
 	}
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -591,10 +598,11 @@ static int parse_probe_checked(struct exp_ctx *c, const struct fl_ynode *n,
 	if ((r = fl_exp_parse_probe(c, n, where, e, p)) < 0)
 		return r;
 	if (probe_name_taken(e, p, other, sizeof(other)))
-		return ex_err_key(c, fl_ynode_get(n, "name"), "name",
-				  "\"%s\" is already the name of %s (probe names are unique in an "
-				  "experiment)",
-				  p->name, other);
+		return fl_exp_err_key(
+			c, fl_ynode_get(n, "name"), "name",
+			"\"%s\" is already the name of %s (probe names are unique in an "
+			"experiment)",
+			p->name, other);
 	return 0;
 }
 
@@ -613,12 +621,13 @@ static int parse_effect(struct exp_ctx *c, const struct fl_ynode *step, const st
 	for (unsigned i = 0; i < index; i++)
 		fault_before |= e->method[i].kind == FL_STEP_FAULT;
 	if (!fault_before)
-		return ex_err_key(c, ex_key_node(step, "effect"), "effect",
-				  "no fault before it in the method (an effect check judges what "
-				  "the faults before it did)");
-	old = ex_push_key(c, "effect");
+		return fl_exp_err_key(
+			c, fl_exp_key_node(step, "effect"), "effect",
+			"no fault before it in the method (an effect check judges what "
+			"the faults before it did)");
+	old = fl_exp_push_key(c, "effect");
 	r = parse_probe_checked(c, v, EXP_PROBE_EFFECT, e, &s->probe);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -634,9 +643,9 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 	size_t old;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0)
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
 		return r;
-	s->pos = ex_pos(c, n);
+	s->pos = fl_exp_pos(c, n);
 	for (unsigned i = 0; i < FL_ARRAY_SIZE(kinds); i++) {
 		if (!fl_ynode_get(n, kinds[i]))
 			continue;
@@ -646,46 +655,46 @@ static int parse_step(struct exp_ctx *c, const struct fl_ynode *n, unsigned inde
 		which = i;
 	}
 	if (given != 1)
-		return ex_err(c, n,
-			      "expected exactly one of fault, pause, probe, hook, effect (got %s)",
-			      given ? got : "none");
+		return fl_exp_err(
+			c, n, "expected exactly one of fault, pause, probe, hook, effect (got %s)",
+			given ? got : "none");
 	if (rollback && (which == 0 || which == 2 || which == 4))
-		return ex_err_key(c, ex_key_node(n, kinds[which]), kinds[which],
-				  "not allowed in rollbacks (only hook and pause steps)");
-	if ((v = ex_key_node(n, "background")) && which != 0)
-		return ex_err_key(c, v, "background", "only with fault");
-	if ((r = ex_bool(c, n, "background", &s->background)) < 0)
+		return fl_exp_err_key(c, fl_exp_key_node(n, kinds[which]), kinds[which],
+				      "not allowed in rollbacks (only hook and pause steps)");
+	if ((v = fl_exp_key_node(n, "background")) && which != 0)
+		return fl_exp_err_key(c, v, "background", "only with fault");
+	if ((r = fl_exp_bool(c, n, "background", &s->background)) < 0)
 		return r;
 	v = fl_ynode_get(n, kinds[which]);
 	switch (which) {
 	case 0:
 		s->kind = FL_STEP_FAULT;
-		old = ex_push_key(c, "fault");
+		old = fl_exp_push_key(c, "fault");
 		r = fl_exp_parse_fault(c, v, index, e, &s->fault);
 		for (unsigned i = 0; r == 0 && i < index; i++)
 			if (e->method[i].kind == FL_STEP_FAULT &&
 			    strcmp(e->method[i].fault.name, s->fault.name) == 0)
-				r = ex_err_key(
+				r = fl_exp_err_key(
 					c, fl_ynode_get(v, "name") ? fl_ynode_get(v, "name") : v,
 					"name",
 					"\"%s\" is already the name of spec.method[%u].fault",
 					s->fault.name, i);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		return r;
 	case 1:
 		s->kind = FL_STEP_PAUSE;
-		return ex_duration(c, n, "pause", EX_DAY_NS, &s->pause_ns);
+		return fl_exp_duration(c, n, "pause", EX_DAY_NS, &s->pause_ns);
 	case 2:
 		s->kind = FL_STEP_PROBE;
-		old = ex_push_key(c, "probe");
+		old = fl_exp_push_key(c, "probe");
 		r = parse_probe_checked(c, v, EXP_PROBE_METHOD, e, &s->probe);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		return r;
 	case 3:
 		s->kind = FL_STEP_HOOK;
-		old = ex_push_key(c, "hook");
+		old = fl_exp_push_key(c, "hook");
 		r = fl_exp_parse_hook_call(c, v, e, &s->hook);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 		return r;
 	default:
 		return parse_effect(c, n, v, index, e, s);
@@ -701,23 +710,23 @@ static int parse_steps(struct exp_ctx *c, const struct fl_ynode *spec, const cha
 	size_t old;
 	int r;
 
-	if ((r = ex_list_alloc(c, spec, key, sizeof(**steps), &list, (void **)steps)) < 0)
+	if ((r = fl_exp_list_alloc(c, spec, key, sizeof(**steps), &list, (void **)steps)) < 0)
 		return r;
 	if (!rollback && (!list || list->n == 0))
-		return ex_err_key(
+		return fl_exp_err_key(
 			c, list ? list : spec, "method",
 			"required: at least one step (fault, pause, probe, hook or effect)");
 	if (!list)
 		return 0;
-	old = ex_push_key(c, key);
+	old = fl_exp_push_key(c, key);
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 
 		*n_steps = i + 1;
 		r = parse_step(c, list->items[i], i, rollback, e, &(*steps)[i]);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -729,17 +738,18 @@ static int parse_probe_list(struct exp_ctx *c, const struct fl_ynode *map,
 	size_t old;
 	int r;
 
-	if ((r = ex_list_alloc(c, map, "probes", sizeof(**ret), &list, (void **)ret)) < 0 || !list)
+	if ((r = fl_exp_list_alloc(c, map, "probes", sizeof(**ret), &list, (void **)ret)) < 0 ||
+	    !list)
 		return r;
-	old = ex_push_key(c, "probes");
+	old = fl_exp_push_key(c, "probes");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 
 		*ret_n = i + 1;
 		r = parse_probe_checked(c, list->items[i], where, e, &(*ret)[i]);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -753,17 +763,17 @@ static int parse_steady(struct exp_ctx *c, const struct fl_ynode *spec, struct f
 	e->observe_interval_ns = DEFAULT_OBSERVE_NS;
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "steadyState");
-	if ((r = ex_map(c, n, allowed)) == 0 &&
-	    (r = ex_duration(c, n, "interval", MAX_OBSERVE_NS, &e->observe_interval_ns)) == 0 &&
+	old = fl_exp_push_key(c, "steadyState");
+	if ((r = fl_exp_map(c, n, allowed)) == 0 &&
+	    (r = fl_exp_duration(c, n, "interval", MAX_OBSERVE_NS, &e->observe_interval_ns)) == 0 &&
 	    e->observe_interval_ns < MIN_OBSERVE_NS)
-		r = ex_err_key(c, fl_ynode_get(n, "interval"), "interval",
-			       "\"%.*s\" is below the minimum 500ms",
-			       (int)fl_ynode_get(n, "interval")->len,
-			       fl_ynode_get(n, "interval")->text);
+		r = fl_exp_err_key(c, fl_ynode_get(n, "interval"), "interval",
+				   "\"%.*s\" is below the minimum 500ms",
+				   (int)fl_ynode_get(n, "interval")->len,
+				   fl_ynode_get(n, "interval")->text);
 	if (r == 0)
 		r = parse_probe_list(c, n, EXP_PROBE_STEADY, e, &e->steady, &e->n_steady);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -778,11 +788,11 @@ static int parse_abort(struct exp_ctx *c, const struct fl_ynode *spec, const str
 	e->abort_interval_ns = d && d->abort_interval_ns ? d->abort_interval_ns : DEFAULT_ABORT_NS;
 	if (!n)
 		return 0;
-	old = ex_push_key(c, "abort");
-	if ((r = ex_map(c, n, allowed)) == 0 &&
+	old = fl_exp_push_key(c, "abort");
+	if ((r = fl_exp_map(c, n, allowed)) == 0 &&
 	    (r = parse_abort_interval(c, n, &e->abort_interval_ns)) == 0)
 		r = parse_probe_list(c, n, EXP_PROBE_ABORT, e, &e->abort_probes, &e->n_abort);
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -795,16 +805,17 @@ int fl_exp_parse_defaults(struct exp_ctx *c, const struct fl_ynode *n, struct ex
 	const struct fl_ynode *a;
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) < 0 || (r = parse_seed(c, n, &d->has_seed, &d->seed)) < 0 ||
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
+	    (r = parse_seed(c, n, &d->has_seed, &d->seed)) < 0 ||
 	    (r = parse_agents(c, n, &d->agents, &d->n_agents)) < 0 ||
 	    (r = parse_kafka(c, n, &d->kafka_bootstrap)) < 0)
 		return r;
 	if ((a = fl_ynode_get(n, "abort"))) {
-		size_t old = ex_push_key(c, "abort");
+		size_t old = fl_exp_push_key(c, "abort");
 
-		if ((r = ex_map(c, a, abort_allowed)) == 0)
+		if ((r = fl_exp_map(c, a, abort_allowed)) == 0)
 			r = parse_abort_interval(c, a, &d->abort_interval_ns);
-		ex_pop(c, old);
+		fl_exp_pop(c, old);
 	}
 	return r;
 }
@@ -812,9 +823,11 @@ int fl_exp_parse_defaults(struct exp_ctx *c, const struct fl_ynode *n, struct ex
 static int copy_agent(const struct fl_agent_ref *from, struct fl_agent_ref *to)
 {
 	to->pos = from->pos;
-	if (ex_strdup(from->name, &to->name) < 0 || ex_strdup(from->address, &to->address) < 0 ||
-	    ex_strdup(from->tls_cert, &to->tls_cert) < 0 ||
-	    ex_strdup(from->tls_key, &to->tls_key) < 0 || ex_strdup(from->tls_ca, &to->tls_ca) < 0)
+	if (fl_exp_strdup(from->name, &to->name) < 0 ||
+	    fl_exp_strdup(from->address, &to->address) < 0 ||
+	    fl_exp_strdup(from->tls_cert, &to->tls_cert) < 0 ||
+	    fl_exp_strdup(from->tls_key, &to->tls_key) < 0 ||
+	    fl_exp_strdup(from->tls_ca, &to->tls_ca) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -853,17 +866,18 @@ int fl_exp_parse_metadata(struct exp_ctx *c, const struct fl_ynode *n, char **re
 {
 	static const char *const allowed[] = { "name", "description", NULL };
 	const struct fl_ynode *v;
-	size_t old = ex_push_key(c, "metadata");
+	size_t old = fl_exp_push_key(c, "metadata");
 	int r;
 
-	if ((r = ex_map(c, n, allowed)) == 0 && (r = ex_name(c, n, "name", true, ret_name)) == 0 &&
+	if ((r = fl_exp_map(c, n, allowed)) == 0 &&
+	    (r = fl_exp_name(c, n, "name", true, ret_name)) == 0 &&
 	    (v = fl_ynode_get(n, "description"))) {
-		size_t o2 = ex_push_key(c, "description");
+		size_t o2 = fl_exp_push_key(c, "description");
 
-		r = ex_str_node(c, v, DESCRIPTION_MAX, true, ret_description);
-		ex_pop(c, o2);
+		r = fl_exp_str_node(c, v, DESCRIPTION_MAX, true, ret_description);
+		fl_exp_pop(c, o2);
 	}
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }
 
@@ -877,15 +891,15 @@ int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
 	size_t old;
 	int r;
 
-	e->pos = ex_pos(c, at);
+	e->pos = fl_exp_pos(c, at);
 	if (!metadata)
-		return ex_err_key(c, at, "metadata", "required (at least {name: ...})");
+		return fl_exp_err_key(c, at, "metadata", "required (at least {name: ...})");
 	if (!spec)
-		return ex_err_key(c, at, "spec", "required (at least a method)");
+		return fl_exp_err_key(c, at, "spec", "required (at least a method)");
 	if ((r = fl_exp_parse_metadata(c, metadata, &e->name, &e->description)) < 0)
 		return r;
-	old = ex_push_key(c, "spec");
-	if ((r = ex_map(c, spec, allowed)) < 0 ||
+	old = fl_exp_push_key(c, "spec");
+	if ((r = fl_exp_map(c, spec, allowed)) < 0 ||
 	    (r = parse_seed(c, spec, &e->has_seed, &e->seed)) < 0 ||
 	    (r = parse_agents(c, spec, &e->agents, &e->n_agents)) < 0 ||
 	    (r = merge_agents(d, e)) < 0 || (r = parse_kafka(c, spec, &e->kafka_bootstrap)) < 0)
@@ -895,7 +909,7 @@ int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
 		e->seed = d->seed;
 	}
 	if (d && !e->kafka_bootstrap &&
-	    (r = ex_strdup(d->kafka_bootstrap, &e->kafka_bootstrap)) < 0)
+	    (r = fl_exp_strdup(d->kafka_bootstrap, &e->kafka_bootstrap)) < 0)
 		goto out;
 	if ((r = parse_targets(c, spec, e)) < 0 || (r = fl_exp_parse_hooks(c, spec, e)) < 0 ||
 	    (r = parse_steady(c, spec, e)) < 0 ||
@@ -905,6 +919,6 @@ int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
 		goto out;
 	r = fl_exp_check_hook_lifecycle(c, spec, e);
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	return r;
 }

@@ -160,25 +160,25 @@ static int load_doc(struct exp_ctx *c, const char *text, size_t len, const char 
 		c->diag->file = c->file;
 		return r;
 	}
-	if ((r = ex_map(c, root, allowed)) < 0)
+	if ((r = fl_exp_map(c, root, allowed)) < 0)
 		goto fail;
 	if (!(v = fl_ynode_get(root, "apiVersion"))) {
-		r = ex_err_key(c, root, "apiVersion", "required (" API_VERSION ")");
+		r = fl_exp_err_key(c, root, "apiVersion", "required (" API_VERSION ")");
 		goto fail;
 	}
 	if (fl_ynode_type(v) != FL_YTYPE_STRING || strcmp(v->text, API_VERSION) != 0) {
-		r = ex_err_key(c, v, "apiVersion", "%s is not " API_VERSION,
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "apiVersion", "%s is not " API_VERSION,
+				   fl_exp_quote(v, q, sizeof(q)));
 		goto fail;
 	}
 	if (!(v = fl_ynode_get(root, "kind"))) {
-		r = ex_err_key(c, root, "kind", "required (Experiment or Suite)");
+		r = fl_exp_err_key(c, root, "kind", "required (Experiment or Suite)");
 		goto fail;
 	}
 	if (fl_ynode_type(v) != FL_YTYPE_STRING ||
 	    (strcmp(v->text, "Experiment") != 0 && strcmp(v->text, "Suite") != 0)) {
-		r = ex_err_key(c, v, "kind", "%s is not one of Experiment, Suite",
-			       ex_quote(v, q, sizeof(q)));
+		r = fl_exp_err_key(c, v, "kind", "%s is not one of Experiment, Suite",
+				   fl_exp_quote(v, q, sizeof(q)));
 		goto fail;
 	}
 	*ret_kind = v->text;
@@ -196,7 +196,7 @@ static int check_unique_experiment(struct exp_ctx *c, const struct fl_suite *sui
 
 	for (unsigned i = 0; i + 1 < suite->n_experiments; i++)
 		if (strcmp(suite->experiments[i].name, e->name) == 0)
-			return ex_err(
+			return fl_exp_err(
 				c, at,
 				"experiment \"%s\" is already in the suite (spec.experiments[%u])",
 				e->name, i);
@@ -218,12 +218,12 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 	size_t len;
 	int r;
 
-	if ((r = ex_str(c, entry, "file", FILE_PATH_MAX - 256, true, &name)) < 0)
+	if ((r = fl_exp_str(c, entry, "file", FILE_PATH_MAX - 256, true, &name)) < 0)
 		return r;
 	if (!name[0]) {
 		free(name);
-		return ex_err_key(c, fnode, "file",
-				  "empty (expected a path, e.g. pod-delete.yaml)");
+		return fl_exp_err_key(c, fnode, "file",
+				      "empty (expected a path, e.g. pod-delete.yaml)");
 	}
 	if (name[0] == '/' || !st->dir || strcmp(st->dir, ".") == 0)
 		(void)snprintf(path, sizeof(path), "%s", name);
@@ -234,18 +234,18 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 	if (r == -ENOMEM)
 		return r;
 	if (r == -EFBIG) {
-		(void)ex_err_key(c, fnode, "file", "%s is larger than the maximum %d bytes",
-				 ex_quote(fnode, q, sizeof(q)), FL_EXP_FILE_MAX);
+		(void)fl_exp_err_key(c, fnode, "file", "%s is larger than the maximum %d bytes",
+				     fl_exp_quote(fnode, q, sizeof(q)), FL_EXP_FILE_MAX);
 		return r;
 	}
 	if (r == -EINVAL)
-		return ex_err_key(c, fnode, "file", "%s is not a regular file",
-				  ex_quote(fnode, q, sizeof(q)));
+		return fl_exp_err_key(c, fnode, "file", "%s is not a regular file",
+				      fl_exp_quote(fnode, q, sizeof(q)));
 	if (r < 0) {
 		int err = r;
 
-		(void)ex_err_key(c, fnode, "file", "cannot read %s: %s",
-				 ex_quote(fnode, q, sizeof(q)), strerror(-err));
+		(void)fl_exp_err_key(c, fnode, "file", "cannot read %s: %s",
+				     fl_exp_quote(fnode, q, sizeof(q)), strerror(-err));
 		return err;
 	}
 	if (!(inc.file = add_file(suite, path))) {
@@ -257,8 +257,8 @@ static int include_file(struct state *st, struct exp_ctx *c, const struct fl_yno
 	if (r < 0)
 		return r;
 	if (strcmp(kind, "Experiment") != 0)
-		r = ex_err_key(&inc, fl_ynode_get(root, "kind"), "kind",
-			       "a suite includes Experiment files (got %s)", kind);
+		r = fl_exp_err_key(&inc, fl_ynode_get(root, "kind"), "kind",
+				   "a suite includes Experiment files (got %s)", kind);
 	else
 		r = fl_exp_parse_experiment(&inc, root, fl_ynode_get(root, "metadata"),
 					    fl_ynode_get(root, "spec"), d, e);
@@ -280,42 +280,42 @@ static int parse_suite_spec(struct state *st, struct exp_ctx *c, const struct fl
 	int r;
 
 	if (!spec)
-		return ex_err_key(c, root, "spec", "required (experiments: [...])");
-	old = ex_push_key(c, "spec");
-	if ((r = ex_map(c, spec, allowed)) < 0)
+		return fl_exp_err_key(c, root, "spec", "required (experiments: [...])");
+	old = fl_exp_push_key(c, "spec");
+	if ((r = fl_exp_map(c, spec, allowed)) < 0)
 		goto out;
 	if ((v = fl_ynode_get(spec, "defaults"))) {
-		size_t o2 = ex_push_key(c, "defaults");
+		size_t o2 = fl_exp_push_key(c, "defaults");
 
 		r = fl_exp_parse_defaults(c, v, &d);
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 		if (r < 0)
 			goto out;
 	}
-	if ((r = ex_seq(c, spec, "experiments", FL_EXP_MAX_EXPERIMENTS, &list)) < 0)
+	if ((r = fl_exp_seq(c, spec, "experiments", FL_EXP_MAX_EXPERIMENTS, &list)) < 0)
 		goto out;
 	if (!list || list->n == 0) {
-		r = ex_err_key(c, list ? list : spec, "experiments",
-			       "required: at least one ({file: x.yaml} or {metadata, spec})");
+		r = fl_exp_err_key(c, list ? list : spec, "experiments",
+				   "required: at least one ({file: x.yaml} or {metadata, spec})");
 		goto out;
 	}
 	if (!(suite->experiments = calloc(list->n, sizeof(*suite->experiments)))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	(void)ex_push_key(c, "experiments");
+	(void)fl_exp_push_key(c, "experiments");
 	for (unsigned i = 0; i < list->n && r == 0; i++) {
 		const struct fl_ynode *entry = list->items[i];
-		size_t o2 = ex_push_index(c, i);
+		size_t o2 = fl_exp_push_index(c, i);
 
 		suite->n_experiments = i + 1;
-		if ((r = ex_want(c, entry, FL_YTYPE_MAP,
-				 "a mapping ({file: x.yaml} or {metadata, "
-				 "spec})")) == 0) {
+		if ((r = fl_exp_want(c, entry, FL_YTYPE_MAP,
+				     "a mapping ({file: x.yaml} or {metadata, "
+				     "spec})")) == 0) {
 			if (fl_ynode_get(entry, "file")) {
-				if ((r = ex_map(c, entry, entry_file)) == 0)
+				if ((r = fl_exp_map(c, entry, entry_file)) == 0)
 					r = include_file(st, c, entry, &d);
-			} else if ((r = ex_map(c, entry, entry_inline)) == 0) {
+			} else if ((r = fl_exp_map(c, entry, entry_inline)) == 0) {
 				r = fl_exp_parse_experiment(
 					c, entry, fl_ynode_get(entry, "metadata"),
 					fl_ynode_get(entry, "spec"), &d, &suite->experiments[i]);
@@ -326,10 +326,10 @@ static int parse_suite_spec(struct state *st, struct exp_ctx *c, const struct fl
 							     "name"));
 			}
 		}
-		ex_pop(c, o2);
+		fl_exp_pop(c, o2);
 	}
 out:
-	ex_pop(c, old);
+	fl_exp_pop(c, old);
 	fl_exp_defaults_clear(&d);
 	return r;
 }
@@ -355,14 +355,14 @@ static int parse_top(struct state *st, const char *file, const char *text, size_
 		r = fl_exp_parse_experiment(&c, root, fl_ynode_get(root, "metadata"),
 					    fl_ynode_get(root, "spec"), NULL,
 					    &suite->experiments[0]);
-		if (r == 0 &&
-		    ((r = ex_strdup(suite->experiments[0].name, &suite->name)) < 0 ||
-		     (r = ex_strdup(suite->experiments[0].description, &suite->description)) < 0))
+		if (r == 0 && ((r = fl_exp_strdup(suite->experiments[0].name, &suite->name)) < 0 ||
+			       (r = fl_exp_strdup(suite->experiments[0].description,
+						  &suite->description)) < 0))
 			goto out;
 		goto out;
 	}
 	if (!fl_ynode_get(root, "metadata")) {
-		r = ex_err_key(&c, root, "metadata", "required (at least {name: ...})");
+		r = fl_exp_err_key(&c, root, "metadata", "required (at least {name: ...})");
 		goto out;
 	}
 	if ((r = fl_exp_parse_metadata(&c, fl_ynode_get(root, "metadata"), &suite->name,
