@@ -462,15 +462,141 @@ static int parse_netns(const char *s, struct fl_target *t, struct fl_diag *diag)
 	return 0;
 }
 
+static int target_pod(const json_t *v, struct fl_target *t, struct fl_diag *diag)
+{
+	const char *s;
+	int r;
+
+	if ((r = get_string(v, "target.pod", FL_POD_NS_MAX - 1 + 1 + FL_POD_NAME_MAX - 1, &s,
+			    diag)) < 0)
+		return r;
+	return parse_pod(s, t, diag);
+}
+
+static int target_pod_uid(const json_t *v, struct fl_target *t, struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16];
+	const char *s;
+	int r;
+
+	if ((r = get_string(v, "target.podUid", FL_POD_UID_MAX - 1, &s, diag)) < 0)
+		return r;
+	if (!simple_name(s, false))
+		return fl_diag_set(diag, -EINVAL,
+				   "target.podUid: %s is not a pod UID (letters, digits, '.', '_' "
+				   "and '-')",
+				   quote(s, q, sizeof(q)));
+	memcpy(t->pod_uid, s, strlen(s) + 1);
+	t->type = FL_TARGET_POD;
+	return 0;
+}
+
+static int target_netns(const json_t *v, struct fl_target *t, struct fl_diag *diag)
+{
+	const char *s;
+	int r;
+
+	if ((r = get_string(v, "target.netns", FL_NETNS_PATH_MAX - 1, &s, diag)) < 0)
+		return r;
+	return parse_netns(s, t, diag);
+}
+
+static int target_pid(const json_t *v, struct fl_target *t, struct fl_diag *diag)
+{
+	json_int_t pid;
+
+	if (!json_is_integer(v))
+		return type_error(diag, "target.pid", v, "an integer");
+	pid = json_integer_value(v);
+	if (pid <= 0)
+		return fl_diag_set(diag, -EINVAL,
+				   "target.pid: %" JSON_INTEGER_FORMAT
+				   " is not a process id (expected an integer above 0)",
+				   pid);
+	if (pid > MAX_PID)
+		return fl_diag_set(diag, -EINVAL,
+				   "target.pid: %" JSON_INTEGER_FORMAT
+				   " is above the kernel's maximum %d",
+				   pid, MAX_PID);
+	t->pid = (int)pid;
+	t->type = FL_TARGET_PID;
+	return 0;
+}
+
+/* The ways to name a target, in the order messages list them, and the kill kinds each suits. */
+static const struct {
+	const char *name;
+	int (*parse)(const json_t *v, struct fl_target *t, struct fl_diag *diag);
+	bool container_kill; /* CRI needs a pod */
+	bool process_kill;   /* a process is a pid */
+} target_ways[] = {
+	{ "pod", target_pod, true, false },
+	{ "podUid", target_pod_uid, true, false },
+	{ "netns", target_netns, false, false },
+	{ "pid", target_pid, false, true },
+};
+
+#define N_TARGET_WAYS FL_ARRAY_SIZE(target_ways)
+
+/*
+ * Which ways the target object names, as "pod and pid" or "pod, netns and pid" in got;
+ * returns how many, *ret_which the last one.
+ */
+static unsigned target_ways_given(const json_t *v, char *got, size_t size, unsigned *ret_which)
+{
+	unsigned n = 0, k = 0;
+
+	got[0] = '\0';
+	for (unsigned i = 0; i < N_TARGET_WAYS; i++)
+		if (json_object_get(v, target_ways[i].name))
+			n++;
+	for (unsigned i = 0; i < N_TARGET_WAYS; i++) {
+		size_t o = strlen(got);
+
+		if (!json_object_get(v, target_ways[i].name))
+			continue;
+		k++;
+		(void)snprintf(got + o, size - o, "%s%s",
+			       k == 1	? ""
+			       : k == n ? " and "
+					: ", ",
+			       target_ways[i].name);
+		*ret_which = i;
+	}
+	return n;
+}
+
+/* "container": container-kill only; absent means every container of the pod. */
+static int target_container(const json_t *c, enum fl_fault_kind kind, struct fl_target *t,
+			    struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16];
+	const char *s;
+	int r;
+
+	if (kind != FL_FAULT_CONTAINER_KILL)
+		return fl_diag_set(diag, -EINVAL,
+				   "target.container: not allowed for kind %s (only for "
+				   "container-kill)",
+				   fl_fault_kind_name(kind));
+	if ((r = get_string(c, "target.container", FL_CONTAINER_NAME_MAX - 1, &s, diag)) < 0)
+		return r;
+	if (!simple_name(s, true))
+		return fl_diag_set(diag, -EINVAL,
+				   "target.container: %s is not a container name (a letter or "
+				   "digit, then letters, digits, '.', '_', '-')",
+				   quote(s, q, sizeof(q)));
+	memcpy(t->container, s, strlen(s) + 1);
+	return 0;
+}
+
 static int parse_target(const json_t *v, enum fl_fault_kind kind, struct fl_target *t,
 			struct fl_diag *diag)
 {
 	static const char *const allowed[] = { "pod", "podUid", "netns", "pid", "container", NULL };
-	static const char *const ways[] = { "pod", "podUid", "netns", "pid" };
-	const json_t *given[4], *c;
-	char got[64] = "", q[QUOTE_MAX + 16];
-	unsigned n = 0, which = 0;
-	const char *s;
+	const json_t *c;
+	char got[64];
+	unsigned n, which = 0;
 	int r;
 
 	if (!v)
@@ -480,98 +606,22 @@ static int parse_target(const json_t *v, enum fl_fault_kind kind, struct fl_targ
 	if ((r = want_object(v, "target", diag)) < 0 ||
 	    (r = check_keys(v, "target", allowed, diag)) < 0)
 		return r;
-	for (unsigned i = 0; i < 4; i++) {
-		given[i] = json_object_get(v, ways[i]);
-		if (given[i])
-			n++;
-	}
-	/* "pod and pid", "pod, netns and pid" */
-	for (unsigned i = 0, k = 0; i < 4; i++) {
-		size_t o = strlen(got);
-
-		if (!given[i])
-			continue;
-		k++;
-		(void)snprintf(got + o, sizeof(got) - o, "%s%s",
-			       k == 1	? ""
-			       : k == n ? " and "
-					: ", ",
-			       ways[i]);
-		which = i;
-	}
+	n = target_ways_given(v, got, sizeof(got), &which);
 	if (n != 1)
 		return fl_diag_set(diag, -EINVAL,
 				   "target: exactly one of pod, podUid, netns, pid (got %s)",
 				   n ? got : "none");
-	if (kind == FL_FAULT_PROCESS_KILL && which != 3)
+	if (kind == FL_FAULT_PROCESS_KILL && !target_ways[which].process_kill)
 		return fl_diag_set(diag, -EINVAL, "target: kind process-kill needs pid (got %s)",
 				   got);
-	if (kind == FL_FAULT_CONTAINER_KILL && which > 1)
+	if (kind == FL_FAULT_CONTAINER_KILL && !target_ways[which].container_kill)
 		return fl_diag_set(diag, -EINVAL,
 				   "target: kind container-kill needs pod or podUid (got %s)", got);
-
-	switch (which) {
-	case 0:
-		if ((r = get_string(given[0], "target.pod",
-				    FL_POD_NS_MAX - 1 + 1 + FL_POD_NAME_MAX - 1, &s, diag)) < 0 ||
-		    (r = parse_pod(s, t, diag)) < 0)
-			return r;
-		break;
-	case 1:
-		if ((r = get_string(given[1], "target.podUid", FL_POD_UID_MAX - 1, &s, diag)) < 0)
-			return r;
-		if (!simple_name(s, false))
-			return fl_diag_set(diag, -EINVAL,
-					   "target.podUid: %s is not a pod UID (letters, digits, "
-					   "'.', '_' and '-')",
-					   quote(s, q, sizeof(q)));
-		memcpy(t->pod_uid, s, strlen(s) + 1);
-		t->type = FL_TARGET_POD;
-		break;
-	case 2:
-		if ((r = get_string(given[2], "target.netns", FL_NETNS_PATH_MAX - 1, &s, diag)) <
-			    0 ||
-		    (r = parse_netns(s, t, diag)) < 0)
-			return r;
-		break;
-	default: {
-		json_int_t pid;
-
-		if (!json_is_integer(given[3]))
-			return type_error(diag, "target.pid", given[3], "an integer");
-		pid = json_integer_value(given[3]);
-		if (pid <= 0)
-			return fl_diag_set(diag, -EINVAL,
-					   "target.pid: %" JSON_INTEGER_FORMAT
-					   " is not a process id (expected an integer above 0)",
-					   pid);
-		if (pid > MAX_PID)
-			return fl_diag_set(diag, -EINVAL,
-					   "target.pid: %" JSON_INTEGER_FORMAT
-					   " is above the kernel's maximum %d",
-					   pid, MAX_PID);
-		t->pid = (int)pid;
-		t->type = FL_TARGET_PID;
-		break;
-	}
-	}
-
-	if ((c = json_object_get(v, "container"))) {
-		if (kind != FL_FAULT_CONTAINER_KILL)
-			return fl_diag_set(diag, -EINVAL,
-					   "target.container: not allowed for kind %s (only for "
-					   "container-kill)",
-					   fl_fault_kind_name(kind));
-		if ((r = get_string(c, "target.container", FL_CONTAINER_NAME_MAX - 1, &s, diag)) <
-		    0)
-			return r;
-		if (!simple_name(s, true))
-			return fl_diag_set(diag, -EINVAL,
-					   "target.container: %s is not a container name (a "
-					   "letter or digit, then letters, digits, '.', '_', '-')",
-					   quote(s, q, sizeof(q)));
-		memcpy(t->container, s, strlen(s) + 1);
-	}
+	if ((r = target_ways[which].parse(json_object_get(v, target_ways[which].name), t, diag)) <
+	    0)
+		return r;
+	if ((c = json_object_get(v, "container")))
+		return target_container(c, kind, t, diag);
 	return 0;
 }
 
@@ -846,13 +896,83 @@ static const struct {
 	{ "SIGQUIT", 3 }, { "SIGUSR1", 10 }, { "SIGUSR2", 12 },
 };
 
+/* "kill.signal": a name from signals[] or a number 1..64. */
+static int parse_kill_signal(const json_t *sig, int *ret_sig, struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16];
+	const char *s;
+
+	if (json_is_integer(sig)) {
+		json_int_t n = json_integer_value(sig);
+
+		if (n < 1 || n > 64)
+			return fl_diag_set(diag, -EINVAL,
+					   "kill.signal: %" JSON_INTEGER_FORMAT
+					   " is not a signal number (expected 1..64)",
+					   n);
+		*ret_sig = (int)n;
+		return 0;
+	}
+	if (!json_is_string(sig))
+		return type_error(diag, "kill.signal", sig,
+				  "a signal name (e.g. \"SIGTERM\") or a number");
+	s = json_string_value(sig);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(signals); i++)
+		if (strcmp(s, signals[i].name) == 0) {
+			*ret_sig = signals[i].sig;
+			return 0;
+		}
+	return fl_diag_set(diag, -EINVAL,
+			   "kill.signal: %s is not a signal (expected SIGKILL, SIGTERM, SIGINT, "
+			   "SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or a number 1..64)",
+			   quote(s, q, sizeof(q)));
+}
+
+/* "kill.gracePeriod": CRI StopContainer's timeout, so container-kill without a signal only. */
+static int parse_kill_grace(const json_t *grace, enum fl_fault_kind kind, bool with_signal,
+			    uint64_t max_ns, int64_t *ret_grace_s, struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16];
+	const char *s;
+	uint64_t ns;
+	int r;
+
+	if (kind == FL_FAULT_PROCESS_KILL)
+		return fl_diag_set(diag, -EINVAL,
+				   "kill.gracePeriod: not allowed for kind process-kill (it sends "
+				   "kill.signal at once)");
+	if (with_signal)
+		return fl_diag_set(diag, -EINVAL,
+				   "kill.gracePeriod: not allowed with kill.signal (the grace "
+				   "period is CRI StopContainer's; a signal is sent at once)");
+	if ((r = get_string(grace, "kill.gracePeriod", 64, &s, diag)) < 0)
+		return r;
+	r = fl_parse_duration_strict_ns(s, &ns);
+	if (r < 0 && r != -ERANGE)
+		return fl_diag_set(diag, -EINVAL,
+				   "kill.gracePeriod: %s is not a duration (expected e.g. 10s, 0s)",
+				   quote(s, q, sizeof(q)));
+	if (r == -ERANGE || ns > max_ns) {
+		char m[32];
+
+		format_duration(max_ns, m, sizeof(m));
+		return fl_diag_set(diag, -EINVAL, "kill.gracePeriod: %s is above the maximum %s",
+				   quote(s, q, sizeof(q)), m);
+	}
+	if (ns % NS_PER_S)
+		return fl_diag_set(diag, -EINVAL,
+				   "kill.gracePeriod: %s is not a whole number of seconds (CRI "
+				   "counts in seconds)",
+				   quote(s, q, sizeof(q)));
+	*ret_grace_s = (int64_t)(ns / NS_PER_S);
+	return 0;
+}
+
 static int parse_kill(const json_t *v, enum fl_fault_kind kind, uint64_t max_ns, int *ret_sig,
 		      int64_t *ret_grace_s, struct fl_diag *diag)
 {
 	static const char *const allowed[] = { "signal", "gracePeriod", NULL };
 	const json_t *sig, *grace;
-	char q[QUOTE_MAX + 16];
-	uint64_t ns;
 	int r;
 
 	*ret_sig = kind == FL_FAULT_PROCESS_KILL ? 9 : 0;
@@ -866,70 +986,11 @@ static int parse_kill(const json_t *v, enum fl_fault_kind kind, uint64_t max_ns,
 	grace = json_object_get(v, "gracePeriod");
 	if (sig) {
 		*ret_grace_s = 0; /* a signal is sent at once */
-		if (json_is_integer(sig)) {
-			json_int_t n = json_integer_value(sig);
-
-			if (n < 1 || n > 64)
-				return fl_diag_set(diag, -EINVAL,
-						   "kill.signal: %" JSON_INTEGER_FORMAT
-						   " is not a signal number (expected 1..64)",
-						   n);
-			*ret_sig = (int)n;
-		} else if (json_is_string(sig)) {
-			const char *s = json_string_value(sig);
-			bool found = false;
-
-			for (size_t i = 0; i < FL_ARRAY_SIZE(signals) && !found; i++)
-				if (strcmp(s, signals[i].name) == 0) {
-					*ret_sig = signals[i].sig;
-					found = true;
-				}
-			if (!found)
-				return fl_diag_set(diag, -EINVAL,
-						   "kill.signal: %s is not a signal (expected "
-						   "SIGKILL, SIGTERM, SIGINT, SIGHUP, SIGQUIT, "
-						   "SIGUSR1, SIGUSR2 or a number 1..64)",
-						   quote(s, q, sizeof(q)));
-		} else {
-			return type_error(diag, "kill.signal", sig,
-					  "a signal name (e.g. \"SIGTERM\") or a number");
-		}
-	}
-	if (grace) {
-		const char *s;
-
-		if (kind == FL_FAULT_PROCESS_KILL)
-			return fl_diag_set(diag, -EINVAL,
-					   "kill.gracePeriod: not allowed for kind process-kill "
-					   "(it sends kill.signal at once)");
-		if (sig)
-			return fl_diag_set(diag, -EINVAL,
-					   "kill.gracePeriod: not allowed with kill.signal (the "
-					   "grace period is CRI StopContainer's; a signal is sent "
-					   "at once)");
-		if ((r = get_string(grace, "kill.gracePeriod", 64, &s, diag)) < 0)
+		if ((r = parse_kill_signal(sig, ret_sig, diag)) < 0)
 			return r;
-		r = fl_parse_duration_strict_ns(s, &ns);
-		if (r < 0 && r != -ERANGE)
-			return fl_diag_set(diag, -EINVAL,
-					   "kill.gracePeriod: %s is not a duration (expected e.g. "
-					   "10s, 0s)",
-					   quote(s, q, sizeof(q)));
-		if (r == -ERANGE || ns > max_ns) {
-			char m[32];
-
-			format_duration(max_ns, m, sizeof(m));
-			return fl_diag_set(diag, -EINVAL,
-					   "kill.gracePeriod: %s is above the maximum %s",
-					   quote(s, q, sizeof(q)), m);
-		}
-		if (ns % NS_PER_S)
-			return fl_diag_set(diag, -EINVAL,
-					   "kill.gracePeriod: %s is not a whole number of seconds "
-					   "(CRI counts in seconds)",
-					   quote(s, q, sizeof(q)));
-		*ret_grace_s = (int64_t)(ns / NS_PER_S);
 	}
+	if (grace)
+		return parse_kill_grace(grace, kind, sig != NULL, max_ns, ret_grace_s, diag);
 	return 0;
 }
 
@@ -1061,65 +1122,98 @@ static int parse_verify(const json_t *v, bool *ret_wire, struct fl_diag *diag)
 	return 0;
 }
 
-static int parse_root(const json_t *root, uint64_t max_duration_ns, struct fl_fault_req *fr,
-		      struct fl_diag *diag)
+/* ---- the request's fields ------------------------------------------------------------ */
+
+static int parse_id(const json_t *v, enum fl_fault_kind kind, struct fl_fault_req *fr,
+		    struct fl_diag *diag)
 {
-	static const char *const loss_renames[] = { "percent", "percent", NULL };
-	enum fl_fault_kind kind = FL_FAULT_NETWORK;
-	enum fl_nft_direction nft_dir = FL_NFT_OUT;
-	struct fl_netem_match matches[FL_NETEM_MAX_MATCHES];
-	unsigned n_matches = 0;
-	char q[QUOTE_MAX + 16], m[32];
-	const json_t *v;
-	const char *s = "";
+	char q[QUOTE_MAX + 16];
+	const char *s;
 	int r;
 
-	if (!json_is_object(root))
-		return type_error(diag, "body", root, "a JSON object");
-	if ((r = parse_kind(json_object_get(root, "kind"), &kind, diag)) < 0 ||
-	    (r = check_fields(root, kind, diag)) < 0)
+	(void)kind;
+	if (!v)
+		return 0;
+	if ((r = get_string(v, "id", 64, &s, diag)) < 0)
 		return r;
-	fr->kind = kind;
+	if (!fl_api_valid_id(s))
+		return fl_diag_set(diag, -EINVAL,
+				   "id: %s is not a fault id (expected [a-z0-9][a-z0-9-]{0,31}, "
+				   "e.g. broker-0-delay)",
+				   quote(s, q, sizeof(q)));
+	memcpy(fr->id, s, strlen(s) + 1);
+	return 0;
+}
 
-	if ((v = json_object_get(root, "id"))) {
-		if ((r = get_string(v, "id", 64, &s, diag)) < 0)
-			return r;
-		if (!fl_api_valid_id(s))
-			return fl_diag_set(diag, -EINVAL,
-					   "id: %s is not a fault id (expected "
-					   "[a-z0-9][a-z0-9-]{0,31}, e.g. broker-0-delay)",
-					   quote(s, q, sizeof(q)));
-		memcpy(fr->id, s, strlen(s) + 1);
-	}
-	if ((r = parse_target(json_object_get(root, "target"), kind, &fr->target, diag)) < 0)
+static int parse_req_target(const json_t *v, enum fl_fault_kind kind, struct fl_fault_req *fr,
+			    struct fl_diag *diag)
+{
+	return parse_target(v, kind, &fr->target, diag);
+}
+
+static int parse_owner(const json_t *v, enum fl_fault_kind kind, struct fl_fault_req *fr,
+		       struct fl_diag *diag)
+{
+	const char *s;
+	int r;
+
+	(void)kind;
+	if (!v)
+		return 0;
+	if ((r = get_string(v, "owner", FL_FAULT_OWNER_MAX - 1, &s, diag)) < 0)
 		return r;
-	if ((v = json_object_get(root, "owner"))) {
-		if ((r = get_string(v, "owner", FL_FAULT_OWNER_MAX - 1, &s, diag)) < 0)
-			return r;
-		memcpy(fr->owner, s, strlen(s) + 1);
-	}
-	if (kind == FL_FAULT_NETWORK || kind == FL_FAULT_BANDWIDTH) {
-		memcpy(fr->ifname, "eth0", sizeof("eth0"));
-		if ((v = json_object_get(root, "interface"))) {
-			if ((r = get_string(v, "interface", 64, &s, diag)) < 0)
-				return r;
-			if (!valid_ifname(s))
-				return fl_diag_set(diag, -EINVAL,
-						   "interface: %s is not an interface name (1 to "
-						   "15 printable characters, no '/', ':' or space)",
-						   quote(s, q, sizeof(q)));
-			memcpy(fr->ifname, s, strlen(s) + 1);
-		}
-	}
+	memcpy(fr->owner, s, strlen(s) + 1);
+	return 0;
+}
 
-	if (is_kill(kind))
-		return parse_kill(json_object_get(root, "kill"), kind,
-				  max_duration_ns ? max_duration_ns : DEFAULT_MAX_DURATION_NS,
-				  &fr->u.kill.signal, &fr->u.kill.grace_s, diag);
+/* The tc kinds act on one interface, "eth0" unless named; the nftables kinds on them all. */
+static int parse_interface(const json_t *v, enum fl_fault_kind kind, struct fl_fault_req *fr,
+			   struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16];
+	const char *s;
+	int r;
 
-	/* The timed kinds. */
-	if (!max_duration_ns)
-		max_duration_ns = DEFAULT_MAX_DURATION_NS;
+	if (kind != FL_FAULT_NETWORK && kind != FL_FAULT_BANDWIDTH)
+		return 0;
+	memcpy(fr->ifname, "eth0", sizeof("eth0"));
+	if (!v)
+		return 0;
+	if ((r = get_string(v, "interface", 64, &s, diag)) < 0)
+		return r;
+	if (!valid_ifname(s))
+		return fl_diag_set(diag, -EINVAL,
+				   "interface: %s is not an interface name (1 to 15 printable "
+				   "characters, no '/', ':' or space)",
+				   quote(s, q, sizeof(q)));
+	memcpy(fr->ifname, s, strlen(s) + 1);
+	return 0;
+}
+
+/*
+ * The fields parsed before the kind's own, in this order (the first error found is the one
+ * reported). Each handler is called whether or not its field is present.
+ */
+static const struct {
+	const char *name;
+	int (*parse)(const json_t *v, enum fl_fault_kind kind, struct fl_fault_req *fr,
+		     struct fl_diag *diag);
+} leading_fields[] = {
+	{ "id", parse_id },
+	{ "target", parse_req_target },
+	{ "owner", parse_owner },
+	{ "interface", parse_interface },
+};
+
+/* "duration" (required) and "lease" (at most the duration) of a timed kind. */
+static int parse_duration_lease(const json_t *root, enum fl_fault_kind kind,
+				uint64_t max_duration_ns, struct fl_fault_req *fr,
+				struct fl_diag *diag)
+{
+	char q[QUOTE_MAX + 16], m[32];
+	const json_t *v;
+	int r;
+
 	if (!(v = json_object_get(root, "duration")))
 		return fl_diag_set(diag, -EINVAL,
 				   "duration: required for kind %s (expected e.g. \"30s\", \"5m\")",
@@ -1138,75 +1232,148 @@ static int parse_root(const json_t *root, uint64_t max_duration_ns, struct fl_fa
 					   "end before the fault does)",
 					   quote(json_string_value(v), q, sizeof(q)), m);
 	}
-	if ((r = parse_direction(json_object_get(root, "direction"), kind, fr, &nft_dir, diag)) < 0)
+	return 0;
+}
+
+/* What the timed kinds share: the direction and the "to" + "from" entries, in that order. */
+struct traffic {
+	enum fl_nft_direction nft_dir;
+	struct fl_netem_match matches[FL_NETEM_MAX_MATCHES];
+	unsigned n_matches;
+};
+
+static int parse_traffic(const json_t *root, enum fl_fault_kind kind, struct fl_fault_req *fr,
+			 struct traffic *tr, struct fl_diag *diag)
+{
+	const json_t *v;
+	int r;
+
+	if ((r = parse_direction(json_object_get(root, "direction"), kind, fr, &tr->nft_dir,
+				 diag)) < 0)
 		return r;
 	if ((v = json_object_get(root, "to")) &&
-	    (r = parse_matches(v, "to", false, matches, &n_matches, diag)) < 0)
+	    (r = parse_matches(v, "to", false, tr->matches, &tr->n_matches, diag)) < 0)
 		return r;
 	if ((v = json_object_get(root, "from")) &&
-	    (r = parse_matches(v, "from", true, matches, &n_matches, diag)) < 0)
+	    (r = parse_matches(v, "from", true, tr->matches, &tr->n_matches, diag)) < 0)
 		return r;
+	return 0;
+}
 
-	switch (kind) {
-	case FL_FAULT_NETWORK:
-	case FL_FAULT_BANDWIDTH:
-		memcpy(fr->u.net.matches, matches, n_matches * sizeof(matches[0]));
-		fr->u.net.n_matches = n_matches;
-		if (kind == FL_FAULT_NETWORK) {
-			fr->u.net.kind = FL_NETEM_FAULT_NETEM;
-			if ((r = parse_netem(json_object_get(root, "netem"), &fr->u.net.netem,
-					     diag)) < 0)
-				return r;
-		} else {
-			fr->u.net.kind = FL_NETEM_FAULT_TBF;
-			if ((r = parse_bandwidth(json_object_get(root, "bandwidth"), &fr->u.net.tbf,
-						 diag)) < 0)
-				return r;
-		}
-		if ((r = fl_netem_fault_validate(&fr->u.net, diag)) < 0)
-			return fl_diag_prefix(diag, -EINVAL, "%s",
-					      kind == FL_FAULT_NETWORK ? "netem" : "bandwidth");
-		return 0;
-	case FL_FAULT_PARTITION:
-	case FL_FAULT_LOSS: {
-		struct fl_nft_fault *nft = &fr->u.nft;
+/* ---- the timed kinds' own objects --------------------------------------------------- */
 
-		r = kind == FL_FAULT_PARTITION
-			    ? parse_partition(json_object_get(root, "partition"), nft, diag)
-			    : parse_loss(json_object_get(root, "loss"), nft, diag);
-		if (r < 0)
+/* network and bandwidth: a tc qdisc (netem or tbf) on the interface. */
+static int finish_tc(const json_t *root, enum fl_fault_kind kind, const struct traffic *tr,
+		     struct fl_fault_req *fr, struct fl_diag *diag)
+{
+	int r;
+
+	memcpy(fr->u.net.matches, tr->matches, tr->n_matches * sizeof(tr->matches[0]));
+	fr->u.net.n_matches = tr->n_matches;
+	if (kind == FL_FAULT_NETWORK) {
+		fr->u.net.kind = FL_NETEM_FAULT_NETEM;
+		if ((r = parse_netem(json_object_get(root, "netem"), &fr->u.net.netem, diag)) < 0)
 			return r;
-		nft->direction = nft_dir;
-		memcpy(nft->peers, matches, n_matches * sizeof(matches[0]));
-		nft->n_peers = n_matches;
-		if ((r = fl_nft_validate(nft, diag)) < 0)
-			return prefix_lib(diag, -EINVAL, fl_fault_kind_name(kind),
-					  kind == FL_FAULT_LOSS ? loss_renames : NULL);
-		return 0;
-	}
-	case FL_FAULT_DELAY: {
-		struct fl_nft_fault *steer = &fr->u.delay.steer, probe;
-
-		if ((r = parse_delay(json_object_get(root, "delay"), &fr->u.delay.spec, diag)) < 0)
+	} else {
+		fr->u.net.kind = FL_NETEM_FAULT_TBF;
+		if ((r = parse_bandwidth(json_object_get(root, "bandwidth"), &fr->u.net.tbf,
+					 diag)) < 0)
 			return r;
-		/* queue_num stays 0: the agent assigns the queue when it injects. */
-		steer->action = FL_NFT_QUEUE;
-		steer->queue_bypass = true;
-		steer->percent = 100.0;
-		steer->direction = nft_dir;
-		memcpy(steer->peers, matches, n_matches * sizeof(matches[0]));
-		steer->n_peers = n_matches;
-		/* The library wants a queue number for QUEUE: check with a stand-in. */
-		probe = *steer;
-		probe.queue_num = 1;
-		if ((r = fl_nft_validate(&probe, diag)) < 0)
-			return fl_diag_prefix(diag, -EINVAL, "delay");
-		return 0;
 	}
-	default:
+	if ((r = fl_netem_fault_validate(&fr->u.net, diag)) < 0)
+		return fl_diag_prefix(diag, -EINVAL, "%s",
+				      kind == FL_FAULT_NETWORK ? "netem" : "bandwidth");
+	return 0;
+}
+
+/* partition and loss: an nftables rule that drops or rejects. */
+static int finish_nft(const json_t *root, enum fl_fault_kind kind, const struct traffic *tr,
+		      struct fl_fault_req *fr, struct fl_diag *diag)
+{
+	static const char *const loss_renames[] = { "percent", "percent", NULL };
+	struct fl_nft_fault *nft = &fr->u.nft;
+	int r;
+
+	r = kind == FL_FAULT_PARTITION
+		    ? parse_partition(json_object_get(root, "partition"), nft, diag)
+		    : parse_loss(json_object_get(root, "loss"), nft, diag);
+	if (r < 0)
+		return r;
+	nft->direction = tr->nft_dir;
+	memcpy(nft->peers, tr->matches, tr->n_matches * sizeof(tr->matches[0]));
+	nft->n_peers = tr->n_matches;
+	if ((r = fl_nft_validate(nft, diag)) < 0)
+		return prefix_lib(diag, -EINVAL, fl_fault_kind_name(kind),
+				  kind == FL_FAULT_LOSS ? loss_renames : NULL);
+	return 0;
+}
+
+/* delay: the delay line's spec and the nftables rule that steers packets to its queue. */
+static int finish_delay(const json_t *root, enum fl_fault_kind kind, const struct traffic *tr,
+			struct fl_fault_req *fr, struct fl_diag *diag)
+{
+	struct fl_nft_fault *steer = &fr->u.delay.steer, probe;
+	int r;
+
+	(void)kind;
+	if ((r = parse_delay(json_object_get(root, "delay"), &fr->u.delay.spec, diag)) < 0)
+		return r;
+	/* queue_num stays 0: the agent assigns the queue when it injects. */
+	steer->action = FL_NFT_QUEUE;
+	steer->queue_bypass = true;
+	steer->percent = 100.0;
+	steer->direction = tr->nft_dir;
+	memcpy(steer->peers, tr->matches, tr->n_matches * sizeof(tr->matches[0]));
+	steer->n_peers = tr->n_matches;
+	/* The library wants a queue number for QUEUE: check with a stand-in. */
+	probe = *steer;
+	probe.queue_num = 1;
+	if ((r = fl_nft_validate(&probe, diag)) < 0)
+		return fl_diag_prefix(diag, -EINVAL, "delay");
+	return 0;
+}
+
+/* Each timed kind's own object; NULL for the kill kinds (parse_kill). */
+static int (*const finish_timed[FL_FAULT_KIND_COUNT])(const json_t *root, enum fl_fault_kind kind,
+						      const struct traffic *tr,
+						      struct fl_fault_req *fr,
+						      struct fl_diag *diag) = {
+	[FL_FAULT_NETWORK] = finish_tc,	   [FL_FAULT_BANDWIDTH] = finish_tc,
+	[FL_FAULT_PARTITION] = finish_nft, [FL_FAULT_LOSS] = finish_nft,
+	[FL_FAULT_DELAY] = finish_delay,
+};
+
+static int parse_root(const json_t *root, uint64_t max_duration_ns, struct fl_fault_req *fr,
+		      struct fl_diag *diag)
+{
+	enum fl_fault_kind kind = FL_FAULT_NETWORK;
+	struct traffic tr = { .nft_dir = FL_NFT_OUT };
+	int r;
+
+	if (!json_is_object(root))
+		return type_error(diag, "body", root, "a JSON object");
+	if ((r = parse_kind(json_object_get(root, "kind"), &kind, diag)) < 0 ||
+	    (r = check_fields(root, kind, diag)) < 0)
+		return r;
+	fr->kind = kind;
+	for (size_t i = 0; i < FL_ARRAY_SIZE(leading_fields); i++)
+		if ((r = leading_fields[i].parse(json_object_get(root, leading_fields[i].name),
+						 kind, fr, diag)) < 0)
+			return r;
+	if (!max_duration_ns)
+		max_duration_ns = DEFAULT_MAX_DURATION_NS;
+	if (is_kill(kind))
+		return parse_kill(json_object_get(root, "kill"), kind, max_duration_ns,
+				  &fr->u.kill.signal, &fr->u.kill.grace_s, diag);
+
+	/* The timed kinds. */
+	if ((r = parse_duration_lease(root, kind, max_duration_ns, fr, diag)) < 0 ||
+	    (r = parse_traffic(root, kind, fr, &tr, diag)) < 0)
+		return r;
+	if (!finish_timed[kind])
 		return fl_diag_set(diag, -EINVAL, "kind: %s is not handled",
 				   fl_fault_kind_name(kind));
-	}
+	return finish_timed[kind](root, kind, &tr, fr, diag);
 }
 
 /* Load a JSON object; syntax errors keep jansson's text with line and column. */
