@@ -70,11 +70,84 @@ static void make_parent_dir(const char *path)
 	(void)mkdir(dir, 0750);
 }
 
+/* Every thread inherits this mask; the main thread alone waits for the signals. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void probe_caps(const struct fl_agent_config *cfg, struct fl_api *api)
+{
+	fl_caps_probe(cfg, &api->caps);
+	fl_log(LOG_INFO, "capabilities",
+	       "kernel=%s netem=%d tbf=%d ifb=%d nftables=%d nfqueue=%d cri=%d runtime=\"%s %s\"",
+	       api->caps.kernel, api->caps.netem, api->caps.tbf, api->caps.ifb, api->caps.nftables,
+	       api->caps.nfqueue && api->caps.nfqueue_target, api->caps.cri, api->caps.cri_runtime,
+	       api->caps.cri_version);
+}
+
+/* The API on the unix socket and/or TCP with TLS, as configured. */
+static int start_api(const struct fl_agent_config *cfg, struct fl_api *api,
+		     struct fl_http_server **ret_srv, struct fl_diag *diag)
+{
+	struct fl_http_config http = { 0 };
+
+	if (cfg->unix_socket[0]) {
+		make_parent_dir(cfg->unix_socket);
+		http.unix_path = cfg->unix_socket;
+	}
+	if (cfg->listen[0]) {
+		http.tcp_listen = cfg->listen;
+		http.tls_cert = cfg->tls_cert;
+		http.tls_key = cfg->tls_key;
+		http.tls_client_ca = cfg->tls_client_ca;
+	}
+	http.threads = cfg->http_threads;
+	http.slow = fl_api_slow;
+	return fl_http_start(&http, fl_api_handle, api, ret_srv, diag);
+}
+
+/* SIGTERM or SIGINT; SIGHUP is logged and ignored. */
+static int wait_for_stop(const sigset_t *sigs)
+{
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			fl_log(LOG_INFO, "SIGHUP: configuration is read at start only; ignoring",
+			       NULL);
+			continue;
+		}
+		return sig;
+	}
+}
+
+/* Stop serving and the timer, then revert every fault; returns how many could not be. */
+static int stop(struct fl_http_server **srv, pthread_t timer, struct fl_registry *reg)
+{
+	int failed;
+
+	*srv = fl_http_stop(*srv);
+	atomic_store(&quit, true);
+	(void)pthread_join(timer, NULL);
+	failed = fl_registry_revert_all(reg);
+	if (failed)
+		fl_log(LOG_ERR, "some faults could not be reverted; the next start reconciles them",
+		       "count=%d", failed);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	static struct fl_agent_config cfg;
 	static struct fl_api api;
-	struct fl_http_config http = { 0 };
 	struct fl_http_server *srv = NULL;
 	struct fl_ledger *ledger = NULL;
 	struct fl_registry *reg = NULL;
@@ -84,7 +157,7 @@ int main(int argc, char **argv)
 	pthread_t timer;
 	sigset_t sigs;
 	json_t *report;
-	int sig = 0, failed;
+	int sig, failed;
 
 	fl_agent_config_defaults(&cfg);
 	if (fl_agent_config_load(&cfg, argc, argv, &action, &diag) < 0) {
@@ -100,14 +173,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fl_log_set_level(cfg.log_level);
-
-	/* Every thread inherits this mask; the main thread alone waits for the signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&sigs);
 
 	if (fl_ledger_open(cfg.ledger_dir, &ledger, &diag) < 0 ||
 	    fl_registry_new(&cfg, ledger, &reg) < 0) {
@@ -121,26 +187,8 @@ int main(int argc, char **argv)
 
 	api.cfg = &cfg;
 	api.reg = reg;
-	fl_caps_probe(&cfg, &api.caps);
-	fl_log(LOG_INFO, "capabilities",
-	       "kernel=%s netem=%d tbf=%d ifb=%d nftables=%d nfqueue=%d cri=%d runtime=\"%s %s\"",
-	       api.caps.kernel, api.caps.netem, api.caps.tbf, api.caps.ifb, api.caps.nftables,
-	       api.caps.nfqueue && api.caps.nfqueue_target, api.caps.cri, api.caps.cri_runtime,
-	       api.caps.cri_version);
-
-	if (cfg.unix_socket[0]) {
-		make_parent_dir(cfg.unix_socket);
-		http.unix_path = cfg.unix_socket;
-	}
-	if (cfg.listen[0]) {
-		http.tcp_listen = cfg.listen;
-		http.tls_cert = cfg.tls_cert;
-		http.tls_key = cfg.tls_key;
-		http.tls_client_ca = cfg.tls_client_ca;
-	}
-	http.threads = cfg.http_threads;
-	http.slow = fl_api_slow;
-	if (fl_http_start(&http, fl_api_handle, &api, &srv, &diag) < 0) {
+	probe_caps(&cfg, &api);
+	if (start_api(&cfg, &api, &srv, &diag) < 0) {
 		fl_log(LOG_ERR, "cannot serve the API", "error=\"%s\"", diag.msg);
 		fl_registry_free(reg);
 		fl_ledger_close(ledger);
@@ -156,24 +204,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			fl_log(LOG_INFO, "SIGHUP: configuration is read at start only; ignoring",
-			       NULL);
-			continue;
-		}
-		break;
-	}
+	sig = wait_for_stop(&sigs);
 	fl_log(LOG_INFO, "stopping: reverting every fault", "signal=%d", sig);
-	srv = fl_http_stop(srv);
-	atomic_store(&quit, true);
-	(void)pthread_join(timer, NULL);
-	failed = fl_registry_revert_all(reg);
-	if (failed)
-		fl_log(LOG_ERR, "some faults could not be reverted; the next start reconciles them",
-		       "count=%d", failed);
+	failed = stop(&srv, timer, reg);
 	fl_registry_free(reg);
 	fl_ledger_close(ledger);
 	fl_log(LOG_INFO, "stopped", NULL);
