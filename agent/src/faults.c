@@ -493,74 +493,112 @@ static void stamp(struct fl_fault *f, const struct fl_fault_req *req)
 		generate_id(f->id, sizeof(f->id));
 }
 
-int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
-		       struct fl_diag *diag)
+/*
+ * Before the lock: a new fault with its target resolved and, for a wire check, the path
+ * measured. A failure counts as an inject error (except running out of memory at once).
+ */
+static int prepare_fault(struct fl_registry *reg, const struct fl_fault_req *req,
+			 struct fl_fault **ret, json_t **ret_view, struct fl_diag *diag)
 {
-	struct fl_ledger_record rec;
-	const struct fl_fault *other;
 	struct fl_fault *f;
-	uint64_t t0;
 	int r;
 
-	if (fl_registry_stopped(reg))
-		return fl_diag_set(diag, -ESHUTDOWN,
-				   "emergency stop in force: no new faults until it is cleared "
-				   "(DELETE /v1/stop)");
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->req = *req;
 	/* Resolve outside the lock: the CRI may be slow. */
 	if ((r = fl_target_resolve(reg->cfg, &req->target, req->kind, &f->res, diag)) < 0)
-		goto fail_unlocked;
+		goto fail;
 	/* And measure the path as it is, before anything changes (nothing to undo). */
 	if (req->verify_wire && !is_kill(req->kind)) {
 		if (!(f->wire = calloc(1, sizeof(*f->wire)))) {
 			r = -ENOMEM;
-			goto fail_unlocked;
+			goto fail;
 		}
 		if ((r = fl_wire_prepare(req, f->wire, diag)) < 0 ||
 		    (r = wire_before(f, ret_view, diag)) < 0)
-			goto fail_unlocked;
+			goto fail;
 	}
-	stamp(f, req);
-	if (is_kill(req->kind))
-		return inject_kill(reg, f, ret_view, diag);
-
+	*ret = f;
+	return 0;
+fail:
+	fault_free(f);
 	pthread_mutex_lock(&reg->lock);
-	if (reg->stopped) {
-		r = fl_diag_set(diag, -ESHUTDOWN, "emergency stop in force");
-		goto fail;
-	}
-	if (find(reg, f->id)) {
-		r = fl_diag_set(diag, -EEXIST, "id: a fault \"%s\" already exists", f->id);
-		goto fail;
-	}
-	if ((other = conflict(reg, req, &f->res))) {
-		r = fl_diag_set(diag, -EEXIST,
-				"interface %s of %s already has fault %s (%s); revert it first",
-				req->ifname, f->res.describe, other->id,
-				req->u.net.direction == FL_NETEM_INGRESS ? "ingress" : "egress");
-		goto fail;
-	}
-	if (req->kind == FL_FAULT_DELAY && allocate_queue(reg, &f->res, &f->queue_num) < 0) {
-		r = fl_diag_set(diag, -EBUSY, "no free NFQUEUE number in %s", f->res.describe);
-		goto fail;
-	}
+	reg->c.inject_errors++;
+	pthread_mutex_unlock(&reg->lock);
+	return r;
+}
+
+/* With the lock held: no stop, a new id, the interface free, a queue for a delay. */
+static int admit_locked(struct fl_registry *reg, const struct fl_fault_req *req, struct fl_fault *f,
+			struct fl_diag *diag)
+{
+	const struct fl_fault *other;
+
+	if (reg->stopped)
+		return fl_diag_set(diag, -ESHUTDOWN, "emergency stop in force");
+	if (find(reg, f->id))
+		return fl_diag_set(diag, -EEXIST, "id: a fault \"%s\" already exists", f->id);
+	if ((other = conflict(reg, req, &f->res)))
+		return fl_diag_set(diag, -EEXIST,
+				   "interface %s of %s already has fault %s (%s); revert it first",
+				   req->ifname, f->res.describe, other->id,
+				   req->u.net.direction == FL_NETEM_INGRESS ? "ingress" : "egress");
+	if (req->kind == FL_FAULT_DELAY && allocate_queue(reg, &f->res, &f->queue_num) < 0)
+		return fl_diag_set(diag, -EBUSY, "no free NFQUEUE number in %s", f->res.describe);
+	return 0;
+}
+
+/* With the lock held: the ledger record first, so a crash after it is reconciled; then apply. */
+static int record_and_apply_locked(struct fl_registry *reg, struct fl_fault *f,
+				   struct fl_diag *diag)
+{
+	struct fl_ledger_record rec;
+	uint64_t t0;
+	int r;
+
 	fill_record(f, &rec);
 	if ((r = fl_ledger_write(reg->ledger, &rec, diag)) < 0)
-		goto fail;
+		return r;
 	crash_point("after-ledger");
 	t0 = fl_now_mono_ns();
 	if ((r = fl_mech_apply(f, reg->cfg, diag)) < 0) {
 		/* The mechanisms undo partial work themselves; make sure, then drop the record. */
 		(void)fl_mech_revert(f, NULL);
 		(void)fl_ledger_remove(reg->ledger, f->id, NULL);
-		goto fail;
+		return r;
 	}
 	crash_point("after-apply");
 	reg->c.inject_ns_sum += fl_now_mono_ns() - t0;
 	reg->c.inject_count++;
+	return 0;
+}
+
+int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
+		       struct fl_diag *diag)
+{
+	struct fl_fault *f = NULL;
+	int r;
+
+	if (fl_registry_stopped(reg))
+		return fl_diag_set(diag, -ESHUTDOWN,
+				   "emergency stop in force: no new faults until it is cleared "
+				   "(DELETE /v1/stop)");
+	if ((r = prepare_fault(reg, req, &f, ret_view, diag)) < 0)
+		return r;
+	stamp(f, req);
+	if (is_kill(req->kind))
+		return inject_kill(reg, f, ret_view, diag);
+
+	pthread_mutex_lock(&reg->lock);
+	if ((r = admit_locked(reg, req, f, diag)) < 0 ||
+	    (r = record_and_apply_locked(reg, f, diag)) < 0) {
+		reg->c.inject_errors++;
+		pthread_mutex_unlock(&reg->lock);
+		fault_free(f);
+		return r;
+	}
 	f->serial = ++reg->serial;
 	f->next = reg->faults;
 	reg->faults = f;
@@ -579,17 +617,6 @@ int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, 
 	       fl_fault_kind_name(req->kind), f->mechanism, f->res.describe,
 	       (unsigned long long)(req->duration_ns / 1000000));
 	return 0;
-fail:
-	reg->c.inject_errors++;
-	pthread_mutex_unlock(&reg->lock);
-	fault_free(f);
-	return r;
-fail_unlocked:
-	fault_free(f);
-	pthread_mutex_lock(&reg->lock);
-	reg->c.inject_errors++;
-	pthread_mutex_unlock(&reg->lock);
-	return r;
 }
 
 /* ---- revert ------------------------------------------------------------------------- */
