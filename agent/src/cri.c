@@ -217,20 +217,11 @@ static int curl_errno(const struct fl_cri *cri, CURLcode cc)
 	}
 }
 
-/*
- * One unary call. On success *ret / *ret_len point into cri->resp (the message after the
- * 5-byte frame header), valid until the next call.
- */
-static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *req,
-		const uint8_t **ret, size_t *ret_len, struct fl_diag *diag)
+/* The request in a gRPC frame: a compressed flag (0) and the length, big-endian. */
+static int frame_request(const struct fl_pb_buf *req, const char *method, uint8_t **ret,
+			 struct fl_diag *diag)
 {
-	struct curl_slist *hdrs = NULL, *h;
-	char url[128], errbuf[CURL_ERROR_SIZE] = "";
 	uint8_t *frame;
-	uint32_t mlen;
-	long http = 0;
-	CURLcode cc;
-	CURL *curl;
 
 	if (req->err || req->len > UINT32_MAX - 5)
 		return fl_diag_set(diag, -ENOMEM, "CRI %s: cannot build the request", method);
@@ -244,38 +235,30 @@ static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *
 	frame[4] = (uint8_t)req->len;
 	if (req->len)
 		memcpy(frame + 5, req->data, req->len);
-	cri->resp_len = 0;
-	cri->resp_too_big = cri->resp_nomem = false;
-	cri->grpc_status = -1;
-	cri->grpc_message[0] = '\0';
-	(void)snprintf(url, sizeof(url), "http://localhost/" SERVICE "/%s", method);
-	h = curl_slist_append(NULL, "content-type: application/grpc");
-	if (h)
-		hdrs = curl_slist_append(h, "te: trailers");
-	if (!hdrs) {
-		curl_slist_free_all(h);
-		free(frame);
-		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
-	}
-	/*
-	 * A new handle, hence a new connection, per call: reusing the HTTP/2 connection after a
-	 * completed gRPC stream fails with "Error in the HTTP2 framing layer" (curl 7.88 with
-	 * containerd 1.6), and curl reuses it even with CURLOPT_FRESH_CONNECT. A unix-socket
-	 * connect costs microseconds.
-	 */
-	curl = curl_easy_init();
-	if (!curl) {
-		curl_slist_free_all(hdrs);
-		free(frame);
-		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
-	}
+	*ret = frame;
+	return 0;
+}
+
+/*
+ * A new handle, hence a new connection, per call: reusing the HTTP/2 connection after a
+ * completed gRPC stream fails with "Error in the HTTP2 framing layer" (curl 7.88 with
+ * containerd 1.6), and curl reuses it even with CURLOPT_FRESH_CONNECT. A unix-socket
+ * connect costs microseconds. NULL when out of memory.
+ */
+static CURL *new_handle(struct fl_cri *cri, const char *url, const uint8_t *frame, size_t frame_len,
+			struct curl_slist *hdrs, char *errbuf)
+{
+	CURL *curl = curl_easy_init();
+
+	if (!curl)
+		return NULL;
 	(void)curl_easy_setopt(curl, CURLOPT_URL, url);
 	(void)curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, cri->socket_path);
 	(void)curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
 			       (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	(void)curl_easy_setopt(curl, CURLOPT_POST, 1L);
 	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, frame);
-	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)(5 + req->len));
+	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)frame_len);
 	(void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	(void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	(void)curl_easy_setopt(curl, CURLOPT_WRITEDATA, cri);
@@ -284,15 +267,15 @@ static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *
 	(void)curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, cri->timeout_ms);
 	(void)curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	(void)curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	cc = curl_easy_perform(curl);
-	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(hdrs);
-	free(frame);
-	if (cc != CURLE_OK)
-		return fl_diag_set(diag, curl_errno(cri, cc), "CRI %s at %s: %s%s", method,
-				   cri->socket_path, errbuf[0] ? errbuf : curl_easy_strerror(cc),
-				   cri->resp_too_big ? " (reply above 32 MiB)" : "");
+	return curl;
+}
+
+/* The reply's grpc-status, then its one message out of the gRPC frame in cri->resp. */
+static int unframe_reply(const struct fl_cri *cri, const char *method, long http,
+			 const uint8_t **ret, size_t *ret_len, struct fl_diag *diag)
+{
+	uint32_t mlen;
+
 	if (cri->grpc_status == -1)
 		return fl_diag_set(diag, -EPROTO, "CRI %s: HTTP %ld without a grpc-status", method,
 				   http);
@@ -317,6 +300,54 @@ static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *
 	*ret = cri->resp + 5;
 	*ret_len = mlen;
 	return 0;
+}
+
+/*
+ * One unary call. On success *ret / *ret_len point into cri->resp (the message after the
+ * 5-byte frame header), valid until the next call.
+ */
+static int call(struct fl_cri *cri, const char *method, const struct fl_pb_buf *req,
+		const uint8_t **ret, size_t *ret_len, struct fl_diag *diag)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	char url[128], errbuf[CURL_ERROR_SIZE] = "";
+	uint8_t *frame = NULL;
+	long http = 0;
+	CURLcode cc;
+	CURL *curl;
+	int r;
+
+	if ((r = frame_request(req, method, &frame, diag)) < 0)
+		return r;
+	cri->resp_len = 0;
+	cri->resp_too_big = cri->resp_nomem = false;
+	cri->grpc_status = -1;
+	cri->grpc_message[0] = '\0';
+	(void)snprintf(url, sizeof(url), "http://localhost/" SERVICE "/%s", method);
+	h = curl_slist_append(NULL, "content-type: application/grpc");
+	if (h)
+		hdrs = curl_slist_append(h, "te: trailers");
+	if (!hdrs) {
+		curl_slist_free_all(h);
+		free(frame);
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
+	}
+	curl = new_handle(cri, url, frame, 5 + req->len, hdrs, errbuf);
+	if (!curl) {
+		curl_slist_free_all(hdrs);
+		free(frame);
+		return fl_diag_set(diag, -ENOMEM, "CRI %s: out of memory", method);
+	}
+	cc = curl_easy_perform(curl);
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
+	free(frame);
+	if (cc != CURLE_OK)
+		return fl_diag_set(diag, curl_errno(cri, cc), "CRI %s at %s: %s%s", method,
+				   cri->socket_path, errbuf[0] ? errbuf : curl_easy_strerror(cc),
+				   cri->resp_too_big ? " (reply above 32 MiB)" : "");
+	return unframe_reply(cri, method, http, ret, ret_len, diag);
 }
 
 /* ---- pure decoders -------------------------------------------------------------------- */
