@@ -376,6 +376,93 @@ static const char *hook_word(const struct fl_nft_chain_plan *c)
 	return c->hooknum == NF_INET_LOCAL_OUT ? "output" : "input";
 }
 
+/* No message to blame: the batch as a whole failed. */
+static int explain_batch(int err, const char *table, const char *kernel, struct fl_diag *diag)
+{
+	if (err == -EPERM)
+		return fl_diag_set(
+			diag, err,
+			"nftables: changing the ruleset needs CAP_NET_ADMIN in the target "
+			"network namespace: %s",
+			kernel);
+	if (err == -EOPNOTSUPP || err == -EPROTONOSUPPORT)
+		return fl_diag_set(diag, -EOPNOTSUPP,
+				   "this kernel lacks nf_tables (CONFIG_NF_TABLES; modprobe "
+				   "nf_tables): %s",
+				   kernel);
+	return fl_diag_set(diag, err, "nftables batch for table %s: %s", table, kernel);
+}
+
+static int explain_table(int err, const char *table, const char *kernel, struct fl_diag *diag)
+{
+	if (err == -EEXIST)
+		return fl_diag_set(diag, err,
+				   "table inet %s already exists: this fault is applied already "
+				   "(remove it first, or use another id): %s",
+				   table, kernel);
+	if (err == -EAFNOSUPPORT)
+		return fl_diag_set(diag, -EOPNOTSUPP,
+				   "this kernel's nf_tables lacks the inet family "
+				   "(CONFIG_NF_TABLES_INET): %s",
+				   kernel);
+	if (err == -EPERM)
+		return fl_diag_set(diag, err,
+				   "table inet %s exists and belongs to another process's netlink "
+				   "socket (NFT_TABLE_F_OWNER): %s",
+				   table, kernel);
+	return fl_diag_set(diag, err, "table inet %s: %s", table, kernel);
+}
+
+static int explain_chain(const struct fl_nft_chain_plan *c, int err, const char *table,
+			 const char *kernel, struct fl_diag *diag)
+{
+	if (err == -ENOENT || err == -EOPNOTSUPP)
+		return fl_diag_set(
+			diag, -EOPNOTSUPP,
+			"this kernel cannot hook a filter chain on %s for the inet family "
+			"(CONFIG_NF_TABLES_INET): chain %s: %s",
+			hook_word(c), c->name, kernel);
+	return fl_diag_set(diag, err, "table %s: chain %s (type filter hook %s priority %d): %s",
+			   table, c->name, hook_word(c), FL_NFT_PRIORITY, kernel);
+}
+
+/* The expressions a rule may need that a kernel may lack, in the order they are blamed. */
+static const struct {
+	unsigned cap;
+	const char *lack;
+} rule_caps[] = {
+	{ FL_NFT_CAP_NFQUEUE,
+	  "this kernel lacks the xtables NFQUEUE target (nft_compat / xt_NFQUEUE): the QUEUE "
+	  "action needs CONFIG_NFT_COMPAT and CONFIG_NETFILTER_XT_TARGET_NFQUEUE (modprobe "
+	  "nft_compat xt_NFQUEUE)" },
+	{ FL_NFT_CAP_NUMGEN, "this kernel lacks the nft numgen expression (nft_numgen, "
+			     "CONFIG_NFT_NUMGEN): a percent below 100 needs it" },
+	{ FL_NFT_CAP_REJECT,
+	  "this kernel lacks the nft reject expression for the inet family (nft_reject_inet, "
+	  "CONFIG_NFT_REJECT_INET): the REJECT action needs it" },
+};
+
+static int explain_rule(struct fl_nft *nft, const struct fl_nft_plan *plan,
+			const struct fl_nft_msg_ref *ref, int err, const char *kernel,
+			struct fl_diag *diag)
+{
+	const struct fl_nft_chain_plan *c = &plan->chains[ref->chain];
+	const struct fl_nft_rule_plan *rp = &c->rules[ref->rule];
+	unsigned missing;
+
+	if (err != -ENOENT && err != -EOPNOTSUPP)
+		return fl_diag_set(diag, err, "table %s: chain %s, rule %d (%s): %s", plan->table,
+				   c->name, ref->rule + 1, rp->what, kernel);
+	/* Which expression is unknown? The kernel does not say: ask it feature by
+	 * feature in throw-away tables. */
+	missing = plan->caps & ~probe(nft);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(rule_caps); i++)
+		if (missing & rule_caps[i].cap)
+			return fl_diag_set(diag, -EOPNOTSUPP, "%s: %s", rule_caps[i].lack, kernel);
+	return fl_diag_set(diag, err, "table %s: chain %s, rule %d (%s): %s", plan->table, c->name,
+			   ref->rule + 1, rp->what, kernel);
+}
+
 /* Message of the failure of a batch that creates `table`; diag holds the kernel's text. */
 static int explain(struct fl_nft *nft, const struct fl_nft_plan *plan, const struct fl_nft_batch *b,
 		   int failed, int err, struct fl_diag *diag)
@@ -386,87 +473,15 @@ static int explain(struct fl_nft *nft, const struct fl_nft_plan *plan, const str
 
 	if (diag)
 		(void)snprintf(kernel, sizeof(kernel), "%.*s", (int)sizeof(kernel) - 1, diag->msg);
-	if (!ref) {
-		if (err == -EPERM)
-			return fl_diag_set(
-				diag, err,
-				"nftables: changing the ruleset needs CAP_NET_ADMIN in the "
-				"target network namespace: %s",
-				kernel);
-		if (err == -EOPNOTSUPP || err == -EPROTONOSUPPORT)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"this kernel lacks nf_tables (CONFIG_NF_TABLES; modprobe "
-				"nf_tables): %s",
-				kernel);
-		return fl_diag_set(diag, err, "nftables batch for table %s: %s", table, kernel);
-	}
+	if (!ref)
+		return explain_batch(err, table, kernel, diag);
 	switch (ref->kind) {
 	case FL_NFT_MSG_NEWTABLE:
-		if (err == -EEXIST)
-			return fl_diag_set(diag, err,
-					   "table inet %s already exists: this fault is applied "
-					   "already (remove it first, or use another id): %s",
-					   table, kernel);
-		if (err == -EAFNOSUPPORT)
-			return fl_diag_set(diag, -EOPNOTSUPP,
-					   "this kernel's nf_tables lacks the inet family "
-					   "(CONFIG_NF_TABLES_INET): %s",
-					   kernel);
-		if (err == -EPERM)
-			return fl_diag_set(diag, err,
-					   "table inet %s exists and belongs to another process's "
-					   "netlink socket (NFT_TABLE_F_OWNER): %s",
-					   table, kernel);
-		return fl_diag_set(diag, err, "table inet %s: %s", table, kernel);
-	case FL_NFT_MSG_NEWCHAIN: {
-		const struct fl_nft_chain_plan *c = &plan->chains[ref->chain];
-
-		if (err == -ENOENT || err == -EOPNOTSUPP)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"this kernel cannot hook a filter chain on %s for the inet "
-				"family (CONFIG_NF_TABLES_INET): chain %s: %s",
-				hook_word(c), c->name, kernel);
-		return fl_diag_set(diag, err,
-				   "table %s: chain %s (type filter hook %s priority %d): %s",
-				   table, c->name, hook_word(c), FL_NFT_PRIORITY, kernel);
-	}
-	case FL_NFT_MSG_NEWRULE: {
-		const struct fl_nft_chain_plan *c = &plan->chains[ref->chain];
-		const struct fl_nft_rule_plan *rp = &c->rules[ref->rule];
-		unsigned missing;
-
-		if (err != -ENOENT && err != -EOPNOTSUPP)
-			return fl_diag_set(diag, err, "table %s: chain %s, rule %d (%s): %s", table,
-					   c->name, ref->rule + 1, rp->what, kernel);
-		/* Which expression is unknown? The kernel does not say: ask it feature by
-		 * feature in throw-away tables. */
-		missing = plan->caps & ~probe(nft);
-		if (missing & FL_NFT_CAP_NFQUEUE)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"this kernel lacks the xtables NFQUEUE target (nft_compat / "
-				"xt_NFQUEUE): the QUEUE action needs CONFIG_NFT_COMPAT and "
-				"CONFIG_NETFILTER_XT_TARGET_NFQUEUE (modprobe nft_compat "
-				"xt_NFQUEUE): %s",
-				kernel);
-		if (missing & FL_NFT_CAP_NUMGEN)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"this kernel lacks the nft numgen expression (nft_numgen, "
-				"CONFIG_NFT_NUMGEN): a percent below 100 needs it: %s",
-				kernel);
-		if (missing & FL_NFT_CAP_REJECT)
-			return fl_diag_set(
-				diag, -EOPNOTSUPP,
-				"this kernel lacks the nft reject expression for the inet "
-				"family (nft_reject_inet, CONFIG_NFT_REJECT_INET): the REJECT "
-				"action needs it: %s",
-				kernel);
-		return fl_diag_set(diag, err, "table %s: chain %s, rule %d (%s): %s", table,
-				   c->name, ref->rule + 1, rp->what, kernel);
-	}
+		return explain_table(err, table, kernel, diag);
+	case FL_NFT_MSG_NEWCHAIN:
+		return explain_chain(&plan->chains[ref->chain], err, table, kernel, diag);
+	case FL_NFT_MSG_NEWRULE:
+		return explain_rule(nft, plan, ref, err, kernel, diag);
 	}
 	return fl_diag_set(diag, err, "table %s: %s", table, kernel);
 }
