@@ -95,11 +95,12 @@ static int put_slot(struct nlmsghdr *nlh, size_t size, const struct fl_netem_slo
 	return fl_attr_put(nlh, size, TCA_NETEM_SLOT, sizeof(ks), &ks);
 }
 
-int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+/* The struct tc_netem_qopt at the head of TCA_OPTIONS; whether delay and jitter fit ticks. */
+static int put_qopt(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s,
+		    bool *ret_latency_inexact, bool *ret_jitter_inexact)
 {
-	bool latency_inexact, jitter_inexact;
 	struct tc_netem_qopt qopt = {
-		.latency = fl_ns_to_ticks(s->delay_ns, &latency_inexact),
+		.latency = fl_ns_to_ticks(s->delay_ns, ret_latency_inexact),
 		.limit = s->limit ? s->limit : FL_NETEM_DEFAULT_LIMIT,
 		.loss = s->loss.model == FL_NETEM_LOSS_RANDOM
 				? fl_netem_percent_to_u32(s->loss.percent)
@@ -107,8 +108,14 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 		/* Without a gap the kernel never reorders; tc defaults it to 1. */
 		.gap = s->reorder > 0 && s->gap == 0 ? 1 : s->gap,
 		.duplicate = fl_netem_percent_to_u32(s->duplicate),
-		.jitter = fl_ns_to_ticks(s->jitter_ns, &jitter_inexact),
+		.jitter = fl_ns_to_ticks(s->jitter_ns, ret_jitter_inexact),
 	};
+
+	return fl_attr_put(nlh, size, TCA_OPTIONS, sizeof(qopt), &qopt);
+}
+
+static int put_corr(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
 	struct tc_netem_corr corr = {
 		.delay_corr = fl_netem_percent_to_u32(s->delay_correlation),
 		.loss_corr = s->loss.model == FL_NETEM_LOSS_RANDOM
@@ -116,55 +123,73 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 				     : 0,
 		.dup_corr = fl_netem_percent_to_u32(s->duplicate_correlation),
 	};
-	struct nlattr *opts = mnl_nlmsg_get_payload_tail(nlh);
-	int r;
 
-	if ((r = fl_attr_put(nlh, size, TCA_OPTIONS, sizeof(qopt), &qopt)) < 0)
-		return r;
 	/*
 	 * tc emits TCA_NETEM_CORR whenever a delay, loss, reorder or corrupt correlation was
 	 * given; the kernel reads only the three fields of struct tc_netem_corr from it.
 	 */
 	if (corr.delay_corr || corr.loss_corr || corr.dup_corr || s->reorder_correlation > 0 ||
-	    s->corrupt_correlation > 0) {
-		if ((r = fl_attr_put(nlh, size, TCA_NETEM_CORR, sizeof(corr), &corr)) < 0)
-			return r;
-	}
-	if (s->reorder > 0) {
-		struct tc_netem_reorder reorder = {
-			.probability = fl_netem_percent_to_u32(s->reorder),
-			.correlation = fl_netem_percent_to_u32(s->reorder_correlation),
-		};
-		if ((r = fl_attr_put(nlh, size, TCA_NETEM_REORDER, sizeof(reorder), &reorder)) < 0)
-			return r;
-	}
-	if (s->ecn) {
-		uint32_t one = 1;
+	    s->corrupt_correlation > 0)
+		return fl_attr_put(nlh, size, TCA_NETEM_CORR, sizeof(corr), &corr);
+	return 0;
+}
 
-		if ((r = fl_attr_put(nlh, size, TCA_NETEM_ECN, sizeof(one), &one)) < 0)
-			return r;
-	}
-	if (s->corrupt > 0) {
-		struct tc_netem_corrupt corrupt = {
-			.probability = fl_netem_percent_to_u32(s->corrupt),
-			.correlation = fl_netem_percent_to_u32(s->corrupt_correlation),
-		};
-		if ((r = fl_attr_put(nlh, size, TCA_NETEM_CORRUPT, sizeof(corrupt), &corrupt)) < 0)
-			return r;
-	}
-	if ((r = put_slot(nlh, size, &s->slot)) < 0 ||
-	    (r = put_loss_model(nlh, size, &s->loss)) < 0 || (r = put_rate(nlh, size, s)) < 0)
-		return r;
+static int put_reorder(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
+	struct tc_netem_reorder reorder = {
+		.probability = fl_netem_percent_to_u32(s->reorder),
+		.correlation = fl_netem_percent_to_u32(s->reorder_correlation),
+	};
+
+	if (!(s->reorder > 0)) /* not "<= 0": a NaN puts nothing either */
+		return 0;
+	return fl_attr_put(nlh, size, TCA_NETEM_REORDER, sizeof(reorder), &reorder);
+}
+
+static int put_ecn(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
+	uint32_t one = 1;
+
+	if (!s->ecn)
+		return 0;
+	return fl_attr_put(nlh, size, TCA_NETEM_ECN, sizeof(one), &one);
+}
+
+static int put_corrupt(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
+	struct tc_netem_corrupt corrupt = {
+		.probability = fl_netem_percent_to_u32(s->corrupt),
+		.correlation = fl_netem_percent_to_u32(s->corrupt_correlation),
+	};
+
+	if (!(s->corrupt > 0))
+		return 0;
+	return fl_attr_put(nlh, size, TCA_NETEM_CORRUPT, sizeof(corrupt), &corrupt);
+}
+
+/* The delay's and the slot's distribution tables, when they have one. */
+static int put_dist_tables(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
+	int r;
+
 	if (s->distribution != FL_NETEM_DIST_NONE &&
 	    (r = put_table(nlh, size, TCA_NETEM_DELAY_DIST, s->distribution)) < 0)
 		return r;
 	if (s->slot.enabled && s->slot.dist != FL_NETEM_DIST_NONE &&
 	    (r = put_table(nlh, size, TCA_NETEM_SLOT_DIST, s->slot.dist)) < 0)
 		return r;
-	/*
-	 * Our addition to tc's encoding: the exact value when 32-bit ticks cannot carry it
-	 * (not a multiple of 64 ns, or longer than ~274 s). The kernel prefers these.
-	 */
+	return 0;
+}
+
+/*
+ * Our addition to tc's encoding: the exact value when 32-bit ticks cannot carry it
+ * (not a multiple of 64 ns, or longer than ~274 s). The kernel prefers these.
+ */
+static int put_exact_times(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s,
+			   bool latency_inexact, bool jitter_inexact)
+{
+	int r;
+
 	if (latency_inexact) {
 		int64_t v = (int64_t)s->delay_ns;
 
@@ -177,6 +202,24 @@ int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_nete
 		if ((r = fl_attr_put(nlh, size, TCA_NETEM_JITTER64, sizeof(v), &v)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+int fl_netem_put_options(struct nlmsghdr *nlh, size_t size, const struct fl_netem_spec *s)
+{
+	struct nlattr *opts = mnl_nlmsg_get_payload_tail(nlh);
+	bool latency_inexact, jitter_inexact;
+	int r;
+
+	/* In iproute2's order, so golden bytes recorded from tc compare equal. */
+	if ((r = put_qopt(nlh, size, s, &latency_inexact, &jitter_inexact)) < 0 ||
+	    (r = put_corr(nlh, size, s)) < 0 || (r = put_reorder(nlh, size, s)) < 0 ||
+	    (r = put_ecn(nlh, size, s)) < 0 || (r = put_corrupt(nlh, size, s)) < 0 ||
+	    (r = put_slot(nlh, size, &s->slot)) < 0 ||
+	    (r = put_loss_model(nlh, size, &s->loss)) < 0 || (r = put_rate(nlh, size, s)) < 0 ||
+	    (r = put_dist_tables(nlh, size, s)) < 0 ||
+	    (r = put_exact_times(nlh, size, s, latency_inexact, jitter_inexact)) < 0)
+		return r;
 	if (nlh->nlmsg_len - ((char *)opts - (char *)nlh) > UINT16_MAX)
 		return -ENOSPC;
 	opts->nla_len = (uint16_t)((char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)opts);
