@@ -30,60 +30,69 @@ static int parse_port(const char *text, uint16_t *ret)
 	return 0;
 }
 
-int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *ret_match,
-			 struct fl_diag *diag)
+/* A match's text cut in place into its address, prefix length and port (NULL: absent). */
+struct match_parts {
+	char *addr, *prefix, *port;
+};
+
+/* [v6addr]/prefix:port or [v6addr]:port; s points at the '['. */
+static int split_bracketed(char *s, const char *text, struct match_parts *parts,
+			   struct fl_diag *diag)
 {
-	struct fl_netem_match m = { .source = source };
-	char buf[128], *addr, *prefix = NULL, *port = NULL, *p;
+	char *p = strchr(s, ']');
+
+	if (!p)
+		return fl_diag_set(diag, -EINVAL, "target: \"%s\": missing ']'", text);
+	*p++ = '\0';
+	parts->addr = s + 1;
+	if (*p == '/') {
+		*p++ = '\0';
+		parts->prefix = p;
+		p = strchr(p, ':');
+	}
+	if (p && *p == ':') {
+		*p++ = '\0';
+		parts->port = p;
+	} else if (p && *p) {
+		return fl_diag_set(diag, -EINVAL, "target: \"%s\": unexpected text after ']'",
+				   text);
+	}
+	return 0;
+}
+
+static int split_parts(char *s, const char *text, struct match_parts *parts, struct fl_diag *diag)
+{
+	char *p;
+
+	parts->addr = s;
+	if (s[0] == '[')
+		return split_bracketed(s, text, parts, diag);
+	if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+		/* One colon: IPv4 with a port. */
+		parts->port = strchr(s, ':');
+		*parts->port++ = '\0';
+		if ((p = strchr(s, '/'))) {
+			*p++ = '\0';
+			parts->prefix = p;
+		}
+	} else if ((p = strchr(s, '/'))) {
+		*p++ = '\0';
+		parts->prefix = p;
+	}
+	return 0;
+}
+
+/* The address, its family and the prefix length (the whole address when absent). */
+static int parse_addr_prefix(const struct match_parts *parts, const char *text,
+			     struct fl_netem_match *m, struct fl_diag *diag)
+{
 	unsigned max_prefix;
 
-	if (!text || strlen(text) >= sizeof(buf))
-		return fl_diag_set(diag, -EINVAL, "target: \"%s\" is too long or empty",
-				   text ? text : "");
-	memcpy(buf, text, strlen(text) + 1);
-	addr = buf;
-	/* Optional protocol prefix: "tcp:", "udp:". */
-	if (strncmp(addr, "tcp:", 4) == 0 || strncmp(addr, "udp:", 4) == 0) {
-		m.ip_proto = addr[0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
-		addr += 4;
-	}
-	if (addr[0] == '[') {
-		/* [v6addr]/prefix:port or [v6addr]:port */
-		p = strchr(addr, ']');
-		if (!p)
-			return fl_diag_set(diag, -EINVAL, "target: \"%s\": missing ']'", text);
-		*p++ = '\0';
-		addr++;
-		if (*p == '/') {
-			*p++ = '\0';
-			prefix = p;
-			p = strchr(p, ':');
-		}
-		if (p && *p == ':') {
-			*p++ = '\0';
-			port = p;
-		} else if (p && *p) {
-			return fl_diag_set(diag, -EINVAL,
-					   "target: \"%s\": unexpected text after ']'", text);
-		}
-	} else if (strchr(addr, ':') && strchr(addr, ':') == strrchr(addr, ':')) {
-		/* One colon: IPv4 with a port. */
-		port = strchr(addr, ':');
-		*port++ = '\0';
-		if ((p = strchr(addr, '/'))) {
-			*p++ = '\0';
-			prefix = p;
-		}
-	} else if ((p = strchr(addr, '/'))) {
-		*p++ = '\0';
-		prefix = p;
-	}
-
-	if (inet_pton(AF_INET, addr, m.addr) == 1) {
-		m.family = AF_INET;
+	if (inet_pton(AF_INET, parts->addr, m->addr) == 1) {
+		m->family = AF_INET;
 		max_prefix = 32;
-	} else if (inet_pton(AF_INET6, addr, m.addr) == 1) {
-		m.family = AF_INET6;
+	} else if (inet_pton(AF_INET6, parts->addr, m->addr) == 1) {
+		m->family = AF_INET6;
 		max_prefix = 128;
 	} else {
 		return fl_diag_set(diag, -EINVAL,
@@ -91,8 +100,9 @@ int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *r
 				   "10.0.0.0/24, 10.0.0.2:9092, [fd00::1]:443, tcp:10.0.0.2:80)",
 				   text);
 	}
-	m.prefix_len = (uint8_t)max_prefix;
-	if (prefix) {
+	m->prefix_len = (uint8_t)max_prefix;
+	if (parts->prefix) {
+		const char *prefix = parts->prefix;
 		char *end;
 		unsigned long v;
 
@@ -102,13 +112,37 @@ int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *r
 			return fl_diag_set(diag, -EINVAL,
 					   "target: \"%s\": prefix length \"%s\" is not in 0..%u",
 					   text, prefix, max_prefix);
-		m.prefix_len = (uint8_t)v;
+		m->prefix_len = (uint8_t)v;
 	}
-	if (port) {
-		if (parse_port(port, &m.port) < 0)
+	return 0;
+}
+
+int fl_netem_match_parse(const char *text, bool source, struct fl_netem_match *ret_match,
+			 struct fl_diag *diag)
+{
+	struct fl_netem_match m = { .source = source };
+	struct match_parts parts = { 0 };
+	char buf[128], *s;
+	int r;
+
+	if (!text || strlen(text) >= sizeof(buf))
+		return fl_diag_set(diag, -EINVAL, "target: \"%s\" is too long or empty",
+				   text ? text : "");
+	memcpy(buf, text, strlen(text) + 1);
+	s = buf;
+	/* Optional protocol prefix: "tcp:", "udp:". */
+	if (strncmp(s, "tcp:", 4) == 0 || strncmp(s, "udp:", 4) == 0) {
+		m.ip_proto = s[0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
+		s += 4;
+	}
+	if ((r = split_parts(s, text, &parts, diag)) < 0 ||
+	    (r = parse_addr_prefix(&parts, text, &m, diag)) < 0)
+		return r;
+	if (parts.port) {
+		if (parse_port(parts.port, &m.port) < 0)
 			return fl_diag_set(diag, -EINVAL,
 					   "target: \"%s\": port \"%s\" is not in 1..65535", text,
-					   port);
+					   parts.port);
 		if (!m.ip_proto)
 			m.ip_proto = IPPROTO_TCP; /* Kafka, HTTP, gRPC: TCP unless said otherwise */
 	}
