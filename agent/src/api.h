@@ -8,7 +8,7 @@
 
 #include "caps.h"
 #include "config.h"
-#include "faults.h"
+#include "registry.h"
 #include "http.h"
 
 struct fl_api {

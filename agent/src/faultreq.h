@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A fault request as the agent receives it (POST /v1/faults), parsed and validated:
- * a plain value. apireq.c makes it from JSON; the registry (faults.c) executes it.
+ * a plain value. apireq.c makes it from JSON; the registry (registry.c) executes it.
  */
 #ifndef FL_FAULTREQ_H
 #define FL_FAULTREQ_H

@@ -20,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fl/clock.h"
 #include "api.h"
 #include "config.h"
-#include "fault.h"
-#include "faults.h"
+#include "mech.h"
+#include "registry.h"
 #include "fl/log.h"
 #include "fl/version.h"
 #include "http.h"

@@ -12,24 +12,8 @@
 #include <time.h>
 
 #include "cri.h"
-#include "fault.h"
+#include "mech.h"
 #include "fl/netem.h"
-
-uint64_t fl_now_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-int64_t fl_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool fl_mech_netns_is(const char *path, uint64_t dev, uint64_t ino)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "registry.h"
+#include "registry_internal.h"
 
 struct out {
 	char *buf;

@@ -20,7 +20,7 @@
 
 #include "cri.h"
 #include "fl/log.h"
-#include "registry.h"
+#include "registry_internal.h"
 
 #define MAX_NS 1024
 

@@ -1,49 +1,73 @@
 /* SPDX-License-Identifier: MIT */
-/* The registry's inside, shared by faults.c, reconcile.c and metrics.c only. */
+/*
+ * The fault registry: every verb of the API, and the enforcement of deadlines and leases.
+ *
+ * Order of an inject: resolve the target (CRI, allow-list) -> write the intent record to the
+ * ledger (fsync) -> apply and verify -> registry. Any failure after the record undoes the
+ * change and removes the record. A revert removes the record only once it succeeded; a
+ * failed revert is retried every second and shown by list().
+ *
+ * Thread safety: every function may be called from any thread (one registry mutex; kernel
+ * changes are fast, CRI lookups happen before it is taken).
+ */
 #ifndef FL_REGISTRY_H
 #define FL_REGISTRY_H
 
-#include <pthread.h>
+#include <jansson.h>
+#include <stdbool.h>
 
-#include "fault.h"
-#include "faults.h"
+#include "config.h"
+#include "faultreq.h"
+#include "ledger.h"
 
-enum fl_revert_reason {
-	FL_REVERT_REQUESTED = 0, /* DELETE /v1/faults/{id} */
-	FL_REVERT_DEADLINE,
-	FL_REVERT_LEASE,
-	FL_REVERT_STOP, /* emergency stop */
-	FL_REVERT_SHUTDOWN,
-	FL_REVERT_TARGET_GONE,
-	FL_REVERT_WIRE_CHECK, /* verify.wire: the fault did not show on the wire */
-	FL_REVERT_REASON_COUNT,
-};
+struct fl_registry;
 
-struct fl_counters {
-	uint64_t injected[FL_FAULT_KIND_COUNT];
-	uint64_t inject_errors;
-	uint64_t reverted[FL_REVERT_REASON_COUNT];
-	uint64_t revert_failures;
-	uint64_t reconcile_runs;
-	uint64_t reconcile_removed; /* marks and ledger records nobody owned */
-	uint64_t inject_ns_sum;	    /* apply + verify time of successful injects */
-	uint64_t inject_count;
-};
+int fl_registry_new(const struct fl_agent_config *cfg, struct fl_ledger *ledger,
+		    struct fl_registry **ret);
+/* Reverts nothing (see fl_registry_revert_all); frees. NULL-safe. */
+struct fl_registry *fl_registry_free(struct fl_registry *reg);
 
-struct fl_registry {
-	pthread_mutex_t lock;
-	const struct fl_agent_config *cfg;
-	struct fl_ledger *ledger;
-	struct fl_fault *faults; /* active, revert-failed, and recently done kills */
-	bool stopped;
-	uint64_t serial; /* numbers faults, so a wire check finds its own one again */
-	struct fl_counters c;
-};
+/*
+ * Inject. Returns 0 and the fault's JSON view (new reference), or -errno with diag:
+ * -EINVAL bad request, -ENOENT target not found, -EPERM allow-list, -EEXIST duplicate id,
+ * -ESHUTDOWN emergency stop in force, -EOPNOTSUPP the kernel lacks the mechanism;
+ * with verify_wire also FL_WIRE_ERR (-EREMOTEIO: the path did not work before the change,
+ * or the change did not show on it; reverted) and -ECANCELED (reverted by a stop or its
+ * deadline while it was measured). On FL_WIRE_ERR *ret_view holds {"wire": ...} too (new
+ * reference) for the error answer. A wire check holds the calling thread (not the registry)
+ * for its measurement: at most 1 + 3 x 2.5 s (wire.h).
+ */
+int fl_registry_inject(struct fl_registry *reg, const struct fl_fault_req *req, json_t **ret_view,
+		       struct fl_diag *diag);
+/* Renew the lease (lease_ns 0: by the fault's own lease). -ENOENT, -EINVAL (no lease). */
+int fl_registry_renew(struct fl_registry *reg, const char *id, uint64_t lease_ns, json_t **ret_view,
+		      struct fl_diag *diag);
+/* Revert now. -ENOENT if unknown; a failed revert stays listed and is retried. */
+int fl_registry_revert(struct fl_registry *reg, const char *id, json_t **ret_view,
+		       struct fl_diag *diag);
+/* New references. get returns NULL for an unknown id. */
+json_t *fl_registry_list(struct fl_registry *reg);
+json_t *fl_registry_get(struct fl_registry *reg, const char *id);
 
-const char *fl_revert_reason_name(enum fl_revert_reason reason);
+/* Emergency stop: revert everything at once and refuse injects until cleared. */
+json_t *fl_registry_emergency_stop(struct fl_registry *reg);
+void fl_registry_clear_stop(struct fl_registry *reg);
+bool fl_registry_stopped(struct fl_registry *reg);
 
-/* With reg->lock held: revert f; 1 when done (f is freed), 0 when it failed (kept, retried). */
-int fl_registry_revert_locked(struct fl_registry *reg, struct fl_fault *f,
-			      enum fl_revert_reason why);
+/* Deadlines, leases, retries: call every ~100 ms. */
+void fl_registry_tick(struct fl_registry *reg);
+/* Revert every fault (shutdown). Returns how many could not be reverted. */
+int fl_registry_revert_all(struct fl_registry *reg);
+
+/*
+ * Reconcile: on startup, undo every ledger record (the agent that wrote them is gone);
+ * always, remove every Faultline mark (qdisc, filter, IFB, nft table) in every known
+ * namespace (the node's, every CRI sandbox's, netns-dir's, the ledger's) that no live fault
+ * owns, and revert faults whose target pod is gone. Returns a JSON report (new reference).
+ */
+json_t *fl_registry_reconcile(struct fl_registry *reg, bool startup);
+
+/* Prometheus text exposition of the registry's counters (malloc'd). */
+char *fl_registry_metrics(struct fl_registry *reg);
 
 #endif

@@ -14,7 +14,7 @@ BUILD=${BUILD:-build}
 
 # NAME|the test build that holds it (relative to $BUILD). The one list of test-only names.
 FORBIDDEN=(
-	"FL_AGENT_CRASH_AT|t/faultline-agent"              # agent/src/faults.c, test build only
+	"FL_AGENT_CRASH_AT|t/faultline-agent"              # agent/src/registry.c, test build only
 	"FL_AGENT_TEST_REVERT_FAILURES|t/faultline-agent"  # same
 	"injected revert failure|t/faultline-agent"        # that hook's error message
 	"FAULTLINE_SCHEDULE_RUNNER|t/faultline"            # controller/schedule/scheduler.c

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An injected fault as the agent tracks it, and the mechanisms that apply and revert it.
- * Shared by faults.c (the registry: API verbs, deadlines, leases, retries), mech.c (the
+ * Shared by registry.c (the registry: API verbs, deadlines, leases, retries), mech.c (the
  * kernel/runtime side) and reconcile.c.
  */
-#ifndef FL_FAULT_H
-#define FL_FAULT_H
+#ifndef FL_MECH_H
+#define FL_MECH_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,8 +59,5 @@ int fl_mech_revert(struct fl_fault *f, struct fl_diag *diag);
 int fl_mech_revert_record(const struct fl_ledger_record *rec, struct fl_diag *diag);
 /* Is the namespace at path (still) the one identified by dev/ino? */
 bool fl_mech_netns_is(const char *path, uint64_t dev, uint64_t ino);
-
-uint64_t fl_now_mono_ns(void);
-int64_t fl_now_unix_ms(void);
 
 #endif

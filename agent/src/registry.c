@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fault registry (faults.h, registry.h): every fault the agent holds, from inject
+ * The fault registry (registry.h, registry_internal.h): every fault the agent holds, from inject
  * (ledger first, then the mechanism, then read back) through renew and revert to the
  * deadline the agent enforces on its own.
  */
@@ -12,9 +12,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "fl/clock.h"
 #include "fl/log.h"
 #include "fl/units.h"
-#include "registry.h"
+#include "registry_internal.h"
 
 #define RETRY_INTERVAL_NS 1000000000ull
 #define DONE_KEEP_NS	  (600ull * 1000000000ull) /* kills stay listed for 10 minutes */
