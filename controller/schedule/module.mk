@@ -1,6 +1,6 @@
 # controller/schedule — when gamedays run: cron expressions (cron.c), the schedule file
-# and its state (schedule.c, schedule_state.c: last runs, missed runs, the lock). The
-# scheduler daemon that acts on them is still in the CLI verb (cli/cmd_schedule.c).
-# May use: common only.
+# and its state (schedule.c, schedule_state.c: last runs, missed runs), and the daemon that
+# acts on them (scheduler.c: locks, the clock, the child runs, signals), which
+# `faultline schedule` calls and another program could. May use: common only.
 schedule_USES :=
 schedule_DIRS := controller/schedule
