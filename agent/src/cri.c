@@ -458,13 +458,19 @@ static int decode_sandbox(const uint8_t *p, size_t len, uint32_t labels_num,
 	return n < 0 ? -EBADMSG : 0;
 }
 
-FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
-					     struct fl_cri_sandbox **ret, unsigned *ret_n)
+/*
+ * A List*Response: its repeated field 1, each item decoded by item() into a new array of
+ * item_size elements (at most MAX_ITEMS; -E2BIG above). *ret is malloc'd (free()), written
+ * only on success with *ret_n.
+ */
+static int decode_list(const uint8_t *p, size_t len, size_t item_size,
+		       int (*item)(const uint8_t *p, size_t len, void *out), void **ret,
+		       unsigned *ret_n)
 {
-	struct fl_cri_sandbox *v = NULL;
 	unsigned n = 0, cap = 0;
 	struct fl_pb_reader r;
 	struct fl_pb_field f;
+	char *v = NULL;
 	int k;
 
 	fl_pb_reader_init(&r, p, len);
@@ -472,21 +478,21 @@ FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
 		if (f.num != 1 || f.wire != FL_PB_BYTES)
 			continue;
 		if (n == cap) {
-			struct fl_cri_sandbox *nv;
+			char *nv;
 
 			if (cap == MAX_ITEMS) {
 				free(v);
 				return -E2BIG;
 			}
 			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
+			nv = realloc(v, cap * item_size);
 			if (!nv) {
 				free(v);
 				return -ENOMEM;
 			}
 			v = nv;
 		}
-		if (decode_sandbox(f.data, f.len, 5, &v[n]) < 0) {
+		if (item(f.data, f.len, v + (size_t)n * item_size) < 0) {
 			free(v);
 			return -EBADMSG;
 		}
@@ -499,6 +505,23 @@ FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+/* A PodSandbox of ListPodSandboxResponse: its labels are field 5. */
+static int sandbox_item(const uint8_t *p, size_t len, void *out)
+{
+	return decode_sandbox(p, len, 5, out);
+}
+
+FL_TESTABLE int fl_cri_decode_list_sandboxes(const uint8_t *p, size_t len,
+					     struct fl_cri_sandbox **ret, unsigned *ret_n)
+{
+	void *v;
+	int r = decode_list(p, len, sizeof(**ret), sandbox_item, &v, ret_n);
+
+	if (r == 0)
+		*ret = v;
+	return r;
 }
 
 /*
@@ -678,47 +701,20 @@ static int decode_container(const uint8_t *p, size_t len, struct fl_cri_containe
 	return n < 0 ? -EBADMSG : 0;
 }
 
+static int container_item(const uint8_t *p, size_t len, void *out)
+{
+	return decode_container(p, len, out);
+}
+
 FL_TESTABLE int fl_cri_decode_list_containers(const uint8_t *p, size_t len,
 					      struct fl_cri_container **ret, unsigned *ret_n)
 {
-	struct fl_cri_container *v = NULL;
-	unsigned n = 0, cap = 0;
-	struct fl_pb_reader r;
-	struct fl_pb_field f;
-	int k;
+	void *v;
+	int r = decode_list(p, len, sizeof(**ret), container_item, &v, ret_n);
 
-	fl_pb_reader_init(&r, p, len);
-	while ((k = fl_pb_next(&r, &f)) > 0) {
-		if (f.num != 1 || f.wire != FL_PB_BYTES)
-			continue;
-		if (n == cap) {
-			struct fl_cri_container *nv;
-
-			if (cap == MAX_ITEMS) {
-				free(v);
-				return -E2BIG;
-			}
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		if (decode_container(f.data, f.len, &v[n]) < 0) {
-			free(v);
-			return -EBADMSG;
-		}
-		n++;
-	}
-	if (k < 0) {
-		free(v);
-		return -EBADMSG;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	if (r == 0)
+		*ret = v;
+	return r;
 }
 
 /*
