@@ -154,13 +154,8 @@ static int load_config(const char *path, struct fl_schedule **ret)
 	struct fl_diag diag = { 0 };
 	int r = fl_schedule_load(path, ret, &diag);
 
-	if (r < 0) {
-		if (diag.line)
-			fprintf(stderr, "%s:%d:%d: %s\n", diag.file ? diag.file : path, diag.line,
-				diag.col, diag.msg);
-		else
-			fprintf(stderr, "%s: %s\n", diag.file ? diag.file : path, diag.msg);
-	}
+	if (r < 0)
+		fl_cli_print_parse_error(path, r, &diag);
 	return r;
 }
 
