@@ -192,6 +192,26 @@ static int bandwidth_size(struct exp_ctx *c, const struct fl_ynode *n, const cha
 	return 0;
 }
 
+/*
+ * A kind's own block n (the fault's `key`): only `allowed` keys in it, and a new JSON object
+ * params[key] for what it holds (*ret_obj, borrowed from params). The key is pushed onto
+ * the path first, whatever happens next: the caller pops *ret_old.
+ */
+static int open_block(struct exp_ctx *c, const struct fl_ynode *n, const char *key,
+		      const char *const *allowed, json_t *params, size_t *ret_old, json_t **ret_obj)
+{
+	json_t *obj;
+	int r;
+
+	*ret_old = fl_exp_push_key(c, key);
+	if ((r = fl_exp_map(c, n, allowed)) < 0)
+		return r;
+	if (!(obj = json_object()) || json_object_set_new(params, key, obj) < 0)
+		return -ENOMEM;
+	*ret_obj = obj;
+	return 0;
+}
+
 static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct fl_netem_fault *nf,
 			   json_t *params)
 {
@@ -206,13 +226,8 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 	if (!n)
 		return fl_exp_err_key(c, f, "bandwidth",
 				      "required for kind bandwidth (e.g. {rate: 10mbit})");
-	old = fl_exp_push_key(c, "bandwidth");
-	if ((r = fl_exp_map(c, n, allowed)) < 0)
+	if ((r = open_block(c, n, "bandwidth", allowed, params, &old, &obj)) < 0)
 		goto out;
-	if (!(obj = json_object()) || json_object_set_new(params, "bandwidth", obj) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (const char *const *key = allowed; *key; key++) {
 		char *text = NULL;
 
@@ -364,13 +379,8 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 		return fl_exp_err_key(
 			c, f, "delay",
 			"required for kind delay (e.g. {delay: 200ms, jitter: 50ms})");
-	old = fl_exp_push_key(c, "delay");
-	if ((r = fl_exp_map(c, n, allowed)) < 0)
+	if ((r = open_block(c, n, "delay", allowed, params, &old, &obj)) < 0)
 		goto out;
-	if (!(obj = json_object()) || json_object_set_new(params, "delay", obj) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
 	if (!(v = fl_ynode_get(n, "delay"))) {
 		r = fl_exp_err_key(c, n, "delay", "required (expected e.g. 200ms)");
 		goto out;
@@ -485,13 +495,8 @@ static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kin
 
 	if (!n)
 		return 0;
-	old = fl_exp_push_key(c, "kill");
-	if ((r = fl_exp_map(c, n, allowed)) < 0)
+	if ((r = open_block(c, n, "kill", allowed, params, &old, &obj)) < 0)
 		goto out;
-	if (!(obj = json_object()) || json_object_set_new(params, "kill", obj) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
 	sig = fl_ynode_get(n, "signal");
 	grace = fl_ynode_get(n, "gracePeriod");
 	if (sig && (r = parse_kill_signal(c, sig, obj)) < 0)
