@@ -27,7 +27,7 @@ done
 [[ "$n" =~ ^[0-9]+$ && "$max" =~ ^[0-9]+$ ]] || { echo "longest-functions: -n and --max take numbers" >&2; exit 2; }
 [ ${#dirs[@]} -gt 0 ] || dirs=(agent netem controller common lab)
 
-list=$(git ls-files -- "${dirs[@]}" | grep -E '\.c$' | while read -r f; do
+list=$(git ls-files -- "${dirs[@]}" | { grep -E '\.c$' || true; } | while read -r f; do
 	awk -v file="$f" '
 		# a line that can name a function: starts in column 0 with a letter, has "("
 		/^[A-Za-z_].*\(/ && !/;[[:space:]]*$/ { name = $0; start = NR; next_ok = 1; next }
@@ -40,9 +40,11 @@ list=$(git ls-files -- "${dirs[@]}" | grep -E '\.c$' | while read -r f; do
 		}' "$f"
 done | sort -rn)
 
-echo "$list" | head -n "$n" | awk '{ printf "%5d  %-8s %s\n", $1, $3, $2 }'
+# a here-string, not a pipe from echo: head stops reading early, and under pipefail the
+# writer's SIGPIPE (exit 141) would be the script's status
+[ -z "$list" ] || head -n "$n" <<<"$list" | awk '{ printf "%5d  %-8s %s\n", $1, $3, $2 }'
 if [ "$max" -gt 0 ]; then
-	over=$(echo "$list" | awk -v m="$max" '$1 > m' | wc -l)
+	over=$(awk -v m="$max" '$1 > m' <<<"$list" | wc -l)
 	if [ "$over" -gt 0 ]; then
 		echo "longest-functions: $over function(s) longer than $max lines" >&2
 		exit 1
