@@ -77,4 +77,30 @@ void fl_journal_format_time(int64_t ms, bool with_zone, char *buf, size_t size);
 /* "1m02.5s", "12.345s", "850ms" — a human duration for reports. */
 void fl_journal_format_duration(int64_t ms, char *buf, size_t size);
 
+/* ---- walking an experiment's items (journal_walk.c) ----------------------------------- */
+
+/* Called for one item of experiment e; index is its place in its array (0 for the abort).
+ * Returning < 0 stops the walk. */
+typedef int (*fl_journal_item_fn)(void *arg, const json_t *e, const json_t *item, size_t index);
+
+/*
+ * The kinds of item fl_journal_walk() visits, in this order: every check, every fault,
+ * every hook event, every sample, the abort, every leftover. A NULL member skips its kind.
+ * The abort is visited once when the experiment has an abort record or its outcome is
+ * "aborted"; item is the record, NULL when there is none.
+ */
+struct fl_journal_visit {
+	fl_journal_item_fn check, fault, hook, sample, abort, leftover;
+};
+
+/* Visit e's items in the order above. Returns 0, or the first negative callback result. */
+int fl_journal_walk(const json_t *e, const struct fl_journal_visit *v, void *arg);
+
+/* An experiment's checks by verdict (an unknown verdict counts as error) and its faults
+ * (injected: inject.result "ok") — the numbers of every report's summary table. */
+struct fl_journal_tally {
+	long pass, fail, inconclusive, error, faults, faults_ok;
+};
+struct fl_journal_tally fl_journal_tally(const json_t *e);
+
 #endif

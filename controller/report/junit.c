@@ -58,49 +58,74 @@ static enum tc_status check_status(const json_t *check)
 	return ST_ERROR;
 }
 
+/* A walk over an experiment's test cases: the journal's walk (journal.h), each item
+ * turned into its test cases for fn. */
+struct case_walk {
+	tc_fn fn;
+	void *arg;
+	bool any_error;
+};
+
+static int emit(struct case_walk *w, const json_t *e, enum tc_kind kind, enum tc_status st,
+		const json_t *item)
+{
+	struct tcase tc = { .kind = kind, .status = st, .item = item };
+
+	w->any_error |= st == ST_ERROR;
+	return w->fn(w->arg, e, &tc);
+}
+
+static int visit_check(void *arg, const json_t *e, const json_t *check, size_t index)
+{
+	(void)index;
+	return emit(arg, e, TC_CHECK, check_status(check), check);
+}
+
+static int visit_fault(void *arg, const json_t *e, const json_t *fault, size_t index)
+{
+	const json_t *rev = fl_journal_object(fault, "revert");
+	const char *res = fl_journal_str_or(fl_journal_object(fault, "inject"), "result", "");
+	int r;
+
+	(void)index;
+	r = emit(arg, e, TC_INJECT, strcmp(res, "ok") == 0 ? ST_PASS : ST_ERROR, fault);
+	if (r < 0 || !rev)
+		return r;
+	res = fl_journal_str_or(rev, "result", "");
+	return emit(arg, e, TC_REVERT,
+		    strcmp(res, "ok") == 0	  ? ST_PASS
+		    : strcmp(res, "skipped") == 0 ? ST_SKIP
+						  : ST_ERROR,
+		    fault);
+}
+
+static int visit_abort(void *arg, const json_t *e, const json_t *abort_, size_t index)
+{
+	(void)abort_, (void)index;
+	return emit(arg, e, TC_ABORT, ST_FAIL, NULL);
+}
+
+/* All leftovers are one test case: emitted at the first. */
+static int visit_leftover(void *arg, const json_t *e, const json_t *leftover, size_t index)
+{
+	(void)leftover;
+	return index == 0 ? emit(arg, e, TC_LEFTOVERS, ST_FAIL, NULL) : 0;
+}
+
 /* Call fn for every test case of experiment e, in document order. */
 static int walk(const json_t *e, tc_fn fn, void *arg)
 {
-	const json_t *x;
-	bool any_error = false;
-	const char *outcome = fl_journal_str_or(e, "outcome", "");
-	size_t i;
+	static const struct fl_journal_visit visit = { .check = visit_check,
+						       .fault = visit_fault,
+						       .abort = visit_abort,
+						       .leftover = visit_leftover };
+	struct case_walk w = { .fn = fn, .arg = arg };
 	int r;
 
-#define EMIT(k, st, it)                                                          \
-	do {                                                                     \
-		struct tcase tc = { .kind = (k), .status = (st), .item = (it) }; \
-		any_error |= tc.status == ST_ERROR;                              \
-		if ((r = fn(arg, e, &tc)) < 0)                                   \
-			return r;                                                \
-	} while (0)
-
-	json_array_foreach(fl_journal_array(e, "checks"), i, x)
-	{
-		EMIT(TC_CHECK, check_status(x), x);
-	}
-	json_array_foreach(fl_journal_array(e, "faults"), i, x)
-	{
-		const json_t *rev = fl_journal_object(x, "revert");
-		const char *res = fl_journal_str_or(fl_journal_object(x, "inject"), "result", "");
-
-		EMIT(TC_INJECT, strcmp(res, "ok") == 0 ? ST_PASS : ST_ERROR, x);
-		if (rev) {
-			res = fl_journal_str_or(rev, "result", "");
-			EMIT(TC_REVERT,
-			     strcmp(res, "ok") == 0	   ? ST_PASS
-			     : strcmp(res, "skipped") == 0 ? ST_SKIP
-							   : ST_ERROR,
-			     x);
-		}
-	}
-	if (fl_journal_object(e, "abort") || strcmp(outcome, "aborted") == 0)
-		EMIT(TC_ABORT, ST_FAIL, NULL);
-	if (json_array_size(fl_journal_array(e, "leftovers")) > 0)
-		EMIT(TC_LEFTOVERS, ST_FAIL, NULL);
-	if (strcmp(outcome, "error") == 0 && !any_error)
-		EMIT(TC_EXPERIMENT, ST_ERROR, NULL);
-#undef EMIT
+	if ((r = fl_journal_walk(e, &visit, &w)) < 0)
+		return r;
+	if (strcmp(fl_journal_str_or(e, "outcome", ""), "error") == 0 && !w.any_error)
+		return emit(&w, e, TC_EXPERIMENT, ST_ERROR, NULL);
 	return 0;
 }
 

@@ -156,3 +156,20 @@ void fl_report_upper(const char *s, char *buf, size_t size)
 		buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A' : s[i]);
 	buf[i] = '\0';
 }
+
+bool fl_report_fault_failed(const json_t *fault, const char *step)
+{
+	return strcmp(fl_journal_str_or(fl_journal_object(fault, step), "result", ""), "error") ==
+	       0;
+}
+
+void fl_report_fault_error(const json_t *fault, const char *step, FILE *out,
+			   void (*escape)(FILE *out, const char *s))
+{
+	fprintf(out, "%s ", step);
+	escape(out, fl_journal_str_or(fault, "name", "?"));
+	fputs(" on ", out);
+	escape(out, fl_journal_str_or(fault, "target", "?"));
+	fputs(": ", out);
+	escape(out, fl_journal_str_or(fl_journal_object(fault, step), "message", "failed"));
+}

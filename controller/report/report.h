@@ -12,6 +12,7 @@
 #define FL_REPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fl/diag.h"
@@ -62,6 +63,16 @@ int fl_report_timeline(const json_t *experiment, FILE *out,
  */
 void fl_report_leftover(const json_t *leftover, FILE *out,
 			void (*escape)(FILE *out, const char *s));
+
+/* Whether a fault's step ("inject" or "revert") ended in error in the journal. */
+bool fl_report_fault_failed(const json_t *fault, const char *step);
+
+/*
+ * A fault step's error as one line without its newline, the same in every report and in
+ * the experiment's error when an inject failed (engine/run_faults.c): "inject delay-brokers on loader: timed out".
+ */
+void fl_report_fault_error(const json_t *fault, const char *step, FILE *out,
+			   void (*escape)(FILE *out, const char *s));
 
 /*
  * The agent's wire check of a fault (experiments[].faults[].wire, docs/agent-api.md) as one

@@ -139,8 +139,8 @@ static void put_header(FILE *out, const json_t *journal)
 
 static void put_summary(FILE *out, const json_t *experiments)
 {
-	const json_t *e, *x;
-	size_t i, j;
+	const json_t *e;
+	size_t i;
 
 	fputs("<h2>Experiments</h2>\n<table>\n<tr><th>Experiment</th><th>Outcome</th>"
 	      "<th>Pass</th><th>Fail</th><th>Inconclusive</th><th>Error</th><th>Faults</th>"
@@ -148,25 +148,9 @@ static void put_summary(FILE *out, const json_t *experiments)
 	      out);
 	json_array_foreach(experiments, i, e)
 	{
-		long n[4] = { 0 }, faults = 0, faults_ok = 0;
+		struct fl_journal_tally t = fl_journal_tally(e);
 		char dur[32];
 
-		json_array_foreach(fl_journal_array(e, "checks"), j, x)
-		{
-			const char *v = fl_journal_str_or(x, "verdict", "error");
-
-			n[strcmp(v, "pass") == 0	   ? 0
-			  : strcmp(v, "fail") == 0	   ? 1
-			  : strcmp(v, "inconclusive") == 0 ? 2
-							   : 3]++;
-		}
-		json_array_foreach(fl_journal_array(e, "faults"), j, x)
-		{
-			faults++;
-			faults_ok += strcmp(fl_journal_str_or(fl_journal_object(x, "inject"),
-							      "result", ""),
-					    "ok") == 0;
-		}
 		fl_journal_format_duration(fl_journal_int(e, "finishedMs", 0) -
 						   fl_journal_int(e, "startedMs", 0),
 					   dur, sizeof(dur));
@@ -178,7 +162,7 @@ static void put_summary(FILE *out, const json_t *experiments)
 			"</td><td class=\"n\">%ld</td><td class=\"n\">%ld</td><td class=\"n\">%ld"
 			"</td><td class=\"n\">%ld</td><td "
 			"class=\"n\">%ld/%ld</td><td>%s</td></tr>\n",
-			n[0], n[1], n[2], n[3], faults_ok, faults, dur);
+			t.pass, t.fail, t.inconclusive, t.error, t.faults_ok, t.faults, dur);
 	}
 	fputs("</table>\n", out);
 }
@@ -335,109 +319,99 @@ static void error_item(FILE *out, long *n)
 	(*n)++;
 }
 
-static void put_check_errors(FILE *out, const json_t *e, long *n)
-{
-	const json_t *x;
-	size_t i;
+/* The Errors list of one experiment, filled by a journal walk. */
+struct errors {
+	FILE *out;
+	long n;	      /* items so far (0: the list is not open yet) */
+	long samples; /* sample errors seen, shown or not */
+};
 
-	json_array_foreach(fl_journal_array(e, "checks"), i, x)
-	{
-		if (strcmp(fl_journal_str_or(x, "verdict", ""), "error") != 0)
-			continue;
-		error_item(out, n);
-		fputs("<li>check ", out);
-		esc(out, fl_journal_str_or(x, "probe", "?"));
-		fputs(" [", out);
-		esc(out, fl_journal_str_or(x, "phase", "?"));
-		fputs("]: ", out);
-		esc(out, fl_journal_str_or(x, "message", ""));
-		fputs("</li>\n", out);
-	}
+static int error_check(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct errors *er = arg;
+
+	(void)e, (void)index;
+	if (strcmp(fl_journal_str_or(x, "verdict", ""), "error") != 0)
+		return 0;
+	error_item(er->out, &er->n);
+	fputs("<li>check ", er->out);
+	esc(er->out, fl_journal_str_or(x, "probe", "?"));
+	fputs(" [", er->out);
+	esc(er->out, fl_journal_str_or(x, "phase", "?"));
+	fputs("]: ", er->out);
+	esc(er->out, fl_journal_str_or(x, "message", ""));
+	fputs("</li>\n", er->out);
+	return 0;
 }
 
-static void put_fault_errors(FILE *out, const json_t *e, long *n)
+static int error_fault(void *arg, const json_t *e, const json_t *x, size_t index)
 {
-	const json_t *x;
-	size_t i;
+	static const char *const steps[] = { "inject", "revert" };
+	struct errors *er = arg;
 
-	json_array_foreach(fl_journal_array(e, "faults"), i, x)
-	{
-		static const char *const steps[] = { "inject", "revert" };
-
-		for (size_t s = 0; s < 2; s++) {
-			const json_t *res = fl_journal_object(x, steps[s]);
-
-			if (strcmp(fl_journal_str_or(res, "result", ""), "error") != 0)
-				continue;
-			error_item(out, n);
-			fprintf(out, "<li>%s ", steps[s]);
-			esc(out, fl_journal_str_or(x, "name", "?"));
-			fputs(" on ", out);
-			esc(out, fl_journal_str_or(x, "target", "?"));
-			fputs(": ", out);
-			esc(out, fl_journal_str_or(res, "message", "failed"));
-			fputs("</li>\n", out);
-		}
+	(void)e, (void)index;
+	for (size_t s = 0; s < 2; s++) {
+		if (!fl_report_fault_failed(x, steps[s]))
+			continue;
+		error_item(er->out, &er->n);
+		fputs("<li>", er->out);
+		fl_report_fault_error(x, steps[s], er->out, fl_xml_text);
+		fputs("</li>\n", er->out);
 	}
+	return 0;
 }
 
-static void put_hook_errors(FILE *out, const json_t *e, long *n)
+static int error_hook(void *arg, const json_t *e, const json_t *x, size_t index)
 {
-	const json_t *x;
-	size_t i;
+	struct errors *er = arg;
 
-	json_array_foreach(fl_journal_array(e, "hooks"), i, x)
-	{
-		if (strcmp(fl_journal_str_or(x, "result", "ok"), "ok") == 0)
-			continue;
-		error_item(out, n);
-		fputs("<li>hook ", out);
-		esc(out, fl_journal_str_or(x, "name", "?"));
-		fputs(" ", out);
-		esc(out, fl_journal_str_or(x, "event", "?"));
-		fputs(": ", out);
-		esc(out, fl_journal_str_or(x, "message", fl_journal_str_or(x, "result", "")));
-		fputs("</li>\n", out);
-	}
+	(void)e, (void)index;
+	if (strcmp(fl_journal_str_or(x, "result", "ok"), "ok") == 0)
+		return 0;
+	error_item(er->out, &er->n);
+	fputs("<li>hook ", er->out);
+	esc(er->out, fl_journal_str_or(x, "name", "?"));
+	fputs(" ", er->out);
+	esc(er->out, fl_journal_str_or(x, "event", "?"));
+	fputs(": ", er->out);
+	esc(er->out, fl_journal_str_or(x, "message", fl_journal_str_or(x, "result", "")));
+	fputs("</li>\n", er->out);
+	return 0;
 }
 
-static void put_sample_errors(FILE *out, const json_t *e, long *n)
+/* Sample errors can be many (a probe failing every second): the first ones are shown. */
+static int error_sample(void *arg, const json_t *e, const json_t *x, size_t index)
 {
-	const json_t *x;
-	size_t i;
-	long samples = 0;
+	struct errors *er = arg;
 
-	/* Sample errors can be many (a probe failing every second): show the first ones. */
-	json_array_foreach(fl_journal_array(e, "samples"), i, x)
-	{
-		if (!fl_journal_str(x, "error"))
-			continue;
-		if (samples++ >= ERRORS_SHOWN_MAX)
-			continue;
-		error_item(out, n);
-		fputs("<li>sample ", out);
-		esc(out, fl_journal_str_or(x, "probe", "?"));
-		fputs(" ", out);
-		put_offset(out, fl_journal_int(x, "atMs", 0), fl_journal_int(e, "startedMs", 0));
-		fputs(": ", out);
-		esc(out, fl_journal_str(x, "error"));
-		fputs("</li>\n", out);
-	}
-	if (samples > ERRORS_SHOWN_MAX)
-		fprintf(out, "<li>... and %ld more sample errors (see the event log)</li>\n",
-			samples - ERRORS_SHOWN_MAX);
+	(void)index;
+	if (!fl_journal_str(x, "error") || er->samples++ >= ERRORS_SHOWN_MAX)
+		return 0;
+	error_item(er->out, &er->n);
+	fputs("<li>sample ", er->out);
+	esc(er->out, fl_journal_str_or(x, "probe", "?"));
+	fputs(" ", er->out);
+	put_offset(er->out, fl_journal_int(x, "atMs", 0), fl_journal_int(e, "startedMs", 0));
+	fputs(": ", er->out);
+	esc(er->out, fl_journal_str(x, "error"));
+	fputs("</li>\n", er->out);
+	return 0;
 }
 
 /* Checks, fault steps and hooks that errored, then sample errors; nothing when none did. */
 static void put_errors(FILE *out, const json_t *e)
 {
-	long n = 0;
+	static const struct fl_journal_visit visit = { .check = error_check,
+						       .fault = error_fault,
+						       .hook = error_hook,
+						       .sample = error_sample };
+	struct errors er = { .out = out };
 
-	put_check_errors(out, e, &n);
-	put_fault_errors(out, e, &n);
-	put_hook_errors(out, e, &n);
-	put_sample_errors(out, e, &n);
-	if (n)
+	(void)fl_journal_walk(e, &visit, &er);
+	if (er.samples > ERRORS_SHOWN_MAX)
+		fprintf(out, "<li>... and %ld more sample errors (see the event log)</li>\n",
+			er.samples - ERRORS_SHOWN_MAX);
+	if (er.n)
 		fputs("</ul>\n", out);
 }
 

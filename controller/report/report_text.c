@@ -45,39 +45,6 @@ static void put_padded(FILE *out, const char *s, size_t w)
 		fputc(' ', out);
 }
 
-struct exp_counts {
-	long pass, fail, inconclusive, error, faults, faults_ok;
-};
-
-static struct exp_counts count(const json_t *e)
-{
-	struct exp_counts c = { 0 };
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(fl_journal_array(e, "checks"), i, x)
-	{
-		const char *v = fl_journal_str_or(x, "verdict", "error");
-
-		if (strcmp(v, "pass") == 0)
-			c.pass++;
-		else if (strcmp(v, "fail") == 0)
-			c.fail++;
-		else if (strcmp(v, "inconclusive") == 0)
-			c.inconclusive++;
-		else
-			c.error++;
-	}
-	json_array_foreach(fl_journal_array(e, "faults"), i, x)
-	{
-		c.faults++;
-		c.faults_ok +=
-			strcmp(fl_journal_str_or(fl_journal_object(x, "inject"), "result", ""),
-			       "ok") == 0;
-	}
-	return c;
-}
-
 /* "  name: " prefix of a detail line. */
 static void detail(FILE *out, const json_t *e)
 {
@@ -86,37 +53,65 @@ static void detail(FILE *out, const json_t *e)
 	fputs(": ", out);
 }
 
-static void put_failed_checks(FILE *out, const json_t *experiments, const char *verdict,
-			      const char *title)
+/* One section of the summary ("Failed checks:", "Errors:", ...): its lines come from a
+ * journal walk over every experiment; the title is printed before the first. */
+struct section {
+	FILE *out;
+	const char *title;
+	const char *verdict;   /* the checks it lists */
+	bool experiment_error; /* each experiment's error (not an abort's) before its items */
+	bool any;
+};
+
+/* Open a line of the section: the title first when this is its first line. */
+static void line(struct section *sec, const json_t *e)
 {
-	const json_t *e, *k;
-	size_t i, j;
-	bool any = false;
+	if (!sec->any)
+		fprintf(sec->out, "\n%s:\n", sec->title);
+	sec->any = true;
+	detail(sec->out, e);
+}
+
+static void put_section(const json_t *experiments, const struct fl_journal_visit *visit,
+			struct section *sec)
+{
+	const json_t *e;
+	size_t i;
 
 	json_array_foreach(experiments, i, e)
 	{
-		json_array_foreach(fl_journal_array(e, "checks"), j, k)
-		{
-			if (strcmp(fl_journal_str_or(k, "verdict", ""), verdict) != 0)
-				continue;
-			if (!any)
-				fprintf(out, "\n%s:\n", title);
-			any = true;
-			detail(out, e);
-			put(out, fl_journal_str_or(k, "probe", "?"));
-			fputs(" [", out);
-			put(out, fl_journal_str_or(k, "phase", "?"));
-			fputs("]: ", out);
-			put(out, fl_journal_str_or(k, "message", ""));
-			fputc('\n', out);
+		if (sec->experiment_error && fl_journal_str(e, "error") &&
+		    !fl_journal_object(e, "abort")) {
+			line(sec, e);
+			put(sec->out, fl_journal_str(e, "error"));
+			fputc('\n', sec->out);
 		}
+		(void)fl_journal_walk(e, visit, sec);
 	}
 }
 
+static int check_line(void *arg, const json_t *e, const json_t *k, size_t index)
+{
+	struct section *sec = arg;
+
+	(void)index;
+	if (strcmp(fl_journal_str_or(k, "verdict", ""), sec->verdict) != 0)
+		return 0;
+	line(sec, e);
+	put(sec->out, fl_journal_str_or(k, "probe", "?"));
+	fputs(" [", sec->out);
+	put(sec->out, fl_journal_str_or(k, "phase", "?"));
+	fputs("]: ", sec->out);
+	put(sec->out, fl_journal_str_or(k, "message", ""));
+	fputc('\n', sec->out);
+	return 0;
+}
+
 /* Whether the experiment's error is the text of this fault step's error (run_faults.c). */
-static bool same_as_error(const json_t *e, const char *step, const json_t *f, const json_t *res)
+static bool same_as_error(const json_t *e, const char *step, const json_t *f)
 {
 	const char *err = fl_journal_str(e, "error");
+	const json_t *res = fl_journal_object(f, step);
 	char line[2048];
 
 	if (!err)
@@ -127,92 +122,70 @@ static bool same_as_error(const json_t *e, const char *step, const json_t *f, co
 	return strcmp(line, err) == 0;
 }
 
-static void put_errors(FILE *out, const json_t *experiments)
+static int fault_lines(void *arg, const json_t *e, const json_t *f, size_t index)
 {
-	const json_t *e, *f;
-	size_t i, j;
-	bool any = false;
+	static const char *const steps[] = { "inject", "revert" };
+	struct section *sec = arg;
 
-#define TITLE()                                    \
-	do {                                       \
-		if (!any)                          \
-			fputs("\nErrors:\n", out); \
-		any = true;                        \
-	} while (0)
-	json_array_foreach(experiments, i, e)
-	{
-		if (fl_journal_str(e, "error") && !fl_journal_object(e, "abort")) {
-			TITLE();
-			detail(out, e);
-			put(out, fl_journal_str(e, "error"));
-			fputc('\n', out);
-		}
-		json_array_foreach(fl_journal_array(e, "faults"), j, f)
-		{
-			static const char *const steps[] = { "inject", "revert" };
-
-			for (size_t s = 0; s < 2; s++) {
-				const json_t *res = fl_journal_object(f, steps[s]);
-
-				if (!res ||
-				    strcmp(fl_journal_str_or(res, "result", ""), "error") != 0)
-					continue;
-				/* Already said: the experiment's error is this step's. */
-				if (same_as_error(e, steps[s], f, res))
-					continue;
-				TITLE();
-				detail(out, e);
-				fprintf(out, "%s ", steps[s]);
-				put(out, fl_journal_str_or(f, "name", "?"));
-				fputs(" on ", out);
-				put(out, fl_journal_str_or(f, "target", "?"));
-				fputs(": ", out);
-				put(out, fl_journal_str_or(res, "message", "failed"));
-				fputc('\n', out);
-			}
-		}
+	(void)index;
+	for (size_t s = 0; s < 2; s++) {
+		/* Already said when the experiment's error is this step's. */
+		if (!fl_report_fault_failed(f, steps[s]) || same_as_error(e, steps[s], f))
+			continue;
+		line(sec, e);
+		fl_report_fault_error(f, steps[s], sec->out, put);
+		fputc('\n', sec->out);
 	}
-#undef TITLE
+	return 0;
 }
 
-static void put_aborts_and_leftovers(FILE *out, const json_t *experiments)
+static int abort_line(void *arg, const json_t *e, const json_t *a, size_t index)
 {
-	const json_t *e, *l;
-	size_t i, j;
-	bool any = false;
+	struct section *sec = arg;
 
-	json_array_foreach(experiments, i, e)
-	{
-		const json_t *a = fl_journal_object(e, "abort");
+	(void)index;
+	line(sec, e);
+	if (fl_journal_str(a, "probe")) {
+		fputs("probe ", sec->out);
+		put(sec->out, fl_journal_str(a, "probe"));
+		fputs(": ", sec->out);
+	}
+	put(sec->out,
+	    fl_journal_str_or(a, "message", fl_journal_str_or(e, "error", "experiment aborted")));
+	fputc('\n', sec->out);
+	return 0;
+}
 
-		if (!a && strcmp(fl_journal_str_or(e, "outcome", ""), "aborted") != 0)
-			continue;
-		if (!any)
-			fputs("\nAborted:\n", out);
-		any = true;
-		detail(out, e);
-		if (fl_journal_str(a, "probe")) {
-			fputs("probe ", out);
-			put(out, fl_journal_str(a, "probe"));
-			fputs(": ", out);
-		}
-		put(out, fl_journal_str_or(a, "message",
-					   fl_journal_str_or(e, "error", "experiment aborted")));
-		fputc('\n', out);
-	}
-	any = false;
-	json_array_foreach(experiments, i, e)
-	{
-		json_array_foreach(fl_journal_array(e, "leftovers"), j, l)
-		{
-			if (!any)
-				fputs("\nLeftovers (faults still held by agents):\n", out);
-			any = true;
-			detail(out, e);
-			fl_report_leftover(l, out, put);
-			fputc('\n', out);
-		}
-	}
+static int leftover_line(void *arg, const json_t *e, const json_t *l, size_t index)
+{
+	struct section *sec = arg;
+
+	(void)index;
+	line(sec, e);
+	fl_report_leftover(l, sec->out, put);
+	fputc('\n', sec->out);
+	return 0;
+}
+
+/* Failed and erroring checks, errors, aborts, leftovers: a section each, when any. */
+static void put_sections(FILE *out, const json_t *experiments)
+{
+	static const struct fl_journal_visit checks = { .check = check_line },
+					     faults = { .fault = fault_lines },
+					     aborts = { .abort = abort_line },
+					     leftovers = { .leftover = leftover_line };
+	struct section failed = { out, "Failed checks", "fail", false, false },
+		       erroring = { out, "Checks that could not run", "error", false, false },
+		       errors = { out, "Errors", NULL, true, false },
+		       aborted = { out, "Aborted", NULL, false, false },
+		       left = { out, "Leftovers (faults still held by agents)", NULL, false,
+				false };
+
+	put_section(experiments, &checks, &failed);
+	put_section(experiments, &checks, &erroring);
+	put_section(experiments, &faults, &errors);
+	put_section(experiments, &aborts, &aborted);
+	put_section(experiments, &leftovers, &left);
 }
 
 int fl_report_text(const json_t *journal, FILE *out)
@@ -256,7 +229,7 @@ int fl_report_text_render(const json_t *journal, FILE *out, struct fl_diag *diag
 	fputs("  OUTCOME    PASS  FAIL  INCONCL  ERROR  FAULTS  DURATION\n", out);
 	json_array_foreach(experiments, i, e)
 	{
-		struct exp_counts c = count(e);
+		struct fl_journal_tally c = fl_journal_tally(e);
 		char faults[48];
 
 		if (c.faults)
@@ -275,10 +248,7 @@ int fl_report_text_render(const json_t *journal, FILE *out, struct fl_diag *diag
 	if (json_array_size(experiments) == 0)
 		fputs("(no experiments)\n", out);
 
-	put_failed_checks(out, experiments, "fail", "Failed checks");
-	put_failed_checks(out, experiments, "error", "Checks that could not run");
-	put_errors(out, experiments);
-	put_aborts_and_leftovers(out, experiments);
+	put_sections(out, experiments);
 	if (fflush(out) != 0 || ferror(out)) {
 		r = fl_report_stream_error();
 		return fl_diag_set(diag, r, "writing %s: %s", "the summary", strerror(-r));

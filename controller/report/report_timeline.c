@@ -287,59 +287,110 @@ void fl_report_wire(const json_t *fault, char *buf, size_t size)
 	}
 }
 
+/* The experiment's events as a journal walk collects them, before sorting by time. */
+struct events {
+	struct ev *evs;
+	size_t n;
+	int64_t start, end; /* the experiment's: the time of an item without one */
+};
+
+static void add(struct events *v, int64_t at, enum ev_kind kind, const json_t *item)
+{
+	v->evs[v->n] = (struct ev){ .at = at, .seq = v->n, .kind = kind, .item = item };
+	v->n++;
+}
+
+static int add_check(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+
+	(void)e, (void)index;
+	add(v, fl_journal_int(x, "atMs", v->start), EV_CHECK, x);
+	return 0;
+}
+
+static int add_fault(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+	const json_t *rev = fl_journal_object(x, "revert");
+
+	(void)e, (void)index;
+	add(v, fl_journal_int(fl_journal_object(x, "inject"), "atMs", v->start), EV_INJECT, x);
+	if (rev)
+		add(v, fl_journal_int(rev, "atMs", v->end), EV_REVERT, x);
+	return 0;
+}
+
+static int add_hook(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+
+	(void)e, (void)index;
+	add(v, fl_journal_int(x, "atMs", v->start), EV_HOOK, x);
+	return 0;
+}
+
+static int add_sample(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+
+	(void)e, (void)index;
+	if (sample_notable(x))
+		add(v, fl_journal_int(x, "atMs", v->start), EV_SAMPLE, x);
+	return 0;
+}
+
+/* An abort without its record (outcome "aborted" only) has no time: not drawn. */
+static int add_abort(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+
+	(void)e, (void)index;
+	if (x)
+		add(v, fl_journal_int(x, "atMs", v->end), EV_ABORT, x);
+	return 0;
+}
+
+static int add_leftover(void *arg, const json_t *e, const json_t *x, size_t index)
+{
+	struct events *v = arg;
+
+	(void)e, (void)index;
+	add(v, v->end, EV_LEFTOVER, x);
+	return 0;
+}
+
 int fl_report_timeline(const json_t *e, FILE *out, void (*escape)(FILE *out, const char *s))
 {
-	const json_t *checks = fl_journal_array(e, "checks"),
-		     *faults = fl_journal_array(e, "faults");
-	const json_t *hooks = fl_journal_array(e, "hooks"),
-		     *samples = fl_journal_array(e, "samples");
-	const json_t *leftovers = fl_journal_array(e, "leftovers"), *abort_, *x;
-	int64_t start = fl_journal_int(e, "startedMs", 0), end = fl_journal_int(e, "finishedMs", 0);
+	static const struct fl_journal_visit visit = { .check = add_check,
+						       .fault = add_fault,
+						       .hook = add_hook,
+						       .sample = add_sample,
+						       .abort = add_abort,
+						       .leftover = add_leftover };
+	struct events v = { .start = fl_journal_int(e, "startedMs", 0),
+			    .end = fl_journal_int(e, "finishedMs", 0) };
 	_cleanup_(fl_freep) struct ev *evs = NULL;
-	size_t n = 0, cap, i;
+	size_t n, i;
 
-	cap = 3 + json_array_size(checks) + 2 * json_array_size(faults) + json_array_size(hooks) +
-	      json_array_size(samples) + json_array_size(leftovers);
-	evs = calloc(cap, sizeof(*evs));
+	/* start, finish, the abort, and at most two events per fault */
+	n = 3 + json_array_size(fl_journal_array(e, "checks")) +
+	    2 * json_array_size(fl_journal_array(e, "faults")) +
+	    json_array_size(fl_journal_array(e, "hooks")) +
+	    json_array_size(fl_journal_array(e, "samples")) +
+	    json_array_size(fl_journal_array(e, "leftovers"));
+	evs = v.evs = calloc(n, sizeof(*evs));
 	if (!evs)
 		return -ENOMEM;
-
-#define ADD(t, k, it) evs[n] = (struct ev){ .at = (t), .seq = n, .kind = (k), .item = (it) }, n++
-	ADD(start, EV_START, e);
-	json_array_foreach(checks, i, x)
-	{
-		ADD(fl_journal_int(x, "atMs", start), EV_CHECK, x);
-	}
-	json_array_foreach(faults, i, x)
-	{
-		const json_t *rev = fl_journal_object(x, "revert");
-
-		ADD(fl_journal_int(fl_journal_object(x, "inject"), "atMs", start), EV_INJECT, x);
-		if (rev)
-			ADD(fl_journal_int(rev, "atMs", end), EV_REVERT, x);
-	}
-	json_array_foreach(hooks, i, x)
-	{
-		ADD(fl_journal_int(x, "atMs", start), EV_HOOK, x);
-	}
-	json_array_foreach(samples, i, x)
-	{
-		if (sample_notable(x))
-			ADD(fl_journal_int(x, "atMs", start), EV_SAMPLE, x);
-	}
-	if ((abort_ = fl_journal_object(e, "abort")))
-		ADD(fl_journal_int(abort_, "atMs", end), EV_ABORT, abort_);
-	json_array_foreach(leftovers, i, x)
-	{
-		ADD(end, EV_LEFTOVER, x);
-	}
-	ADD(end, EV_FINISH, e);
-#undef ADD
+	add(&v, v.start, EV_START, e);
+	(void)fl_journal_walk(e, &visit, &v);
+	add(&v, v.end, EV_FINISH, e);
+	n = v.n;
 	qsort(evs, n, sizeof(*evs), ev_cmp);
 
 	for (i = 0; i < n; i++) {
 		char when[32];
-		int64_t off = evs[i].at - start;
+		int64_t off = evs[i].at - v.start;
 
 		fl_journal_format_time(evs[i].at, true, when, sizeof(when));
 		/* "2026-11-28T14:30:11.000Z" -> "14:30:11.000Z" (UTC, said by the Z) */
