@@ -14,7 +14,6 @@
  * The agent address comes from --agent, else $FAULTLINE_AGENT, else the local unix socket.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,40 +95,40 @@ static json_t *sub(struct faults_args *a, const char *name)
 }
 
 /*
- * The flags, one row each: what a flag sets is data, so adding one is adding a row. The
- * rows' order is getopt's (its ambiguity messages list the candidates in this order).
+ * The flags, one row each (cli.h's table): what a flag sets is data, so adding one is
+ * adding a row. A row's data is the JSON key it sets (in_body/in_sub/in_target below).
  */
-struct faults_flag {
-	const char *name;
-	int has_arg;
-	int (*set)(struct faults_args *a, const struct faults_flag *f, const char *arg);
+struct json_key {
 	const char *sub; /* the kind-specific object (sub()), NULL: the body itself */
-	const char *key; /* the JSON key set */
-	size_t offset;	 /* set_arg, append, set_flag: the field of struct faults_args */
+	const char *key;
 };
 
+#define KEY(s, k) (&(const struct json_key){ s, k })
+
 /* A string kept as is (client config, --json). */
-static int set_arg(struct faults_args *a, const struct faults_flag *f, const char *arg)
-{
-	*(const char **)((char *)a + f->offset) = arg;
-	return 0;
-}
+#define set_arg fl_cli_set_string
 
 /* A string field of the body or of a kind-specific object. */
-static int set_body(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int set_body(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
-	json_object_set_new(f->sub ? sub(a, f->sub) : a->body, f->key, json_string(arg));
+	struct faults_args *a = opts;
+	const struct json_key *k = f->data;
+
+	json_object_set_new(k->sub ? sub(a, k->sub) : a->body, k->key, json_string(arg));
 	return 0;
 }
 
-static int set_target(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int set_target(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
-	json_object_set_new(a->target, f->key, json_string(arg));
+	const struct json_key *k = f->data;
+
+	json_object_set_new(((struct faults_args *)opts)->target, k->key, json_string(arg));
 	return 0;
 }
 
-static int set_pid(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int set_pid(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
+	const struct json_key *k = f->data;
 	char *end;
 	long pid;
 
@@ -139,129 +138,100 @@ static int set_pid(struct faults_args *a, const struct faults_flag *f, const cha
 		fprintf(stderr, "faultline: --pid: \"%s\" is not a process id\n", arg);
 		return -EINVAL;
 	}
-	json_object_set_new(a->target, f->key, json_integer(pid));
+	json_object_set_new(((struct faults_args *)opts)->target, k->key, json_integer(pid));
 	return 0;
 }
 
 /* --lease is both renew's body and inject's field. */
-static int set_lease(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int set_lease(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
-	a->lease = arg;
-	return set_body(a, f, arg);
+	((struct faults_args *)opts)->lease = arg;
+	return set_body(opts, f, arg);
 }
 
 /* --to, --from: repeatable. */
-static int append(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int append(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
-	json_array_append_new(*(json_t **)((char *)a + f->offset), json_string(arg));
+	json_array_append_new(*(json_t **)((char *)opts + f->offset), json_string(arg));
 	return 0;
 }
 
-static int set_true(struct faults_args *a, const struct faults_flag *f, const char *arg)
+static int set_true(void *opts, const struct fl_cli_flag *f, const char *arg)
 {
+	const struct json_key *k = f->data;
+
 	(void)arg;
-	json_object_set_new(sub(a, f->sub), f->key, json_true());
+	json_object_set_new(sub(opts, k->sub), k->key, json_true());
 	return 0;
 }
 
-/* A flag without a value (stop --clear). */
-static int set_flag(struct faults_args *a, const struct faults_flag *f, const char *arg)
-{
-	(void)arg;
-	*(bool *)((char *)a + f->offset) = true;
-	return 0;
-}
-
-/* Where a flag's value goes in struct faults_args (set_arg, append, set_flag). */
+/* Where a flag's value goes in struct faults_args (set_arg, append, a switch). */
 #define FIELD(f) offsetof(struct faults_args, f)
-
-static const struct faults_flag flags[] = {
-	{ "agent", required_argument, set_arg, .offset = FIELD(client.address) },
-	{ "tls-cert", required_argument, set_arg, .offset = FIELD(client.tls_cert) },
-	{ "tls-key", required_argument, set_arg, .offset = FIELD(client.tls_key) },
-	{ "tls-ca", required_argument, set_arg, .offset = FIELD(client.tls_ca) },
-	{ "json", required_argument, set_arg, .offset = FIELD(json) },
-	{ "kind", required_argument, set_body, .key = "kind" },
-	{ "pod", required_argument, set_target, .key = "pod" },
-	{ "pod-uid", required_argument, set_target, .key = "podUid" },
-	{ "netns", required_argument, set_target, .key = "netns" },
-	{ "pid", required_argument, set_pid, .key = "pid" },
-	{ "container", required_argument, set_target, .key = "container" },
-	{ "interface", required_argument, set_body, .key = "interface" },
-	{ "direction", required_argument, set_body, .key = "direction" },
-	{ "duration", required_argument, set_body, .key = "duration" },
-	{ "lease", required_argument, set_lease, .key = "lease" },
-	{ "owner", required_argument, set_body, .key = "owner" },
-	{ "id", required_argument, set_body, .key = "id" },
-	{ "to", required_argument, append, .offset = FIELD(to) },
-	{ "from", required_argument, append, .offset = FIELD(from) },
-	{ "rate", required_argument, set_body, .sub = "bandwidth", .key = "rate" },
-	{ "burst", required_argument, set_body, .sub = "bandwidth", .key = "burst" },
-	{ "limit", required_argument, set_body, .sub = "bandwidth", .key = "limit" },
-	{ "latency", required_argument, set_body, .sub = "bandwidth", .key = "latency" },
-	{ "action", required_argument, set_body, .sub = "partition", .key = "action" },
-	{ "percent", required_argument, set_body, .sub = "loss", .key = "percent" },
-	{ "delay", required_argument, set_body, .sub = "delay", .key = "delay" },
-	{ "jitter", required_argument, set_body, .sub = "delay", .key = "jitter" },
-	{ "signal", required_argument, set_body, .sub = "kill", .key = "signal" },
-	{ "grace", required_argument, set_body, .sub = "kill", .key = "gracePeriod" },
-	{ "verify-wire", no_argument, set_true, .sub = "verify", .key = "wire" },
-	{ "clear", no_argument, set_flag, .offset = FIELD(clear) },
+static const struct fl_cli_flag flags[] = {
+	{ "agent", 0, "ADDR", set_arg, FIELD(client.address), NULL },
+	{ "tls-cert", 0, "FILE", set_arg, FIELD(client.tls_cert), NULL },
+	{ "tls-key", 0, "FILE", set_arg, FIELD(client.tls_key), NULL },
+	{ "tls-ca", 0, "FILE", set_arg, FIELD(client.tls_ca), NULL },
+	{ "json", 0, "TEXT or @FILE", set_arg, FIELD(json), NULL },
+	{ "kind", 0, "KIND", set_body, 0, KEY(NULL, "kind") },
+	{ "pod", 0, "NS/NAME", set_target, 0, KEY(NULL, "pod") },
+	{ "pod-uid", 0, "UID", set_target, 0, KEY(NULL, "podUid") },
+	{ "netns", 0, "PATH", set_target, 0, KEY(NULL, "netns") },
+	{ "pid", 0, "PID", set_pid, 0, KEY(NULL, "pid") },
+	{ "container", 0, "NAME", set_target, 0, KEY(NULL, "container") },
+	{ "interface", 0, "IF", set_body, 0, KEY(NULL, "interface") },
+	{ "direction", 0, "DIRECTION", set_body, 0, KEY(NULL, "direction") },
+	{ "duration", 0, "DURATION", set_body, 0, KEY(NULL, "duration") },
+	{ "lease", 0, "DURATION", set_lease, 0, KEY(NULL, "lease") },
+	{ "owner", 0, "TEXT", set_body, 0, KEY(NULL, "owner") },
+	{ "id", 0, "ID", set_body, 0, KEY(NULL, "id") },
+	{ "to", 0, "TARGET", append, FIELD(to), NULL },
+	{ "from", 0, "TARGET", append, FIELD(from), NULL },
+	{ "rate", 0, "RATE", set_body, 0, KEY("bandwidth", "rate") },
+	{ "burst", 0, "SIZE", set_body, 0, KEY("bandwidth", "burst") },
+	{ "limit", 0, "SIZE", set_body, 0, KEY("bandwidth", "limit") },
+	{ "latency", 0, "DURATION", set_body, 0, KEY("bandwidth", "latency") },
+	{ "action", 0, "ACTION", set_body, 0, KEY("partition", "action") },
+	{ "percent", 0, "PERCENT", set_body, 0, KEY("loss", "percent") },
+	{ "delay", 0, "DURATION", set_body, 0, KEY("delay", "delay") },
+	{ "jitter", 0, "DURATION", set_body, 0, KEY("delay", "jitter") },
+	{ "signal", 0, "SIGNAL", set_body, 0, KEY("kill", "signal") },
+	{ "grace", 0, "DURATION", set_body, 0, KEY("kill", "gracePeriod") },
+	{ "verify-wire", 0, NULL, set_true, 0, KEY("verify", "wire") },
+	{ "clear", 0, NULL, fl_cli_set_switch, FIELD(clear), NULL },
 };
 
 #undef FIELD
 
-/* getopt's value for flags[i]: above every short option. */
-#define FLAG_VAL 256
+/* inject: the words after the flags are netem options ("-4" may be a cell overhead);
+ * the verbs with an ID take flags before and after it. */
+static const struct fl_cli_verb inject_verb = { "faults", usage, flags, FL_ARRAY_SIZE(flags),
+						true };
+static const struct fl_cli_verb id_verb = { "faults", usage, flags, FL_ARRAY_SIZE(flags), false };
 
-/* getopt's table from ours, then --help and the terminator. */
-static void build_options(struct option *opts)
+/* The flags of `faults VERB` (argv[0] is VERB). The index of the first word after them,
+ * or < 0 when the command ends here with *ret_code (--help, usage errors). */
+static int parse_flags(int argc, char **argv, struct faults_args *a, int *ret_code)
 {
-	size_t i;
+	int first = fl_cli_parse_flags(a->interleaved ? &id_verb : &inject_verb, argc, argv, a,
+				       ret_code);
 
-	for (i = 0; i < FL_ARRAY_SIZE(flags); i++)
-		opts[i] =
-			(struct option){ flags[i].name, flags[i].has_arg, NULL, FLAG_VAL + (int)i };
-	opts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
-	opts[i] = (struct option){ NULL, 0, NULL, 0 };
-}
-
-static int parse_flags(int argc, char **argv, struct faults_args *a)
-{
-	struct option opts[FL_ARRAY_SIZE(flags) + 2];
-	int c, r;
-
-	build_options(opts);
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "+h", opts, NULL);
-		if (c == -1) {
-			/* "revert ID --agent X": take the ID and go on with the flags. */
-			if (!a->interleaved || optind >= argc)
-				break;
-			if (a->positional) {
-				fprintf(stderr, "faultline: unexpected argument \"%s\"\n",
-					argv[optind]);
-				return -EINVAL;
-			}
-			a->positional = argv[optind++];
-			continue;
+	if (first < 0)
+		return -1;
+	if (a->interleaved && first < argc) {
+		/* "revert ID --agent X": the ID, and nothing more. */
+		if (argc - first > 1) {
+			*ret_code = FL_EXIT_USAGE;
+			fprintf(stderr, "faultline: unexpected argument \"%s\"\n", argv[first + 1]);
+			return -1;
 		}
-		if (c == 'h') {
-			usage(stdout);
-			exit(FL_EXIT_OK);
-		}
-		if (c < FLAG_VAL)
-			return -EINVAL;
-		r = flags[c - FLAG_VAL].set(a, &flags[c - FLAG_VAL], optarg);
-		if (r < 0)
-			return r;
+		a->positional = argv[first++];
 	}
 	if (!a->client.address)
 		a->client.address = getenv("FAULTLINE_AGENT");
 	if (!a->client.address || !*a->client.address)
 		a->client.address = DEFAULT_AGENT;
-	return optind;
+	return first;
 }
 
 /* --json TEXT or --json @FILE (bounded: the agent takes 64 KiB at most). */
@@ -424,11 +394,9 @@ int fl_cmd_faults(int argc, char **argv)
 	}
 	verb = argv[1];
 	a.interleaved = strcmp(verb, "inject") != 0;
-	first = parse_flags(argc - 1, argv + 1, &a);
-	if (first < 0) {
-		rc = FL_EXIT_USAGE;
+	first = parse_flags(argc - 1, argv + 1, &a, &rc);
+	if (first < 0)
 		goto out;
-	}
 	argc--;
 	argv++;
 	if (strcmp(verb, "inject") == 0)

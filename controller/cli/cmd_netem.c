@@ -8,7 +8,7 @@
  *   faultline netem apply --dev eth0 tbf rate 10mbit burst 32kbit
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,73 +98,71 @@ static int add_target(struct netem_args *a, const char *text, bool source)
 	return 0;
 }
 
-static int parse_flags(int argc, char **argv, struct netem_args *a)
+static int set_ifindex(void *opts, const struct fl_cli_flag *flag, const char *value)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "ifindex", required_argument, NULL, 'i' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "to", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "ingress", no_argument, NULL, 'I' },
-		{ "op", required_argument, NULL, 'o' },
-		{ "options-only", no_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct netem_args *a = opts;
+	char *end;
 
-	/* "+": stop at the first fault word; "-4" may be a negative cell overhead. */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		char *end;
-
-		switch (c) {
-		case 'd':
-			a->dev = optarg;
-			break;
-		case 'i':
-			errno = 0;
-			a->ifindex = (int)strtol(optarg, &end, 10);
-			if (*end || errno || a->ifindex <= 0) {
-				fprintf(stderr,
-					"faultline: --ifindex: \"%s\" is not a positive number\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'n':
-			a->netns = optarg;
-			break;
-		case 't':
-		case 'f':
-			if (add_target(a, optarg, c == 'f') < 0)
-				return -EINVAL;
-			break;
-		case 'I':
-			a->fault.direction = FL_NETEM_INGRESS;
-			break;
-		case 'o':
-			if (parse_op(optarg, &a->op) < 0) {
-				fprintf(stderr,
-					"faultline: --op: \"%s\" is not add, replace, change or "
-					"delete\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'O':
-			a->options_only = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(FL_EXIT_OK);
-		default:
-			return -EINVAL;
-		}
+	(void)flag;
+	errno = 0;
+	a->ifindex = (int)strtol(value, &end, 10);
+	if (*end || errno || a->ifindex <= 0) {
+		fprintf(stderr, "faultline: --ifindex: \"%s\" is not a positive number\n", value);
+		return -EINVAL;
 	}
-	a->words = argv + optind;
-	a->n_words = argc - optind;
+	return 0;
+}
+
+static int set_target(void *opts, const struct fl_cli_flag *flag, const char *value)
+{
+	return add_target(opts, value, strcmp(flag->name, "from") == 0);
+}
+
+static int set_ingress(void *opts, const struct fl_cli_flag *flag, const char *value)
+{
+	(void)flag, (void)value;
+	((struct netem_args *)opts)->fault.direction = FL_NETEM_INGRESS;
+	return 0;
+}
+
+static int set_op(void *opts, const struct fl_cli_flag *flag, const char *value)
+{
+	(void)flag;
+	if (parse_op(value, &((struct netem_args *)opts)->op) < 0) {
+		fprintf(stderr, "faultline: --op: \"%s\" is not add, replace, change or delete\n",
+			value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define FIELD(f) offsetof(struct netem_args, f)
+static const struct fl_cli_flag netem_flags[] = {
+	{ "dev", 0, "DEVICE", fl_cli_set_string, FIELD(dev), NULL },
+	{ "ifindex", 0, "INDEX", set_ifindex, 0, NULL },
+	{ "netns", 0, "NETNS", fl_cli_set_string, FIELD(netns), NULL },
+	{ "to", 0, "DEST", set_target, 0, NULL },
+	{ "from", 0, "SOURCE", set_target, 0, NULL },
+	{ "ingress", 0, NULL, set_ingress, 0, NULL },
+	{ "op", 0, "OP", set_op, 0, NULL },
+	{ "options-only", 0, NULL, fl_cli_set_switch, FIELD(options_only), NULL },
+};
+#undef FIELD
+
+/* In order: flags stop at the first fault word, so "-4" may be a negative cell overhead. */
+static const struct fl_cli_verb netem_verb = { "netem", usage, netem_flags,
+					       FL_ARRAY_SIZE(netem_flags), true };
+
+/* The flags of `netem VERB` (argv[0] is VERB). < 0 when the command ends here, with
+ * *ret_code (--help, usage errors). */
+static int parse_flags(int argc, char **argv, struct netem_args *a, int *ret_code)
+{
+	int first = fl_cli_parse_flags(&netem_verb, argc, argv, a, ret_code);
+
+	if (first < 0)
+		return -1;
+	a->words = argv + first;
+	a->n_words = argc - first;
 	if (a->netns) {
 		/* A bare name means /run/netns/NAME, as `ip netns` does. */
 		(void)snprintf(a->netns_path, sizeof(a->netns_path), "%s%s",
@@ -412,14 +410,15 @@ int fl_cmd_netem(int argc, char **argv)
 {
 	struct netem_args a = { .op = FL_NL_ADD };
 	const char *verb;
+	int code;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? FL_EXIT_USAGE : FL_EXIT_OK;
 	}
 	verb = argv[1];
-	if (parse_flags(argc - 1, argv + 1, &a) < 0)
-		return FL_EXIT_USAGE;
+	if (parse_flags(argc - 1, argv + 1, &a, &code) < 0)
+		return code;
 	if (strcmp(verb, "encode") == 0)
 		return cmd_encode(&a);
 	if (strcmp(verb, "apply") == 0)

@@ -4,7 +4,8 @@
  * do resolved against the live agents and probes, is the engine's (engine/plan.c).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,53 +23,56 @@ static void usage(FILE *out)
 		     "Nothing is changed. Exit 0 when the experiment can run, 2 when not.\n");
 }
 
+struct plan_args {
+	uint64_t seed;
+	bool has_seed;
+};
+
+static int set_seed(void *opts, const struct fl_cli_flag *flag, const char *value)
+{
+	struct plan_args *pa = opts;
+
+	(void)flag;
+	if (fl_cli_parse_seed("plan", value, &pa->seed) < 0)
+		return -EINVAL;
+	pa->has_seed = true;
+	return 0;
+}
+
+static const struct fl_cli_flag plan_flags[] = { { "seed", 0, "NUMBER", set_seed, 0, NULL } };
+static const struct fl_cli_verb plan_verb = { "plan", usage, plan_flags, 1, false };
+
 int fl_cmd_plan(int argc, char **argv)
 {
-	static const struct option options[] = { { "seed", required_argument, NULL, 's' },
-						 { "help", no_argument, NULL, 'h' },
-						 { 0 } };
+	struct plan_args pa = { .seed = 1 };
 	struct fl_suite *suite = NULL;
 	struct fl_diag diag = { 0 };
-	bool has_seed = false, ok = true;
-	uint64_t seed = 1;
-	int c;
+	bool ok = true;
+	int c, first;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (fl_cli_parse_seed("plan", optarg, &seed) < 0)
-				return FL_EXIT_USAGE;
-			has_seed = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return FL_EXIT_OK;
-		default:
-			usage(stderr);
-			return FL_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return FL_EXIT_USAGE;
-	}
-	if ((c = fl_suite_parse_file(argv[optind], &suite, &diag)) < 0) {
-		fl_cli_print_parse_error(argv[optind], c, &diag);
+	if ((first = fl_cli_parse_flags(&plan_verb, argc, argv, &pa, &c)) < 0)
+		return c;
+	if (first >= argc)
+		return fl_cli_usage_error(&plan_verb, "no experiment file given");
+	if (first + 1 != argc)
+		return fl_cli_usage_error(&plan_verb, "one FILE only; unexpected \"%s\"",
+					  argv[first + 1]);
+	if ((c = fl_suite_parse_file(argv[first], &suite, &diag)) < 0) {
+		fl_cli_print_parse_error(argv[first], c, &diag);
 		return FL_EXIT_ERROR;
 	}
 	for (unsigned i = 0; i < suite->n_experiments; i++) {
 		const struct fl_experiment *exp = &suite->experiments[i];
 		ok &= fl_plan_experiment(stdout, exp,
-					 has_seed	 ? seed
+					 pa.has_seed	 ? pa.seed
 					 : exp->has_seed ? exp->seed
-							 : seed);
+							 : pa.seed);
 	}
-	if (!has_seed)
+	if (!pa.has_seed)
 		printf("(targets chosen with seed %llu unless the experiment sets one; `run` picks "
 		       "a "
 		       "fresh seed: pass --seed to both to get the same choice)\n",
-		       (unsigned long long)seed);
+		       (unsigned long long)pa.seed);
 	fl_suite_free(suite);
 	return ok ? FL_EXIT_OK : FL_EXIT_ERROR;
 }

@@ -7,9 +7,9 @@
  * the journal cannot be read or a report cannot be written, 64 on usage errors.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,68 +56,39 @@ struct report_opts {
 	const char *journal_path;
 };
 
+#define FIELD(f) offsetof(struct report_opts, f)
+static const struct fl_cli_flag report_flags[] = {
+	{ "junit", 0, "FILE", fl_cli_set_string, FIELD(junit), NULL },
+	{ "html", 0, "FILE", fl_cli_set_string, FIELD(html), NULL },
+	{ "text", 0, NULL, fl_cli_set_switch, FIELD(text), NULL },
+};
+#undef FIELD
+
+static const struct fl_cli_verb report_verb = { "report", usage, report_flags,
+						FL_ARRAY_SIZE(report_flags), false };
+
 /* The flags and the JOURNAL. false when the command ends here, with *ret_code (--help,
  * usage errors). */
 static bool parse_args(int argc, char **argv, struct report_opts *o, int *ret_code)
 {
-	static const struct option opts[] = {
-		{ "junit", required_argument, NULL, 'j' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "text", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int first = fl_cli_parse_flags(&report_verb, argc, argv, o, ret_code);
 
+	if (first < 0)
+		return false;
 	*ret_code = FL_EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			o->junit = optarg;
-			break;
-		case 'H':
-			o->html = optarg;
-			break;
-		case 't':
-			o->text = true;
-			break;
-		case 'h':
-			usage(stdout);
-			*ret_code = FL_EXIT_OK;
-			return false;
-		default:
-			/* getopt_long sets optopt to the option's value when its argument is
-			 * missing, and to 0 for an unknown long option. */
-			if (optopt == 'j' || optopt == 'H')
-				fprintf(stderr,
-					"faultline report: --%s needs a FILE (\"-\": stdout)\n",
-					optopt == 'j' ? "junit" : "html");
-			else
-				fprintf(stderr,
-					"faultline report: unknown option \"%s\" (see faultline "
-					"report --help)\n",
-					argv[optind - 1]);
-			return false;
-		}
+	if (first >= argc)
+		fl_cli_usage_error(&report_verb, "JOURNAL is required");
+	else if (argc - first > 1)
+		fl_cli_usage_error(&report_verb, "one JOURNAL only; unexpected \"%s\"",
+				   argv[first + 1]);
+	else if (!o->junit && !o->html && !o->text)
+		fl_cli_usage_error(&report_verb,
+				   "say which report: --junit FILE, --html FILE or --text");
+	else {
+		o->journal_path = argv[first];
+		return true;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "faultline report: JOURNAL is required (see --help)\n");
-		return false;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "faultline report: one JOURNAL only; unexpected \"%s\"\n",
-			argv[optind + 1]);
-		return false;
-	}
-	if (!o->junit && !o->html && !o->text) {
-		fprintf(stderr, "faultline report: say which report: --junit FILE, --html FILE or "
-				"--text\n");
-		return false;
-	}
-	o->journal_path = argv[optind];
-	return true;
+	return false;
 }
 
 /* FL_EXIT_OK when every report asked for was written, else FL_EXIT_ERROR. */

@@ -4,7 +4,7 @@
  * Every file is parsed before anything runs: a typo never leaves half a gameday done.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,60 +73,30 @@ struct run_args {
 	struct fl_run_opts opts;
 };
 
-/* The flags. false when the command ends here, with *ret_code (--help, usage errors);
- * else the FILEs start at argv[optind]. */
-static bool parse_args(int argc, char **argv, struct run_args *ra, int *ret_code)
+static int set_seed(void *opts, const struct fl_cli_flag *flag, const char *value)
 {
-	static const struct option options[] = { { "junit", required_argument, NULL, 'j' },
-						 { "journal", required_argument, NULL, 'J' },
-						 { "report", required_argument, NULL, 'r' },
-						 { "seed", required_argument, NULL, 's' },
-						 { "quiet", no_argument, NULL, 'q' },
-						 { "progress", no_argument, NULL, 'p' },
-						 { "help", no_argument, NULL, 'h' },
-						 { 0 } };
-	int c;
+	struct run_args *ra = opts;
 
-	*ret_code = FL_EXIT_USAGE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ra->junit = optarg;
-			break;
-		case 'J':
-			ra->journal_path = optarg;
-			break;
-		case 'r':
-			ra->html = optarg;
-			break;
-		case 's':
-			if (fl_cli_parse_seed("run", optarg, &ra->opts.seed) < 0)
-				return false;
-			ra->opts.has_seed = true;
-			break;
-		case 'q':
-			ra->opts.quiet = true;
-			break;
-		case 'p':
-			ra->opts.force_tty = true;
-			break;
-		case 'h':
-			usage(stdout);
-			*ret_code = FL_EXIT_OK;
-			return false;
-		default:
-			usage(stderr);
-			return false;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "faultline run: no experiment file given\n");
-		usage(stderr);
-		return false;
-	}
-	return true;
+	(void)flag;
+	if (fl_cli_parse_seed("run", value, &ra->opts.seed) < 0)
+		return -EINVAL;
+	ra->opts.has_seed = true;
+	return 0;
 }
+
+#define FIELD(f) offsetof(struct run_args, f)
+static const struct fl_cli_flag run_flags[] = {
+	{ "junit", 0, "FILE", fl_cli_set_string, FIELD(junit), NULL },
+	{ "journal", 0, "FILE", fl_cli_set_string, FIELD(journal_path), NULL },
+	{ "report", 0, "FILE", fl_cli_set_string, FIELD(html), NULL },
+	{ "seed", 0, "NUMBER", set_seed, 0, NULL },
+	{ "quiet", 0, NULL, fl_cli_set_switch, FIELD(opts.quiet), NULL },
+	{ "progress", 0, NULL, fl_cli_set_switch, FIELD(opts.force_tty), NULL },
+};
+#undef FIELD
+
+static const struct fl_cli_verb run_verb = { "run", usage, run_flags,
+					     sizeof(run_flags) / sizeof(run_flags[0]), false };
 
 /* Parse every file into suites[] (*ret_n of them); each one that does not parse is
  * printed. FL_EXIT_ERROR when any did not. */
@@ -177,14 +147,16 @@ int fl_cmd_run(int argc, char **argv)
 {
 	struct run_args ra = { 0 };
 	struct fl_suite **suites;
-	int code, n_files;
+	int code, n_files, first;
 	char **files;
 	unsigned n = 0;
 
-	if (!parse_args(argc, argv, &ra, &code))
+	if ((first = fl_cli_parse_flags(&run_verb, argc, argv, &ra, &code)) < 0)
 		return code;
-	n_files = argc - optind;
-	files = &argv[optind];
+	if (first >= argc)
+		return fl_cli_usage_error(&run_verb, "no experiment file given");
+	n_files = argc - first;
+	files = &argv[first];
 	suites = calloc((size_t)n_files, sizeof(*suites));
 	if (!suites)
 		return FL_EXIT_ERROR;

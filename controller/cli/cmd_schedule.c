@@ -5,8 +5,8 @@
  * schedule/scheduler.c (docs/schedule.md).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,60 +91,48 @@ static int dry_run(const struct fl_schedule *s, time_t from)
 
 struct sched_opts {
 	bool once, dry;
+	const char *from_text;
 	time_t from; /* --dry-run's start */
 	const char *config;
 };
+
+#define FIELD(f) offsetof(struct sched_opts, f)
+static const struct fl_cli_flag sched_flags[] = {
+	{ "once", 0, NULL, fl_cli_set_switch, FIELD(once), NULL },
+	{ "dry-run", 0, NULL, fl_cli_set_switch, FIELD(dry), NULL },
+	{ "from", 0, "TIME", fl_cli_set_string, FIELD(from_text), NULL },
+};
+#undef FIELD
+
+static const struct fl_cli_verb sched_verb = { "schedule", usage, sched_flags,
+					       sizeof(sched_flags) / sizeof(sched_flags[0]),
+					       false };
 
 /* The flags and the CONFIG file. false when the command ends here, with *ret_code (--help,
  * usage errors). */
 static bool parse_args(int argc, char **argv, struct sched_opts *o, int *ret_code)
 {
-	static const struct option opts[] = { { "once", no_argument, NULL, 'o' },
-					      { "dry-run", no_argument, NULL, 'n' },
-					      { "from", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
-	const char *from_text = NULL;
-	int c;
+	int first = fl_cli_parse_flags(&sched_verb, argc, argv, o, ret_code);
 
+	if (first < 0)
+		return false;
 	*ret_code = FL_EXIT_USAGE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->once = true;
-			break;
-		case 'n':
-			o->dry = true;
-			break;
-		case 'f':
-			from_text = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			*ret_code = FL_EXIT_OK;
-			return false;
-		default:
-			usage(stderr);
-			return false;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "faultline schedule: expected one CONFIG file (see --help)\n");
+	if (first != argc - 1) {
+		fl_cli_usage_error(&sched_verb, "expected one CONFIG file");
 		return false;
 	}
 	if (o->once && o->dry) {
-		fprintf(stderr, "faultline schedule: --once and --dry-run exclude each other\n");
+		fl_cli_usage_error(&sched_verb, "--once and --dry-run exclude each other");
 		return false;
 	}
-	if (from_text && (!o->dry || parse_from(from_text, &o->from) < 0)) {
-		fprintf(stderr,
-			"faultline schedule: --from \"%s\": expected --dry-run and a time like "
-			"2024-01-05T16:50[:SS][Z]\n",
-			from_text);
+	if (o->from_text && (!o->dry || parse_from(o->from_text, &o->from) < 0)) {
+		fl_cli_usage_error(&sched_verb,
+				   "--from \"%s\": expected --dry-run and a time like "
+				   "2024-01-05T16:50[:SS][Z]",
+				   o->from_text);
 		return false;
 	}
-	o->config = argv[optind];
+	o->config = argv[first];
 	return true;
 }
 

@@ -8,7 +8,6 @@
  *
  * Exit 0 when every file is valid, 2 (FL_EXIT_ERROR) when any is not, 64 on usage errors.
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,37 +48,22 @@ static bool validate_one(const char *path, bool quiet)
 	return true;
 }
 
+static const struct fl_cli_flag validate_flags[] = {
+	{ "quiet", 'q', NULL, fl_cli_set_switch, 0, NULL },
+};
+/* In order: a file named like a flag after the first FILE is still a file. */
+static const struct fl_cli_verb validate_verb = { "validate", usage, validate_flags, 1, true };
+
 int fl_cmd_validate(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool quiet = false, all_ok = true;
-	int c;
+	int code, first;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qh", options, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return FL_EXIT_OK;
-		default:
-			fprintf(stderr, "faultline validate: unknown option \"%s\" (see --help)\n",
-				argv[optind - 1]);
-			return FL_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "faultline validate: no FILE given (see --help)\n");
-		return FL_EXIT_USAGE;
-	}
-	for (int i = optind; i < argc; i++)
+	if ((first = fl_cli_parse_flags(&validate_verb, argc, argv, &quiet, &code)) < 0)
+		return code;
+	if (first >= argc)
+		return fl_cli_usage_error(&validate_verb, "no FILE given");
+	for (int i = first; i < argc; i++)
 		if (!validate_one(argv[i], quiet))
 			all_ok = false;
 	fflush(stdout);
