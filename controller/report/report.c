@@ -173,3 +173,12 @@ void fl_report_fault_error(const json_t *fault, const char *step, FILE *out,
 	fputs(": ", out);
 	escape(out, fl_journal_str_or(fl_journal_object(fault, step), "message", "failed"));
 }
+
+void fl_report_check_line(const json_t *check, FILE *out, void (*escape)(FILE *out, const char *s))
+{
+	escape(out, fl_journal_str_or(check, "probe", "?"));
+	fputs(" [", out);
+	escape(out, fl_journal_str_or(check, "phase", "?"));
+	fputs("]: ", out);
+	escape(out, fl_journal_str_or(check, "message", ""));
+}

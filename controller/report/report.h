@@ -64,6 +64,10 @@ int fl_report_timeline(const json_t *experiment, FILE *out,
 void fl_report_leftover(const json_t *leftover, FILE *out,
 			void (*escape)(FILE *out, const char *s));
 
+/* A check as one line without its newline, the same in every report's lists:
+ * "throughput [after]: 120 msg/s is below the minimum 150". */
+void fl_report_check_line(const json_t *check, FILE *out, void (*escape)(FILE *out, const char *s));
+
 /* Whether a fault's step ("inject" or "revert") ended in error in the journal. */
 bool fl_report_fault_failed(const json_t *fault, const char *step);
 

@@ -335,11 +335,7 @@ static int error_check(void *arg, const json_t *e, const json_t *x, size_t index
 		return 0;
 	error_item(er->out, &er->n);
 	fputs("<li>check ", er->out);
-	esc(er->out, fl_journal_str_or(x, "probe", "?"));
-	fputs(" [", er->out);
-	esc(er->out, fl_journal_str_or(x, "phase", "?"));
-	fputs("]: ", er->out);
-	esc(er->out, fl_journal_str_or(x, "message", ""));
+	fl_report_check_line(x, er->out, fl_xml_text);
 	fputs("</li>\n", er->out);
 	return 0;
 }

@@ -98,11 +98,7 @@ static int check_line(void *arg, const json_t *e, const json_t *k, size_t index)
 	if (strcmp(fl_journal_str_or(k, "verdict", ""), sec->verdict) != 0)
 		return 0;
 	line(sec, e);
-	put(sec->out, fl_journal_str_or(k, "probe", "?"));
-	fputs(" [", sec->out);
-	put(sec->out, fl_journal_str_or(k, "phase", "?"));
-	fputs("]: ", sec->out);
-	put(sec->out, fl_journal_str_or(k, "message", ""));
+	fl_report_check_line(k, sec->out, put);
 	fputc('\n', sec->out);
 	return 0;
 }

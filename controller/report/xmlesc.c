@@ -51,64 +51,15 @@ static bool xml_allowed(uint32_t cp)
 	       (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
-static void xml_escape(FILE *out, const char *s, bool attr)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s)
-		return;
-	while (*p) {
-		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
-
-		if (n == 0 || !xml_allowed(cp)) {
-			fputs("\xef\xbf\xbd", out); /* U+FFFD */
-			p += n ? n : 1;
-			continue;
-		}
-		switch (cp) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '\r':
-			fputs("&#13;", out);
-			break;
-		case '"':
-			fputs(attr ? "&quot;" : "\"", out);
-			break;
-		case '\'':
-			fputs(attr ? "&#39;" : "'", out);
-			break;
-		case '\t':
-			fputs(attr ? "&#9;" : "\t", out);
-			break;
-		case '\n':
-			fputs(attr ? "&#10;" : "\n", out);
-			break;
-		default:
-			fwrite(p, 1, n, out);
-		}
-		p += n;
-	}
-}
-
-void fl_xml_text(FILE *out, const char *s)
-{
-	xml_escape(out, s, false);
-}
-
-void fl_xml_attr(FILE *out, const char *s)
-{
-	xml_escape(out, s, true);
-}
-
-void fl_text_clean(FILE *out, const char *s, int keep_newlines)
+/*
+ * Write s through put, one valid UTF-8 sequence at a time (its code point and bytes); a
+ * byte that starts no valid sequence is written as bad. The escapers below differ only in
+ * what they put.
+ */
+static void each_char(FILE *out, const char *s, const char *bad,
+		      void (*put)(FILE *out, uint32_t cp, const unsigned char *p, size_t n,
+				  bool how),
+		      bool how)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -119,16 +70,75 @@ void fl_text_clean(FILE *out, const char *s, int keep_newlines)
 		size_t n = utf8_decode(p, &cp);
 
 		if (n == 0) {
-			fputc('?', out);
+			fputs(bad, out);
 			p++;
 			continue;
 		}
-		if (keep_newlines && (cp == '\n' || cp == '\t'))
-			fputc((int)cp, out);
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			fputc('?', out);
-		else
-			fwrite(p, 1, n, out);
+		put(out, cp, p, n, how);
 		p += n;
 	}
+}
+
+/* What stands for a character in XML text and in attributes; NULL: the character itself. */
+static const char *xml_ref(uint32_t cp, bool attr)
+{
+	switch (cp) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '\r':
+		return "&#13;";
+	case '"':
+		return attr ? "&quot;" : NULL;
+	case '\'':
+		return attr ? "&#39;" : NULL;
+	case '\t':
+		return attr ? "&#9;" : NULL;
+	case '\n':
+		return attr ? "&#10;" : NULL;
+	default:
+		return NULL;
+	}
+}
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
+static void put_xml(FILE *out, uint32_t cp, const unsigned char *p, size_t n, bool attr)
+{
+	const char *ref = xml_ref(cp, attr);
+
+	if (!xml_allowed(cp))
+		fputs(REPLACEMENT, out);
+	else if (ref)
+		fputs(ref, out);
+	else
+		fwrite(p, 1, n, out);
+}
+
+void fl_xml_text(FILE *out, const char *s)
+{
+	each_char(out, s, REPLACEMENT, put_xml, false);
+}
+
+void fl_xml_attr(FILE *out, const char *s)
+{
+	each_char(out, s, REPLACEMENT, put_xml, true);
+}
+
+static void put_clean(FILE *out, uint32_t cp, const unsigned char *p, size_t n, bool keep_newlines)
+{
+	if (keep_newlines && (cp == '\n' || cp == '\t'))
+		fputc((int)cp, out);
+	else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		fputc('?', out);
+	else
+		fwrite(p, 1, n, out);
+}
+
+void fl_text_clean(FILE *out, const char *s, int keep_newlines)
+{
+	each_char(out, s, "?", put_clean, keep_newlines != 0);
 }
