@@ -155,18 +155,8 @@ static void send_event(struct connector *c, const char *status, const char *mess
 		.records_written = c->stored,
 		.finished = finished,
 	};
-	char *json = fl_pipe_event_json(&ev);
-	rd_kafka_resp_err_t err;
 
-	if (!json)
-		return;
-	err = rd_kafka_producev(c->producer, RD_KAFKA_V_TOPIC(c->o.events_topic),
-				RD_KAFKA_V_VALUE(json, strlen(json)),
-				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
-	if (err) {
-		fprintf(stderr, "connector: telemetry: %s\n", rd_kafka_err2str(err));
-		free(json);
-	}
+	fl_pipe_send_event(c->producer, c->o.events_topic, NULL, &ev, "connector");
 	rd_kafka_poll(c->producer, 0);
 }
 

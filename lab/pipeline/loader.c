@@ -224,19 +224,8 @@ static void send_event(struct loader *l, const char *status, const char *message
 		.records_written = l->acked,
 		.finished = finished,
 	};
-	char *json = fl_pipe_event_json(&ev);
-	rd_kafka_resp_err_t err;
 
-	if (!json)
-		return;
-	err = rd_kafka_producev(l->rk, RD_KAFKA_V_TOPIC(l->o.events_topic),
-				RD_KAFKA_V_KEY(l->o.symbol, strlen(l->o.symbol)),
-				RD_KAFKA_V_VALUE(json, strlen(json)),
-				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
-	if (err) {
-		fprintf(stderr, "loader: telemetry: %s\n", rd_kafka_err2str(err));
-		free(json);
-	}
+	fl_pipe_send_event(l->rk, l->o.events_topic, l->o.symbol, &ev, "loader");
 }
 
 static rd_kafka_t *make_producer(struct loader *l)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 
 #include "pipeline.h"
 
@@ -116,4 +117,22 @@ void fl_pipe_producer_id(const char *program, char *buf, size_t size)
 	(void)gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	snprintf(buf, size, "%s@%s:%ld", program, host, (long)getpid());
+}
+
+void fl_pipe_send_event(rd_kafka_t *rk, const char *topic, const char *key,
+			const struct fl_pipe_event *ev, const char *program)
+{
+	char *json = fl_pipe_event_json(ev);
+	rd_kafka_resp_err_t err;
+
+	if (!json)
+		return;
+	err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+				RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+				RD_KAFKA_V_VALUE(json, strlen(json)),
+				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+	if (err) {
+		fprintf(stderr, "%s: telemetry: %s\n", program, rd_kafka_err2str(err));
+		free(json);
+	}
 }

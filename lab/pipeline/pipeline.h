@@ -54,6 +54,13 @@ struct fl_pipe_event {
 };
 /* The record as compact JSON; returns a new string (free()) or NULL on ENOMEM. */
 char *fl_pipe_event_json(const struct fl_pipe_event *ev);
+/*
+ * Produce ev as JSON on topic (key NULL: none). A refusal is printed as
+ * "PROGRAM: telemetry: REASON"; telemetry never stops the pipeline.
+ */
+struct rd_kafka_s;
+void fl_pipe_send_event(struct rd_kafka_s *rk, const char *topic, const char *key,
+			const struct fl_pipe_event *ev, const char *program);
 /* "<program>@<hostname>:<pid>" into buf. */
 void fl_pipe_producer_id(const char *program, char *buf, size_t size);
 
