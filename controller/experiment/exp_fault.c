@@ -103,6 +103,15 @@ static int put_str(json_t *obj, const char *key, const char *value)
 	return json_object_set_new(obj, key, json_string(value)) < 0 ? -ENOMEM : 0;
 }
 
+/* The netem or nft library's message (in c->diag) said again with the path, at n. */
+static int library_error(struct exp_ctx *c, const struct fl_ynode *n, const char *key)
+{
+	char msg[FL_DIAG_MSG_MAX];
+
+	(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
+	return fl_exp_err_key(c, n, key, "%s", msg);
+}
+
 /* A scalar at map[key] that must be a string (numbers accepted where the agent reads a
  * number-like string, e.g. a percentage: then allow_number). */
 static int scalar_text(struct exp_ctx *c, const struct fl_ynode *map, const char *key,
@@ -165,12 +174,8 @@ static int parse_netem(struct exp_ctx *c, const struct fl_ynode *f, struct fl_ne
 			c, n, "netem",
 			"empty (expected tc netem options, e.g. \"delay 100ms 10ms loss "
 			"1%%\")");
-	if (fl_netem_parse_tc(argc, argv, &nf->netem, c->diag) < 0) {
-		char msg[FL_DIAG_MSG_MAX];
-
-		(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-		return fl_exp_err_key(c, n, "netem", "%s", msg);
-	}
+	if (fl_netem_parse_tc(argc, argv, &nf->netem, c->diag) < 0)
+		return library_error(c, n, "netem");
 	nf->kind = FL_NETEM_FAULT_NETEM;
 	return 0;
 }
@@ -192,23 +197,35 @@ static int bandwidth_size(struct exp_ctx *c, const struct fl_ynode *n, const cha
 	return 0;
 }
 
+/* A block of the fault: a kind's own (named after the kind) or verify. */
+struct block {
+	const struct fl_ynode *n; /* NULL: absent */
+	json_t *obj;		  /* params[key], borrowed from params */
+	size_t old;		  /* the path's length before the key */
+};
+
 /*
- * A kind's own block n (the fault's `key`): only `allowed` keys in it, and a new JSON object
- * params[key] for what it holds (*ret_obj, borrowed from params). The key is pushed onto
- * the path first, whatever happens next: the caller pops *ret_old.
+ * The fault's block at `key`. Absent: an error when the kind needs it (example: what to
+ * write; NULL when optional), else 0 with b->n NULL. Present: only `allowed` keys in it,
+ * and a new JSON object params[key] for what it holds. The key is pushed onto the path once
+ * the block is found, whatever happens next: the caller pops b->old (a no-op when absent).
  */
-static int open_block(struct exp_ctx *c, const struct fl_ynode *n, const char *key,
-		      const char *const *allowed, json_t *params, size_t *ret_old, json_t **ret_obj)
+static int open_block(struct exp_ctx *c, const struct fl_ynode *f, const char *key,
+		      const char *example, const char *const *allowed, json_t *params,
+		      struct block *b)
 {
-	json_t *obj;
 	int r;
 
-	*ret_old = fl_exp_push_key(c, key);
-	if ((r = fl_exp_map(c, n, allowed)) < 0)
+	*b = (struct block){ .n = fl_ynode_get(f, key), .old = c->len };
+	if (!b->n)
+		return example ? fl_exp_err_key(c, f, key, "required for kind %s (e.g. %s)", key,
+						example)
+			       : 0;
+	b->old = fl_exp_push_key(c, key);
+	if ((r = fl_exp_map(c, b->n, allowed)) < 0)
 		return r;
-	if (!(obj = json_object()) || json_object_set_new(params, key, obj) < 0)
+	if (!(b->obj = json_object()) || json_object_set_new(params, key, b->obj) < 0)
 		return -ENOMEM;
-	*ret_obj = obj;
 	return 0;
 }
 
@@ -216,18 +233,15 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 			   json_t *params)
 {
 	static const char *const allowed[] = { "rate", "burst", "limit", "latency", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "bandwidth"), *v;
 	struct fl_tbf_spec *tbf = &nf->tbf;
-	json_t *obj;
+	const struct fl_ynode *n, *v;
+	struct block b;
 	char q[EX_QUOTE];
-	size_t old;
 	int r;
 
-	if (!n)
-		return fl_exp_err_key(c, f, "bandwidth",
-				      "required for kind bandwidth (e.g. {rate: 10mbit})");
-	if ((r = open_block(c, n, "bandwidth", allowed, params, &old, &obj)) < 0)
+	if ((r = open_block(c, f, "bandwidth", "{rate: 10mbit}", allowed, params, &b)) < 0)
 		goto out;
+	n = b.n;
 	for (const char *const *key = allowed; *key; key++) {
 		char *text = NULL;
 
@@ -242,7 +256,7 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 			}
 			continue;
 		}
-		r = put_str(obj, *key, text);
+		r = put_str(b.obj, *key, text);
 		if (r == 0 && strcmp(*key, "rate") == 0) {
 			if (fl_parse_rate_Bps(text, &tbf->rate_bytes_per_s) < 0)
 				r = fl_exp_err_key(c, v, "rate",
@@ -271,48 +285,38 @@ static int parse_bandwidth(struct exp_ctx *c, const struct fl_ynode *f, struct f
 			goto out;
 	}
 	if (fl_tbf_validate(tbf, c->diag) < 0) {
-		char msg[FL_DIAG_MSG_MAX];
-
-		(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-		r = fl_exp_err(c, n, "%s", msg);
+		r = library_error(c, n, NULL);
 		goto out;
 	}
 	nf->kind = FL_NETEM_FAULT_TBF;
 out:
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
-static int parse_partition(struct exp_ctx *c, const struct fl_ynode *f, json_t *params)
+static int parse_partition(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft_fault *nft,
+			   json_t *params)
 {
 	static const char *const allowed[] = { "action", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "partition"), *v;
+	const struct fl_ynode *v;
+	struct block b;
 	char q[EX_QUOTE];
 	char *text = NULL;
-	json_t *obj;
-	size_t old;
 	int r;
 
-	if (!n)
-		return 0;
-	old = fl_exp_push_key(c, "partition");
-	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
-	    (r = scalar_text(c, n, "action", false, &v, &text)) < 0)
+	if ((r = open_block(c, f, "partition", NULL, allowed, params, &b)) < 0 || !b.n ||
+	    (r = scalar_text(c, b.n, "action", false, &v, &text)) < 0 || !v)
 		goto out;
-	if (!(obj = json_object()) || json_object_set_new(params, "partition", obj) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!v)
-		goto out;
-	if (strcmp(text, "drop") != 0 && strcmp(text, "reject") != 0)
+	if (strcmp(text, "reject") == 0)
+		nft->action = FL_NFT_REJECT;
+	else if (strcmp(text, "drop") != 0)
 		r = fl_exp_err_key(c, v, "action", "%s is not one of drop, reject",
 				   fl_exp_quote(v, q, sizeof(q)));
-	else
-		r = put_str(obj, "action", text);
+	if (r == 0)
+		r = put_str(b.obj, "action", text);
 out:
 	free(text);
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
@@ -320,22 +324,18 @@ static int parse_loss(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft
 		      json_t *params)
 {
 	static const char *const allowed[] = { "percent", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "loss"), *v;
+	const struct fl_ynode *v;
+	struct block b;
 	char q[EX_QUOTE];
 	char *text = NULL;
-	json_t *obj;
 	double pct;
-	size_t old;
 	int r;
 
-	if (!n)
-		return fl_exp_err_key(c, f, "loss", "required for kind loss (e.g. {percent: 5%%})");
-	old = fl_exp_push_key(c, "loss");
-	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
-	    (r = scalar_text(c, n, "percent", true, &v, &text)) < 0)
+	if ((r = open_block(c, f, "loss", "{percent: 5%}", allowed, params, &b)) < 0 ||
+	    (r = scalar_text(c, b.n, "percent", true, &v, &text)) < 0)
 		goto out;
 	if (!v) {
-		r = fl_exp_err_key(c, n, "percent", "required (expected e.g. 5%%)");
+		r = fl_exp_err_key(c, b.n, "percent", "required (expected e.g. 5%%)");
 		goto out;
 	}
 	r = fl_parse_percent(text, &pct);
@@ -354,39 +354,34 @@ static int parse_loss(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft
 		goto out;
 	nft->action = FL_NFT_DROP;
 	nft->percent = pct;
-	if (!(obj = json_object()) || json_object_set_new(params, "loss", obj) < 0)
-		r = -ENOMEM;
-	else
-		r = put_str(obj, "percent", text);
+	r = put_str(b.obj, "percent", text);
 out:
 	free(text);
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
-static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *params)
+static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, struct fl_nft_fault *nft,
+		       json_t *params)
 {
 	static const char *const allowed[] = { "delay", "jitter", "maxHeld", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "delay"), *v;
+	const struct fl_ynode *n, *v;
 	uint64_t delay = 0, jitter = 0;
+	struct block b;
 	char q[EX_QUOTE];
 	char *text = NULL;
-	json_t *obj;
-	size_t old;
 	int r;
 
-	if (!n)
-		return fl_exp_err_key(
-			c, f, "delay",
-			"required for kind delay (e.g. {delay: 200ms, jitter: 50ms})");
-	if ((r = open_block(c, n, "delay", allowed, params, &old, &obj)) < 0)
+	r = open_block(c, f, "delay", "{delay: 200ms, jitter: 50ms}", allowed, params, &b);
+	if (r < 0)
 		goto out;
+	n = b.n;
 	if (!(v = fl_ynode_get(n, "delay"))) {
 		r = fl_exp_err_key(c, n, "delay", "required (expected e.g. 200ms)");
 		goto out;
 	}
 	if ((r = fl_exp_duration(c, n, "delay", DELAY_MAX_NS, &delay)) < 0 ||
-	    (r = put_str(obj, "delay", v->text)) < 0)
+	    (r = put_str(b.obj, "delay", v->text)) < 0)
 		goto out;
 	if ((r = scalar_text(c, n, "jitter", false, &v, &text)) < 0)
 		goto out;
@@ -402,7 +397,7 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 					   "delay)",
 					   fl_exp_quote(v, q, sizeof(q)));
 		else
-			r = put_str(obj, "jitter", text);
+			r = put_str(b.obj, "jitter", text);
 		if (r < 0)
 			goto out;
 	}
@@ -417,12 +412,17 @@ static int parse_delay(struct exp_ctx *c, const struct fl_ynode *f, json_t *para
 		fl_exp_pop(c, o2);
 		if (r < 0)
 			goto out;
-		if (json_object_set_new(obj, "maxHeld", json_integer(held)) < 0)
+		if (json_object_set_new(b.obj, "maxHeld", json_integer(held)) < 0)
 			r = -ENOMEM;
 	}
+	/* The agent steers packets to its delay line with nft QUEUE (a queue number of its
+	 * choosing): check the peers the same way, with a stand-in number. */
+	nft->action = FL_NFT_QUEUE;
+	nft->queue_num = 1;
+	nft->queue_bypass = true;
 out:
 	free(text);
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
@@ -488,23 +488,20 @@ static int parse_kill_grace(struct exp_ctx *c, const struct fl_ynode *grace, enu
 static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kind, json_t *params)
 {
 	static const char *const allowed[] = { "signal", "gracePeriod", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "kill"), *sig, *grace;
-	json_t *obj;
-	size_t old;
+	const struct fl_ynode *sig, *grace;
+	struct block b;
 	int r;
 
-	if (!n)
-		return 0;
-	if ((r = open_block(c, n, "kill", allowed, params, &old, &obj)) < 0)
+	if ((r = open_block(c, f, "kill", NULL, allowed, params, &b)) < 0 || !b.n)
 		goto out;
-	sig = fl_ynode_get(n, "signal");
-	grace = fl_ynode_get(n, "gracePeriod");
-	if (sig && (r = parse_kill_signal(c, sig, obj)) < 0)
+	sig = fl_ynode_get(b.n, "signal");
+	grace = fl_ynode_get(b.n, "gracePeriod");
+	if (sig && (r = parse_kill_signal(c, sig, b.obj)) < 0)
 		goto out;
 	if (grace)
-		r = parse_kill_grace(c, grace, kind, sig != NULL, obj);
+		r = parse_kill_grace(c, grace, kind, sig != NULL, b.obj);
 out:
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
@@ -721,27 +718,22 @@ static int parse_verify(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 			const struct fl_netem_spec *netem, json_t *params)
 {
 	static const char *const allowed[] = { "wire", NULL };
-	const struct fl_ynode *n = fl_ynode_get(f, "verify");
 	bool wire = false;
-	json_t *obj;
-	size_t old;
+	struct block b;
 	int r;
 
-	if (!n)
-		return 0;
-	old = fl_exp_push_key(c, "verify");
-	if ((r = fl_exp_map(c, n, allowed)) < 0 || (r = fl_exp_bool(c, n, "wire", &wire)) < 0)
+	if ((r = open_block(c, f, "verify", NULL, allowed, params, &b)) < 0 || !b.n ||
+	    (r = fl_exp_bool(c, b.n, "wire", &wire)) < 0)
 		goto out;
-	if (!(obj = json_pack("{s:b}", "wire", wire)) ||
-	    json_object_set_new(params, "verify", obj) < 0) {
+	if (json_object_set_new(b.obj, "wire", json_boolean(wire)) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (wire && (r = wire_destinations(c, fl_ynode_get(n, "wire"), m, n_matches)) == 0 &&
+	if (wire && (r = wire_destinations(c, fl_ynode_get(b.n, "wire"), m, n_matches)) == 0 &&
 	    kind != K_PARTITION)
-		r = wire_delay(c, fl_ynode_get(n, "wire"), kind, netem, params);
+		r = wire_delay(c, fl_ynode_get(b.n, "wire"), kind, netem, params);
 out:
-	fl_exp_pop(c, old);
+	fl_exp_pop(c, b.old);
 	return r;
 }
 
@@ -877,7 +869,6 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 	struct fl_nft_fault nft = { 0 };
 	enum fl_nft_direction nft_dir;
 	unsigned n_matches = 0;
-	char msg[FL_DIAG_MSG_MAX];
 	int r;
 
 	if (is_kill(kind))
@@ -896,53 +887,29 @@ static int parse_where_and_kind(struct exp_ctx *c, const struct fl_ynode *f, enu
 			return r;
 		memcpy(nf.matches, matches, n_matches * sizeof(matches[0]));
 		nf.n_matches = n_matches;
-		if (fl_netem_fault_validate(&nf, c->diag) < 0) {
-			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return fl_exp_err(c, f, "%s", msg);
-		}
-		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
+		r = fl_netem_fault_validate(&nf, c->diag);
+		break;
 	case K_PARTITION:
 	case K_LOSS:
+	case K_DELAY:
 		nft.action = FL_NFT_DROP;
 		nft.percent = 100.0;
-		r = kind == K_PARTITION ? parse_partition(c, f, params)
-					: parse_loss(c, f, &nft, params);
+		r = kind == K_PARTITION ? parse_partition(c, f, &nft, params)
+		    : kind == K_LOSS	? parse_loss(c, f, &nft, params)
+					: parse_delay(c, f, &nft, params);
 		if (r < 0)
 			return r;
-		if (kind == K_PARTITION) {
-			json_t *a = json_object_get(json_object_get(params, "partition"), "action");
-
-			if (a && strcmp(json_string_value(a), "reject") == 0)
-				nft.action = FL_NFT_REJECT;
-		}
 		nft.direction = nft_dir;
 		memcpy(nft.peers, matches, n_matches * sizeof(matches[0]));
 		nft.n_peers = n_matches;
-		if (fl_nft_validate(&nft, c->diag) < 0) {
-			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return fl_exp_err(c, f, "%s", msg);
-		}
-		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
-	case K_DELAY:
-		if ((r = parse_delay(c, f, params)) < 0)
-			return r;
-		/* The agent steers packets to its delay line with nft QUEUE (a queue number of
-		 * its choosing): check the peers the same way, with a stand-in number. */
-		nft.action = FL_NFT_QUEUE;
-		nft.queue_num = 1;
-		nft.queue_bypass = true;
-		nft.percent = 100.0;
-		nft.direction = nft_dir;
-		memcpy(nft.peers, matches, n_matches * sizeof(matches[0]));
-		nft.n_peers = n_matches;
-		if (fl_nft_validate(&nft, c->diag) < 0) {
-			(void)snprintf(msg, sizeof(msg), "%s", c->diag ? c->diag->msg : "");
-			return fl_exp_err(c, f, "%s", msg);
-		}
-		return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
+		r = fl_nft_validate(&nft, c->diag);
+		break;
 	default:
 		return 0;
 	}
+	if (r < 0)
+		return library_error(c, f, NULL);
+	return parse_verify(c, f, kind, matches, n_matches, &nf.netem, params);
 }
 
 int fl_exp_parse_fault(struct exp_ctx *c, const struct fl_ynode *f, unsigned index,
