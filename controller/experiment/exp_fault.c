@@ -594,7 +594,7 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 		r = -ENOMEM;
 		goto out;
 	}
-	for (unsigned i = 0; i < list->n; i++) {
+	for (unsigned i = 0; r == 0 && i < list->n; i++) {
 		size_t o2 = fl_exp_push_index(c, i);
 		char *text = NULL;
 
@@ -617,8 +617,6 @@ static int parse_matches(struct exp_ctx *c, const struct fl_ynode *f, const char
 		}
 		free(text);
 		fl_exp_pop(c, o2);
-		if (r < 0)
-			goto out;
 	}
 out:
 	fl_exp_pop(c, old);
