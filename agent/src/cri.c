@@ -601,8 +601,9 @@ static int decode_host_network(const struct fl_pb_field *linux_f, bool *ret)
 }
 
 /* PodSandboxStatus: network (5) -> ip (1), linux (6). */
-static int decode_sandbox_status_msg(const struct fl_pb_field *f, struct fl_cri_sandbox_status *st)
+static int decode_sandbox_status_msg(const struct fl_pb_field *f, void *out)
 {
+	struct fl_cri_sandbox_status *st = out;
 	struct fl_pb_reader r;
 	struct fl_pb_field g, ip;
 	int n, k;
@@ -624,10 +625,14 @@ static int decode_sandbox_status_msg(const struct fl_pb_field *f, struct fl_cri_
 	return n < 0 ? -EBADMSG : 0;
 }
 
-FL_TESTABLE int fl_cri_decode_sandbox_status(const uint8_t *p, size_t len,
-					     struct fl_cri_sandbox_status *ret)
+/*
+ * A PodSandboxStatusResponse or ContainerStatusResponse: its status (1) read by status(),
+ * its verbose info map (2) for the PID and, for a sandbox, the netns path.
+ */
+static int decode_status_reply(const uint8_t *p, size_t len,
+			       int (*status)(const struct fl_pb_field *f, void *st), void *st,
+			       int *ret_pid, char *netns, size_t netns_size)
 {
-	struct fl_cri_sandbox_status st = { 0 };
 	struct fl_pb_reader r;
 	struct fl_pb_field f;
 	int n;
@@ -636,16 +641,24 @@ FL_TESTABLE int fl_cri_decode_sandbox_status(const uint8_t *p, size_t len,
 	while ((n = fl_pb_next(&r, &f)) > 0) {
 		if (f.wire != FL_PB_BYTES)
 			continue;
-		if (f.num == 1 && decode_sandbox_status_msg(&f, &st) < 0)
+		if (f.num == 1 && status(&f, st) < 0)
 			return -EBADMSG;
-		if (f.num == 2 &&
-		    decode_info(&f, &st.pid, st.netns_path, sizeof(st.netns_path)) < 0)
+		if (f.num == 2 && decode_info(&f, ret_pid, netns, netns_size) < 0)
 			return -EBADMSG;
 	}
-	if (n < 0)
-		return -EBADMSG;
-	*ret = st;
-	return 0;
+	return n < 0 ? -EBADMSG : 0;
+}
+
+FL_TESTABLE int fl_cri_decode_sandbox_status(const uint8_t *p, size_t len,
+					     struct fl_cri_sandbox_status *ret)
+{
+	struct fl_cri_sandbox_status st = { 0 };
+	int e = decode_status_reply(p, len, decode_sandbox_status_msg, &st, &st.pid, st.netns_path,
+				    sizeof(st.netns_path));
+
+	if (e == 0)
+		*ret = st;
+	return e;
 }
 
 /* ContainerMetadata: name 1, attempt 2. */
@@ -721,9 +734,9 @@ FL_TESTABLE int fl_cri_decode_list_containers(const uint8_t *p, size_t len,
  * ContainerStatus: id 1, metadata 2, state 3, finished_at 6, exit_code 7 (int32: a
  * negative one arrives sign-extended to 64 bits), reason 10. The sandbox id is not in it.
  */
-static int decode_container_status_msg(const struct fl_pb_field *f,
-				       struct fl_cri_container_status *st)
+static int decode_container_status_msg(const struct fl_pb_field *f, void *out)
 {
+	struct fl_cri_container_status *st = out;
 	struct fl_pb_reader r;
 	struct fl_pb_field g;
 	int n;
@@ -753,23 +766,11 @@ FL_TESTABLE int fl_cri_decode_container_status(const uint8_t *p, size_t len,
 					       struct fl_cri_container_status *ret)
 {
 	struct fl_cri_container_status st = { 0 };
-	struct fl_pb_reader r;
-	struct fl_pb_field f;
-	int n;
+	int e = decode_status_reply(p, len, decode_container_status_msg, &st, &st.pid, NULL, 0);
 
-	fl_pb_reader_init(&r, p, len);
-	while ((n = fl_pb_next(&r, &f)) > 0) {
-		if (f.wire != FL_PB_BYTES)
-			continue;
-		if (f.num == 1 && decode_container_status_msg(&f, &st) < 0)
-			return -EBADMSG;
-		if (f.num == 2 && decode_info(&f, &st.pid, NULL, 0) < 0)
-			return -EBADMSG;
-	}
-	if (n < 0)
-		return -EBADMSG;
-	*ret = st;
-	return 0;
+	if (e == 0)
+		*ret = st;
+	return e;
 }
 
 /* ---- calls -------------------------------------------------------------------------- */
