@@ -773,6 +773,65 @@ FL_TESTABLE int fl_cri_decode_container_status(const uint8_t *p, size_t len,
 	return e;
 }
 
+/* VersionResponse: runtime_name 2, runtime_version 3, runtime_api_version 4. */
+static int decode_version(const uint8_t *p, size_t len, void *ret, unsigned *ret_n _unused_)
+{
+	struct fl_cri_version v = { 0 };
+	struct fl_pb_reader r;
+	struct fl_pb_field f;
+	int e;
+
+	fl_pb_reader_init(&r, p, len);
+	while ((e = fl_pb_next(&r, &f)) > 0) {
+		if (f.wire != FL_PB_BYTES)
+			continue;
+		if (f.num == 2)
+			fl_pb_copy_string(&f, v.runtime_name, sizeof(v.runtime_name));
+		else if (f.num == 3)
+			fl_pb_copy_string(&f, v.runtime_version, sizeof(v.runtime_version));
+		else if (f.num == 4)
+			fl_pb_copy_string(&f, v.runtime_api_version, sizeof(v.runtime_api_version));
+	}
+	if (e < 0)
+		return e;
+	memcpy(ret, &v, sizeof(v));
+	return 0;
+}
+
+/* The id (field 1) of a RunPodSandbox / CreateContainer reply, into ret[FL_CRI_ID_MAX]. */
+static int decode_reply_id(const uint8_t *p, size_t len, void *ret, unsigned *ret_n _unused_)
+{
+	char id[FL_CRI_ID_MAX];
+	struct fl_pb_field f;
+
+	if (find_field(p, len, 1, FL_PB_BYTES, &f) <= 0 || copy_exact(&f, id, FL_CRI_ID_MAX) < 0 ||
+	    !id[0])
+		return -EBADMSG;
+	memcpy(ret, id, strlen(id) + 1);
+	return 0;
+}
+
+/* The typed reply decoders in the one shape call_decode() takes. */
+static int sandboxes_reply(const uint8_t *p, size_t len, void *ret, unsigned *ret_n)
+{
+	return fl_cri_decode_list_sandboxes(p, len, ret, ret_n);
+}
+
+static int containers_reply(const uint8_t *p, size_t len, void *ret, unsigned *ret_n)
+{
+	return fl_cri_decode_list_containers(p, len, ret, ret_n);
+}
+
+static int sandbox_status_reply(const uint8_t *p, size_t len, void *ret, unsigned *ret_n _unused_)
+{
+	return fl_cri_decode_sandbox_status(p, len, ret);
+}
+
+static int container_status_reply(const uint8_t *p, size_t len, void *ret, unsigned *ret_n _unused_)
+{
+	return fl_cri_decode_container_status(p, len, ret);
+}
+
 /* ---- calls -------------------------------------------------------------------------- */
 
 static int decode_error(struct fl_diag *diag, const char *method, int e)
@@ -799,78 +858,71 @@ static int check_id(struct fl_diag *diag, const char *method, const char *id)
 	return 0;
 }
 
+/*
+ * One call; the request is freed. decode() reads the reply into ret (and ret_n, a list's
+ * length), written only on success; NULL when the reply is not read. A reply it refuses
+ * fails the call in the method's name.
+ */
+static int call_decode(struct fl_cri *cri, const char *method, struct fl_pb_buf *req,
+		       int (*decode)(const uint8_t *p, size_t len, void *ret, unsigned *ret_n),
+		       void *ret, unsigned *ret_n, struct fl_diag *diag)
+{
+	const uint8_t *p;
+	size_t len;
+	int e = call(cri, method, req, &p, &len, diag);
+
+	fl_pb_free(req);
+	if (e < 0 || !decode)
+		return e;
+	e = decode(p, len, ret, ret_n);
+	return e < 0 ? decode_error(diag, method, e) : 0;
+}
+
+/*
+ * A request of one id (field 1). The *Status calls, whose reply decode() reads, ask for
+ * verbose (2): the PID and, for a sandbox, the namespace paths. The others reply nothing.
+ */
+static int id_call(struct fl_cri *cri, const char *method, const char *id,
+		   int (*decode)(const uint8_t *p, size_t len, void *ret, unsigned *ret_n),
+		   void *ret, struct fl_diag *diag)
+{
+	struct fl_pb_buf req = { 0 };
+	int e;
+
+	if ((e = check_id(diag, method, id)) < 0)
+		return e;
+	fl_pb_string(&req, 1, id);
+	if (decode)
+		fl_pb_varint(&req, 2, 1); /* verbose */
+	return call_decode(cri, method, &req, decode, ret, NULL, diag);
+}
+
 int fl_cri_version(struct fl_cri *cri, struct fl_cri_version *ret, struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 };
-	struct fl_cri_version v = { 0 };
-	struct fl_pb_reader r;
-	struct fl_pb_field f;
-	const uint8_t *p;
-	size_t len;
-	int e;
 
 	fl_pb_string(&req, 1, "v1");
-	e = call(cri, "Version", &req, &p, &len, diag);
-	fl_pb_free(&req);
-	if (e < 0)
-		return e;
-	fl_pb_reader_init(&r, p, len);
-	while ((e = fl_pb_next(&r, &f)) > 0) {
-		if (f.wire != FL_PB_BYTES)
-			continue;
-		if (f.num == 2)
-			fl_pb_copy_string(&f, v.runtime_name, sizeof(v.runtime_name));
-		else if (f.num == 3)
-			fl_pb_copy_string(&f, v.runtime_version, sizeof(v.runtime_version));
-		else if (f.num == 4)
-			fl_pb_copy_string(&f, v.runtime_api_version, sizeof(v.runtime_api_version));
-	}
-	if (e < 0)
-		return decode_error(diag, "Version", e);
-	*ret = v;
-	return 0;
+	return call_decode(cri, "Version", &req, decode_version, ret, NULL, diag);
 }
 
 int fl_cri_list_sandboxes(struct fl_cri *cri, struct fl_cri_sandbox **ret, unsigned *ret_n,
 			  struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 };
-	const uint8_t *p;
-	size_t len;
-	int e = call(cri, "ListPodSandbox", &req, &p, &len, diag);
 
-	if (e < 0)
-		return e;
-	e = fl_cri_decode_list_sandboxes(p, len, ret, ret_n);
-	return e < 0 ? decode_error(diag, "ListPodSandbox", e) : 0;
+	return call_decode(cri, "ListPodSandbox", &req, sandboxes_reply, ret, ret_n, diag);
 }
 
 int fl_cri_sandbox_status(struct fl_cri *cri, const char *sandbox_id,
 			  struct fl_cri_sandbox_status *ret, struct fl_diag *diag)
 {
-	struct fl_pb_buf req = { 0 };
-	const uint8_t *p;
-	size_t len;
-	int e;
-
-	if ((e = check_id(diag, "PodSandboxStatus", sandbox_id)) < 0)
-		return e;
-	fl_pb_string(&req, 1, sandbox_id);
-	fl_pb_varint(&req, 2, 1); /* verbose: the PID and the namespace paths */
-	e = call(cri, "PodSandboxStatus", &req, &p, &len, diag);
-	fl_pb_free(&req);
-	if (e < 0)
-		return e;
-	e = fl_cri_decode_sandbox_status(p, len, ret);
-	return e < 0 ? decode_error(diag, "PodSandboxStatus", e) : 0;
+	return id_call(cri, "PodSandboxStatus", sandbox_id, sandbox_status_reply, ret, diag);
 }
 
 int fl_cri_list_containers(struct fl_cri *cri, const char *sandbox_id,
 			   struct fl_cri_container **ret, unsigned *ret_n, struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 }, filter = { 0 };
-	const uint8_t *p;
-	size_t len;
 	int e;
 
 	if (sandbox_id) {
@@ -880,56 +932,19 @@ int fl_cri_list_containers(struct fl_cri *cri, const char *sandbox_id,
 		fl_pb_message(&req, 1, &filter);
 		fl_pb_free(&filter);
 	}
-	e = call(cri, "ListContainers", &req, &p, &len, diag);
-	fl_pb_free(&req);
-	if (e < 0)
-		return e;
-	e = fl_cri_decode_list_containers(p, len, ret, ret_n);
-	return e < 0 ? decode_error(diag, "ListContainers", e) : 0;
+	return call_decode(cri, "ListContainers", &req, containers_reply, ret, ret_n, diag);
 }
 
 int fl_cri_container_status(struct fl_cri *cri, const char *container_id,
 			    struct fl_cri_container_status *ret, struct fl_diag *diag)
 {
-	struct fl_pb_buf req = { 0 };
-	const uint8_t *p;
-	size_t len;
-	int e;
-
-	if ((e = check_id(diag, "ContainerStatus", container_id)) < 0)
-		return e;
-	fl_pb_string(&req, 1, container_id);
-	fl_pb_varint(&req, 2, 1); /* verbose: the PID */
-	e = call(cri, "ContainerStatus", &req, &p, &len, diag);
-	fl_pb_free(&req);
-	if (e < 0)
-		return e;
-	e = fl_cri_decode_container_status(p, len, ret);
-	return e < 0 ? decode_error(diag, "ContainerStatus", e) : 0;
-}
-
-/* A request of one id (field 1) and an empty reply. */
-static int id_call(struct fl_cri *cri, const char *method, const char *id, struct fl_diag *diag)
-{
-	struct fl_pb_buf req = { 0 };
-	const uint8_t *p;
-	size_t len;
-	int e;
-
-	if ((e = check_id(diag, method, id)) < 0)
-		return e;
-	fl_pb_string(&req, 1, id);
-	e = call(cri, method, &req, &p, &len, diag);
-	fl_pb_free(&req);
-	return e;
+	return id_call(cri, "ContainerStatus", container_id, container_status_reply, ret, diag);
 }
 
 int fl_cri_stop_container(struct fl_cri *cri, const char *container_id, int64_t timeout_s,
 			  struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 };
-	const uint8_t *p;
-	size_t len;
 	long saved = cri->timeout_ms;
 	int e;
 
@@ -943,30 +958,29 @@ int fl_cri_stop_container(struct fl_cri *cri, const char *container_id, int64_t 
 	fl_pb_varint(&req, 2, (uint64_t)timeout_s);
 	/* The call lasts up to the grace period: give curl that much more. */
 	cri->timeout_ms = saved + (long)timeout_s * 1000;
-	e = call(cri, "StopContainer", &req, &p, &len, diag);
+	e = call_decode(cri, "StopContainer", &req, NULL, NULL, NULL, diag);
 	cri->timeout_ms = saved;
-	fl_pb_free(&req);
 	return e;
 }
 
 int fl_cri_start_container(struct fl_cri *cri, const char *container_id, struct fl_diag *diag)
 {
-	return id_call(cri, "StartContainer", container_id, diag);
+	return id_call(cri, "StartContainer", container_id, NULL, NULL, diag);
 }
 
 int fl_cri_remove_container(struct fl_cri *cri, const char *container_id, struct fl_diag *diag)
 {
-	return id_call(cri, "RemoveContainer", container_id, diag);
+	return id_call(cri, "RemoveContainer", container_id, NULL, NULL, diag);
 }
 
 int fl_cri_stop_sandbox(struct fl_cri *cri, const char *sandbox_id, struct fl_diag *diag)
 {
-	return id_call(cri, "StopPodSandbox", sandbox_id, diag);
+	return id_call(cri, "StopPodSandbox", sandbox_id, NULL, NULL, diag);
 }
 
 int fl_cri_remove_sandbox(struct fl_cri *cri, const char *sandbox_id, struct fl_diag *diag)
 {
-	return id_call(cri, "RemovePodSandbox", sandbox_id, diag);
+	return id_call(cri, "RemovePodSandbox", sandbox_id, NULL, NULL, diag);
 }
 
 static int check_pod(struct fl_diag *diag, const char *method, const struct fl_cri_pod_config *pod)
@@ -1012,24 +1026,10 @@ static void sandbox_config(struct fl_pb_buf *b, const struct fl_cri_pod_config *
 	fl_pb_free(&linux_cfg);
 }
 
-/* The id (field 1) of a RunPodSandbox / CreateContainer reply. */
-static int reply_id(const uint8_t *p, size_t len, char id[FL_CRI_ID_MAX])
-{
-	struct fl_pb_field f;
-
-	if (find_field(p, len, 1, FL_PB_BYTES, &f) <= 0 || copy_exact(&f, id, FL_CRI_ID_MAX) < 0 ||
-	    !id[0])
-		return -EBADMSG;
-	return 0;
-}
-
 int fl_cri_run_sandbox(struct fl_cri *cri, const struct fl_cri_pod_config *pod, char *ret_id,
 		       struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 }, cfg = { 0 };
-	char id[FL_CRI_ID_MAX];
-	const uint8_t *p;
-	size_t len;
 	long saved = cri->timeout_ms;
 	int e;
 
@@ -1038,16 +1038,10 @@ int fl_cri_run_sandbox(struct fl_cri *cri, const struct fl_cri_pod_config *pod, 
 	sandbox_config(&cfg, pod);
 	fl_pb_message(&req, 1, &cfg);
 	cri->timeout_ms = saved < 30000 ? 30000 : saved; /* CNI set-up can take a while */
-	e = call(cri, "RunPodSandbox", &req, &p, &len, diag);
+	e = call_decode(cri, "RunPodSandbox", &req, decode_reply_id, ret_id, NULL, diag);
 	cri->timeout_ms = saved;
 	fl_pb_free(&cfg);
-	fl_pb_free(&req);
-	if (e < 0)
-		return e;
-	if (reply_id(p, len, id) < 0)
-		return decode_error(diag, "RunPodSandbox", -EBADMSG);
-	memcpy(ret_id, id, strlen(id) + 1);
-	return 0;
+	return e;
 }
 
 /* Mount (ContainerConfig.mounts 7) from "host_path:container_path[:ro]". */
@@ -1123,9 +1117,6 @@ int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 			    struct fl_diag *diag)
 {
 	struct fl_pb_buf req = { 0 }, cfg = { 0 }, sb = { 0 };
-	char id[FL_CRI_ID_MAX];
-	const uint8_t *p;
-	size_t len;
 	int e;
 
 	if ((e = check_id(diag, "CreateContainer", sandbox_id)) < 0 ||
@@ -1142,14 +1133,8 @@ int fl_cri_create_container(struct fl_cri *cri, const char *sandbox_id,
 	fl_pb_string(&req, 1, sandbox_id);
 	fl_pb_message(&req, 2, &cfg);
 	fl_pb_message(&req, 3, &sb);
-	e = call(cri, "CreateContainer", &req, &p, &len, diag);
-	fl_pb_free(&req);
+	e = call_decode(cri, "CreateContainer", &req, decode_reply_id, ret_id, NULL, diag);
 	fl_pb_free(&cfg);
 	fl_pb_free(&sb);
-	if (e < 0)
-		return e;
-	if (reply_id(p, len, id) < 0)
-		return decode_error(diag, "CreateContainer", -EBADMSG);
-	memcpy(ret_id, id, strlen(id) + 1);
-	return 0;
+	return e;
 }
