@@ -63,7 +63,7 @@ NETEM_SRC := $(wildcard netem/src/*.c)
 # modules it may use (docs/design.md). A module's files are compiled with the include
 # folders of itself and of what it may use, and nothing else: an include that crosses the
 # layering does not compile (scripts/check-layers.sh says which and why, in make check).
-CONTROLLER_MODULES := util hooks experiment agentapi probes kafka report schedule engine cli
+CONTROLLER_MODULES := util hooks experiment kubernetes agentapi probes kafka report schedule engine cli
 include $(foreach m,$(CONTROLLER_MODULES),controller/$(m)/module.mk)
 # The modules m may use, directly or through another (the layering is acyclic).
 uses_closure = $(sort $(foreach u,$(1),$(u) $(call uses_closure,$($(u)_USES))))
