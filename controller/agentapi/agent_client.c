@@ -31,6 +31,8 @@ struct fl_agent_client {
 	char *unix_path; /* unix: the socket path; NULL for https */
 	char *base_url;	 /* "http://localhost" (unix) or "https://host:port" */
 	char *tls_cert, *tls_key, *tls_ca;
+	char *name;	   /* what messages call the server: "agent" unless the config says */
+	char *auth_header; /* "Authorization: Bearer ..." or NULL */
 	long connect_timeout_ms, timeout_ms;
 	size_t max_response;
 };
@@ -76,6 +78,8 @@ struct fl_agent_client *fl_agent_client_free(struct fl_agent_client *client)
 	free(client->tls_cert);
 	free(client->tls_key);
 	free(client->tls_ca);
+	free(client->name);
+	free(client->auth_header);
 	free(client);
 	return NULL;
 }
@@ -110,6 +114,13 @@ static int check_config(const struct fl_agent_client_config *cfg, struct fl_diag
 {
 	const char *a = cfg->address;
 	int r;
+
+	/* A header line must stay one line. */
+	if (cfg->bearer_token && (strpbrk(cfg->bearer_token, "\r\n") || !cfg->bearer_token[0]))
+		return fl_diag_set(diag, -EINVAL,
+				   "%s %s: the bearer token is empty or holds a "
+				   "line break",
+				   cfg->name ? cfg->name : "agent", a);
 
 	if (strncmp(a, "unix:", 5) == 0) {
 		if (a[5] != '/')
@@ -174,7 +185,13 @@ static int copy_config(struct fl_agent_client *client, const struct fl_agent_cli
 			r = dup_opt(cfg->tls_key, &client->tls_key);
 		if (r == 0)
 			r = dup_opt(cfg->tls_ca, &client->tls_ca);
+		if (r == 0 && cfg->bearer_token &&
+		    asprintf(&client->auth_header, "Authorization: Bearer %s", cfg->bearer_token) <
+			    0)
+			r = -ENOMEM;
 	}
+	if (r == 0)
+		r = dup_opt(cfg->name ? cfg->name : "agent", &client->name);
 	return r;
 }
 
@@ -361,12 +378,35 @@ static bool valid_method(const char *m)
 	return true;
 }
 
+/* Accept, and Content-Type with a body, and the bearer token when there is one; NULL:
+ * out of memory. */
+static struct curl_slist *request_headers(const struct fl_agent_client *client,
+					  const char *json_body)
+{
+	const char *want[] = { "Accept: application/json",
+			       json_body ? "Content-Type: application/json" : NULL,
+			       client->auth_header };
+	struct curl_slist *headers = NULL, *h;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!want[i])
+			continue;
+		h = curl_slist_append(headers, want[i]);
+		if (!h) {
+			curl_slist_free_all(headers);
+			return NULL;
+		}
+		headers = h;
+	}
+	return headers;
+}
+
 int fl_agent_request(struct fl_agent_client *client, const char *method, const char *path,
 		     const char *json_body, int *ret_status, char **ret_body, struct fl_diag *diag)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", url[PATH_MAX_LEN + 256];
 	struct sink sink = { 0 };
-	struct curl_slist *headers = NULL, *h;
+	struct curl_slist *headers;
 	long status = 0;
 	CURLcode rc;
 	int r, n;
@@ -374,27 +414,21 @@ int fl_agent_request(struct fl_agent_client *client, const char *method, const c
 	if (!client || !ret_status || !ret_body)
 		return fl_diag_set(diag, -EINVAL, "agent: no client");
 	if (!valid_method(method))
-		return fl_diag_set(diag, -EINVAL, "agent %s: \"%s\" is not an HTTP method",
-				   client->address, method ? method : "");
+		return fl_diag_set(diag, -EINVAL, "%s %s: \"%s\" is not an HTTP method",
+				   client->name, client->address, method ? method : "");
 	if (!path || path[0] != '/' || strlen(path) > PATH_MAX_LEN || strpbrk(path, " \r\n"))
-		return fl_diag_set(diag, -EINVAL, "agent %s: %s: the path must start with '/'",
-				   client->address, method);
+		return fl_diag_set(diag, -EINVAL, "%s %s: %s: the path must start with '/'",
+				   client->name, client->address, method);
 	n = snprintf(url, sizeof(url), "%s%s", client->base_url, path);
 	if (n < 0 || (size_t)n >= sizeof(url))
-		return fl_diag_set(diag, -EINVAL, "agent %s: %s %s: URL too long", client->address,
-				   method, path);
+		return fl_diag_set(diag, -EINVAL, "%s %s: %s %s: URL too long", client->name,
+				   client->address, method, path);
 	sink.max = client->max_response;
 
-	h = curl_slist_append(NULL, "Accept: application/json");
-	if (h && json_body) {
-		headers = h;
-		h = curl_slist_append(headers, "Content-Type: application/json");
-	}
-	if (!h) {
-		curl_slist_free_all(headers);
-		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", client->address);
-	}
-	headers = h;
+	headers = request_headers(client, json_body);
+	if (!headers)
+		return fl_diag_set(diag, -ENOMEM, "%s %s: out of memory", client->name,
+				   client->address);
 
 	pthread_mutex_lock(&client->lock);
 	curl_easy_reset(client->curl);
@@ -413,24 +447,26 @@ int fl_agent_request(struct fl_agent_client *client, const char *method, const c
 		r = errno_for(rc, sink.too_big);
 		free(sink.buf);
 		if (sink.too_big)
-			return fl_diag_set(diag, r,
-					   "agent %s: %s %s: response larger than %zu bytes",
-					   client->address, method, path, client->max_response);
+			return fl_diag_set(diag, r, "%s %s: %s %s: response larger than %zu bytes",
+					   client->name, client->address, method, path,
+					   client->max_response);
 		if (rc == CURLE_COULDNT_CONNECT && client->unix_path) {
 			/* curl's own text names "localhost port 80" for a unix socket. */
 			int e = unix_connect_errno(client->unix_path);
 			return fl_diag_set(
-				diag, r, "agent %s: %s %s: cannot connect to %s: %s%s",
+				diag, r, "%s %s: %s %s: cannot connect to %s: %s%s", client->name,
 				client->address, method, path, client->unix_path, strerror(e),
 				e == ENOENT || e == ECONNREFUSED
 					? " (is faultline-agent running with this --socket?)"
 					: "");
 		}
-		return fl_diag_set(diag, r, "agent %s: %s %s: %s%s%s", client->address, method,
-				   path, curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+		return fl_diag_set(diag, r, "%s %s: %s %s: %s%s%s", client->name, client->address,
+				   method, path, curl_easy_strerror(rc), errbuf[0] ? ": " : "",
+				   errbuf);
 	}
 	if (!sink.buf && !(sink.buf = strdup("")))
-		return fl_diag_set(diag, -ENOMEM, "agent %s: out of memory", client->address);
+		return fl_diag_set(diag, -ENOMEM, "%s %s: out of memory", client->name,
+				   client->address);
 	*ret_status = (int)status;
 	*ret_body = sink.buf;
 	return 0;

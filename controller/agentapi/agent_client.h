@@ -27,6 +27,9 @@ struct fl_agent_client_config {
 	long connect_timeout_ms; /* 0: 5000 */
 	long timeout_ms;	 /* the whole request; 0: 30000 */
 	size_t max_response;	 /* response body limit in bytes; 0: 4 MiB */
+	/* The same client serves other HTTPS/JSON servers (the Kubernetes API): */
+	const char *name;	  /* what messages call the server; NULL: "agent"; copied */
+	const char *bearer_token; /* https: sent as "Authorization: Bearer"; NULL: none; copied */
 };
 
 struct fl_agent_client;

@@ -710,6 +710,20 @@ FLTEST(client_address_forms)
 		     -EINVAL);
 	FL_ASSERT_EQ(fl_agent_request(c, "GET", "v1/health", NULL, &status, &body, &diag), -EINVAL);
 	fl_agent_client_free(c);
+
+	/* The client serves other servers (the Kubernetes API): their name in messages, and a
+	 * bearer token that must stay one header line. */
+	cfg = (struct fl_agent_client_config){ .address = "https://127.0.0.1:1",
+					       .name = "kubernetes",
+					       .bearer_token = "abc\r\nX-Evil: 1" };
+	FL_ASSERT_EQ(fl_agent_client_new(&cfg, &c, &diag), -EINVAL);
+	FL_ASSERT_CONTAINS(diag.msg, "kubernetes https://127.0.0.1:1: the bearer token is empty or "
+				     "holds a line break");
+	cfg.bearer_token = "abc";
+	FL_ASSERT_OK(fl_agent_client_new(&cfg, &c, &diag));
+	FL_ASSERT(fl_agent_request(c, "GET", "/version", NULL, &status, &body, &diag) < 0);
+	FL_ASSERT_CONTAINS(diag.msg, "kubernetes https://127.0.0.1:1: GET /version: ");
+	fl_agent_client_free(c);
 }
 
 FLTEST(error_body_helper)
