@@ -171,6 +171,21 @@ trap kafka_down EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ---- the Kubernetes binaries of the integration tier's API-server tests ------------------
+# scripts/k8s-build.sh: nothing to do when cached; ~12 min on a machine that never built
+# them (said here, not inside a test's time limit). A build that fails leaves the tests that
+# need it to fail under CI (and skip elsewhere) with the script's message.
+k8s_binaries() {
+	local t0 took
+	t0=$(now_s)
+	echo "=== kubernetes: the binaries (scripts/k8s-build.sh; cached after the first build)"
+	bash scripts/k8s-build.sh || echo "kubernetes: no binaries; the API-server tests" \
+		"$(is_ci && echo fail || echo skip)"
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- integration/k8s-binaries: $took s"
+	timings+=("integration $took integration/k8s-binaries")
+}
+
 need_root() { # a tier that needs root: fail under CI, skip elsewhere
 	if [ "$(id -u)" -ne 0 ]; then
 		if is_ci; then
@@ -191,6 +206,7 @@ run_tier() { # tier
 		run_scripts 'tests/unit/*.sh' ;;
 	integration)
 		need_root integration || return 0
+		k8s_binaries
 		kafka_up
 		run_c_tests integration
 		kafka_down

@@ -1,0 +1,190 @@
+#!/bin/bash
+# A real Kubernetes API server for the tests (issue 12): Debian's etcd and kube-apiserver
+# built by scripts/k8s-build.sh, on loopback ports, in a directory of their own.
+#
+#   kube-api.sh start DIR [--port P] [--owner PID]
+#       etcd on P+1..P+3 and kube-apiserver on P (default 16443), RBAC on, two static
+#       tokens: DIR/admin.token (group system:masters) and DIR/nobody.token (no rights).
+#       Writes DIR/kubeconfig (the admin, the server's self-signed certificate as CA),
+#       DIR/server and DIR/ca.crt; returns when /readyz answers ok (about 3-5 s).
+#       --owner PID: a watchdog stops everything and removes DIR once PID is gone.
+#   kube-api.sh stop DIR [--purge]
+#       kube-apiserver first (the other order makes it wait ~10 s for etcd), then etcd;
+#       SIGKILL after 15 s; --purge removes DIR.
+#
+# The binaries: $FL_K8S_BIN, else the cache of scripts/k8s-build.sh (built when missing:
+# ~12 min the first time on this machine). Exit status: 0 ok, 1 failed (with why), 2 usage,
+# 3 the binaries cannot be had, 4 a port is taken.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+die() { echo "kube-api: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+bin_dir() {
+	if [ -n "${FL_K8S_BIN:-}" ]; then echo "$FL_K8S_BIN"; return; fi
+	local d
+	d=$(bash "$ROOT/scripts/k8s-build.sh" --print-dir) || exit 3
+	echo "$d/bin"
+}
+
+port_taken() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
+# Processes of DIR: their PID files, checked against the command line (a PID may be reused).
+ours() { # name
+	local pid
+	pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR" &&
+		echo "$pid"
+}
+
+stop_one() { # name
+	local pid t=0
+	pid=$(ours "$1") || { rm -f "$DIR/$1.pid"; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null && [ $t -lt 150 ]; do sleep 0.1; t=$((t + 1)); done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	rm -f "$DIR/$1.pid"
+}
+
+watch_owner() { # owner
+	# shellcheck disable=SC2016
+	setsid bash -c 'echo $$ >"$2/watchdog.pid"
+		while kill -0 "$1" 2>/dev/null && [ -f "$2/server" ]; do sleep 1; done
+		[ -f "$2/server" ] && exec bash "$3" stop "$2" --purge' _ "$1" "$DIR" "$HERE/kube-api.sh" \
+		>>"$DIR/watchdog.log" 2>&1 </dev/null &
+	local t=0
+	while [ ! -s "$DIR/watchdog.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
+}
+
+end_watchdog() {
+	local pid
+	pid=$(cat "$DIR/watchdog.pid" 2>/dev/null) || return 0
+	rm -f "$DIR/watchdog.pid"
+	[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] || return 0
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" && kill "$pid" 2>/dev/null || true
+}
+
+write_kubeconfig() { # port
+	cat >"$DIR/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: faultline-test
+  cluster:
+    server: https://127.0.0.1:$1
+    certificate-authority: ca.crt
+users:
+- name: admin
+  user:
+    tokenFile: admin.token
+contexts:
+- name: faultline-test
+  context: {cluster: faultline-test, user: admin}
+current-context: faultline-test
+KC
+}
+
+# setsid: each server has a session of its own, so a test's process group being signalled
+# (timeout(1) does that) cannot take etcd away under a running API server; the shell writes
+# its own PID, then becomes the server (exec): the PID file is the server's.
+spawn() { # name program args...
+	local name=$1
+	shift
+	# shellcheck disable=SC2016
+	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$DIR/$name.pid" "$@" \
+		>"$DIR/$name.log" 2>&1 </dev/null &
+	local t=0
+	while [ ! -s "$DIR/$name.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
+}
+
+start_etcd() { # bins port
+	spawn etcd "$1/etcd" --name fl --data-dir "$DIR/etcd" \
+		--listen-client-urls "http://127.0.0.1:$(($2 + 1))" \
+		--advertise-client-urls "http://127.0.0.1:$(($2 + 1))" \
+		--listen-peer-urls "http://127.0.0.1:$(($2 + 2))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$(($2 + 2))" \
+		--initial-cluster "fl=http://127.0.0.1:$(($2 + 2))" \
+		--listen-metrics-urls "http://127.0.0.1:$(($2 + 3))"
+}
+
+start_apiserver() { # bins port
+	spawn apiserver "$1/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+		--secure-port="$2" --cert-dir="$DIR/certs" \
+		--etcd-servers="http://127.0.0.1:$(($2 + 1))" --service-cluster-ip-range=10.96.0.0/24 \
+		--service-account-issuer=https://kubernetes.default.svc \
+		--service-account-key-file="$DIR/sa.pub" \
+		--service-account-signing-key-file="$DIR/sa.key" --token-auth-file="$DIR/tokens.csv" \
+		--authorization-mode=RBAC --endpoint-reconciler-type=none
+}
+
+cmd_start() {
+	local port=16443 owner= bins t0 admin nobody
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--port) port=${2:?}; shift 2 ;;
+		--owner) owner=${2:?}; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	for p in "$port" $((port + 1)) $((port + 2)) $((port + 3)); do
+		port_taken "$p" && { echo "kube-api: port $p on 127.0.0.1 is already in use" >&2; exit 4; }
+	done
+	bins=$(bin_dir) || exit 3
+	mkdir -p "$DIR/certs" || die "cannot create $DIR"
+	t0=$(date +%s.%N)
+	openssl genrsa -out "$DIR/sa.key" 2048 2>/dev/null &&
+		openssl rsa -in "$DIR/sa.key" -pubout -out "$DIR/sa.pub" 2>/dev/null ||
+		die "openssl could not make the service-account key pair"
+	admin=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	nobody=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	printf '%s\n' "$admin" >"$DIR/admin.token"
+	printf '%s\n' "$nobody" >"$DIR/nobody.token"
+	printf '%s,admin,admin-uid,"system:masters"\n%s,nobody,nobody-uid\n' "$admin" "$nobody" \
+		>"$DIR/tokens.csv"
+	chmod 600 "$DIR"/*.token "$DIR/tokens.csv" "$DIR/sa.key"
+	# DIR/server marks a server to stop: the watchdog watches while it is there.
+	echo "https://127.0.0.1:$port" >"$DIR/server"
+	[ -n "$owner" ] && watch_owner "$owner"
+	start_etcd "$bins" "$port"
+	start_apiserver "$bins" "$port"
+	for _ in $(seq 1 120); do
+		if [ -f "$DIR/certs/apiserver.crt" ] &&
+			curl -sf --cacert "$DIR/certs/apiserver.crt" -H "Authorization: Bearer $admin" \
+				"https://127.0.0.1:$port/readyz" 2>/dev/null | grep -qx ok; then
+			cp "$DIR/certs/apiserver.crt" "$DIR/ca.crt"
+			write_kubeconfig "$port"
+			awk -v p="$port" -v t="$(date +%s.%N)" -v t0="$t0" -v d="$DIR" 'BEGIN {
+				printf "kube-api: ready at https://127.0.0.1:%s in %.1f s (%s)\n",
+					p, t - t0, d }' >&2
+			return 0
+		fi
+		ours apiserver >/dev/null || break
+		sleep 0.25
+	done
+	echo "kube-api: kube-apiserver not ready; its log's end:" >&2
+	tail -n 15 "$DIR/apiserver.log" >&2
+	cmd_stop
+	exit 1
+}
+
+cmd_stop() {
+	local purge=${1:-}
+	end_watchdog
+	stop_one apiserver
+	stop_one etcd
+	rm -f "$DIR/server"
+	[ "$purge" = --purge ] && rm -rf "$DIR"
+	return 0
+}
+
+[ $# -ge 2 ] || usage
+verb=$1 DIR=$2
+shift 2
+case $verb in
+start) cmd_start "$@" ;;
+stop) cmd_stop "$@" ;;
+*) usage ;;
+esac
