@@ -8,7 +8,7 @@ BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 passed=0 failed=0
 
-TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb fuzz_experiment fuzz_ere"
+TARGETS="fuzz_netem_decode fuzz_tc_args fuzz_agent_api fuzz_cri_pb fuzz_experiment fuzz_ere fuzz_kube"
 # shellcheck disable=SC2086 # a word list
 make -s $(for t in $TARGETS; do echo "$BUILD/fuzz/$t"; done) || {
 	echo "FAIL fuzz: could not build the fuzz targets (clang with libFuzzer needed)"
@@ -28,6 +28,8 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 		done
 		# Inputs that once failed stay in the corpus for good.
 		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
+	fuzz_kube)
+		cp tests/data/kube/*.json "$2/" ;;
 	fuzz_agent_api)
 		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true
 		# query strings too (the same bytes go to the query parser)
