@@ -7,16 +7,16 @@
 
 #include "apiquery.h"
 #include "fl/hex.h"
-#include "msgquote.h"
+#include "fl/quote.h"
 
 #define PARAMS_MAX 8  /* parameters one resource takes (a bitmask marks the given ones) */
 #define SHOWN_MAX  32 /* bytes of a user's name shown in a message */
 
-/* A user's bytes for a message (msgquote.h): raw URL bytes, so everything past ASCII as \xNN
+/* A user's bytes for a message (fl/quote.h): raw URL bytes, so everything past ASCII as \xNN
  * (a message is JSON text, which must be UTF-8), cut after SHOWN_MAX bytes. */
 static const char *shown(const char *s, size_t len, char *buf, size_t size)
 {
-	return fl_msg_quote(s, len, SHOWN_MAX, true, buf, size);
+	return fl_quote(s, len, SHOWN_MAX, true, buf, size);
 }
 
 /* Percent-decode s[0..len) into out (FL_API_QUERY_VALUE_MAX + 1 bytes); -EINVAL with diag. */

@@ -108,7 +108,7 @@
 #include <jansson.h>
 
 #include "apireq.h"
-#include "msgquote.h"
+#include "fl/quote.h"
 #include "fl/units.h"
 #include "wire.h"
 
@@ -188,10 +188,10 @@ static bool is_kill(enum fl_fault_kind kind)
 
 /* ---- message helpers ---------------------------------------------------------------- */
 
-/* A user's string as "text" for a message (msgquote.h). */
+/* A user's string as "text" for a message (fl/quote.h). */
 static const char *quote(const char *s, char *buf, size_t size)
 {
-	return fl_msg_quote(s, strlen(s), QUOTE_MAX, false, buf, size);
+	return fl_quote(s, strlen(s), QUOTE_MAX, false, buf, size);
 }
 
 static const char *type_desc(const json_t *v)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exp_internal.h"
+#include "fl/quote.h"
 #include "fl/units.h"
 #include "ere.h"
 
@@ -87,35 +88,13 @@ int fl_exp_err_key(struct exp_ctx *c, const struct fl_ynode *n, const char *key,
 
 const char *fl_exp_quote(const struct fl_ynode *n, char *buf, size_t size)
 {
-	size_t o = 0;
-
 	if (size < 16)
 		return "";
 	if (n->kind != FL_YNODE_SCALAR) {
 		(void)snprintf(buf, size, "%s", fl_ytype_desc(fl_ynode_type(n)));
 		return buf;
 	}
-	buf[o++] = '"';
-	for (size_t i = 0; i < n->len && o + 6 < size; i++) {
-		unsigned char ch = (unsigned char)n->text[i];
-
-		if (i >= QUOTE_CUT) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-		} else {
-			buf[o++] = (char)ch;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return fl_quote(n->text, n->len, QUOTE_CUT, false, buf, size);
 }
 
 struct fl_pos fl_exp_pos(const struct exp_ctx *c, const struct fl_ynode *n)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fl/base64.h"
+#include "fl/quote.h"
 #include "kubeconfig.h"
 #include "yaml_tree.h"
 
@@ -68,32 +69,10 @@ static int err_at(struct kload *k, const struct fl_ynode *at, int err, const cha
 	return err;
 }
 
-/* s in double quotes, control characters escaped, cut after 80 characters. */
+/* s in double quotes, control characters escaped, cut after 80 bytes (fl/quote.h). */
 static const char *quote(const char *s, char *buf, size_t size)
 {
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (size_t i = 0; s[i] && o + 8 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (i >= 80) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-		} else {
-			buf[o++] = (char)ch;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return fl_quote(s, strlen(s), 80, false, buf, size);
 }
 
 static const char *read_error(int r)

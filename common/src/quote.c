@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Quoting users' bytes for messages (msgquote.h). */
+/* Quoting users' bytes for messages (fl/quote.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "msgquote.h"
+#include "fl/quote.h"
 
-const char *fl_msg_quote(const char *s, size_t len, size_t max, bool high_as_hex, char *buf,
-			 size_t size)
+const char *fl_quote(const char *s, size_t len, size_t max, bool high_as_hex, char *buf,
+		     size_t size)
 {
 	size_t o = 0;
 
