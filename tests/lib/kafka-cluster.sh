@@ -47,6 +47,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/owner-watchdog.sh
+. "$HERE/owner-watchdog.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 HEAP=${FL_KAFKA_HEAP:--Xmx384m -Xms128m}
 TIMEOUT=${FL_KAFKA_START_TIMEOUT:-120}
@@ -302,26 +304,6 @@ stop_nodes() { # signal nodes...
 
 all_nodes() { seq 0 $((BROKERS - 1)); }
 
-# The watchdog of --owner: a session of its own (like the brokers), polling once a second;
-# when the owner is gone and DIR still holds the cluster, it becomes `stop DIR --purge`.
-watch_owner() { # owner
-	# shellcheck disable=SC2016
-	setsid bash -c 'echo $$ >"$2/watchdog.pid"
-		while kill -0 "$1" 2>/dev/null && [ -f "$2/cluster.env" ]; do sleep 1; done
-		[ -f "$2/cluster.env" ] && exec bash "$3" stop "$2" --purge' _ "$1" "$DIR" "$HERE/kafka-cluster.sh" \
-		>>"$DIR/watchdog.log" 2>&1 </dev/null &
-	local t=0
-	while [ ! -s "$DIR/watchdog.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
-}
-
-# End the watchdog (a normal stop needs it no longer); never the process running this.
-end_watchdog() {
-	local pid
-	pid=$(cat "$DIR/watchdog.pid" 2>/dev/null) || return 0
-	rm -f "$DIR/watchdog.pid"
-	[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] || return 0
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" && kill "$pid" 2>/dev/null || true
-}
 
 cmd_start() {
 	BROKERS=3 BASE_PORT=19092 SETS=() OWNER=
@@ -368,8 +350,8 @@ cmd_start() {
 		format_all
 	fi
 	if [ -n "$OWNER" ]; then
-		end_watchdog
-		watch_owner "$OWNER"
+		end_watchdog "$DIR"
+		watch_owner "$OWNER" "$DIR" cluster.env "$HERE/kafka-cluster.sh"
 	fi
 	for n in $(all_nodes); do launch "$n"; done
 	wait_ready $(all_nodes)
@@ -382,7 +364,7 @@ cmd_stop() {
 	[ "${1:-}" = --purge ] && purge=1
 	if [ -f "$DIR/cluster.env" ]; then
 		load_env
-		end_watchdog
+		end_watchdog "$DIR"
 		stop_nodes TERM $(all_nodes)
 	fi
 	if [ "$purge" = 1 ]; then

@@ -17,6 +17,8 @@
 # 3 the binaries cannot be had, 4 a port is taken.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/owner-watchdog.sh
+. "$HERE/owner-watchdog.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 
 die() { echo "kube-api: $*" >&2; exit 1; }
@@ -49,23 +51,6 @@ stop_one() { # name
 	rm -f "$DIR/$1.pid"
 }
 
-watch_owner() { # owner
-	# shellcheck disable=SC2016
-	setsid bash -c 'echo $$ >"$2/watchdog.pid"
-		while kill -0 "$1" 2>/dev/null && [ -f "$2/server" ]; do sleep 1; done
-		[ -f "$2/server" ] && exec bash "$3" stop "$2" --purge' _ "$1" "$DIR" "$HERE/kube-api.sh" \
-		>>"$DIR/watchdog.log" 2>&1 </dev/null &
-	local t=0
-	while [ ! -s "$DIR/watchdog.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
-}
-
-end_watchdog() {
-	local pid
-	pid=$(cat "$DIR/watchdog.pid" 2>/dev/null) || return 0
-	rm -f "$DIR/watchdog.pid"
-	[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] || return 0
-	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" && kill "$pid" 2>/dev/null || true
-}
 
 write_kubeconfig() { # port
 	cat >"$DIR/kubeconfig" <<KC
@@ -147,7 +132,7 @@ cmd_start() {
 	chmod 600 "$DIR"/*.token "$DIR/tokens.csv" "$DIR/sa.key"
 	# DIR/server marks a server to stop: the watchdog watches while it is there.
 	echo "https://127.0.0.1:$port" >"$DIR/server"
-	[ -n "$owner" ] && watch_owner "$owner"
+	[ -n "$owner" ] && watch_owner "$owner" "$DIR" server "$HERE/kube-api.sh"
 	start_etcd "$bins" "$port"
 	start_apiserver "$bins" "$port"
 	for _ in $(seq 1 120); do
@@ -172,7 +157,7 @@ cmd_start() {
 
 cmd_stop() {
 	local purge=${1:-}
-	end_watchdog
+	end_watchdog "$DIR"
 	stop_one apiserver
 	stop_one etcd
 	rm -f "$DIR/server"
