@@ -100,7 +100,7 @@ static bool parse_interval(const char *p, size_t *copies, bool *may_skip, const 
 		for (p++; *p >= '0' && *p <= '9'; p++, has_hi = true)
 			hi = sat_add(sat_mul(hi, 10), (size_t)(*p - '0'));
 	}
-	if (*p != '}' || (!has_lo && !has_hi))
+	if (*p != '}' || (!has_lo && !comma)) /* glibc takes "{,}" as {0,} */
 		return false;
 	if (!comma)
 		*copies = lo;

@@ -71,6 +71,8 @@ FLTEST(the_fuzzers_runaway_patterns_are_refused)
 	FL_ASSERT(facts_of("(.*.*.*.*){500}").cost > FL_ERE_COST_MAX); /* 34 MB */
 	/* cost 624, but 58 s in regcomp: a repeated group that can match "" */
 	FL_ASSERT(facts_of("((||||||||||||||||||||||||||||||||(())+)++++)").empty_repeat_at >= 0);
+	/* over 10 s in regcomp (found by the CI's fuzz run): glibc reads "{,}" as {0,} */
+	FL_ASSERT(facts_of("((0{,})((0{,}){4,}){40})").empty_repeat_at >= 0);
 }
 
 FLTEST(repetitions_of_what_can_match_empty_are_found)
@@ -84,6 +86,7 @@ FLTEST(repetitions_of_what_can_match_empty_are_found)
 		{ "(a{0,3})+", 8 }, { "((a|)b?)+", 8 },	  { "(a|b)+", -1 },    { "(a*b)+", -1 },
 		{ "(ab?)+", -1 },   { "a{0,3}b+", -1 },	  { "(a|b|c)*d", -1 }, { "x|*", -1 },
 		{ "[*+]+", -1 },    { "(a+|b)(c|)", -1 }, { "\\(a*\\)+", -1 }, { "(\\w)+", -1 },
+		{ "(a{,})+", 6 },   { "(a{,2})+", 7 },	  { "a{}+", -1 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		FL_ASSERT_MSG(facts_of(cases[i].re).empty_repeat_at == cases[i].at,
