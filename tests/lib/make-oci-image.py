@@ -3,8 +3,15 @@
 containerd with no registry (import with `ctr -n k8s.io images import`).
 
 usage: make-oci-image.py OUT.tar NAME[:TAG] [--file HOST:PATH]... [--cmd ARG]...
-Deterministic: same inputs, same digests (mtime 0, sorted entries)."""
-import hashlib, io, json, subprocess, sys, tarfile
+Deterministic: same inputs, same digests (mtime 0, sorted entries). The archive around the
+layer is written by scripts/oci_archive.py (shared with scripts/make-image.py)."""
+import io, os, subprocess, sys, tarfile
+
+# No __pycache__ left in the source tree (run as root, by tests and the lab).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import oci_archive  # noqa: E402
+from oci_archive import tinfo  # noqa: E402
 
 BUSYBOX = "/bin/busybox"
 
@@ -27,12 +34,6 @@ def main(argv):
             sys.exit("make-oci-image: unexpected argument %r" % rest[i])
     cmd = cmd or ["/bin/sleep", "2147483647"]
 
-    def tinfo(path, kind=tarfile.REGTYPE, size=0, mode=0o644):
-        ti = tarfile.TarInfo(path)
-        ti.type, ti.size, ti.mode, ti.mtime, ti.uid, ti.gid = kind, size, mode, 0, 0, 0
-        ti.uname = ti.gname = "root"
-        return ti
-
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
         for d in ["bin", "dev", "etc", "proc", "sys", "tmp", "root", "run", "var"]:
@@ -52,38 +53,9 @@ def main(argv):
             t.addfile(tinfo(path, size=len(content), mode=0o755), io.BytesIO(content))
     layer = layer.getvalue()
 
-    def sha(b):
-        return "sha256:" + hashlib.sha256(b).hexdigest()
-
-    config = json.dumps({
-        "architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
-        "config": {"Env": ["PATH=/bin"], "Cmd": cmd, "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": [sha(layer)]},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "make-oci-image.py"}],
-    }, sort_keys=True).encode()
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": sha(config), "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": sha(layer), "size": len(layer)}],
-    }, sort_keys=True).encode()
-    index = json.dumps({
-        "schemaVersion": 2,
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                       "digest": sha(manifest), "size": len(manifest),
-                       "platform": {"architecture": "amd64", "os": "linux"},
-                       "annotations": {"io.containerd.image.name": name,
-                                       "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1]}}],
-    }, sort_keys=True).encode()
-    with tarfile.open(out, "w") as t:
-        def put(path, content):
-            t.addfile(tinfo(path, size=len(content)), io.BytesIO(content))
-        put("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
-        put("index.json", index)
-        for b in (layer, config, manifest):
-            put("blobs/sha256/" + hashlib.sha256(b).hexdigest(), b)
-    print(out, name, sha(manifest))
+    digest = oci_archive.write(out, name, layer, {"Env": ["PATH=/bin"], "Cmd": cmd, "WorkingDir": "/"},
+                               "make-oci-image.py")
+    print(out, name, digest)
 
 
 main(sys.argv)
