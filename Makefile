@@ -8,6 +8,7 @@
 #   make bench           benchmarks (bench/RESULTS.md)
 #   make demo            the main job (see README)
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make image           OCI images of the agent and the controller (docs/kubernetes.md)
 #   make format | format-check
 #   make SANITIZE=address,undefined ...
 #   make deps            install the Debian packages the build and the tests need
@@ -117,7 +118,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 VM_BINS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VM_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: print-module-cppflags all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
+.PHONY: print-module-cppflags image print-image-names all check test test-integration test-vm test-fuzz test-e2e bench demo netem-demo install format \
 	format-check deps clean fuzz lint
 all: $(RELEASE_BINS) $(TEST_FAULTLINE) $(TEST_AGENT) $(UNIT_BINS) $(INTEG_BINS) $(VM_BINS) \
 	$(BENCH_BINS)
@@ -262,6 +263,37 @@ install: $(FAULTLINE) $(AGENT) $(LIB_NETEM) $(LIB_COMMON)
 	install -D -m 0644 $(LIB_COMMON) $(DESTDIR)$(PREFIX)/lib/libfl-common.a
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/include/fl netem/include/fl/*.h \
 		common/include/fl/*.h
+
+# ---- images (docs/kubernetes.md) -------------------------------------------------------
+# The version is the one the binaries print (--version): FL_VERSION in fl/version.h.
+VERSION := $(shell sed -n 's/^\#define FL_VERSION "\(.*\)"$$/\1/p' common/include/fl/version.h)
+IMAGE_REPO ?= localhost/faultline
+IMAGE_DIR := $(BUILD)/image
+AGENT_IMAGE := $(IMAGE_REPO)/faultline-agent:$(VERSION)
+FAULTLINE_IMAGE := $(IMAGE_REPO)/faultline:$(VERSION)
+AGENT_IMAGE_TAR := $(IMAGE_DIR)/faultline-agent.oci.tar
+FAULTLINE_IMAGE_TAR := $(IMAGE_DIR)/faultline.oci.tar
+IMAGE_TOOLS := scripts/make-image.py scripts/oci_archive.py common/include/fl/version.h
+image: $(AGENT_IMAGE_TAR) $(FAULTLINE_IMAGE_TAR)
+# Release binaries only ($(AGENT), $(FAULTLINE); make-image.py refuses a test build). The
+# agent runs as root (it needs NET_ADMIN, SYS_ADMIN... in the host's namespaces); the
+# controller as nonroot, with the CA file (HTTPS to the API server, agents, http probes) and
+# /tmp (its private folder for the API's PEM data).
+$(AGENT_IMAGE_TAR): $(AGENT) $(IMAGE_TOOLS)
+	@mkdir -p $(dir $@)
+	python3 scripts/make-image.py $@ $(AGENT_IMAGE) $(AGENT) --at /usr/sbin/faultline-agent \
+		--user root
+$(FAULTLINE_IMAGE_TAR): $(FAULTLINE) $(IMAGE_TOOLS)
+	@mkdir -p $(dir $@)
+	python3 scripts/make-image.py $@ $(FAULTLINE_IMAGE) $(FAULTLINE) --at /usr/bin/faultline \
+		--user nonroot --ca-certs --tmp
+# For scripts (tests/integration/test-image.sh, the lab): eval "$(make -s print-image-names)".
+print-image-names:
+	@echo VERSION=$(VERSION)
+	@echo AGENT_IMAGE=$(AGENT_IMAGE)
+	@echo FAULTLINE_IMAGE=$(FAULTLINE_IMAGE)
+	@echo AGENT_IMAGE_TAR=$(AGENT_IMAGE_TAR)
+	@echo FAULTLINE_IMAGE_TAR=$(FAULTLINE_IMAGE_TAR)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^third_party/')
 format:
