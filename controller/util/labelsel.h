@@ -6,16 +6,23 @@
  * file is read — with the column of the offending character — and matched here too, for
  * what the server does not filter (watch events, the selector benchmark, tests).
  *
- * Label selector grammar (k8s.io/apimachinery labels.Parse): requirements separated by
- * ',' (spaces around tokens allowed):
+ * Label selector grammar (k8s.io/apimachinery labels.Parse, v0.37): requirements separated
+ * by ',' (space, tab, CR and LF around tokens allowed; no trailing ','):
  *   key | !key | key=value | key==value | key!=value | key in (v,...) | key notin (v,...)
- * key: [prefix/]name — prefix a DNS-1123 subdomain (≤ 253), name ≤ 63 of [A-Za-z0-9-_.]
- * starting and ending alphanumeric; value: empty or the same as name. An empty selector
- * matches everything. `in`/`notin` take 1..N values.
- * Field selector grammar: key=value | key==value | key!=value, ','-separated; key
- * [A-Za-z0-9.]+ ; values may be empty; '\' escapes ',' '=' '!' '\' as the API does.
+ *   | key>n | key<n
+ * key: [prefix/]name — prefix a lowercase DNS-1123 subdomain (≤ 253), name ≤ 63 of
+ * [A-Za-z0-9-_.] starting and ending alphanumeric; value: empty or the same as name; n: a
+ * value that is a decimal int64. `in` and `notin` are keywords only where an operator is
+ * expected ("in in (in)" is a selector). A list holds 1..N values, each possibly empty:
+ * "x in ()" is x in (""), "(a,)" is (a, ""); duplicates are dropped (Kubernetes keeps a
+ * set). An empty selector matches everything; the same key may appear twice (AND).
+ * Field selector grammar (fields.ParseSelector): key=value | key==value | key!=value,
+ * ','-separated, empty terms skipped; key [A-Za-z0-9._-]+ (the server then refuses fields
+ * it does not know); values may be empty; '\' escapes ',' '=' '\' (nothing else) and an
+ * unescaped '=' in a value is refused, as the API does.
  *
- * Ownership: struct fl_labelsel owns its requirements and strings (fl_labelsel_clear).
+ * Ownership: struct fl_labelsel owns its requirements and strings — one block, returned new
+ * by fl_labelsel_parse, at sel->reqs — freed by fl_labelsel_clear; build none by hand.
  */
 #ifndef FL_LABELSEL_H
 #define FL_LABELSEL_H
@@ -37,12 +44,14 @@ enum fl_labelsel_op {
 	FL_LSEL_NE,	    /* key!=v (also matches pods without the key, as Kubernetes does) */
 	FL_LSEL_IN,	    /* key in (...) */
 	FL_LSEL_NOTIN,	    /* key notin (...) (also matches pods without the key) */
+	FL_LSEL_GT,	    /* key>n: the pod's value is an integer greater than n */
+	FL_LSEL_LT,	    /* key<n */
 };
 
 struct fl_labelsel_req {
 	char *key;
 	enum fl_labelsel_op op;
-	char **values; /* EQ/NE: 1; IN/NOTIN: n_values ≥ 1; EXISTS/NOT_EXISTS: 0 */
+	char **values; /* EQ/NE/GT/LT: 1; IN/NOTIN: n_values ≥ 1, distinct; EXISTS/NOT_EXISTS: 0 */
 	unsigned n_values;
 };
 
@@ -54,7 +63,7 @@ struct fl_labelsel {
 /* Why a selector was refused: the message and the 0-based byte offset it points at. */
 struct fl_labelsel_error {
 	size_t offset;
-	char msg[160]; /* e.g. "\"tier!\" is not a label key: ..." */
+	char msg[160]; /* e.g. "label key \"Tier_\": name must end with a letter or digit" */
 };
 
 /*
@@ -63,8 +72,12 @@ struct fl_labelsel_error {
  */
 int fl_labelsel_parse(const char *s, struct fl_labelsel *ret, struct fl_labelsel_error *err) _wur_;
 /* Whether labels (a JSON object of string values, e.g. a pod's metadata.labels; NULL: no
- * labels) satisfy every requirement. */
+ * labels; a member that is not a string counts as absent) satisfy every requirement. */
 bool fl_labelsel_match(const struct fl_labelsel *sel, const json_t *labels);
+/* The selector as text that parses back to the same requirements ("x in (a,b),!y"; unless it
+ * grows past FL_LABELSEL_MAX_LEN: "x in(a)" gains a space) into buf (cut, always
+ * NUL-terminated when size > 0); returns the length the whole text needs, like snprintf. */
+size_t fl_labelsel_format(const struct fl_labelsel *sel, char *buf, size_t size);
 /* Free the requirements; *sel is empty after. */
 void fl_labelsel_clear(struct fl_labelsel *sel);
 
