@@ -12,7 +12,8 @@
 
 bool fl_fault_is_kill(const char *kind)
 {
-	return strcmp(kind, "container-kill") == 0 || strcmp(kind, "process-kill") == 0;
+	return strcmp(kind, "container-kill") == 0 || strcmp(kind, "process-kill") == 0 ||
+	       strcmp(kind, "pod-delete") == 0;
 }
 
 static void format_duration(uint64_t ns, char *buf, size_t size)

@@ -58,8 +58,8 @@ static bool labels_match(const struct fl_target_sel *sel, const json_t *labels)
 	return true;
 }
 
-static int add(struct fl_target_set *set, unsigned agent, json_t *target, const char *label,
-	       const char *ip)
+int fl_target_set_add(struct fl_target_set *set, unsigned agent, json_t *target, const char *label,
+		      const char *ip)
 {
 	const char *iface = set->sel->interface;
 	struct fl_target *t = realloc(set->t, (set->n + 1) * sizeof(*t));
@@ -127,8 +127,8 @@ static int match_pods(struct fl_agents *agents, unsigned ai, const struct fl_tar
 		target = json_pack("{s:s}", "pod", label);
 		if (target && sel->container)
 			json_object_set_new(target, "container", json_string(sel->container));
-		if ((r = add(set, ai, target, label,
-			     json_string_value(json_object_get(pod, "ip")))) < 0)
+		if ((r = fl_target_set_add(set, ai, target, label,
+					   json_string_value(json_object_get(pod, "ip")))) < 0)
 			break;
 	}
 	json_decref(pods);
@@ -146,8 +146,7 @@ static void describe(const struct fl_target_sel *sel, char *buf, size_t size)
 					sel->labels[i].value);
 }
 
-/* Keep the first k of a seeded Fisher-Yates shuffle; keep them in stable order after. */
-static void pick(struct fl_target_set *set, unsigned k, uint64_t seed, const char *name)
+void fl_target_set_pick(struct fl_target_set *set, unsigned k, uint64_t seed, const char *name)
 {
 	uint64_t state = seed ^ fnv1a(name);
 
@@ -181,7 +180,7 @@ int fl_targets_resolve(struct fl_agents *agents, const struct fl_target_sel *sel
 	if (first == last)
 		return fl_diag_set(diag, -ENOENT, "targets.%s: no agents in spec.agents",
 				   sel->name);
-	if (sel->kind != FL_SELECT_POD && last - first != 1)
+	if (sel->kind != FL_SELECT_POD && sel->kind != FL_SELECT_KUBE && last - first != 1)
 		return fl_diag_set(diag, -EINVAL,
 				   "targets.%s: a netns or pid target needs `agent:` (there are %u "
 				   "agents)",
@@ -194,12 +193,19 @@ int fl_targets_resolve(struct fl_agents *agents, const struct fl_target_sel *sel
 			goto fail;
 		break;
 	case FL_SELECT_NETNS:
-		r = add(&set, first, json_pack("{s:s}", "netns", sel->netns), sel->netns, NULL);
+		r = fl_target_set_add(&set, first, json_pack("{s:s}", "netns", sel->netns),
+				      sel->netns, NULL);
 		break;
 	case FL_SELECT_PID:
 		(void)snprintf(label, sizeof(label), "pid %d", sel->pid);
-		r = add(&set, first, json_pack("{s:i}", "pid", sel->pid), label, NULL);
+		r = fl_target_set_add(&set, first, json_pack("{s:i}", "pid", sel->pid), label,
+				      NULL);
 		break;
+	case FL_SELECT_KUBE:
+		return fl_diag_set(diag, -EINVAL,
+				   "targets.%s: pods are found through the Kubernetes API, not the "
+				   "agents (kubernetes/kube_targets.h)",
+				   sel->name);
 	}
 	if (r < 0) {
 		fl_diag_set(diag, r, "out of memory");
@@ -221,7 +227,7 @@ int fl_targets_resolve(struct fl_agents *agents, const struct fl_target_sel *sel
 				sel->name, sel->mode_count, k, set.n);
 		goto fail;
 	}
-	pick(&set, k, seed, sel->name);
+	fl_target_set_pick(&set, k, seed, sel->name);
 	*ret = set;
 	return 0;
 fail:
@@ -238,7 +244,7 @@ void fl_target_set_clear(struct fl_target_set *set)
 	set->n = 0;
 }
 
-static const char *mode_text(const struct fl_target_sel *sel, char *buf, size_t size)
+const char *fl_target_mode_text(const struct fl_target_sel *sel, char *buf, size_t size)
 {
 	switch (sel->mode) {
 	case FL_TARGET_ONE:
@@ -265,13 +271,15 @@ json_t *fl_target_set_json(const struct fl_target_set *set, const struct fl_agen
 		if (!t)
 			continue;
 		json_object_set_new(t, "agent",
-				    json_string(fl_agents_name(agents, set->t[i].agent)));
+				    json_string(set->t[i].agent == FL_TARGET_NO_AGENT
+							? "kubernetes"
+							: fl_agents_name(agents, set->t[i].agent)));
 		json_object_set_new(t, "label", json_string(set->t[i].label));
 		if (set->t[i].ip[0])
 			json_object_set_new(t, "ip", json_string(set->t[i].ip));
 		json_array_append_new(resolved, t);
 	}
 	return json_pack("{s:s, s:s, s:i, s:o*}", "selector", set->sel->name, "mode",
-			 mode_text(set->sel, buf, sizeof(buf)), "matched",
+			 fl_target_mode_text(set->sel, buf, sizeof(buf)), "matched",
 			 (json_int_t)set->n_matches, "resolved", resolved);
 }

@@ -17,8 +17,11 @@
 #include "agents.h"
 #include "experiment.h"
 
+/* A target acted on through the Kubernetes API (pod-delete), not through an agent. */
+#define FL_TARGET_NO_AGENT UINT32_MAX
+
 struct fl_target {
-	unsigned agent;	    /* index into the agents set */
+	unsigned agent;	    /* index into the agents set, or FL_TARGET_NO_AGENT */
 	json_t *target;	    /* owned: the agent API's "target" object ({"pod": "ns/name"} ...) */
 	char label[192];    /* for people: "streamforge/loader-0", "/run/netns/x", "pid 123" */
 	char ip[64];	    /* the pod's IP when known, else "" */
@@ -47,6 +50,16 @@ json_t *fl_target_set_json(const struct fl_target_set *set, const struct fl_agen
 /* Whether a pod of an agent's listing (GET /v1/pods) matches sel: namespace, name glob and
  * labels, whatever the pod's state (the pod probe counts pods that are not ready too). */
 bool fl_targets_pod_matches(const struct fl_target_sel *sel, const json_t *pod);
+
+/* For other resolvers (kubernetes/kube_targets.c): append a match (target owned by the
+ * set, even on failure: -ENOMEM), and keep k of the set's n matches, chosen with seed and
+ * the selector's name as fl_targets_resolve does, in stable (agent, label) order. */
+int fl_target_set_add(struct fl_target_set *set, unsigned agent, json_t *target, const char *label,
+		      const char *ip) _wur_;
+void fl_target_set_pick(struct fl_target_set *set, unsigned k, uint64_t seed, const char *name);
+
+/* "one", "all", "fixed:3", "percent:50" (buf holds the last two). */
+const char *fl_target_mode_text(const struct fl_target_sel *sel, char *buf, size_t size);
 
 /* How many of n matches a mode picks (pure; exposed for tests). */
 unsigned fl_targets_pick_count(const struct fl_target_sel *sel, unsigned n);

@@ -4,6 +4,7 @@
  * do resolved against the live agents and probes, is the engine's (engine/plan.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,16 +17,23 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: faultline plan FILE [--seed N]\n"
-		     "\n"
-		     "Resolve targets through the agents, check their capabilities, print exactly\n"
-		     "which fault would be injected where and how, and sample every probe once.\n"
-		     "Nothing is changed. Exit 0 when the experiment can run, 2 when not.\n");
+	fprintf(out,
+		"Usage: faultline plan FILE [--seed N] [--kubeconfig FILE] [--context NAME]\n"
+		"\n"
+		"Resolve targets through the agents (and the Kubernetes API for `pods`\n"
+		"targets), check the agents' capabilities, print exactly which fault would be\n"
+		"injected where and how, and sample every probe once. Nothing is changed.\n"
+		"Exit 0 when the experiment can run, 2 when not.\n"
+		"\n"
+		"  --kubeconfig FILE  the Kubernetes API (default: $KUBECONFIG, the pod's\n"
+		"                     service account, ~/.kube/config)\n"
+		"  --context NAME     a context of the kubeconfig (default: its current one)\n");
 }
 
 struct plan_args {
 	uint64_t seed;
 	bool has_seed;
+	struct fl_kube_run_opts kube;
 };
 
 static int set_seed(void *opts, const struct fl_cli_flag *flag, const char *value)
@@ -39,8 +47,14 @@ static int set_seed(void *opts, const struct fl_cli_flag *flag, const char *valu
 	return 0;
 }
 
-static const struct fl_cli_flag plan_flags[] = { { "seed", 0, "NUMBER", set_seed, 0, NULL } };
-static const struct fl_cli_verb plan_verb = { "plan", usage, plan_flags, 1, false };
+#define FIELD(f) offsetof(struct plan_args, f)
+static const struct fl_cli_flag plan_flags[] = {
+	{ "seed", 0, "NUMBER", set_seed, 0, NULL },
+	{ "kubeconfig", 0, "FILE", fl_cli_set_string, FIELD(kube.kubeconfig), NULL },
+	{ "context", 0, "NAME", fl_cli_set_string, FIELD(kube.context), NULL },
+};
+static const struct fl_cli_verb plan_verb = { "plan", usage, plan_flags, FL_ARRAY_SIZE(plan_flags),
+					      false };
 
 int fl_cmd_plan(int argc, char **argv)
 {
@@ -66,7 +80,8 @@ int fl_cmd_plan(int argc, char **argv)
 		ok &= fl_plan_experiment(stdout, exp,
 					 pa.has_seed	 ? pa.seed
 					 : exp->has_seed ? exp->seed
-							 : pa.seed);
+							 : pa.seed,
+					 &pa.kube);
 	}
 	if (!pa.has_seed)
 		printf("(targets chosen with seed %llu unless the experiment sets one; `run` picks "

@@ -34,6 +34,11 @@ static void usage(FILE *out)
 		"  --report FILE    the HTML report (timeline, verdicts)\n"
 		"  --seed N         seed for target selection (overrides the files'); replays a "
 		"run\n"
+		"  --kubeconfig FILE  the Kubernetes API for `pods` targets and kubernetes.* "
+		"probes\n"
+		"                   (default: $KUBECONFIG, the pod's service account,\n"
+		"                   ~/.kube/config)\n"
+		"  --context NAME   a context of the kubeconfig (default: its current one)\n"
 		"  --progress       draw the live status line even when stderr is not a terminal\n"
 		"  --quiet          no progress output (the summary is still printed)\n"
 		"  -h, --help\n"
@@ -90,6 +95,8 @@ static const struct fl_cli_flag run_flags[] = {
 	{ "journal", 0, "FILE", fl_cli_set_string, FIELD(journal_path), NULL },
 	{ "report", 0, "FILE", fl_cli_set_string, FIELD(html), NULL },
 	{ "seed", 0, "NUMBER", set_seed, 0, NULL },
+	{ "kubeconfig", 0, "FILE", fl_cli_set_string, FIELD(opts.kube.kubeconfig), NULL },
+	{ "context", 0, "NAME", fl_cli_set_string, FIELD(opts.kube.context), NULL },
 	{ "quiet", 0, NULL, fl_cli_set_switch, FIELD(opts.quiet), NULL },
 	{ "progress", 0, NULL, fl_cli_set_switch, FIELD(opts.force_tty), NULL },
 };

@@ -4,6 +4,7 @@
 # (run_observe.c), the journal it writes (run_journal.c), the progress line, the probes of a
 # run (probe_ctx.c: which kind a spec gets), the hook instances (hook_run.c) and the plan of
 # an experiment, what a run would do (plan.c).
-# May use: agentapi, experiment, hooks, kafka, probes, report, util (and what they use).
-engine_USES := agentapi experiment hooks kafka probes report util
+# May use: agentapi, experiment, hooks, kafka, kubernetes, probes, report, util (and what
+# they use).
+engine_USES := agentapi experiment hooks kafka kubernetes probes report util
 engine_DIRS := controller/engine

@@ -61,6 +61,29 @@ static bool plan_probe(FILE *out, struct fl_probe_ctx *pctx, const struct fl_exp
 	return v.kind != FL_VERDICT_ERROR;
 }
 
+/* pod-delete: the DELETE each chosen pod would get (chosen again when the step runs). */
+static void plan_pod_delete(FILE *out, const struct fl_target_set *set,
+			    const struct fl_fault_spec *fault)
+{
+	const char *grace = json_string_value(
+		json_object_get(json_object_get(fault->params, "kill"), "gracePeriod"));
+
+	for (unsigned k = 0; k < set->n; k++) {
+		const json_t *pod = json_object_get(set->t[k].target, "kubernetes");
+
+		fprintf(out,
+			"    fault %-16s on %s via the Kubernetes API (chosen again when it "
+			"runs):\n"
+			"      DELETE /api/v1/namespaces/%s/pods/%s preconditions.uid=%s "
+			"gracePeriodSeconds=%s\n",
+			fault->name, set->t[k].label,
+			json_string_value(json_object_get(pod, "namespace")),
+			json_string_value(json_object_get(pod, "name")),
+			json_string_value(json_object_get(pod, "uid")),
+			grace ? grace : "(the pod's)");
+	}
+}
+
 static bool plan_fault(FILE *out, struct fl_agents *agents, const struct fl_experiment *exp,
 		       const struct fl_target_set *sets, const struct fl_fault_spec *fault,
 		       bool background)
@@ -70,6 +93,10 @@ static bool plan_fault(FILE *out, struct fl_agents *agents, const struct fl_expe
 	for (unsigned i = 0; i < exp->n_targets; i++) {
 		if (strcmp(exp->targets[i].name, fault->target) != 0)
 			continue;
+		if (exp->targets[i].kind == FL_SELECT_KUBE) {
+			plan_pod_delete(out, &sets[i], fault);
+			continue;
+		}
 		for (unsigned k = 0; k < sets[i].n; k++) {
 			const struct fl_target *t = &sets[i].t[k];
 			struct fl_diag diag = { 0 };
@@ -119,25 +146,46 @@ static bool plan_agents(FILE *out, struct fl_agents *agents, struct fl_diag *dia
 	return ok;
 }
 
+static int resolve(struct fl_agents *agents, struct fl_kube_run *kube,
+		   const struct fl_target_sel *sel, uint64_t seed, struct fl_target_set *set,
+		   struct fl_diag *diag)
+{
+	if (sel->kind != FL_SELECT_KUBE)
+		return fl_targets_resolve(agents, sel, seed, set, diag);
+	if (!kube)
+		return fl_diag_set(diag, -EINVAL, "no Kubernetes connection (see above)");
+	return fl_kube_run_resolve(kube, sel, seed, false, set, diag);
+}
+
 /* Resolve every target into sets[] (what the method's faults then hit). */
-static bool plan_targets(FILE *out, struct fl_agents *agents, const struct fl_experiment *exp,
-			 uint64_t seed, struct fl_target_set *sets, struct fl_diag *diag)
+static bool plan_targets(FILE *out, struct fl_agents *agents, struct fl_kube_run *kube,
+			 const struct fl_experiment *exp, uint64_t seed, struct fl_target_set *sets,
+			 struct fl_diag *diag)
 {
 	bool ok = true;
 
 	fprintf(out, "  targets:\n");
 	for (unsigned i = 0; i < exp->n_targets; i++) {
-		if (fl_targets_resolve(agents, &exp->targets[i], seed, &sets[i], diag) < 0) {
+		char mode[32];
+
+		if (resolve(agents, kube, &exp->targets[i], seed, &sets[i], diag) < 0) {
 			fprintf(out, "    %s: ERROR %s\n", exp->targets[i].name, diag->msg);
 			ok = false;
 			continue;
 		}
 		for (unsigned k = 0; k < sets[i].n; k++)
-			fprintf(out, "    %s → %s on agent %s%s%s (%u matched)\n",
+			fprintf(out, "    %s → %s %s%s%s%s (%u matched, mode %s, seed %llu)\n",
 				exp->targets[i].name, sets[i].t[k].label,
-				fl_agents_name(agents, sets[i].t[k].agent),
+				sets[i].t[k].agent == FL_TARGET_NO_AGENT ? "through the Kubernetes "
+									   "API"
+									 : "on agent ",
+				sets[i].t[k].agent == FL_TARGET_NO_AGENT
+					? ""
+					: fl_agents_name(agents, sets[i].t[k].agent),
 				sets[i].t[k].ip[0] ? ", ip " : "", sets[i].t[k].ip,
-				sets[i].n_matches);
+				sets[i].n_matches,
+				fl_target_mode_text(&exp->targets[i], mode, sizeof(mode)),
+				(unsigned long long)seed);
 	}
 	return ok;
 }
@@ -207,10 +255,29 @@ static bool plan_probes(FILE *out, struct fl_probe_ctx *pctx, const struct fl_ex
 	return ok;
 }
 
-bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t seed)
+/* The Kubernetes connection, when the experiment needs one: where, or why not. */
+static bool plan_kube(FILE *out, const struct fl_experiment *exp,
+		      const struct fl_kube_run_opts *opts, struct fl_kube_run **kube)
+{
+	struct fl_diag diag = { 0 };
+
+	if (!fl_kube_run_needed(exp))
+		return true;
+	if (fl_kube_run_open(opts, kube, &diag) < 0) {
+		fprintf(out, "  kubernetes: ERROR %s%s%s\n", diag.file ? diag.file : "",
+			diag.file ? ": " : "", diag.msg);
+		return false;
+	}
+	fprintf(out, "  kubernetes: %s\n", fl_kube_run_describe(*kube));
+	return true;
+}
+
+bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t seed,
+			const struct fl_kube_run_opts *kube_opts)
 {
 	struct fl_target_set *sets = calloc(exp->n_targets + 1, sizeof(*sets));
 	struct fl_agents *agents = NULL;
+	struct fl_kube_run *kube = NULL;
 	struct fl_probe_ctx *pctx = NULL;
 	struct fl_diag diag = { 0 };
 	bool ok = true;
@@ -224,7 +291,9 @@ bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t see
 	fl_probe_ctx_set_agents(pctx, agents, exp);
 	/* Every step runs, whatever the one before found: plan shows all that is wrong. */
 	ok &= plan_agents(out, agents, &diag);
-	ok &= plan_targets(out, agents, exp, seed, sets, &diag);
+	ok &= plan_kube(out, exp, kube_opts, &kube);
+	fl_probe_ctx_set_kube(pctx, kube);
+	ok &= plan_targets(out, agents, kube, exp, seed, sets, &diag);
 	plan_hooks(out, exp);
 	ok &= plan_method(out, agents, exp, sets);
 	ok &= plan_probes(out, pctx, exp);
@@ -233,6 +302,7 @@ out:
 		fl_target_set_clear(&sets[i]);
 	free(sets);
 	fl_probe_ctx_free(pctx);
+	fl_kube_run_close(kube);
 	fl_agents_free(agents);
 	fprintf(out, "  => %s\n\n", ok ? "can run" : "CANNOT RUN");
 	return ok;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "experiment.h"
+#include "kube_run.h"
 
 /*
  * Write exp's plan with seed (the target choice) to out: agents and their fault kinds,
@@ -19,8 +20,9 @@
  * sampled once with the verdict it would get. Every part is tried whatever the one before
  * found, so all that is wrong shows at once. exp is borrowed. true when the experiment can
  * run (every agent reachable, every target resolved, every fault has a mechanism, no probe
- * errors).
+ * errors). kube: where the Kubernetes API is, for experiments that use it.
  */
-bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t seed);
+bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t seed,
+			const struct fl_kube_run_opts *kube);
 
 #endif

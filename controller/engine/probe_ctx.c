@@ -14,6 +14,7 @@
 #include "hook_run.h"
 #include "http_probe.h"
 #include "kafka.h"
+#include "kube_probe.h"
 #include "pod_probe.h"
 #include "probe_ctx.h"
 
@@ -29,6 +30,7 @@ struct fl_probe_ctx {
 	struct fl_hooks *hooks;		 /* borrowed */
 	struct fl_agents *agents;	 /* borrowed: pod probes */
 	const struct fl_experiment *exp; /* borrowed: the targets pod probes name */
+	struct fl_kube_run *kube;	 /* borrowed: kubernetes.* probes */
 	struct kafka_entry kafka[KAFKA_CLIENTS_MAX];
 	unsigned n_kafka;
 };
@@ -73,6 +75,13 @@ void fl_probe_ctx_set_agents(struct fl_probe_ctx *ctx, struct fl_agents *agents,
 	pthread_mutex_lock(&ctx->lock);
 	ctx->agents = agents;
 	ctx->exp = exp;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void fl_probe_ctx_set_kube(struct fl_probe_ctx *ctx, struct fl_kube_run *kube)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->kube = kube;
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -145,6 +154,15 @@ static int dispatch(struct fl_probe_ctx *ctx, const struct fl_probe_spec *spec,
 		exp = ctx->exp;
 		pthread_mutex_unlock(&ctx->lock);
 		return fl_pod_probe_new(agents, exp, spec, ret, diag);
+	}
+	case FL_PROBE_KUBE_READY:
+	case FL_PROBE_KUBE_RESTARTS: {
+		struct fl_kube_run *kube;
+
+		pthread_mutex_lock(&ctx->lock);
+		kube = ctx->kube;
+		pthread_mutex_unlock(&ctx->lock);
+		return fl_kube_probe_new(kube, spec, ret, diag);
 	}
 	case FL_PROBE_KAFKA_THROUGHPUT:
 	case FL_PROBE_KAFKA_LAG:

@@ -4,7 +4,7 @@
  * them (a client is a set of broker connections and threads: one per cluster, not one per
  * probe), lends them the run's hook instances and agents, and fl_probe_new, which picks the
  * implementation for a spec's type — http/prometheus (probes/), pod (probes/), kafka.*
- * (kafka/), hook (engine/hook_run.h). The engine owns it because it is the one place that
+ * (kafka/), kubernetes.* (kubernetes/), hook (engine/hook_run.h). The engine owns it because it is the one place that
  * may know every kind; a probe kind knows only probes/probe.h.
  */
 #ifndef FL_PROBE_CTX_H
@@ -18,6 +18,7 @@
 struct fl_probe_ctx;
 struct fl_hooks;
 struct fl_agents;
+struct fl_kube_run;
 
 /* A context for the probes of one run. Returns 0 or -ENOMEM. */
 int fl_probe_ctx_new(struct fl_probe_ctx **ret) _wur_;
@@ -28,6 +29,9 @@ void fl_probe_ctx_set_hooks(struct fl_probe_ctx *ctx, struct fl_hooks *hooks);
 /* The agents and the experiment (its targets) for `pod` probes (borrowed). */
 void fl_probe_ctx_set_agents(struct fl_probe_ctx *ctx, struct fl_agents *agents,
 			     const struct fl_experiment *exp);
+
+/* The run's Kubernetes side for kubernetes.* probes (borrowed; NULL: none). */
+void fl_probe_ctx_set_kube(struct fl_probe_ctx *ctx, struct fl_kube_run *kube);
 
 /*
  * A probe for spec (borrowed: it must outlive the probe). default_bootstrap is the

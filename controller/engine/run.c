@@ -237,6 +237,7 @@ int fl_run_suites(struct fl_suite *const *suites, unsigned n_suites, const struc
 			if (atomic_load(&run.signalled))
 				break;
 			x.seed = exp->has_seed && !opts->has_seed ? exp->seed : seed;
+			x.kube_opts = &opts->kube;
 			(void)snprintf(x.owner, sizeof(x.owner), "faultline/%s/%s", id, exp->name);
 			je = exp_entry_new(&x);
 			if (!je)

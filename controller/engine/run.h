@@ -15,14 +15,16 @@
 #include <stdint.h>
 
 #include "experiment.h"
+#include "kube_run.h"
 
 struct fl_run_opts {
 	const char *const *files; /* the files given, for the journal */
 	unsigned n_files;
 	bool has_seed; /* --seed overrides every experiment's seed */
 	uint64_t seed;
-	bool quiet;	/* no progress output */
-	bool force_tty; /* draw the status line even when stderr is not a terminal */
+	bool quiet;		      /* no progress output */
+	bool force_tty;		      /* draw the status line even when stderr is not a terminal */
+	struct fl_kube_run_opts kube; /* for experiments that need Kubernetes */
 };
 
 /*

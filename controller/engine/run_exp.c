@@ -78,17 +78,16 @@ static int resolve_targets(struct run_exp *x)
 	if (!x->sets)
 		return -ENOMEM;
 	for (unsigned i = 0; i < exp->n_targets; i++) {
-		if ((r = fl_targets_resolve(x->agents, &exp->targets[i], x->seed, &x->sets[i],
-					    &diag)) < 0) {
+		if ((r = fl_run_resolve(x, &exp->targets[i], false, &x->sets[i], &diag)) < 0) {
 			fl_run_set_error(x, "%s", diag.msg);
 			return r;
 		}
 		json_array_append_new(json_object_get(x->j, "targets"),
 				      fl_target_set_json(&x->sets[i], x->agents));
 		for (unsigned k = 0; k < x->sets[i].n; k++)
-			fl_progress_event(x->progress, "target %s → %s on %s", exp->targets[i].name,
-					  x->sets[i].t[k].label,
-					  fl_agents_name(x->agents, x->sets[i].t[k].agent));
+			fl_progress_event(x->progress, "target %s → %s via %s",
+					  exp->targets[i].name, x->sets[i].t[k].label,
+					  fl_run_target_via(x, &x->sets[i].t[k]));
 	}
 	return 0;
 }
@@ -294,8 +293,15 @@ static int setup(struct run_exp *x)
 		fl_run_set_error(x, "%s", diag.msg[0] ? diag.msg : "out of memory");
 		return r;
 	}
+	if (fl_kube_run_needed(x->exp) &&
+	    (r = fl_kube_run_open(x->kube_opts, &x->kube, &diag)) < 0) {
+		fl_run_set_error(x, "kubernetes: %s%s%s", diag.file ? diag.file : "",
+				 diag.file ? ": " : "", diag.msg);
+		return r;
+	}
 	fl_probe_ctx_set_hooks(x->pctx, x->hooks);
 	fl_probe_ctx_set_agents(x->pctx, x->agents, x->exp);
+	fl_probe_ctx_set_kube(x->pctx, x->kube);
 	x->before = calloc(x->exp->n_steady ? x->exp->n_steady : 1, sizeof(*x->before));
 	x->steady_probes =
 		calloc(x->exp->n_steady ? x->exp->n_steady : 1, sizeof(*x->steady_probes));
@@ -321,6 +327,7 @@ static void teardown(struct run_exp *x)
 	free(x->baselines);
 	fl_hooks_free(x->hooks);
 	fl_probe_ctx_free(x->pctx);
+	fl_kube_run_close(x->kube);
 	fl_agents_free(x->agents);
 	free(x->faults);
 }

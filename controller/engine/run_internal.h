@@ -8,6 +8,7 @@
 
 #include "agents.h"
 #include "hook_run.h"
+#include "kube_run.h"
 #include "probe_ctx.h"
 #include "progress.h"
 #include "run.h"
@@ -35,7 +36,9 @@ struct run_exp {
 	uint64_t seed;
 
 	struct fl_agents *agents;
-	struct fl_target_set *sets; /* one per exp->targets */
+	const struct fl_kube_run_opts *kube_opts; /* borrowed */
+	struct fl_kube_run *kube;		  /* when the experiment needs Kubernetes */
+	struct fl_target_set *sets;		  /* one per exp->targets */
 	struct fl_probe_ctx *pctx;
 	struct fl_hooks *hooks;
 	struct fl_sample *before; /* per steady probe: the before-injection sample */
@@ -86,6 +89,16 @@ uint64_t fl_run_faults_last_deadline(struct run_exp *x);
 void *fl_run_keeper_main(void *arg);
 /* Ask the agents for faults of this run still there; revert and journal them. */
 void fl_run_leftovers(struct run_exp *x);
+
+/* run_kube.c: pod-delete through the Kubernetes API — the target resolved again now (with
+ * the run's seed), each chosen pod deleted and journaled like a kill. Caller holds x->lock. */
+int fl_run_pod_delete(struct run_exp *x, const struct fl_fault_spec *fault,
+		      const struct fl_target_sel *sel);
+/* A target set for sel: through the agents, or the Kubernetes API for `pods`. */
+int fl_run_resolve(struct run_exp *x, const struct fl_target_sel *sel, bool for_delete,
+		   struct fl_target_set *ret, struct fl_diag *diag);
+/* "agent NAME" or "the Kubernetes API", for progress lines. */
+const char *fl_run_target_via(const struct run_exp *x, const struct fl_target *t);
 
 /* run_watch.c: the abort probes' thread (arg: struct run_exp). */
 void *fl_run_abort_main(void *arg);

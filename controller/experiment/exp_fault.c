@@ -35,14 +35,18 @@ enum kind {
 	K_DELAY,
 	K_CONTAINER_KILL,
 	K_PROCESS_KILL,
+	K_POD_DELETE,
 	K_COUNT,
 };
 
 static const char *const kind_names[K_COUNT] = {
-	"network", "partition", "loss", "bandwidth", "delay", "container-kill", "process-kill",
+	"network", "partition",	     "loss",	     "bandwidth",
+	"delay",   "container-kill", "process-kill", "pod-delete",
 };
 
-#define KIND_LIST "network, partition, loss, bandwidth, delay, container-kill, process-kill"
+#define KIND_LIST                                                                    \
+	"network, partition, loss, bandwidth, delay, container-kill, process-kill, " \
+	"pod-delete"
 
 enum field {
 	F_NAME,
@@ -81,6 +85,7 @@ static const unsigned kind_fields[K_COUNT] = {
 	[K_DELAY] = COMMON | TIMED | B(F_DELAY) | B(F_VERIFY),
 	[K_CONTAINER_KILL] = COMMON | B(F_KILL),
 	[K_PROCESS_KILL] = COMMON | B(F_KILL),
+	[K_POD_DELETE] = COMMON | B(F_KILL),
 };
 
 void fl_exp_fault_clear(struct fl_fault_spec *f)
@@ -94,7 +99,7 @@ void fl_exp_fault_clear(struct fl_fault_spec *f)
 
 static bool is_kill(enum kind k)
 {
-	return k == K_CONTAINER_KILL || k == K_PROCESS_KILL;
+	return k == K_CONTAINER_KILL || k == K_PROCESS_KILL || k == K_POD_DELETE;
 }
 
 /* Put a string into params (jansson copies it). */
@@ -480,7 +485,8 @@ static int parse_kill_grace(struct exp_ctx *c, const struct fl_ynode *grace, enu
 				      fl_exp_quote(grace, q, sizeof(q)));
 	if (ns % EX_NS_PER_S)
 		return fl_exp_err_key(c, grace, "gracePeriod",
-				      "%s is not a whole number of seconds (CRI counts in seconds)",
+				      "%s is not a whole number of seconds (CRI and the "
+				      "Kubernetes API count in seconds)",
 				      fl_exp_quote(grace, q, sizeof(q)));
 	return put_str(obj, "gracePeriod", grace->text);
 }
@@ -496,6 +502,12 @@ static int parse_kill(struct exp_ctx *c, const struct fl_ynode *f, enum kind kin
 		goto out;
 	sig = fl_ynode_get(b.n, "signal");
 	grace = fl_ynode_get(b.n, "gracePeriod");
+	if (sig && kind == K_POD_DELETE) {
+		r = fl_exp_err_key(c, sig, "signal",
+				   "not allowed for kind pod-delete (the kubelet sends SIGTERM, "
+				   "then SIGKILL after gracePeriod)");
+		goto out;
+	}
 	if (sig && (r = parse_kill_signal(c, sig, b.obj)) < 0)
 		goto out;
 	if (grace)
@@ -803,6 +815,22 @@ static int parse_kind(struct exp_ctx *c, const struct fl_ynode *f, enum kind *re
 			      fl_exp_quote(v, q, sizeof(q)));
 }
 
+/* What a target selects, for messages. */
+static const char *selects(const struct fl_target_sel *t)
+{
+	switch (t->kind) {
+	case FL_SELECT_POD:
+		return "pods through the agents' pod listing";
+	case FL_SELECT_KUBE:
+		return "pods through the Kubernetes API";
+	case FL_SELECT_NETNS:
+		return "a netns";
+	case FL_SELECT_PID:
+		return "a pid";
+	}
+	return "?";
+}
+
 static int check_target(struct exp_ctx *c, const struct fl_ynode *f, enum kind kind,
 			const struct fl_experiment *e, struct fl_fault_spec *fs)
 {
@@ -818,14 +846,26 @@ static int check_target(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 	if (!t)
 		return fl_exp_err_key(c, v, "target", "\"%s\" is not defined in spec.targets",
 				      fs->target);
+	if (kind == K_POD_DELETE && t->kind != FL_SELECT_KUBE)
+		return fl_exp_err_key(c, v, "target",
+				      "kind pod-delete needs a pods target (pods found through the "
+				      "Kubernetes API; \"%s\" selects %s)",
+				      fs->target, selects(t));
+	if (kind != K_POD_DELETE && t->kind == FL_SELECT_KUBE)
+		return fl_exp_err_key(
+			c, v, "target",
+			"kind %s acts through an agent: it needs a pod, netns or pid "
+			"target (\"%s\" selects pods through the Kubernetes API; only "
+			"pod-delete acts on those)",
+			kind_names[kind], fs->target);
 	if (kind == K_CONTAINER_KILL && t->kind != FL_SELECT_POD)
 		return fl_exp_err_key(c, v, "target",
 				      "kind container-kill needs a pod target (\"%s\" selects %s)",
-				      fs->target, t->kind == FL_SELECT_PID ? "a pid" : "a netns");
+				      fs->target, selects(t));
 	if (kind == K_PROCESS_KILL && t->kind != FL_SELECT_PID)
 		return fl_exp_err_key(c, v, "target",
 				      "kind process-kill needs a pid target (\"%s\" selects %s)",
-				      fs->target, t->kind == FL_SELECT_POD ? "pods" : "a netns");
+				      fs->target, selects(t));
 	return 0;
 }
 

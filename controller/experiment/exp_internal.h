@@ -117,6 +117,13 @@ int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_pro
 		       const struct fl_experiment *e, struct fl_probe_spec *p);
 void fl_exp_probe_clear(struct fl_probe_spec *p);
 
+/* spec.targets (exp_targets.c): every selector checked; agents must be parsed first. */
+int fl_exp_parse_targets(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e);
+void fl_exp_target_clear(struct fl_target_sel *t);
+/* The Kubernetes pod fields of map n (namespace, selector, fieldSelector, names) into t,
+ * whose kind becomes FL_SELECT_KUBE: a `pods` target, a kubernetes.* probe. */
+int fl_exp_parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *n, struct fl_target_sel *t);
+
 /* A fault of method[index]; its target is checked against e->targets. */
 int fl_exp_parse_fault(struct exp_ctx *c, const struct fl_ynode *n, unsigned index,
 		       const struct fl_experiment *e, struct fl_fault_spec *f);

@@ -39,6 +39,8 @@ static const char *const http_fields[] = { "url", "method", "json", NULL };
 static const char *const prometheus_fields[] = { "url", "query", NULL };
 static const char *const hook_fields[] = { "hook", "metric", NULL };
 static const char *const pod_fields[] = { "target", "container", NULL };
+static const char *const kube_fields[] = { "namespace", "selector", "fieldSelector", "names",
+					   NULL };
 
 /* Indexed by enum fl_probe_type; the first metric is the default. */
 static const struct type_def types[] = {
@@ -79,12 +81,21 @@ static const struct type_def types[] = {
 			     { "running", M_NUM },
 			     { "tcp.retransmits", M_NUM },
 			     { "tcp.segments", M_NUM } } },
+	[FL_PROBE_KUBE_READY] = { "kubernetes.podsReady",
+				  kube_fields,
+				  { { "ready", M_NUM },
+				    { "pods", M_NUM },
+				    { "deleted.gone", M_NUM },
+				    { "replacements.ready", M_NUM } } },
+	[FL_PROBE_KUBE_RESTARTS] = { "kubernetes.restarts",
+				     kube_fields,
+				     { { "restarts", M_NUM }, { "pods", M_NUM } } },
 };
 
 #define N_TYPES FL_ARRAY_SIZE(types)
 #define TYPE_LIST                                                                              \
 	"kafka.throughput, kafka.consumerLag, kafka.partitions, kafka.e2e, http, prometheus, " \
-	"hook, pod"
+	"hook, pod, kubernetes.podsReady, kubernetes.restarts"
 
 const char *fl_probe_type_name(enum fl_probe_type type)
 {
@@ -123,6 +134,10 @@ void fl_exp_probe_clear(struct fl_probe_spec *p)
 	free(p->hook_metric);
 	free(p->target);
 	free(p->container);
+	if (p->kube) {
+		fl_exp_target_clear(p->kube);
+		free(p->kube);
+	}
 	for (unsigned i = 0; i < p->n_tolerances; i++) {
 		free(p->tolerances[i].metric);
 		free(p->tolerances[i].equals_text);

@@ -72,9 +72,13 @@ static int parse_pod_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	if (sel->kind != FL_SELECT_POD)
 		return fl_exp_err_key(
 			c, v, "target",
-			"\"%s\" selects a %s, not pods (a pod probe counts containers "
-			"through the agents' pod listing)",
-			p->target, sel->kind == FL_SELECT_NETNS ? "network namespace" : "process");
+			"\"%s\" selects %s, not pods the agents list (a pod probe counts "
+			"containers through the agents' pod listing; for pods through the "
+			"Kubernetes API use kubernetes.podsReady or kubernetes.restarts)",
+			p->target,
+			sel->kind == FL_SELECT_NETNS ? "a network namespace"
+			: sel->kind == FL_SELECT_PID ? "a process"
+						     : "pods through the Kubernetes API");
 	if ((r = fl_exp_str(c, n, "container", FL_EXP_NAME_MAX, false, &p->container)) < 0)
 		return r;
 	if (p->container && !p->container[0])
@@ -199,6 +203,17 @@ static int parse_hook_fields(struct exp_ctx *c, const struct fl_ynode *n,
 	return 0;
 }
 
+/* kubernetes.*: the pods, as a `pods` target selects them (the probe counts every match). */
+static int parse_kube_fields(struct exp_ctx *c, const struct fl_ynode *n,
+			     const struct fl_experiment *e, struct fl_probe_spec *p)
+{
+	(void)e;
+	if (!(p->kube = calloc(1, sizeof(*p->kube))) || !(p->kube->name = strdup(p->name)))
+		return -ENOMEM;
+	p->kube->mode = FL_TARGET_ALL;
+	return fl_exp_parse_kube_pods(c, n, p->kube);
+}
+
 /* The Kafka probes: bootstrap here (checked) or spec.kafka.bootstrap. */
 static int parse_kafka_bootstrap(struct exp_ctx *c, const struct fl_ynode *n,
 				 const struct fl_experiment *e, struct fl_probe_spec *p)
@@ -236,6 +251,8 @@ static int (*const type_parsers[])(struct exp_ctx *c, const struct fl_ynode *n,
 	[FL_PROBE_PROMETHEUS] = parse_prometheus_fields,
 	[FL_PROBE_HOOK] = parse_hook_fields,
 	[FL_PROBE_POD] = parse_pod_fields,
+	[FL_PROBE_KUBE_READY] = parse_kube_fields,
+	[FL_PROBE_KUBE_RESTARTS] = parse_kube_fields,
 };
 
 int fl_exp_parse_probe_fields(struct exp_ctx *c, const struct fl_ynode *n,

@@ -54,6 +54,7 @@ enum fl_select_kind {
 	FL_SELECT_POD,	 /* pods through the agents' CRI view: namespace + name glob + labels */
 	FL_SELECT_NETNS, /* a network namespace path */
 	FL_SELECT_PID,	 /* a process (standalone hosts) */
+	FL_SELECT_KUBE,	 /* "pods": pods through the Kubernetes API (selectors, name glob) */
 };
 
 enum fl_target_mode {
@@ -73,12 +74,17 @@ struct fl_target_sel {
 	char *name;  /* the key under targets */
 	char *agent; /* NULL: every agent in spec.agents */
 	enum fl_select_kind kind;
-	/* FL_SELECT_POD: namespace required; name is a glob ("loader-*") or NULL (any) */
+	/* FL_SELECT_POD, FL_SELECT_KUBE: namespace required; name is a glob ("loader-*") or
+	 * NULL (any) */
 	char *pod_namespace;
 	char *pod_name;
 	struct fl_label *labels; /* all must match */
 	unsigned n_labels;
 	char *container; /* container-kill: the container's name; NULL: the pod's first */
+	/* FL_SELECT_KUBE: a label selector and a field selector as the API takes them
+	 * (checked with labelsel.h); NULL: none */
+	char *kube_labels;
+	char *kube_fields;
 	/* FL_SELECT_NETNS */
 	char *netns;
 	/* FL_SELECT_PID */
@@ -101,6 +107,8 @@ enum fl_probe_type {
 	FL_PROBE_PROMETHEUS,	   /* "prometheus" */
 	FL_PROBE_HOOK,		   /* "hook": a value from an embedded module (hooks[]) */
 	FL_PROBE_POD,		   /* "pod": the pods of a target, through the agents */
+	FL_PROBE_KUBE_READY,	   /* "kubernetes.podsReady": pods through the Kubernetes API */
+	FL_PROBE_KUBE_RESTARTS,	   /* "kubernetes.restarts" */
 };
 
 /*
@@ -118,6 +126,11 @@ enum fl_probe_type {
  *   hook               value (default)
  *   pod                restarts (default: container restarts summed over the target's
  *                      pods), pods, running (containers running)
+ *   kubernetes.podsReady  ready (default: Ready pods not being deleted), pods,
+ *                      deleted.gone (pods this run's pod-delete faults deleted that are
+ *                      gone), replacements.ready (Ready pods the pod-delete faults did not
+ *                      see when they chose)
+ *   kubernetes.restarts   restarts (default: containers' restartCount summed), pods
  * Several bounds in one rule must all hold. A string metric (status) takes equals / regex.
  *
  * delta, changed and percentChange compare with a reference sample of the same probe: the
@@ -170,6 +183,8 @@ struct fl_probe_spec {
 	/* pod: the pods a target's selector matches now (every match, whatever its mode) */
 	char *target;	 /* a key of targets, a pod selector */
 	char *container; /* only this container of each pod; NULL: every container */
+	/* kubernetes.*: the pods (kind FL_SELECT_KUBE, named after the probe; owned) */
+	struct fl_target_sel *kube;
 	struct fl_tolerance *tolerances;
 	unsigned n_tolerances;
 	enum fl_no_data on_no_data;

@@ -70,6 +70,29 @@ static bool is_ready(const json_t *status)
 	return false;
 }
 
+/* The pod's containers' restartCount, summed (kubelet's count: what a crash-looping or
+ * killed container shows); a count that is not a small non-negative integer is refused. */
+static int sum_restarts(const json_t *status, size_t item, unsigned *ret, struct fl_diag *diag)
+{
+	const json_t *c, *n;
+	size_t i;
+
+	*ret = 0;
+	json_array_foreach(json_object_get(status, "containerStatuses"), i, c)
+	{
+		if (!(n = json_object_get(c, "restartCount")))
+			continue;
+		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+		    json_integer_value(n) > 1000000000)
+			return fl_diag_set(diag, -EBADMSG,
+					   "kubernetes: items[%zu].status.containerStatuses[%zu]."
+					   "restartCount: not a count",
+					   item, i);
+		*ret += (unsigned)json_integer_value(n);
+	}
+	return 0;
+}
+
 static int decode_pod(const json_t *item, size_t i, struct fl_kube_pod *p, struct fl_diag *diag)
 {
 	const json_t *md = json_object_get(item, "metadata");
@@ -88,6 +111,8 @@ static int decode_pod(const json_t *item, size_t i, struct fl_kube_pod *p, struc
 		return r;
 	if (!p->phase && !(p->phase = strdup("Unknown")))
 		return fl_diag_set(diag, -ENOMEM, "kubernetes: out of memory");
+	if ((r = sum_restarts(st, i, &p->restarts, diag)) < 0)
+		return r;
 	p->ready = is_ready(st);
 	p->terminating = json_object_get(md, "deletionTimestamp") != NULL &&
 			 !json_is_null(json_object_get(md, "deletionTimestamp"));

@@ -18,12 +18,13 @@
 
 struct fl_kube_pod {
 	char *namespace, *name, *uid;
-	char *node;	  /* spec.nodeName; NULL: not scheduled */
-	char *phase;	  /* status.phase; "Unknown" when the server gives none */
-	char *pod_ip;	  /* status.podIP or NULL */
-	char *host_ip;	  /* status.hostIP or NULL */
-	bool ready;	  /* the Ready condition is True */
-	bool terminating; /* metadata.deletionTimestamp is set */
+	char *node;	   /* spec.nodeName; NULL: not scheduled */
+	char *phase;	   /* status.phase; "Unknown" when the server gives none */
+	char *pod_ip;	   /* status.podIP or NULL */
+	char *host_ip;	   /* status.hostIP or NULL */
+	bool ready;	   /* the Ready condition is True */
+	bool terminating;  /* metadata.deletionTimestamp is set */
+	unsigned restarts; /* status.containerStatuses[].restartCount, summed */
 };
 
 struct fl_kube_pods {

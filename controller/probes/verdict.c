@@ -83,7 +83,10 @@ static const char *default_metric(enum fl_probe_type type)
 	case FL_PROBE_HOOK:
 		return "value";
 	case FL_PROBE_POD:
+	case FL_PROBE_KUBE_RESTARTS:
 		return "restarts";
+	case FL_PROBE_KUBE_READY:
+		return "ready";
 	}
 	return "value";
 }

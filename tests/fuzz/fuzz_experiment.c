@@ -31,6 +31,11 @@ static void check_fault(const struct fl_experiment *e, const struct fl_fault_spe
 			t = &e->targets[i];
 	if (!t || !f->name || !f->kind || !json_is_object(f->params))
 		abort();
+	/* pod-delete goes to the Kubernetes API, never to an agent; only on a pods target. */
+	if ((strcmp(f->kind, "pod-delete") == 0) != (t->kind == FL_SELECT_KUBE))
+		abort();
+	if (t->kind == FL_SELECT_KUBE)
+		return;
 	body = json_deep_copy(f->params);
 	target = json_object();
 	if (!body || !target)

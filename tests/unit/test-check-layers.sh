@@ -26,7 +26,7 @@ sed -i 's/^#include "exitcode.h"$/#include "exitcode.h"\n#include "cli.h"/' \
 	"$t/controller/engine/run.c"
 line=$(grep -n '^#include "cli.h"$' "$t/controller/engine/run.c" | cut -d: -f1)
 expect "an include up the layers fails" 1 \
-	"controller/engine/run.c:$line: #include \"cli.h\" of cli/, which engine may not use (engine may use: agentapi, experiment, hooks, kafka, probes, report, util; controller/engine/module.mk)" \
+	"controller/engine/run.c:$line: #include \"cli.h\" of cli/, which engine may not use (engine may use: agentapi, experiment, hooks, kafka, kubernetes, probes, report, util; controller/engine/module.mk)" \
 	scripts/check-layers.py --root "$t"
 
 t=$(copy sideways)

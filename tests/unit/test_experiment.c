@@ -274,6 +274,28 @@ FLTEST(other_values)
 	FL_ASSERT(e->targets[2].pod_name == NULL);
 	fl_suite_free(suite);
 
+	suite = parse_ok(DATA "/valid/kubernetes/input.yaml");
+	e = &suite->experiments[0];
+	FL_ASSERT_EQ(e->targets[0].kind, FL_SELECT_KUBE);
+	FL_ASSERT_STREQ(e->targets[0].pod_namespace, "streamforge");
+	FL_ASSERT_STREQ(e->targets[0].kube_labels,
+			"app in (loader, arango-connector),tier!=db,!canary");
+	FL_ASSERT_STREQ(e->targets[0].kube_fields, "status.phase=Running");
+	FL_ASSERT_STREQ(e->targets[0].pod_name, "loader-*");
+	FL_ASSERT_EQ(e->targets[1].mode, FL_TARGET_PERCENT);
+	FL_ASSERT_STREQ(e->method[0].fault.kind, "pod-delete");
+	FL_ASSERT_EQ(e->method[0].fault.duration_ns, 0);
+	assert_json(e->method[0].fault.params, "{\"kill\": {\"gracePeriod\": \"1s\"}}");
+	assert_json(e->method[1].fault.params, "{}");
+	FL_ASSERT_EQ(e->steady[0].type, FL_PROBE_KUBE_READY);
+	FL_ASSERT_EQ(e->steady[0].kube->kind, FL_SELECT_KUBE);
+	FL_ASSERT_EQ(e->steady[0].kube->mode, FL_TARGET_ALL);
+	FL_ASSERT_STREQ(e->steady[0].kube->kube_labels, "app=loader");
+	FL_ASSERT_EQ(e->method[3].probe.type, FL_PROBE_KUBE_READY);
+	FL_ASSERT_STREQ(e->method[3].probe.tolerances[1].metric, "replacements.ready");
+	FL_ASSERT_EQ(e->method[4].probe.type, FL_PROBE_KUBE_RESTARTS);
+	fl_suite_free(suite);
+
 	suite = parse_ok(DATA "/valid/hooks/input.yaml");
 	e = &suite->experiments[0];
 	assert_json(e->hooks[0].config, "{\"interval\": \"100ms\"}");
@@ -374,6 +396,13 @@ static void fault_to_agent(const struct fl_experiment *e, const struct fl_fault_
 		if (strcmp(e->targets[i].name, f->target) == 0)
 			t = &e->targets[i];
 	FL_ASSERT(t && body && target);
+	/* pod-delete goes to the Kubernetes API, never to an agent; only on a pods target. */
+	if (strcmp(f->kind, "pod-delete") == 0 || t->kind == FL_SELECT_KUBE) {
+		FL_ASSERT(strcmp(f->kind, "pod-delete") == 0 && t->kind == FL_SELECT_KUBE);
+		json_decref(body);
+		json_decref(target);
+		return;
+	}
 	if (t->kind == FL_SELECT_POD) {
 		(void)snprintf(buf, sizeof(buf), "%s/x-0", t->pod_namespace);
 		json_object_set_new(target, "pod", json_string(buf));
