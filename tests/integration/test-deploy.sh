@@ -271,6 +271,55 @@ if [ "$out" = "delete pods -n streamforge: allowed=false" ]; then
 	ok "a role without delete pods is caught: $out"
 else fail "a role without delete pods is caught" "expected only: delete pods -n streamforge: allowed=false" "got: ${out:-nothing}"; fi
 
+# --- ci/in-cluster-stage.sh -------------------------------------------------------------------
+# The bare API server runs no Job controller and no kubelet: the test plays their part,
+# writing the Job's and its pod's status the way they would.
+export KUBECTL="$KUBECTL_BIN --kubeconfig $tmp/api/kubeconfig --cache-dir $tmp/kcache"
+expect "in-cluster stage: a Job that does not finish is deleted, exit 3" 3 "did not finish in 2 s" \
+	env FL_TIMEOUT=2 FL_POLL=1 ci/in-cluster-stage.sh "$tmp/reports-timeout"
+expect "in-cluster stage: the timed-out Job is gone" 1 "NotFound" \
+	kc -n faultline get job faultline-resilience
+# fail_job EXIT: once the stage has created the Job, its pod ends with EXIT and the Job
+# is Failed.
+fail_job() {
+	local now t=0
+	now=$(date -u +%FT%TZ)
+	until kc -n faultline get job faultline-resilience >/dev/null 2>&1; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 100 ] || return 1
+	done
+	kc -n faultline create -f - >/dev/null <<EOF || return 1
+apiVersion: v1
+kind: Pod
+metadata: {name: faultline-resilience-t1, labels: {batch.kubernetes.io/job-name: faultline-resilience}}
+spec:
+  serviceAccountName: faultline-controller
+  restartPolicy: Never
+  containers: [{name: faultline, image: "localhost/faultline/faultline:$version"}]
+EOF
+	kc -n faultline patch pod faultline-resilience-t1 --subresource=status --type=merge -p \
+		'{"status": {"phase": "Failed", "containerStatuses": [{"name": "faultline",
+		"image": "x", "imageID": "", "ready": false, "restartCount": 0, "state": {"terminated":
+		{"exitCode": '"$1"', "reason": "Error", "startedAt": "'"$now"'",
+		"finishedAt": "'"$now"'"}}}]}}' >/dev/null || return 1
+	kc -n faultline patch job faultline-resilience --subresource=status --type=merge -p \
+		'{"status": {"startTime": "'"$now"'", "failed": 1, "conditions": [
+		{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
+		"lastTransitionTime": "'"$now"'", "lastProbeTime": "'"$now"'"},
+		{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+		"lastTransitionTime": "'"$now"'", "lastProbeTime": "'"$now"'"}]}}' >/dev/null
+}
+FL_TIMEOUT=60 FL_POLL=1 ci/in-cluster-stage.sh "$tmp/reports" >"$tmp/stage.out" 2>&1 &
+stage=$!
+fail_job 1 || fail "in-cluster stage: the test could not end the Job" "$(cat "$tmp/stage.out")"
+wait $stage
+rc=$?
+LAST=$(cat "$tmp/stage.out")
+if [ $rc -eq 1 ] && [[ "$LAST" == *"DEVIATED"* ]] && [[ "$LAST" == *"no JUnit in the Job's log"* ]]; then
+	ok "in-cluster stage: a Job whose run deviated exits 1, and says the log had no JUnit"
+else fail "in-cluster stage: a Job whose run deviated exits 1" "exit $rc" "$LAST"; fi
+
 awk -v t0="$t_start" -v t="$(date +%s.%N)" 'BEGIN { printf "test-deploy: %.1f s\n", t - t0 }'
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]
