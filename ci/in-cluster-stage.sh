@@ -33,7 +33,7 @@ k delete job "$job" --ignore-not-found --wait=true >&2 || exit 2
 $KUBECTL apply -k "$here/kubernetes" -l app.kubernetes.io/component=resilience-ci >&2 || exit 2
 
 # Complete or Failed, whichever comes first (kubectl wait takes one condition).
-state= waited=0
+state='' waited=0
 while [ "$waited" -lt "$timeout" ]; do
 	state=$(k get job "$job" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}') ||
 		exit 2

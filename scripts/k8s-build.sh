@@ -63,7 +63,8 @@ exec 9>"$base/.lock" # one build at a time; a second caller waits and finds the 
 flock 9
 todo=$(missing)
 [ -z "$todo" ] && done_
-wanted() { case " $(echo $todo) " in *" $1 "*) return 0 ;; esac; return 1; }
+todo=${todo//$'\n'/ }
+wanted() { case " $todo " in *" $1 "*) return 0 ;; esac; return 1; }
 
 tmp=$(mktemp -d "$base/.$K8S_VERSION.tmp.XXXXXX")
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -76,16 +77,18 @@ fail() { echo "failed" >&2; echo "k8s-build: $1:" >&2; tail -n 30 "$tmp/log" >&2
 
 # go.mod: kubernetes itself, and each staging module it requires at v0.0.0 replaced by its
 # published v0.X.Y (kubernetes' own go.mod points those at ./staging, absent from the
-# module zip).
-step "resolving k8s.io/kubernetes $K8S_VERSION"
-(cd "$tmp/mod" && "$go" mod download k8s.io/kubernetes@$K8S_VERSION) >"$tmp/log" 2>&1 ||
-	fail "go mod download k8s.io/kubernetes@$K8S_VERSION"
-kmod=$("$go" env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod
-python3 "$here/k8s/gomod.py" "$kmod" "$K8S_VERSION" >"$tmp/mod/go.mod" 2>"$tmp/log" ||
-	fail "writing go.mod from $kmod"
-cp "$here/k8s/tools.go" "$tmp/mod/"
-(cd "$tmp/mod" && "$go" mod tidy) >"$tmp/log" 2>&1 || fail "go mod tidy"
-ok
+# module zip). Not when only etcd is missing.
+if [ "$todo" != etcd ]; then
+	step "resolving k8s.io/kubernetes $K8S_VERSION"
+	(cd "$tmp/mod" && "$go" mod download k8s.io/kubernetes@$K8S_VERSION) >"$tmp/log" 2>&1 ||
+		fail "go mod download k8s.io/kubernetes@$K8S_VERSION"
+	kmod=$("$go" env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod
+	python3 "$here/k8s/gomod.py" "$kmod" "$K8S_VERSION" >"$tmp/mod/go.mod" 2>"$tmp/log" ||
+		fail "writing go.mod from $kmod"
+	cp "$here/k8s/tools.go" "$tmp/mod/"
+	(cd "$tmp/mod" && "$go" mod tidy) >"$tmp/log" 2>&1 || fail "go mod tidy"
+	ok
+fi
 
 # /version tells the truth (not v0.0.0-master); -s -w: 30 % smaller, nobody debugs these.
 minor=${K8S_VERSION#v1.}
@@ -127,7 +130,7 @@ for b in $todo; do
 done
 chmod -R u+w "$tmp/gopath" 2>/dev/null || true # the module cache is read-only
 rm -rf "$tmp/gopath" "$tmp/gocache" "$tmp/mod" "$tmp/deb" "$tmp/log"
-marker="$K8S_VERSION $go_version $(date -u +%FT%TZ) $(echo $GO_BINS etcd)"
+marker="$K8S_VERSION $go_version $(date -u +%FT%TZ) $GO_BINS etcd"
 if [ -f "$dest/.complete" ]; then
 	# A complete cache that lacked some: add them, keep the rest as it is.
 	for b in $todo; do mv -f "$tmp/bin/$b" "$dest/bin/$b"; done
@@ -141,6 +144,6 @@ else
 	mv "$tmp" "$dest"
 fi
 trap - EXIT
-echo "k8s-build: Kubernetes $K8S_VERSION: $(echo $todo) ($(du -sh "$dest/bin" | cut -f1) in" \
+echo "k8s-build: Kubernetes $K8S_VERSION: $todo ($(du -sh "$dest/bin" | cut -f1) in" \
 	"all) in $(($(date +%s) - start)) s into $dest" >&2
 done_

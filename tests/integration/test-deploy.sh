@@ -12,7 +12,7 @@
 # Under CI=true an API server or kubectl that cannot be had fails the test; elsewhere the
 # test skips saying why.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 # shellcheck source=tests/lib/shtest.sh
 . tests/lib/shtest.sh
@@ -87,6 +87,7 @@ else echo "skip the sample's validation: $FL is not built"; fi
 # --- images: the names `make image` builds --------------------------------------------------
 # The version: the Makefile's VERSION when it defines one (make image's), else FL_VERSION
 # of common/include/fl/version.h, which `faultline --version` prints.
+# shellcheck disable=SC2016 # $(VERSION) is make's, not the shell's
 version=$(printf 'fl-test-print-version:\n\t@echo $(VERSION)\n' |
 	make -s --no-print-directory -f Makefile -f - fl-test-print-version 2>/dev/null)
 [ -n "$version" ] ||
