@@ -52,7 +52,7 @@ printf '%s\n' "$LAST" >"$tmp/base.yaml"
 expect "kustomize ci/kubernetes (the CI Job) renders" 0 "kind: Job" kc kustomize ci/kubernetes
 printf '%s\n' "$LAST" >"$tmp/ci.yaml"
 
-# kinds KIND/NAME... of a rendered file, one a line, sorted
+# kinds FILE: KIND/NAME of each object of a rendered file, one a line
 kinds() {
 	python3 - "$1" <<'EOF'
 import sys, yaml
