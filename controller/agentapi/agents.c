@@ -10,39 +10,60 @@
 #include "agents.h"
 
 struct agent {
-	const char *name; /* borrowed from the experiment */
+	char *name;
 	struct fl_agent_client *client;
 	json_t *caps; /* cached GET /v1/capabilities */
 };
 
+/* The array grows (agents found per node are added as targets are resolved); nobody keeps
+ * a pointer into it: callers hold indexes, and clients are allocated on their own. */
 struct fl_agents {
 	unsigned n;
-	struct agent a[];
+	struct agent *a;
 };
+
+int fl_agents_add(struct fl_agents *agents, const char *name, const char *address,
+		  const char *tls_cert, const char *tls_key, const char *tls_ca,
+		  struct fl_diag *diag)
+{
+	struct fl_agent_client_config cfg = { .address = address,
+					      .tls_cert = tls_cert,
+					      .tls_key = tls_key,
+					      .tls_ca = tls_ca,
+					      .timeout_ms = 15000 };
+	struct agent *a = realloc(agents->a, (agents->n + 1) * sizeof(*a));
+	int r;
+
+	if (!a)
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	agents->a = a;
+	a = &agents->a[agents->n];
+	memset(a, 0, sizeof(*a));
+	if (!(a->name = strdup(name)))
+		return fl_diag_set(diag, -ENOMEM, "out of memory");
+	if ((r = fl_agent_client_new(&cfg, &a->client, diag)) < 0) {
+		free(a->name);
+		return r;
+	}
+	return (int)agents->n++;
+}
 
 int fl_agents_new(const struct fl_experiment *exp, struct fl_agents **ret, struct fl_diag *diag)
 {
-	struct fl_agents *agents =
-		calloc(1, sizeof(*agents) + exp->n_agents * sizeof(struct agent));
+	struct fl_agents *agents = calloc(1, sizeof(*agents));
 	int r;
 
 	if (!agents)
 		return fl_diag_set(diag, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < exp->n_agents; i++) {
 		const struct fl_agent_ref *ref = &exp->agents[i];
-		struct fl_agent_client_config cfg = { .address = ref->address,
-						      .tls_cert = ref->tls_cert,
-						      .tls_key = ref->tls_key,
-						      .tls_ca = ref->tls_ca,
-						      .timeout_ms = 15000 };
 
-		agents->a[i].name = ref->name;
-		if ((r = fl_agent_client_new(&cfg, &agents->a[i].client, diag)) < 0) {
+		if ((r = fl_agents_add(agents, ref->name, ref->address, ref->tls_cert, ref->tls_key,
+				       ref->tls_ca, diag)) < 0) {
 			fl_diag_prefix(diag, r, "spec.agents.%s", ref->name);
 			fl_agents_free(agents);
 			return r;
 		}
-		agents->n++;
 	}
 	*ret = agents;
 	return 0;
@@ -55,7 +76,9 @@ struct fl_agents *fl_agents_free(struct fl_agents *agents)
 	for (unsigned i = 0; i < agents->n; i++) {
 		fl_agent_client_free(agents->a[i].client);
 		json_decref(agents->a[i].caps);
+		free(agents->a[i].name);
 	}
+	free(agents->a);
 	free(agents);
 	return NULL;
 }

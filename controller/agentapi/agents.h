@@ -19,6 +19,12 @@ int fl_agents_new(const struct fl_experiment *exp, struct fl_agents **ret,
 		  struct fl_diag *diag) _wur_;
 struct fl_agents *fl_agents_free(struct fl_agents *agents);
 unsigned fl_agents_count(const struct fl_agents *agents);
+/* Add an agent (one found per node through Kubernetes: "node/NAME" at https://HOST_IP:PORT);
+ * strings copied. Returns its index, or -errno with diag. Not while other threads use the
+ * set: the runner adds agents while it resolves targets, before its threads start. */
+int fl_agents_add(struct fl_agents *agents, const char *name, const char *address,
+		  const char *tls_cert, const char *tls_key, const char *tls_ca,
+		  struct fl_diag *diag) _wur_;
 /* The i-th agent's name / client (borrowed). */
 const char *fl_agents_name(const struct fl_agents *agents, unsigned i);
 struct fl_agent_client *fl_agents_client(struct fl_agents *agents, unsigned i);

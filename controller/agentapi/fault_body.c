@@ -108,6 +108,8 @@ int fl_fault_body(const struct fl_fault_spec *fault, const struct fl_target *tar
 	 * told a container. */
 	if (strcmp(kind, "container-kill") != 0)
 		json_object_del(json_object_get(body, "target"), "container");
+	/* What the controller knows of a pod found through Kubernetes is not the agent's. */
+	json_object_del(json_object_get(body, "target"), "kubernetes");
 	json_object_set_new(body, "owner", json_string(owner));
 	if (!fl_fault_is_kill(kind)) {
 		format_duration(fault->duration_ns, dur, sizeof(dur));

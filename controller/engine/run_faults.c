@@ -169,7 +169,7 @@ int fl_run_fault_inject(struct run_exp *x, const struct fl_fault_spec *fault, bo
 	for (unsigned i = 0; i < x->exp->n_targets; i++)
 		if (strcmp(x->exp->targets[i].name, fault->target) == 0)
 			set = &x->sets[i];
-	if (set && set->sel->kind == FL_SELECT_KUBE) {
+	if (set && strcmp(fault->kind, "pod-delete") == 0) {
 		pthread_mutex_lock(&x->lock);
 		r = fl_run_pod_delete(x, fault, set->sel);
 		pthread_mutex_unlock(&x->lock);

@@ -851,14 +851,15 @@ static int check_target(struct exp_ctx *c, const struct fl_ynode *f, enum kind k
 				      "kind pod-delete needs a pods target (pods found through the "
 				      "Kubernetes API; \"%s\" selects %s)",
 				      fs->target, selects(t));
-	if (kind != K_POD_DELETE && t->kind == FL_SELECT_KUBE)
+	if (kind != K_POD_DELETE && t->kind == FL_SELECT_KUBE && !e->kube_agents)
 		return fl_exp_err_key(
 			c, v, "target",
-			"kind %s acts through an agent: it needs a pod, netns or pid "
-			"target (\"%s\" selects pods through the Kubernetes API; only "
-			"pod-delete acts on those)",
+			"kind %s acts through an agent: on pods found through the "
+			"Kubernetes API (\"%s\") it needs spec.agents.kubernetes to find "
+			"the agent on each pod's node (without it only pod-delete acts "
+			"on them)",
 			kind_names[kind], fs->target);
-	if (kind == K_CONTAINER_KILL && t->kind != FL_SELECT_POD)
+	if (kind == K_CONTAINER_KILL && t->kind != FL_SELECT_POD && t->kind != FL_SELECT_KUBE)
 		return fl_exp_err_key(c, v, "target",
 				      "kind container-kill needs a pod target (\"%s\" selects %s)",
 				      fs->target, selects(t));

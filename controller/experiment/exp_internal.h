@@ -117,6 +117,11 @@ int fl_exp_parse_probe(struct exp_ctx *c, const struct fl_ynode *n, enum exp_pro
 		       const struct fl_experiment *e, struct fl_probe_spec *p);
 void fl_exp_probe_clear(struct fl_probe_spec *p);
 
+/* spec.agents as {kubernetes: {...}} (exp_kube_agents.c) into e->kube_agents. */
+int fl_exp_parse_kube_agents(struct exp_ctx *c, const struct fl_ynode *agents,
+			     struct fl_experiment *e);
+void fl_exp_kube_agents_free(struct fl_kube_agents *ka);
+
 /* spec.targets (exp_targets.c): every selector checked; agents must be parsed first. */
 int fl_exp_parse_targets(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e);
 void fl_exp_target_clear(struct fl_target_sel *t);

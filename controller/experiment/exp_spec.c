@@ -62,6 +62,7 @@ void fl_exp_experiment_clear(struct fl_experiment *e)
 	free(e->name);
 	free(e->description);
 	agents_clear(e->agents, e->n_agents);
+	fl_exp_kube_agents_free(e->kube_agents);
 	free(e->kafka_bootstrap);
 	for (unsigned i = 0; i < e->n_targets; i++)
 		fl_exp_target_clear(&e->targets[i]);
@@ -181,6 +182,17 @@ static int parse_agents(struct exp_ctx *c, const struct fl_ynode *spec,
 	}
 	fl_exp_pop(c, old);
 	return r;
+}
+
+/* spec.agents: a list of addresses, or {kubernetes: {...}} (agents found per node). */
+static int parse_spec_agents(struct exp_ctx *c, const struct fl_ynode *spec,
+			     struct fl_experiment *e)
+{
+	const struct fl_ynode *n = fl_ynode_get(spec, "agents");
+
+	if (n && n->kind == FL_YNODE_MAP)
+		return fl_exp_parse_kube_agents(c, n, e);
+	return parse_agents(c, spec, &e->agents, &e->n_agents);
 }
 
 static int parse_kafka(struct exp_ctx *c, const struct fl_ynode *spec, char **ret)
@@ -546,8 +558,8 @@ int fl_exp_parse_experiment(struct exp_ctx *c, const struct fl_ynode *at,
 	old = fl_exp_push_key(c, "spec");
 	if ((r = fl_exp_map(c, spec, allowed)) < 0 ||
 	    (r = parse_seed(c, spec, &e->has_seed, &e->seed)) < 0 ||
-	    (r = parse_agents(c, spec, &e->agents, &e->n_agents)) < 0 ||
-	    (r = merge_agents(d, e)) < 0 || (r = parse_kafka(c, spec, &e->kafka_bootstrap)) < 0)
+	    (r = parse_spec_agents(c, spec, e)) < 0 || (r = merge_agents(d, e)) < 0 ||
+	    (r = parse_kafka(c, spec, &e->kafka_bootstrap)) < 0)
 		goto out;
 	if (d && !e->has_seed && d->has_seed) {
 		e->has_seed = true;

@@ -361,7 +361,8 @@ static int parse_target_extras(struct exp_ctx *c, const struct fl_ynode *n, stru
 	int r;
 
 	if ((v = fl_ynode_get(n, "container"))) {
-		if (t->kind != FL_SELECT_POD)
+		/* (a pods target got here only with agents found per node: check_kube_extras) */
+		if (t->kind != FL_SELECT_POD && t->kind != FL_SELECT_KUBE)
 			return fl_exp_err_key(c, fl_exp_key_node(n, "container"), "container",
 					      "only with pod (a container of the selected pods)");
 		if ((r = fl_exp_str(c, n, "container", CONTAINER_MAX, false, &t->container)) < 0)
@@ -381,21 +382,28 @@ static int parse_target_extras(struct exp_ctx *c, const struct fl_ynode *n, stru
 	return 0;
 }
 
-/* A `pods` target is found through the Kubernetes API and deleted through it: an agent, a
- * container or an interface means nothing to it (yet: agents found per node come next). */
+/* A `pods` target's agent is the one on each pod's node (spec.agents.kubernetes), never a
+ * named one; without agents found per node, a container or an interface means nothing to
+ * it (only pod-delete acts on it, through the API). */
 static int check_kube_extras(struct exp_ctx *c, const struct fl_ynode *n,
-			     const struct fl_target_sel *t)
+			     const struct fl_experiment *e, const struct fl_target_sel *t)
 {
-	static const char *const agent_only[] = { "agent", "container", "interface" };
+	static const char *const agent_only[] = { "container", "interface" };
 
 	if (t->kind != FL_SELECT_KUBE)
 		return 0;
-	for (unsigned i = 0; i < FL_ARRAY_SIZE(agent_only); i++)
+	if (fl_ynode_get(n, "agent"))
+		return fl_exp_err_key(c, fl_exp_key_node(n, "agent"), "agent",
+				      "not allowed with pods (a pod found through the Kubernetes "
+				      "API is reached through the agent on its node: "
+				      "spec.agents.kubernetes)");
+	for (unsigned i = 0; i < FL_ARRAY_SIZE(agent_only) && !e->kube_agents; i++)
 		if (fl_ynode_get(n, agent_only[i]))
 			return fl_exp_err_key(
 				c, fl_exp_key_node(n, agent_only[i]), agent_only[i],
-				"not allowed with pods (pods found through the "
-				"Kubernetes API are acted on through it: pod-delete)");
+				"not allowed with pods unless spec.agents.kubernetes "
+				"finds the agents (only pod-delete acts on pods without "
+				"an agent)");
 	return 0;
 }
 
@@ -413,8 +421,8 @@ static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const str
 	if ((r = check_target_agent(c, n, e, t)) < 0 || (r = pick_target_way(c, n, &which)) < 0)
 		return r;
 	t->kind = target_ways[which].kind;
-	if ((r = target_ways[which].parse(c, n, t)) < 0 || (r = check_kube_extras(c, n, t)) < 0 ||
-	    (r = parse_target_extras(c, n, t)) < 0)
+	if ((r = target_ways[which].parse(c, n, t)) < 0 ||
+	    (r = check_kube_extras(c, n, e, t)) < 0 || (r = parse_target_extras(c, n, t)) < 0)
 		return r;
 	return parse_mode(c, n, t);
 }

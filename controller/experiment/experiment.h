@@ -48,6 +48,19 @@ struct fl_agent_ref {
 	struct fl_pos pos;
 };
 
+/*
+ * spec.agents: {kubernetes: {...}}: the agents are pods of a DaemonSet, found through the
+ * Kubernetes API — for each target pod, the Ready agent pod on its node (spec.nodeName),
+ * reached at https://<its status.hostIP>:<port>.
+ */
+struct fl_kube_agents {
+	char *namespace; /* required */
+	char *selector;	 /* a label selector; default app.kubernetes.io/name=faultline-agent */
+	unsigned port;	 /* default 9443 */
+	char *tls_cert, *tls_key, *tls_ca;
+	struct fl_pos pos;
+};
+
 /* ---- targets ------------------------------------------------------------------------- */
 
 enum fl_select_kind {
@@ -266,6 +279,7 @@ struct fl_experiment {
 
 	struct fl_agent_ref *agents;
 	unsigned n_agents;
+	struct fl_kube_agents *kube_agents; /* spec.agents.kubernetes; NULL: none */
 	char *kafka_bootstrap; /* spec.kafka.bootstrap: "host:port,host:port" */
 
 	struct fl_target_sel *targets;

@@ -22,6 +22,7 @@
 #include "experiment.h"
 #include "fl/diag.h"
 #include "kube_pods.h"
+#include "agents.h"
 #include "targets.h"
 
 struct fl_kube_run;
@@ -76,6 +77,17 @@ int fl_kube_run_resolve(struct fl_kube_run *kr, const struct fl_target_sel *sel,
  */
 int fl_kube_run_delete_pod(struct fl_kube_run *kr, const struct fl_target *t, int grace_s,
 			   struct fl_diag *diag) _wur_;
+
+/*
+ * Agents found per node: each target of set (resolved by fl_kube_run_resolve) gets the
+ * agent on its pod's node — the Ready pod of ka's namespace and selector whose
+ * spec.nodeName is the target's — added to agents as "node/NODE" at
+ * https://HOST_IP:PORT (once per node), and an agent target {"pod": "ns/name"} (+ sel's
+ * container). A target on a node without a Ready agent: -ENOENT naming the node.
+ */
+int fl_kube_run_attach_agents(struct fl_kube_run *kr, const struct fl_kube_agents *ka,
+			      struct fl_agents *agents, struct fl_target_set *set,
+			      struct fl_diag *diag) _wur_;
 
 /*
  * For kubernetes.podsReady, in namespace ns: *n_deleted the pods deleted there, *n_gone how

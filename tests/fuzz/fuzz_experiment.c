@@ -31,16 +31,20 @@ static void check_fault(const struct fl_experiment *e, const struct fl_fault_spe
 			t = &e->targets[i];
 	if (!t || !f->name || !f->kind || !json_is_object(f->params))
 		abort();
-	/* pod-delete goes to the Kubernetes API, never to an agent; only on a pods target. */
-	if ((strcmp(f->kind, "pod-delete") == 0) != (t->kind == FL_SELECT_KUBE))
-		abort();
-	if (t->kind == FL_SELECT_KUBE)
+	/* pod-delete goes to the Kubernetes API, never to an agent; only on a pods target,
+	 * whose other faults go to the agent of the pod's node, as a pod. */
+	if (strcmp(f->kind, "pod-delete") == 0) {
+		if (t->kind != FL_SELECT_KUBE)
+			abort();
 		return;
+	}
+	if (t->kind == FL_SELECT_KUBE && !e->kube_agents)
+		abort();
 	body = json_deep_copy(f->params);
 	target = json_object();
 	if (!body || !target)
 		abort();
-	if (t->kind == FL_SELECT_POD) {
+	if (t->kind == FL_SELECT_POD || t->kind == FL_SELECT_KUBE) {
 		(void)snprintf(buf, sizeof(buf), "%s/x-0", t->pod_namespace);
 		json_object_set_new(target, "pod", json_string(buf));
 	} else if (t->kind == FL_SELECT_NETNS) {

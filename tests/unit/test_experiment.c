@@ -397,13 +397,15 @@ static void fault_to_agent(const struct fl_experiment *e, const struct fl_fault_
 			t = &e->targets[i];
 	FL_ASSERT(t && body && target);
 	/* pod-delete goes to the Kubernetes API, never to an agent; only on a pods target. */
-	if (strcmp(f->kind, "pod-delete") == 0 || t->kind == FL_SELECT_KUBE) {
-		FL_ASSERT(strcmp(f->kind, "pod-delete") == 0 && t->kind == FL_SELECT_KUBE);
+	if (strcmp(f->kind, "pod-delete") == 0) {
+		FL_ASSERT(t->kind == FL_SELECT_KUBE);
 		json_decref(body);
 		json_decref(target);
 		return;
 	}
-	if (t->kind == FL_SELECT_POD) {
+	/* A pods target's other faults go to the agent of the pod's node, as a pod. */
+	FL_ASSERT(t->kind != FL_SELECT_KUBE || e->kube_agents);
+	if (t->kind == FL_SELECT_POD || t->kind == FL_SELECT_KUBE) {
 		(void)snprintf(buf, sizeof(buf), "%s/x-0", t->pod_namespace);
 		json_object_set_new(target, "pod", json_string(buf));
 		if (t->container && strcmp(f->kind, "container-kill") == 0)
