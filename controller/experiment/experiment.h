@@ -280,7 +280,7 @@ struct fl_experiment {
 	struct fl_agent_ref *agents;
 	unsigned n_agents;
 	struct fl_kube_agents *kube_agents; /* spec.agents.kubernetes; NULL: none */
-	char *kafka_bootstrap; /* spec.kafka.bootstrap: "host:port,host:port" */
+	char *kafka_bootstrap;		    /* spec.kafka.bootstrap: "host:port,host:port" */
 
 	struct fl_target_sel *targets;
 	unsigned n_targets;
