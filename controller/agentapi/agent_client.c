@@ -41,6 +41,11 @@ struct sink {
 	char *buf;
 	size_t len, cap, max;
 	bool too_big;
+	/* streaming (fl_agent_call with on_data): a 2xx body goes there as it comes */
+	CURL *curl;
+	const struct fl_agent_call *call;
+	struct fl_diag *diag;
+	int stopped; /* on_data's refusal */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -235,12 +240,31 @@ int fl_agent_client_new(const struct fl_agent_client_config *cfg, struct fl_agen
 	return 0;
 }
 
+/* A streamed request's piece for the caller when the answer is a 2xx; true: taken (or
+ * refused: s->stopped). */
+static bool stream(struct sink *s, char *data, size_t n)
+{
+	long status = 0;
+
+	if (!s->call || !s->call->on_data)
+		return false;
+	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+	    status < 200 || status > 299)
+		return false;
+	s->stopped = s->call->on_data(s->call->opaque, data, n, s->diag);
+	if (s->stopped > 0)
+		s->stopped = 0;
+	return true;
+}
+
 static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct sink *s = userdata;
 	size_t n = size * nmemb, cap;
 	char *p;
 
+	if (stream(s, data, n))
+		return s->stopped < 0 ? 0 : n; /* 0: curl stops with CURLE_WRITE_ERROR */
 	if (n > s->max - s->len) {
 		s->too_big = true;
 		return 0; /* curl stops with CURLE_WRITE_ERROR */
@@ -316,8 +340,8 @@ static int errno_for(CURLcode rc, bool too_big)
 
 /* Set every option of one request; CURLE_OK or the first failure. */
 static CURLcode setup(struct fl_agent_client *client, const char *method, const char *url,
-		      const char *json_body, struct curl_slist *headers, struct sink *sink,
-		      char *errbuf)
+		      const char *json_body, long timeout_ms, struct curl_slist *headers,
+		      struct sink *sink, char *errbuf)
 {
 	CURL *c = client->curl;
 	CURLcode rc = CURLE_OK;
@@ -333,7 +357,7 @@ static CURLcode setup(struct fl_agent_client *client, const char *method, const 
 	SET(CURLOPT_PROTOCOLS_STR, client->unix_path ? "http" : "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, client->connect_timeout_ms);
-	SET(CURLOPT_TIMEOUT_MS, client->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : client->timeout_ms);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, sink);
 	SET(CURLOPT_HTTPHEADER, headers);
@@ -401,42 +425,88 @@ static struct curl_slist *request_headers(const struct fl_agent_client *client,
 	return headers;
 }
 
-int fl_agent_request(struct fl_agent_client *client, const char *method, const char *path,
-		     const char *json_body, int *ret_status, char **ret_body, struct fl_diag *diag)
+/* A failed transfer as diag (rc is not CURLE_OK). */
+static int transfer_error(struct fl_agent_client *client, const struct fl_agent_call *call,
+			  CURLcode rc, const struct sink *sink, const char *errbuf,
+			  struct fl_diag *diag)
 {
-	char errbuf[CURL_ERROR_SIZE] = "", url[PATH_MAX_LEN + 256];
-	struct sink sink = { 0 };
-	struct curl_slist *headers;
-	long status = 0;
-	CURLcode rc;
-	int r, n;
+	int r = errno_for(rc, sink->too_big);
 
-	if (!client || !ret_status || !ret_body)
-		return fl_diag_set(diag, -EINVAL, "agent: no client");
+	if (sink->stopped < 0)
+		return sink->stopped; /* on_data said why */
+	if (sink->too_big)
+		return fl_diag_set(diag, r, "%s %s: %s %s: response larger than %zu bytes",
+				   client->name, client->address, call->method, call->path,
+				   client->max_response);
+	if (rc == CURLE_COULDNT_CONNECT && client->unix_path) {
+		/* curl's own text names "localhost port 80" for a unix socket. */
+		int e = unix_connect_errno(client->unix_path);
+		return fl_diag_set(diag, r, "%s %s: %s %s: cannot connect to %s: %s%s",
+				   client->name, client->address, call->method, call->path,
+				   client->unix_path, strerror(e),
+				   e == ENOENT || e == ECONNREFUSED
+					   ? " (is faultline-agent running with this --socket?)"
+					   : "");
+	}
+	return fl_diag_set(diag, r, "%s %s: %s %s: %s%s%s", client->name, client->address,
+			   call->method, call->path, curl_easy_strerror(rc), errbuf[0] ? ": " : "",
+			   errbuf);
+}
+
+/* The method, the path and the URL they make (url[size]). */
+static int check_call(const struct fl_agent_client *client, const struct fl_agent_call *call,
+		      char *url, size_t size, struct fl_diag *diag)
+{
+	const char *method = call->method, *path = call->path;
+	int n;
+
 	if (!valid_method(method))
 		return fl_diag_set(diag, -EINVAL, "%s %s: \"%s\" is not an HTTP method",
 				   client->name, client->address, method ? method : "");
 	if (!path || path[0] != '/' || strlen(path) > PATH_MAX_LEN || strpbrk(path, " \r\n"))
 		return fl_diag_set(diag, -EINVAL, "%s %s: %s: the path must start with '/'",
 				   client->name, client->address, method);
-	n = snprintf(url, sizeof(url), "%s%s", client->base_url, path);
-	if (n < 0 || (size_t)n >= sizeof(url))
+	n = snprintf(url, size, "%s%s", client->base_url, path);
+	if (n < 0 || (size_t)n >= size)
 		return fl_diag_set(diag, -EINVAL, "%s %s: %s %s: URL too long", client->name,
 				   client->address, method, path);
-	sink.max = client->max_response;
+	return 0;
+}
 
-	headers = request_headers(client, json_body);
+int fl_agent_call(struct fl_agent_client *client, const struct fl_agent_call *call,
+		  struct fl_agent_answer *ret, struct fl_diag *diag)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", url[PATH_MAX_LEN + 256];
+	struct sink sink = { .call = call, .diag = diag };
+	struct curl_slist *headers;
+	curl_off_t retry_after = -1;
+	long status = 0;
+	CURLcode rc;
+	int r;
+
+	if (!client || !call || !ret)
+		return fl_diag_set(diag, -EINVAL, "agent: no client");
+	r = check_call(client, call, url, sizeof(url), diag);
+	if (r < 0)
+		return r;
+	sink.max = client->max_response;
+	sink.curl = client->curl;
+	headers = request_headers(client, call->json_body);
 	if (!headers)
 		return fl_diag_set(diag, -ENOMEM, "%s %s: out of memory", client->name,
 				   client->address);
 
 	pthread_mutex_lock(&client->lock);
 	curl_easy_reset(client->curl);
-	rc = setup(client, method, url, json_body, headers, &sink, errbuf);
+	rc = setup(client, call->method, url, call->json_body, call->timeout_ms, headers, &sink,
+		   errbuf);
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(client->curl);
 	if (rc == CURLE_OK)
 		rc = curl_easy_getinfo(client->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK &&
+	    curl_easy_getinfo(client->curl, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+		retry_after = -1;
 	/* The handle must not keep pointers to our stack (errbuf, sink) past this call. */
 	(void)curl_easy_setopt(client->curl, CURLOPT_ERRORBUFFER, NULL);
 	(void)curl_easy_setopt(client->curl, CURLOPT_HTTPHEADER, NULL);
@@ -444,30 +514,32 @@ int fl_agent_request(struct fl_agent_client *client, const char *method, const c
 	curl_slist_free_all(headers);
 
 	if (rc != CURLE_OK) {
-		r = errno_for(rc, sink.too_big);
 		free(sink.buf);
-		if (sink.too_big)
-			return fl_diag_set(diag, r, "%s %s: %s %s: response larger than %zu bytes",
-					   client->name, client->address, method, path,
-					   client->max_response);
-		if (rc == CURLE_COULDNT_CONNECT && client->unix_path) {
-			/* curl's own text names "localhost port 80" for a unix socket. */
-			int e = unix_connect_errno(client->unix_path);
-			return fl_diag_set(
-				diag, r, "%s %s: %s %s: cannot connect to %s: %s%s", client->name,
-				client->address, method, path, client->unix_path, strerror(e),
-				e == ENOENT || e == ECONNREFUSED
-					? " (is faultline-agent running with this --socket?)"
-					: "");
-		}
-		return fl_diag_set(diag, r, "%s %s: %s %s: %s%s%s", client->name, client->address,
-				   method, path, curl_easy_strerror(rc), errbuf[0] ? ": " : "",
-				   errbuf);
+		return transfer_error(client, call, rc, &sink, errbuf, diag);
 	}
 	if (!sink.buf && !(sink.buf = strdup("")))
 		return fl_diag_set(diag, -ENOMEM, "%s %s: out of memory", client->name,
 				   client->address);
-	*ret_status = (int)status;
-	*ret_body = sink.buf;
+	ret->status = (int)status;
+	/* curl reads Retry-After's date form too; 0 means none was sent */
+	ret->retry_after = retry_after > 0 ? (long)retry_after : -1;
+	ret->body = sink.buf;
+	return 0;
+}
+
+int fl_agent_request(struct fl_agent_client *client, const char *method, const char *path,
+		     const char *json_body, int *ret_status, char **ret_body, struct fl_diag *diag)
+{
+	struct fl_agent_call call = { .method = method, .path = path, .json_body = json_body };
+	struct fl_agent_answer answer;
+	int r;
+
+	if (!client || !ret_status || !ret_body)
+		return fl_diag_set(diag, -EINVAL, "agent: no client");
+	r = fl_agent_call(client, &call, &answer, diag);
+	if (r < 0)
+		return r;
+	*ret_status = answer.status;
+	*ret_body = answer.body;
 	return 0;
 }

@@ -62,4 +62,31 @@ int fl_agent_request(struct fl_agent_client *client, const char *method, const c
 		     const char *json_body, int *ret_status, char **ret_body,
 		     struct fl_diag *diag) _wur_;
 
+/*
+ * A request with more control (the Kubernetes API client's retries and watches): what
+ * fl_agent_request does, plus a timeout of its own, the answer's Retry-After, and a 2xx
+ * body handed over as it arrives instead of kept.
+ */
+struct fl_agent_call {
+	const char *method, *path, *json_body; /* as fl_agent_request's; borrowed */
+	long timeout_ms;		       /* this request; 0: the client's */
+	/* NULL: the body is kept in ret->body. Else a 2xx body goes to on_data piece by piece
+	 * as it arrives (ret->body stays ""); another status's body is kept. A negative
+	 * return ends the transfer and is the request's result (on_data fills diag). */
+	int (*on_data)(void *opaque, const char *data, size_t len, struct fl_diag *diag);
+	void *opaque;
+};
+
+struct fl_agent_answer {
+	int status;	  /* the HTTP status */
+	long retry_after; /* Retry-After in seconds; -1: none */
+	char *body;	  /* new, NUL-terminated, "" when empty or streamed; free() */
+};
+
+/* Returns 0 and *ret, or -errno with diag as fl_agent_request (an on_data refusal: its
+ * value; the transfer ended by call->timeout_ms: -ETIMEDOUT). *ret is written only on
+ * success. */
+int fl_agent_call(struct fl_agent_client *client, const struct fl_agent_call *call,
+		  struct fl_agent_answer *ret, struct fl_diag *diag) _wur_;
+
 #endif

@@ -16,26 +16,30 @@
 #define PATH_MAX_ 4096
 #define PODS_MAX  1000000 /* a list beyond this is refused, not followed forever */
 
+void fl_kube_pod_clear(struct fl_kube_pod *p)
+{
+	free(p->namespace);
+	free(p->name);
+	free(p->uid);
+	free(p->node);
+	free(p->phase);
+	free(p->pod_ip);
+	free(p->host_ip);
+	memset(p, 0, sizeof(*p));
+}
+
 void fl_kube_pods_clear(struct fl_kube_pods *pods)
 {
-	for (size_t i = 0; i < pods->n; i++) {
-		struct fl_kube_pod *p = &pods->v[i];
-
-		free(p->namespace);
-		free(p->name);
-		free(p->uid);
-		free(p->node);
-		free(p->phase);
-		free(p->pod_ip);
-		free(p->host_ip);
-	}
+	for (size_t i = 0; i < pods->n; i++)
+		fl_kube_pod_clear(&pods->v[i]);
 	free(pods->v);
 	pods->v = NULL;
 	pods->n = 0;
 }
 
-/* A string field: a copy in *ret; missing and optional: NULL; missing and required: error. */
-static int take(const json_t *obj, const char *key, bool required, char **ret, size_t item,
+/* A string field: a copy in *ret; missing and optional: NULL; missing and required: error.
+ * item names the pod in messages ("items[3]", or "object" for a watch event's). */
+static int take(const json_t *obj, const char *key, bool required, char **ret, const char *item,
 		const char *where, struct fl_diag *diag)
 {
 	const json_t *v = json_object_get(obj, key);
@@ -44,12 +48,12 @@ static int take(const json_t *obj, const char *key, bool required, char **ret, s
 	if (!v || json_is_null(v)) {
 		if (!required)
 			return 0;
-		return fl_diag_set(diag, -EBADMSG, "kubernetes: items[%zu].%s%s: missing", item,
-				   where, key);
+		return fl_diag_set(diag, -EBADMSG, "kubernetes: %s.%s%s: missing", item, where,
+				   key);
 	}
 	if (!json_is_string(v))
-		return fl_diag_set(diag, -EBADMSG, "kubernetes: items[%zu].%s%s: not a string",
-				   item, where, key);
+		return fl_diag_set(diag, -EBADMSG, "kubernetes: %s.%s%s: not a string", item, where,
+				   key);
 	*ret = strdup(json_string_value(v));
 	return *ret ? 0 : fl_diag_set(diag, -ENOMEM, "kubernetes: out of memory");
 }
@@ -72,7 +76,7 @@ static bool is_ready(const json_t *status)
 
 /* The pod's containers' restartCount, summed (kubelet's count: what a crash-looping or
  * killed container shows); a count that is not a small non-negative integer is refused. */
-static int sum_restarts(const json_t *status, size_t item, unsigned *ret, struct fl_diag *diag)
+static int sum_restarts(const json_t *status, const char *item, unsigned *ret, struct fl_diag *diag)
 {
 	const json_t *c, *n;
 	size_t i;
@@ -85,7 +89,7 @@ static int sum_restarts(const json_t *status, size_t item, unsigned *ret, struct
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
 		    json_integer_value(n) > 1000000000)
 			return fl_diag_set(diag, -EBADMSG,
-					   "kubernetes: items[%zu].status.containerStatuses[%zu]."
+					   "kubernetes: %s.status.containerStatuses[%zu]."
 					   "restartCount: not a count",
 					   item, i);
 		*ret += (unsigned)json_integer_value(n);
@@ -93,14 +97,15 @@ static int sum_restarts(const json_t *status, size_t item, unsigned *ret, struct
 	return 0;
 }
 
-static int decode_pod(const json_t *item, size_t i, struct fl_kube_pod *p, struct fl_diag *diag)
+static int decode_pod(const json_t *item, const char *i, struct fl_kube_pod *p,
+		      struct fl_diag *diag)
 {
 	const json_t *md = json_object_get(item, "metadata");
 	const json_t *spec = json_object_get(item, "spec"), *st = json_object_get(item, "status");
 	int r;
 
 	if (!json_is_object(md))
-		return fl_diag_set(diag, -EBADMSG, "kubernetes: items[%zu].metadata: missing", i);
+		return fl_diag_set(diag, -EBADMSG, "kubernetes: %s.metadata: missing", i);
 	if ((r = take(md, "namespace", true, &p->namespace, i, "metadata.", diag)) < 0 ||
 	    (r = take(md, "name", true, &p->name, i, "metadata.", diag)) < 0 ||
 	    (r = take(md, "uid", true, &p->uid, i, "metadata.", diag)) < 0 ||
@@ -119,8 +124,23 @@ static int decode_pod(const json_t *item, size_t i, struct fl_kube_pod *p, struc
 	return 0;
 }
 
-FL_TESTABLE int fl_kube_decode_pods(const json_t *list, struct fl_kube_pods *pods,
-				    struct fl_diag *diag)
+int fl_kube_decode_pod(const json_t *obj, struct fl_kube_pod *ret, struct fl_diag *diag)
+{
+	struct fl_kube_pod p = { 0 };
+	int r;
+
+	if (!json_is_object(obj))
+		return fl_diag_set(diag, -EBADMSG, "kubernetes: object: not an object");
+	r = decode_pod(obj, "object", &p, diag);
+	if (r < 0) {
+		fl_kube_pod_clear(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int fl_kube_decode_pods(const json_t *list, struct fl_kube_pods *pods, struct fl_diag *diag)
 {
 	const json_t *items = json_object_get(list, "items"), *item;
 	struct fl_kube_pod *v;
@@ -138,13 +158,15 @@ FL_TESTABLE int fl_kube_decode_pods(const json_t *list, struct fl_kube_pods *pod
 	json_array_foreach(items, i, item)
 	{
 		struct fl_kube_pod *p = &pods->v[pods->n];
+		char where[32];
 
 		memset(p, 0, sizeof(*p));
 		pods->n++; /* counted before it is filled: a failure frees what it holds */
 		if (!json_is_object(item))
 			return fl_diag_set(diag, -EBADMSG, "kubernetes: items[%zu]: not an object",
 					   i);
-		if ((r = decode_pod(item, i, p, diag)) < 0)
+		(void)snprintf(where, sizeof(where), "items[%zu]", i);
+		if ((r = decode_pod(item, where, p, diag)) < 0)
 			return r;
 	}
 	return 0;

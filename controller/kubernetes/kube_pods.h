@@ -44,10 +44,17 @@ int fl_kube_list_pods(struct fl_kube *k, const char *namespace, const char *labe
 
 /* Free the pods; *pods is empty after. */
 void fl_kube_pods_clear(struct fl_kube_pods *pods);
+/* Free one pod's strings; *pod is zeroed after. */
+void fl_kube_pod_clear(struct fl_kube_pod *pod);
 
-#ifdef FL_TEST_BUILD
-/* Decode a PodList's items into pods (appended); static outside test builds. */
+/*
+ * Decode one Pod object (a watch event's, kube_watch.h) as a list's items are decoded:
+ * returns 0 and *ret (its strings new: fl_kube_pod_clear()), or -EBADMSG with diag naming
+ * the field ("object.metadata.uid: missing").
+ */
+int fl_kube_decode_pod(const json_t *obj, struct fl_kube_pod *ret, struct fl_diag *diag) _wur_;
+
+/* Decode a PodList's items into pods (appended). */
 int fl_kube_decode_pods(const json_t *list, struct fl_kube_pods *pods, struct fl_diag *diag) _wur_;
-#endif
 
 #endif

@@ -8,6 +8,9 @@
 #       Writes DIR/kubeconfig (the admin, the server's self-signed certificate as CA),
 #       DIR/server and DIR/ca.crt; returns when /readyz answers ok (about 3-5 s).
 #       --owner PID: a watchdog stops everything and removes DIR once PID is gone.
+#       $FL_KUBE_APISERVER_ARGS: extra kube-apiserver flags, space-separated (a test that
+#       needs one, e.g. --watch-cache-sizes=configmaps#0 so a watch reads etcd and meets
+#       its compaction as a real 410).
 #   kube-api.sh stop DIR [--purge]
 #       kube-apiserver first (the other order makes it wait ~10 s for etcd), then etcd;
 #       SIGKILL after 15 s; --purge removes DIR.
@@ -96,13 +99,15 @@ start_etcd() { # bins port
 }
 
 start_apiserver() { # bins port
+	# shellcheck disable=SC2086 # FL_KUBE_APISERVER_ARGS is a word list
 	spawn apiserver "$1/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
 		--secure-port="$2" --cert-dir="$DIR/certs" \
 		--etcd-servers="http://127.0.0.1:$(($2 + 1))" --service-cluster-ip-range=10.96.0.0/24 \
 		--service-account-issuer=https://kubernetes.default.svc \
 		--service-account-key-file="$DIR/sa.pub" \
 		--service-account-signing-key-file="$DIR/sa.key" --token-auth-file="$DIR/tokens.csv" \
-		--authorization-mode=RBAC --endpoint-reconciler-type=none
+		--authorization-mode=RBAC --endpoint-reconciler-type=none \
+		${FL_KUBE_APISERVER_ARGS:-}
 }
 
 cmd_start() {
