@@ -217,6 +217,16 @@ static int request_error(const struct fl_kube *k, const char *method, const char
 			   path, tail);
 }
 
+/* How much of a body a message quotes: QUOTED_BODY_MAX bytes at most, no trailing space. */
+static int quoted_len(const char *text)
+{
+	size_t n = strnlen(text, QUOTED_BODY_MAX);
+
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+		n--;
+	return (int)n;
+}
+
 /* A non-2xx answer's tail: status, reason, the Status message whole (a 403's names the
  * RBAC verb and resource); for a 401, whose credentials were refused. */
 static void status_tail(const struct fl_kube *k, int status, const json_t *answer, const char *text,
@@ -235,7 +245,7 @@ static void status_tail(const struct fl_kube *k, int status, const json_t *answe
 		(void)snprintf(tail, size, "%d %s: %s", status, reason, msg);
 	else if (!answer && text[0])
 		(void)snprintf(tail, size, "%d %s: the answer is not a Status: \"%.*s\"", status,
-			       reason, QUOTED_BODY_MAX, text);
+			       reason, quoted_len(text), text);
 	else
 		(void)snprintf(tail, size, "%d %s: (no Status in the answer)", status, reason);
 }

@@ -223,7 +223,7 @@ static int add_query(char *path, size_t size, size_t *off, const char *key, cons
 
 /* One watch; *ret_code: the answer's status or an ERROR event's code (0: none). */
 static int watch_once(struct fl_kube *k, const char *collection, char rv[FL_KUBE_RV_MAX],
-		      int timeout_s, fl_kube_watch_fn fn, void *opaque, int *ret_code,
+		      int timeout_s, long cut_ms, fl_kube_watch_fn fn, void *opaque, int *ret_code,
 		      struct fl_diag *diag)
 {
 	struct stream st = { .rv = rv, .fn = fn, .opaque = opaque, .server = fl_kube_server(k) };
@@ -241,8 +241,7 @@ static int watch_once(struct fl_kube *k, const char *collection, char rv[FL_KUBE
 	    (r = add_query(path, sizeof(path), &off, "timeoutSeconds", t, diag)) < 0)
 		return r;
 	st.path = path;
-	r = fl_kube_stream(k, path, (timeout_s + CUT_AFTER_S) * 1000L, on_data, &st, &status, NULL,
-			   diag);
+	r = fl_kube_stream(k, path, cut_ms, on_data, &st, &status, NULL, diag);
 	if (r == 0 && st.len)
 		r = one_line(&st, st.buf, st.len, diag); /* the last line lacked its newline */
 	free(st.buf);
@@ -255,7 +254,8 @@ int fl_kube_watch(struct fl_kube *k, const char *collection, char rv[FL_KUBE_RV_
 {
 	int code;
 
-	return watch_once(k, collection, rv, timeout_s, fn, opaque, &code, diag);
+	return watch_once(k, collection, rv, timeout_s, (timeout_s + CUT_AFTER_S) * 1000L, fn,
+			  opaque, &code, diag);
 }
 
 /* A wait in progress: the pods as the server last told, and the caller's condition. */
@@ -441,12 +441,17 @@ static int wait_round(struct fl_kube *k, struct waiter *wt, const char *collecti
 		if (w->done(&wt->pods, w->opaque))
 			return 1;
 	}
-	left = left_ms(deadline) / 1000;
-	if (left < 1)
+	/* the last watch may be shorter than a second: cut at the deadline */
+	left = left_ms(deadline);
+	if (left <= 0)
 		return -ETIMEDOUT;
+	if (watch_s > (left + 999) / 1000)
+		watch_s = (int)((left + 999) / 1000);
 	w->watches++;
-	r = watch_once(k, collection, rv, watch_s < left ? watch_s : (int)left, on_pod_event, wt,
-		       code, diag);
+	r = watch_once(k, collection, rv, watch_s,
+		       left < (watch_s + CUT_AFTER_S) * 1000L ? left
+							      : (watch_s + CUT_AFTER_S) * 1000L,
+		       on_pod_event, wt, code, diag);
 	if (r == -ESTALE) {
 		w->stale++;
 		rv[0] = '\0';
@@ -477,7 +482,7 @@ int fl_kube_wait_pods(struct fl_kube *k, struct fl_kube_wait *w, struct fl_kube_
 			/* ended at once: a server that does so again must not be hammered */
 			wait = fl_kube_backoff_ms(++attempt, (unsigned)rand());
 			sleep_for(wait < left_ms(deadline) ? wait : left_ms(deadline));
-		} else if (r == -ETIMEDOUT && left_ms(deadline) < 1000) {
+		} else if (r == -ETIMEDOUT && left_ms(deadline) == 0) {
 			break;
 		} else if ((wait = retry_wait(r, code, &attempt, deadline)) >= 0) {
 			sleep_for(wait);

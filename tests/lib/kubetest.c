@@ -26,6 +26,7 @@ static void stop_server(void)
 static void setup(void)
 {
 	char cmd[512], err[128];
+	const char *port;
 	FILE *f;
 	int st;
 
@@ -38,9 +39,14 @@ static void setup(void)
 	}
 	(void)snprintf(err, sizeof(err), "%s.err", dir);
 	atexit(stop_server);
+	/* FL_KUBE_TEST_PORT: another port than kube-api.sh's 16443 (binaries run side by
+	 * side, each in its range); digits only, it goes into a command line. */
+	port = getenv("FL_KUBE_TEST_PORT");
+	if (port && (!port[0] || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5))
+		port = NULL;
 	(void)snprintf(cmd, sizeof(cmd),
-		       "bash tests/lib/kube-api.sh start '%s' --owner %d >&2 2>'%s'", dir,
-		       (int)owner, err);
+		       "bash tests/lib/kube-api.sh start '%s' --owner %d%s%s >&2 2>'%s'", dir,
+		       (int)owner, port ? " --port " : "", port ? port : "", err);
 	st = system(cmd);
 	if (st == 0) {
 		(void)unlink(err);

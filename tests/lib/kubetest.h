@@ -4,7 +4,8 @@
  * kube-apiserver on loopback, RBAC on): KUBETEST_SERVER() starts one in the parent process
  * before the first test, the forked tests share it, and it is stopped when the binary
  * exits — by its watchdog even when the binary is killed. Without one a test fails under CI
- * and skips elsewhere, with the script's error.
+ * and skips elsewhere, with the script's error. $FL_KUBE_TEST_PORT (digits) picks the port
+ * (kube-api.sh uses it and the next three); default 16443.
  */
 #ifndef FL_KUBETEST_H
 #define FL_KUBETEST_H

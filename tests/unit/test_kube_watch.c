@@ -297,3 +297,36 @@ FLTEST(wait_pods_lists_then_watches_until_the_condition_holds)
 	FL_ASSERT_CONTAINS(diag.msg, "a ADDED watch event: kubernetes: object.metadata.namespace: "
 				     "missing");
 }
+
+static int watch_calls;
+static const char *first_watch;
+
+static int fake_relist(const struct fl_agent_call *call, struct fl_agent_answer *ret,
+		       struct fl_diag *diag)
+{
+	if (strstr(call->path, "watch=1") && watch_calls++ == 0) {
+		stream_body = first_watch;
+		return fake_transport(call, ret, diag);
+	}
+	return fake_wait(call, ret, diag);
+}
+
+FLTEST(wait_pods_lists_again_after_a_410)
+{
+	struct fl_kube *k = client("", 4096);
+	struct fl_kube_wait w = {
+		.namespace = "ns", .done = fl_kube_pods_uid_gone, .opaque = "u1", .timeout_ms = 5000
+	};
+	struct fl_diag diag = { 0 };
+
+	fl_kube_test_transport = fake_relist;
+	watch_calls = 0;
+	first_watch = "{\"type\":\"ERROR\",\"object\":{\"reason\":\"Expired\",\"code\":410}}\n";
+	wait_list = "{\"metadata\":{\"resourceVersion\":\"5\"},\"items\":[" POD("a", "u1", "4",
+										"True") "]}";
+	wait_watch = "{\"type\":\"DELETED\",\"object\":" POD("a", "u1", "6", "True") "}\n";
+	FL_ASSERT_MSG(fl_kube_wait_pods(k, &w, NULL, &diag) == 0, "%s", diag.msg);
+	FL_ASSERT_EQ(w.stale, 1);
+	FL_ASSERT_EQ(w.lists, 2);
+	FL_ASSERT_EQ(w.watches, 2);
+}
