@@ -29,7 +29,7 @@ seed_corpus() { # $1 = target, $2 = corpus dir
 		# Inputs that once failed stay in the corpus for good.
 		cp tests/data/fuzz-regressions/decode-* "$2/" 2>/dev/null || true ;;
 	fuzz_kube)
-		cp tests/data/kube/*.json "$2/" ;;
+		cp tests/data/kube/*.json tests/data/kube/*.jsonl "$2/" ;; # lists, watch streams
 	fuzz_agent_api)
 		cp tests/data/agent-api/valid/*.json tests/data/agent-api/invalid/*.json "$2/" 2>/dev/null || true
 		# query strings too (the same bytes go to the query parser)
