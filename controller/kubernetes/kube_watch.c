@@ -313,22 +313,24 @@ static int on_pod_event(void *opaque, const struct fl_kube_event *ev, struct fl_
 	return wt->w->done(pods, wt->w->opaque) ? 1 : 0;
 }
 
-/* The collection's path and its selectors' query: "/api/v1/namespaces/NS/pods?x=y". */
+/* The collection's path and its selectors' query: "/api/v1/namespaces/NS/pods[?x=y&...]"
+ * (a list adds its limit and continue token, a watch its own parameters). */
 static int collection_path(const struct fl_kube_wait *w, char *path, size_t size,
 			   struct fl_diag *diag)
 {
-	size_t off;
-	int n = w->namespace ? snprintf(path, size, "/api/v1/namespaces/%s/pods?limit=%d",
-					w->namespace, PAGE_SIZE)
-			     : snprintf(path, size, "/api/v1/pods?limit=%d", PAGE_SIZE);
+	size_t off, base;
+	int n = w->namespace ? snprintf(path, size, "/api/v1/namespaces/%s/pods", w->namespace)
+			     : snprintf(path, size, "/api/v1/pods");
 	int r;
 
 	if (n < 0 || (size_t)n >= size)
 		return fl_diag_set(diag, -E2BIG, "kubernetes: a pod list's path is too long");
-	off = (size_t)n;
+	off = base = (size_t)n;
 	if ((r = add_query(path, size, &off, "labelSelector", w->labels, diag)) < 0 ||
 	    (r = add_query(path, size, &off, "fieldSelector", w->fields, diag)) < 0)
 		return r;
+	if (off > base)
+		path[base] = '?'; /* the first parameter's '&' */
 	return 0;
 }
 
@@ -343,7 +345,8 @@ static int list_pods(struct fl_kube *k, const char *collection, struct fl_kube_p
 	fl_kube_pods_clear(pods);
 	rv[0] = '\0';
 	do {
-		size_t off = (size_t)snprintf(path, sizeof(path), "%s", collection);
+		size_t off = (size_t)snprintf(path, sizeof(path), "%s%climit=%d", collection,
+					      strchr(collection, '?') ? '&' : '?', PAGE_SIZE);
 		json_t *page = NULL;
 		const json_t *md;
 		const char *v;

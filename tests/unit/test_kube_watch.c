@@ -21,6 +21,8 @@
 	"\"uid\":\"" uid "\",\"resourceVersion\":\"" rv "\"},\"status\":{\"conditions\":" \
 	"[{\"type\":\"Ready\",\"status\":\"" ready "\"}]}}"
 
+#define EV(type, object) "{\"type\":\"" type "\",\"object\":" object "}"
+
 static const char *stream_body;
 static size_t piece; /* bytes per on_data call */
 static int stream_status;
@@ -94,17 +96,14 @@ static int record(void *opaque, const struct fl_kube_event *ev, struct fl_diag *
 
 FLTEST(events_cut_anywhere_come_whole_and_move_the_resource_version)
 {
-	static const char body[] = "{\"type\":\"ADDED\",\"object\":" POD(
-		"a", "u1", "11", "False") "}\n"
-					  "{\"type\":\"MODIFIED\",\"object\":" POD(
-						  "a", "u1", "12",
-						  "True") "}\r\n"
-							  "\n"
-							  "{\"type\":\"BOOKMARK\",\"object\":{"
-							  "\"kind\":\"Pod\",\"metadata\":"
-							  "{\"resourceVersion\":\"20\"}}}\n"
-							  "{\"type\":\"DELETED\",\"object\":" POD(
-								  "a", "u1", "21", "True") "}";
+	/* clang-format off */
+	static const char body[] =
+		EV("ADDED", POD("a", "u1", "11", "False")) "\n"
+		EV("MODIFIED", POD("a", "u1", "12", "True")) "\r\n"
+		"\n"
+		EV("DELETED", POD("a", "u1", "21", "True")) "\n"
+		EV("BOOKMARK", "{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"30\"}}");
+	/* clang-format on */
 	struct fl_diag diag = { 0 };
 
 	for (size_t p = 1; p <= sizeof(body); p += (p < 8 ? 1 : 37)) {
@@ -115,8 +114,8 @@ FLTEST(events_cut_anywhere_come_whole_and_move_the_resource_version)
 		FL_ASSERT_MSG(fl_kube_watch(k, "/api/v1/namespaces/ns/pods?labelSelector=app%3Dx",
 					    rv, 5, record, &s, &diag) == 0,
 			      "pieces of %zu: %s", p, diag.msg);
-		FL_ASSERT_STREQ(s.types, "AMBD");
-		FL_ASSERT_STREQ(rv, "21");
+		FL_ASSERT_STREQ(s.types, "AMDB");
+		FL_ASSERT_STREQ(rv, "30"); /* the bookmark's, last and without a newline */
 	}
 	FL_ASSERT_STREQ(last_path, "/api/v1/namespaces/ns/pods?labelSelector=app%3Dx&watch=1&"
 				   "allowWatchBookmarks=true&resourceVersion=10&timeoutSeconds=5");
@@ -239,9 +238,13 @@ FLTEST(the_decoder_names_what_is_wrong)
 /* wait_pods: a list, then a watch whose events make the condition true */
 static const char *wait_list, *wait_watch;
 
+static char wait_paths[2][256];
+
 static int fake_wait(const struct fl_agent_call *call, struct fl_agent_answer *ret,
 		     struct fl_diag *diag)
 {
+	(void)snprintf(wait_paths[strstr(call->path, "watch=1") != NULL], sizeof(wait_paths[0]),
+		       "%s", call->path);
 	stream_body = strstr(call->path, "watch=1") ? wait_watch : wait_list;
 	return fake_transport(call, ret, diag);
 }
@@ -277,6 +280,11 @@ FLTEST(wait_pods_lists_then_watches_until_the_condition_holds)
 	FL_ASSERT_EQ(w.watches, 1);
 	FL_ASSERT_EQ(w.bookmarks, 1);
 	FL_ASSERT_EQ(w.events, 4);
+	FL_ASSERT_STREQ(wait_paths[0],
+			"/api/v1/namespaces/ns/pods?labelSelector=app%3Dx&limit=500");
+	FL_ASSERT_STREQ(wait_paths[1], "/api/v1/namespaces/ns/pods?labelSelector=app%3Dx&watch=1&"
+				       "allowWatchBookmarks=true&resourceVersion=100&"
+				       "timeoutSeconds=5");
 	fl_kube_pods_clear(&pods);
 
 	/* the condition never holds: -ETIMEDOUT saying what there was */
