@@ -402,6 +402,15 @@ static long left_ms(uint64_t deadline)
 	return now >= deadline ? 0 : (long)((deadline - now) / 1000000);
 }
 
+/* The back-off's jitter: the monotonic clock's low bits, so waiters of many controllers
+ * (and threads: rand() is shared) spread out. */
+static unsigned jitter(void)
+{
+	uint64_t t = fl_now_mono_ns();
+
+	return (unsigned)(t ^ (t >> 32)) * 2654435761u;
+}
+
 /* After a failed list or watch: the wait before trying again, or -1 (give up now). */
 static long retry_wait(int r, int code, int *attempt, uint64_t deadline)
 {
@@ -409,11 +418,11 @@ static long retry_wait(int r, int code, int *attempt, uint64_t deadline)
 
 	if (r == -ESTALE || (r == -ETIMEDOUT && code == 0))
 		return 0; /* list again / our cut of a silent watch: at once */
-	if (!fl_kube_should_retry("GET", true, code, r, -1, ++*attempt, (unsigned)rand(), &wait) &&
+	if (!fl_kube_should_retry("GET", true, code, r, -1, ++*attempt, jitter(), &wait) &&
 	    !(code == 0 && r == -EIO)) /* an ERROR event without a code */
 		return -1;
 	if (code == 0 && r == -EIO)
-		wait = fl_kube_backoff_ms(*attempt, (unsigned)rand());
+		wait = fl_kube_backoff_ms(*attempt, jitter());
 	return wait < left_ms(deadline) ? wait : -1;
 }
 
@@ -483,7 +492,7 @@ int fl_kube_wait_pods(struct fl_kube *k, struct fl_kube_wait *w, struct fl_kube_
 			attempt = 0; /* the server ended the watch: watch again */
 		} else if (r == 0) {
 			/* ended at once: a server that does so again must not be hammered */
-			wait = fl_kube_backoff_ms(++attempt, (unsigned)rand());
+			wait = fl_kube_backoff_ms(++attempt, jitter());
 			sleep_for(wait < left_ms(deadline) ? wait : left_ms(deadline));
 		} else if (r == -ETIMEDOUT && left_ms(deadline) == 0) {
 			break;

@@ -791,3 +791,27 @@ FLTEST(a_frozen_etcd_is_an_error_within_the_deadline_not_a_hang)
 	call_ok(k, "GET", "/api/v1/namespaces/default/configmaps", NULL);
 	fltest_log("etcd back: served after %.2f s", since(t0));
 }
+
+FLTEST(connection_refused_is_tried_again_with_backoff)
+{
+	struct fl_kube_conn conn = { .server = "https://127.0.0.1:1", .token = "t" };
+	struct fl_diag diag = { 0 };
+	struct fl_kube *k = NULL;
+	json_t *v = NULL;
+	uint64_t t0;
+
+	/* nothing listens on port 1: refused at once, so the time is the waits' */
+	FL_ASSERT_EQ(fl_kube_open(&conn, &k, &diag), 0);
+	fltest_defer(close_kube, k);
+	fl_kube_set_retry(k, &(struct fl_kube_retry){ .attempts = 4 });
+	t0 = fl_now_mono_ns();
+	FL_ASSERT_EQ(fl_kube_call(k, "GET", "/version", NULL, NULL, &v, &diag), -ECONNREFUSED);
+	fltest_log("%s (%.2f s)", diag.msg, since(t0));
+	FL_ASSERT_CONTAINS(diag.msg, "(gave up after 4 tries in ");
+	FL_ASSERT(since(t0) >= 0.7 && since(t0) < 3); /* 100-200 + 200-400 + 400-800 ms */
+	/* a POST is not sent again */
+	t0 = fl_now_mono_ns();
+	FL_ASSERT_EQ(fl_kube_call(k, "POST", "/api/v1/namespaces", "{}", NULL, &v, &diag),
+		     -ECONNREFUSED);
+	FL_ASSERT(strstr(diag.msg, "gave up") == NULL && since(t0) < 0.5);
+}
