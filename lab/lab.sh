@@ -94,7 +94,6 @@ lab_procs() {
 }
 
 labctl() { "$LABCTL" "$SOCK" "$@"; }
-in_netns() { nsenter --net="$NETNS_PATH" -- "$@"; }
 
 need() {
 	local t
@@ -229,12 +228,27 @@ format_storage() {
 	done
 }
 
-# How many brokers IP:9092 lists in a metadata response (0: no answer).
-brokers_seen() {
-	local n
-	n=$(in_netns kcat -L -b "$1:9092" -m 2 2>/dev/null | sed -nE 's/^ ([0-9]+) brokers:$/\1/p' |
-		head -1) || true
-	echo "${n:-0}"
+# How many brokers IP:9092 lists in a metadata response into SEEN (0: no answer). Called in
+# this shell, never in $(...), and kcat runs as this shell's own child (nsenter execs it; no
+# function, pipe or subshell in between), answering through a file: an interrupted `up`
+# must find the probe below itself (stop_started). kcat catches TERM and ends only when its
+# metadata request does (-m 2); run below the subshells of a command substitution and a
+# pipeline, which end at once on the TERM (or SIGINT to the whole group), it went on as an
+# orphan of init, no longer below `up`, and outlived the lab (test-lab-up-fails.sh's
+# gameday-sigterm in a CI run). A failed `up` kills it at once (up_failed; PROBE_PID).
+brokers_seen() { # ip
+	local out=$DIR/probe.$BASHPID line
+	SEEN=0
+	nsenter --net="$NETNS_PATH" -- kcat -L -b "$1:9092" -m 2 >"$out" 2>/dev/null &
+	PROBE_PID=$!
+	wait "$PROBE_PID" || true
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^\ ([0-9]+)\ brokers:$ ]]; then
+			SEEN=${BASH_REMATCH[1]}
+			break
+		fi
+	done <"$out"
+	rm -f "$out"
 }
 
 # Lines "NAME IP STATE PID" of our Kafka pods, from the runtime.
@@ -259,7 +273,8 @@ wait_ready() {
 	while :; do
 		ok=1
 		for ip in $(tr ',' ' ' <"$DIR/bootstrap" | sed 's/:9092//g'); do
-			[ "$(brokers_seen "$ip")" = "$BROKERS" ] || { ok=0; break; }
+			brokers_seen "$ip"
+			[ "$SEEN" = "$BROKERS" ] || { ok=0; break; }
 		done
 		[ $ok = 1 ] && return 0
 		pod=$(exited_pod kafka_pods)
@@ -426,6 +441,7 @@ supervise() { # delay_s
 # through agent.pid and its mark, left it running with parent PID 1 (issue 10).
 UP_STEP=""
 AGENT_PID=""
+PROBE_PID=""
 ST="" PARENT="" PGRP=""
 
 # The state letter, parent and process group of PID into ST, PARENT, PGRP (ST empty: gone).
@@ -504,6 +520,8 @@ up_failed() {
 		return 0
 	fi
 	echo "lab: up failed at step $UP_STEP; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2
+	# A readiness probe only reads: KILL, not TERM and up to 2 s more (kcat waits out -m 2).
+	[ -z "$PROBE_PID" ] || ! our_child "$PROBE_PID" || kill -KILL "$PROBE_PID" 2>/dev/null || true
 	stop_started
 	cmd_down_dir >/dev/null 2>&1 ||
 		echo "lab: the partial lab in $DIR is not entirely removed (lab.sh down --dir $DIR)" >&2
@@ -696,7 +714,8 @@ cmd_status() {
 		[ "$ns" != "$NS" ] || restarts[$name]=$a
 	done < <(labctl ps 2>/dev/null || true)
 	while read -r name ip state pid; do
-		n=$(brokers_seen "$ip")
+		brokers_seen "$ip"
+		n=$SEEN
 		r=${restarts[$name]:--}
 		echo "pod $NS/$name ip $ip container $state pid $pid restarts $r" \
 			"broker sees $n/$BROKERS brokers"
