@@ -14,6 +14,7 @@
 #include "fault_body.h"
 #include "plan.h"
 #include "probe_ctx.h"
+#include "resolve.h"
 #include "targets.h"
 #include "verdict.h"
 
@@ -146,24 +147,6 @@ static bool plan_agents(FILE *out, struct fl_agents *agents, struct fl_diag *dia
 	return ok;
 }
 
-static int resolve(struct fl_agents *agents, struct fl_kube_run *kube,
-		   const struct fl_experiment *exp, const struct fl_target_sel *sel, uint64_t seed,
-		   struct fl_target_set *set, struct fl_diag *diag)
-{
-	int r;
-
-	if (sel->kind != FL_SELECT_KUBE)
-		return fl_targets_resolve(agents, sel, seed, set, diag);
-	if (!kube)
-		return fl_diag_set(diag, -EINVAL, "no Kubernetes connection (see above)");
-	if ((r = fl_kube_run_resolve(kube, sel, seed, false, set, diag)) < 0)
-		return r;
-	if (exp->kube_agents &&
-	    (r = fl_kube_run_attach_agents(kube, exp->kube_agents, agents, set, diag)) < 0)
-		fl_target_set_clear(set);
-	return r;
-}
-
 /* Resolve every target into sets[] (what the method's faults then hit). */
 static bool plan_targets(FILE *out, struct fl_agents *agents, struct fl_kube_run *kube,
 			 const struct fl_experiment *exp, uint64_t seed, struct fl_target_set *sets,
@@ -175,7 +158,8 @@ static bool plan_targets(FILE *out, struct fl_agents *agents, struct fl_kube_run
 	for (unsigned i = 0; i < exp->n_targets; i++) {
 		char mode[32];
 
-		if (resolve(agents, kube, exp, &exp->targets[i], seed, &sets[i], diag) < 0) {
+		if (fl_resolve_target(agents, kube, exp, &exp->targets[i], seed, false, &sets[i],
+				      diag) < 0) {
 			fprintf(out, "    %s: ERROR %s\n", exp->targets[i].name, diag->msg);
 			ok = false;
 			continue;

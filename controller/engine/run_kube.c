@@ -14,26 +14,13 @@
 #include <string.h>
 
 #include "fl/units.h"
+#include "resolve.h"
 #include "run_internal.h"
 
 int fl_run_resolve(struct run_exp *x, const struct fl_target_sel *sel, bool for_delete,
 		   struct fl_target_set *ret, struct fl_diag *diag)
 {
-	int r;
-
-	if (sel->kind != FL_SELECT_KUBE)
-		return fl_targets_resolve(x->agents, sel, x->seed, ret, diag);
-	if (!x->kube)
-		return fl_diag_set(diag, -EINVAL, "targets.%s: no Kubernetes connection",
-				   sel->name);
-	if ((r = fl_kube_run_resolve(x->kube, sel, x->seed, for_delete, ret, diag)) < 0)
-		return r;
-	/* Agents are added before the run's threads start; a pod-delete's second resolution,
-	 * in the method, needs none. */
-	if (x->exp->kube_agents && !for_delete &&
-	    (r = fl_kube_run_attach_agents(x->kube, x->exp->kube_agents, x->agents, ret, diag)) < 0)
-		fl_target_set_clear(ret);
-	return r;
+	return fl_resolve_target(x->agents, x->kube, x->exp, sel, x->seed, for_delete, ret, diag);
 }
 
 const char *fl_run_target_via(const struct run_exp *x, const struct fl_target *t)

@@ -36,6 +36,8 @@ void fl_exp_target_clear(struct fl_target_sel *t)
 	free(t->container);
 	free(t->kube_labels);
 	free(t->kube_fields);
+	free(t->leader_topic);
+	free(t->leader_bootstrap);
 	free(t->netns);
 	free(t->interface);
 }
@@ -108,7 +110,8 @@ out:
 	return r;
 }
 
-static int parse_pod(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
+static int parse_pod(struct exp_ctx *c, const struct fl_ynode *sel, const struct fl_experiment *e,
+		     struct fl_target_sel *t)
 {
 	static const char *const allowed[] = { "namespace", "name", "labels", NULL };
 	const struct fl_ynode *n = fl_ynode_get(sel, "pod");
@@ -116,6 +119,7 @@ static int parse_pod(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_ta
 	size_t old = fl_exp_push_key(c, "pod");
 	int r;
 
+	(void)e;
 	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
 	    (r = fl_exp_str(c, n, "namespace", 253, true, &t->pod_namespace)) < 0)
 		goto out;
@@ -202,17 +206,58 @@ int fl_exp_parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *n, struct f
 	return parse_kube_selectors(c, n, t);
 }
 
-/* pods: {namespace, selector, fieldSelector, names} — resolved through the Kubernetes API. */
-static int parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
+/* kafkaLeader: {topic, partition, bootstrap}: the pod of the partition's leader. */
+static int parse_kafka_leader(struct exp_ctx *c, const struct fl_ynode *pods,
+			      const struct fl_experiment *e, struct fl_target_sel *t)
 {
-	static const char *const allowed[] = { "namespace", "selector", "fieldSelector", "names",
-					       NULL };
+	static const char *const allowed[] = { "topic", "partition", "bootstrap", NULL };
+	const struct fl_ynode *n = fl_ynode_get(pods, "kafkaLeader"), *p;
+	size_t old;
+	int64_t part = 0;
+	char q[EX_QUOTE];
+	int r;
+
+	if (!n)
+		return 0;
+	old = fl_exp_push_key(c, "kafkaLeader");
+	if ((r = fl_exp_map(c, n, allowed)) < 0 ||
+	    (r = fl_exp_str(c, n, "topic", 249, true, &t->leader_topic)) < 0 ||
+	    (r = fl_exp_str(c, n, "bootstrap", 1024, false, &t->leader_bootstrap)) < 0)
+		goto out;
+	if ((p = fl_ynode_get(n, "partition")) &&
+	    (fl_ynode_type(p) != FL_YTYPE_INT || fl_ynode_int(p, &part) < 0 || part < 0 ||
+	     part > 1000000)) {
+		r = fl_exp_err_key(c, p, "partition", "%s is not a partition number (0..1000000)",
+				   fl_exp_quote(p, q, sizeof(q)));
+		goto out;
+	}
+	t->leader_partition = (int)part;
+	if (t->leader_bootstrap)
+		r = fl_exp_bootstrap(c, fl_ynode_get(n, "bootstrap"), t->leader_bootstrap);
+	else if (!e->kafka_bootstrap)
+		r = fl_exp_err(c, n,
+			       "needs Kafka's address: set bootstrap here or "
+			       "spec.kafka.bootstrap");
+	else
+		r = fl_exp_strdup(e->kafka_bootstrap, &t->leader_bootstrap);
+out:
+	fl_exp_pop(c, old);
+	return r;
+}
+
+/* pods: {namespace, selector, fieldSelector, names, kafkaLeader} — through the Kubernetes
+ * API. */
+static int parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *sel,
+			   const struct fl_experiment *e, struct fl_target_sel *t)
+{
+	static const char *const allowed[] = { "namespace", "selector",	   "fieldSelector",
+					       "names",	    "kafkaLeader", NULL };
 	const struct fl_ynode *n = fl_ynode_get(sel, "pods");
 	size_t old = fl_exp_push_key(c, "pods");
 	int r;
 
-	if ((r = fl_exp_map(c, n, allowed)) == 0)
-		r = fl_exp_parse_kube_pods(c, n, t);
+	if ((r = fl_exp_map(c, n, allowed)) == 0 && (r = fl_exp_parse_kube_pods(c, n, t)) == 0)
+		r = parse_kafka_leader(c, n, e, t);
 	fl_exp_pop(c, old);
 	return r;
 }
@@ -266,12 +311,14 @@ static int parse_mode(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_t
 	return 0;
 }
 
-static int parse_netns(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
+static int parse_netns(struct exp_ctx *c, const struct fl_ynode *sel, const struct fl_experiment *e,
+		       struct fl_target_sel *t)
 {
 	const struct fl_ynode *v;
 	char q[EX_QUOTE];
 	int r;
 
+	(void)e;
 	if ((r = fl_exp_str(c, sel, "netns", NETNS_MAX, true, &t->netns)) < 0)
 		return r;
 	v = fl_ynode_get(sel, "netns");
@@ -284,7 +331,8 @@ static int parse_netns(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_
 	return 0;
 }
 
-static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t)
+static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, const struct fl_experiment *e,
+		     struct fl_target_sel *t)
 {
 	const struct fl_ynode *v = fl_ynode_get(sel, "pid");
 	int64_t pid = 0;
@@ -292,6 +340,7 @@ static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_ta
 	char q[EX_QUOTE];
 	int r;
 
+	(void)e;
 	if ((r = fl_exp_want(c, v, FL_YTYPE_INT, "an integer (a process id)")) == 0 &&
 	    (fl_ynode_int(v, &pid) < 0 || pid < 1 || pid > MAX_PID))
 		r = fl_exp_err(c, v, "%s is not a process id (expected 1 to %d)",
@@ -305,7 +354,8 @@ static int parse_pid(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_ta
 static const struct target_way {
 	const char *key;
 	enum fl_select_kind kind;
-	int (*parse)(struct exp_ctx *c, const struct fl_ynode *sel, struct fl_target_sel *t);
+	int (*parse)(struct exp_ctx *c, const struct fl_ynode *sel, const struct fl_experiment *e,
+		     struct fl_target_sel *t);
 } target_ways[] = {
 	{ "pod", FL_SELECT_POD, parse_pod },
 	{ "pods", FL_SELECT_KUBE, parse_kube_pods },
@@ -421,7 +471,7 @@ static int parse_target(struct exp_ctx *c, const struct fl_ynode *key, const str
 	if ((r = check_target_agent(c, n, e, t)) < 0 || (r = pick_target_way(c, n, &which)) < 0)
 		return r;
 	t->kind = target_ways[which].kind;
-	if ((r = target_ways[which].parse(c, n, t)) < 0 ||
+	if ((r = target_ways[which].parse(c, n, e, t)) < 0 ||
 	    (r = check_kube_extras(c, n, e, t)) < 0 || (r = parse_target_extras(c, n, t)) < 0)
 		return r;
 	return parse_mode(c, n, t);

@@ -98,6 +98,12 @@ struct fl_target_sel {
 	 * (checked with labelsel.h); NULL: none */
 	char *kube_labels;
 	char *kube_fields;
+	/* FL_SELECT_KUBE, kafkaLeader: of the matches, the pod of the broker leading
+	 * leader_topic/leader_partition when the target is resolved (by pod IP, pod name =
+	 * the advertised host's first label, or a name ending in -<broker id>); NULL: none */
+	char *leader_topic;
+	int leader_partition;
+	char *leader_bootstrap; /* kafkaLeader.bootstrap, else spec.kafka.bootstrap (copied) */
 	/* FL_SELECT_NETNS */
 	char *netns;
 	/* FL_SELECT_PID */

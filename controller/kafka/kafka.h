@@ -181,6 +181,19 @@ int fl_kafka_health(struct fl_kafka *kafka, const struct fl_kafka_select *sel,
 		    struct fl_kafka_health **ret, struct fl_diag *diag) _wur_;
 struct fl_kafka_health *fl_kafka_health_free(struct fl_kafka_health *health);
 
+/* ---- leaders ----------------------------------------------------------------------- */
+
+struct fl_kafka_leader {
+	int32_t id;	/* the leading broker's node id */
+	char host[256]; /* its advertised host (a name or an address) */
+	int port;
+};
+
+/* The broker leading topic/partition now (one Metadata request). -ENOENT: no such topic or
+ * partition; -ENODATA: no leader (offline); Kafka errors otherwise — each with diag. */
+int fl_kafka_leader(struct fl_kafka *kafka, const char *topic, int32_t partition, int timeout_ms,
+		    struct fl_kafka_leader *ret, struct fl_diag *diag) _wur_;
+
 /* ---- end to end ---------------------------------------------------------------------- */
 
 struct fl_kafka_e2e; /* a producer (acks=all) and a group-less consumer for one topic */

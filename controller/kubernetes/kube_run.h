@@ -68,6 +68,24 @@ int fl_kube_run_list(struct fl_kube_run *kr, const struct fl_target_sel *sel,
 int fl_kube_run_resolve(struct fl_kube_run *kr, const struct fl_target_sel *sel, uint64_t seed,
 			bool for_delete, struct fl_target_set *ret, struct fl_diag *diag) _wur_;
 
+/* A Kafka broker to find among the pods (kafkaLeader): its id and advertised host. */
+struct fl_kube_broker {
+	int id;
+	const char *host;
+	const char *what; /* "workflow/0", for messages */
+};
+
+/*
+ * The same for a kafkaLeader target: of the running pods, the one of broker b — the pod
+ * whose IP is b's host, else whose name is the host's first DNS label (Strimzi's
+ * "<cluster>-kafka-<id>.<cluster>-kafka-brokers..."), else the one whose name ends in
+ * "-<id>" (a StatefulSet's ordinal). None, or several by the last rule: -ENOENT naming
+ * the broker and the pods.
+ */
+int fl_kube_run_resolve_broker(struct fl_kube_run *kr, const struct fl_target_sel *sel,
+			       const struct fl_kube_broker *b, bool for_delete,
+			       struct fl_target_set *ret, struct fl_diag *diag) _wur_;
+
 /*
  * Delete the pod of t (a target of fl_kube_run_resolve): DELETE with
  * preconditions.uid = its uid (a pod of the same name made since is never hit) and

@@ -104,42 +104,115 @@ static int add_running(const struct fl_kube_pods *pods, struct fl_target_set *se
 	return 0;
 }
 
-int fl_kube_run_resolve(struct fl_kube_run *kr, const struct fl_target_sel *sel, uint64_t seed,
-			bool for_delete, struct fl_target_set *ret, struct fl_diag *diag)
+/* The running pods of sel into *set (n_matches counted); none: -ENOENT naming the selector. */
+static int running_set(struct fl_kube_run *kr, const struct fl_target_sel *sel, bool for_delete,
+		       struct fl_target_set *set, struct fl_diag *diag)
 {
-	struct fl_target_set set = { .sel = sel };
 	struct fl_kube_pods pods = { 0 };
 	char what[512];
-	unsigned k;
 	int r;
 
+	*set = (struct fl_target_set){ .sel = sel };
 	if ((r = fl_kube_run_list(kr, sel, &pods, diag)) < 0)
 		return fl_diag_prefix(diag, r, "targets.%s", sel->name);
 	if ((for_delete && (r = remember_seen(kr, &pods)) < 0) ||
-	    (r = add_running(&pods, &set)) < 0) {
+	    (r = add_running(&pods, set)) < 0) {
 		r = fl_diag_set(diag, r, "out of memory");
-		goto out;
-	}
-	set.n_matches = set.n;
-	describe_sel(sel, what, sizeof(what));
-	if (set.n == 0) {
+	} else if ((set->n_matches = set->n) == 0) {
+		describe_sel(sel, what, sizeof(what));
 		r = fl_diag_set(diag, -ENOENT,
 				"targets.%s: no running pod matches %s (%zu pods listed, none "
 				"running and not being deleted)",
 				sel->name, what, pods.n);
-		goto out;
 	}
+	fl_kube_pods_clear(&pods);
+	if (r < 0)
+		fl_target_set_clear(set);
+	return r;
+}
+
+int fl_kube_run_resolve(struct fl_kube_run *kr, const struct fl_target_sel *sel, uint64_t seed,
+			bool for_delete, struct fl_target_set *ret, struct fl_diag *diag)
+{
+	struct fl_target_set set;
+	char what[512];
+	unsigned k;
+	int r;
+
+	if ((r = running_set(kr, sel, for_delete, &set, diag)) < 0)
+		return r;
 	k = fl_targets_pick_count(sel, set.n);
 	if (k > set.n) {
+		describe_sel(sel, what, sizeof(what));
 		r = fl_diag_set(diag, -ENOENT, "targets.%s: fixed:%u needs %u pods, %u match %s",
 				sel->name, sel->mode_count, k, set.n, what);
-		goto out;
+		fl_target_set_clear(&set);
+		return r;
 	}
 	fl_target_set_pick(&set, k, seed, sel->name);
 	*ret = set;
-	set = (struct fl_target_set){ 0 };
-out:
+	return 0;
+}
+
+/* Whether pod t is broker b by rule 0 (its IP), 1 (the host's first label) or 2 ("-<id>"). */
+static bool is_broker(const struct fl_target *t, const struct fl_kube_broker *b, int rule)
+{
+	const char *name = strchr(t->label, '/') + 1;
+	size_t first = strcspn(b->host, ".");
+	char suffix[24];
+	size_t n = strlen(name);
+
+	switch (rule) {
+	case 0:
+		return t->ip[0] && strcmp(t->ip, b->host) == 0;
+	case 1:
+		return strlen(name) == first && strncmp(name, b->host, first) == 0;
+	default:
+		(void)snprintf(suffix, sizeof(suffix), "-%d", b->id);
+		return n > strlen(suffix) && strcmp(name + n - strlen(suffix), suffix) == 0;
+	}
+}
+
+/* Keep only set->t[keep]. */
+static void keep_one(struct fl_target_set *set, unsigned keep)
+{
+	struct fl_target t = set->t[keep];
+
+	for (unsigned i = 0; i < set->n; i++)
+		if (i != keep)
+			json_decref(set->t[i].target);
+	set->t[0] = t;
+	set->n = 1;
+}
+
+int fl_kube_run_resolve_broker(struct fl_kube_run *kr, const struct fl_target_sel *sel,
+			       const struct fl_kube_broker *b, bool for_delete,
+			       struct fl_target_set *ret, struct fl_diag *diag)
+{
+	struct fl_target_set set;
+	unsigned hits = 0, at = 0;
+	char what[512];
+	int r;
+
+	if ((r = running_set(kr, sel, for_delete, &set, diag)) < 0)
+		return r;
+	for (int rule = 0; rule < 3 && hits == 0; rule++)
+		for (unsigned i = 0; i < set.n; i++)
+			if (is_broker(&set.t[i], b, rule) && hits++ == 0)
+				at = i;
+	if (hits == 1) {
+		keep_one(&set, at);
+		*ret = set;
+		return 0;
+	}
+	describe_sel(sel, what, sizeof(what));
+	r = fl_diag_set(
+		diag, -ENOENT,
+		"targets.%s: %s is led by broker %d (%s), and %s of the %u running pods "
+		"matching %s is its pod (by IP, by the host's first label, by a name ending "
+		"in -%d)",
+		sel->name, b->what, b->id, b->host, hits ? "more than one" : "none", set.n, what,
+		b->id);
 	fl_target_set_clear(&set);
-	fl_kube_pods_clear(&pods);
 	return r;
 }

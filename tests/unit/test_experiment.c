@@ -276,13 +276,17 @@ FLTEST(other_values)
 
 	suite = parse_ok(DATA "/valid/kubernetes/input.yaml");
 	e = &suite->experiments[0];
-	FL_ASSERT_EQ(e->targets[0].kind, FL_SELECT_KUBE);
-	FL_ASSERT_STREQ(e->targets[0].pod_namespace, "streamforge");
-	FL_ASSERT_STREQ(e->targets[0].kube_labels,
+	FL_ASSERT_STREQ(e->targets[0].leader_topic, "workflow");
+	FL_ASSERT_EQ(e->targets[0].leader_partition, 0);
+	FL_ASSERT_STREQ(e->targets[0].leader_bootstrap, "kafka-0.kafka:9092");
+	FL_ASSERT(e->targets[1].leader_topic == NULL);
+	FL_ASSERT_EQ(e->targets[1].kind, FL_SELECT_KUBE);
+	FL_ASSERT_STREQ(e->targets[1].pod_namespace, "streamforge");
+	FL_ASSERT_STREQ(e->targets[1].kube_labels,
 			"app in (loader, arango-connector),tier!=db,!canary");
-	FL_ASSERT_STREQ(e->targets[0].kube_fields, "status.phase=Running");
-	FL_ASSERT_STREQ(e->targets[0].pod_name, "loader-*");
-	FL_ASSERT_EQ(e->targets[1].mode, FL_TARGET_PERCENT);
+	FL_ASSERT_STREQ(e->targets[1].kube_fields, "status.phase=Running");
+	FL_ASSERT_STREQ(e->targets[1].pod_name, "loader-*");
+	FL_ASSERT_EQ(e->targets[2].mode, FL_TARGET_PERCENT);
 	FL_ASSERT_STREQ(e->method[0].fault.kind, "pod-delete");
 	FL_ASSERT_EQ(e->method[0].fault.duration_ns, 0);
 	assert_json(e->method[0].fault.params, "{\"kill\": {\"gracePeriod\": \"1s\"}}");
