@@ -222,11 +222,37 @@ echo "its host link $FL_KUBE_LINK, pod CIDR $FL_KUBE_POD_CIDR, cgroups /$FL_KUBE
 rss=$(for f in "$own2"/*.pid; do ps -o rss= -p "$(cat "$f")"; done | awk '{ s += $1 } END { print int(s / 1024) }')
 echo "RSS of the cluster's processes (holder, etcd, apiserver, kcm, scheduler, containerd, kubelet): $rss MB"
 
-# The witnesses see a running cluster (each is shown able to fail).
 seen() { # name output
 	if [ -n "$2" ]; then ok "witness sees the running cluster: $1"
 	else fail "witness sees the running cluster: $1" "it found nothing"; fi
 }
+# A pod, so that the stop has containers, shims and pod cgroups to remove.
+D=$own2 NS=default
+t0=$(now)
+api POST /api/v1/namespaces/default/pods '{"metadata": {"name": "p", "labels": {"app": "p"}},
+ "spec": {"terminationGracePeriodSeconds": 1, "containers": [{"name": "c",
+  "image": "localhost/faultline-test/busybox:1", "imagePullPolicy": "Never"}]}}' >/dev/null
+one_ready() { pods app=p | grep -q ' ready '; }
+if until_true 60 one_ready; then ok "a pod Ready on the second cluster in $(since "$t0") s"
+else fail "a pod Ready on the second cluster" "$(pods app=p)"; fi
+# Its processes, known by the cgroups kubelet made, as "pid start-time" (a PID may be reused).
+pod_procs() { # cgroup root name
+	local p
+	for p in $(cat /sys/fs/cgroup/pids/"$1"/kubepods/*/pod*/*/cgroup.procs \
+		/sys/fs/cgroup/pids/"$1"/kubepods/pod*/*/cgroup.procs 2>/dev/null); do
+		echo "$p $(awk '{ print $22 }' "/proc/$p/stat" 2>/dev/null)"
+	done
+}
+alive_of() { # "pid start-time" lines: those still alive
+	local p st
+	while read -r p st; do
+		[ "$(awk '{ print $22 }' "/proc/$p/stat" 2>/dev/null)" = "$st" ] && echo "$p"
+	done <<<"$1"
+}
+pod_pids=$(pod_procs "$FL_KUBE_CGROUP")
+
+# The witnesses see a running cluster (each is shown able to fail).
+seen "the pod's processes" "$(alive_of "$pod_pids")"
 seen "processes naming DIR" "$(procs_naming "$own2")"
 seen "mounts of DIR (in the node's mount namespace)" "$(mounts_of "$own2")"
 seen "host link $FL_KUBE_LINK" "$(link_named "$FL_KUBE_LINK")"
@@ -243,6 +269,7 @@ none() { # name output
 	if [ -z "$2" ]; then ok "nothing left: $1"; else fail "nothing left: $1" "$2"; fi
 }
 none "processes naming DIR" "$(procs_naming "$own2")"
+none "the pod's processes" "$(alive_of "$pod_pids")"
 none "mounts of DIR" "$(mounts_of "$own2")"
 none "host link $FL_KUBE_LINK" "$(link_named "$FL_KUBE_LINK")"
 none "route to $FL_KUBE_POD_CIDR" "$(route_to "$FL_KUBE_POD_CIDR")"
