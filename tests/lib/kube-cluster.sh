@@ -67,7 +67,7 @@ slot_vars() { # N
 ours() { # name
 	local pid
 	pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR" &&
+	[[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" &&
 		echo "$pid"
 }
 
@@ -401,7 +401,7 @@ check_deps() {
 }
 
 cmd_start() {
-	local owner= bins t0 rc
+	local owner= bins t0 rc c
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--owner) owner=${2:?}; shift 2 ;;
@@ -410,6 +410,9 @@ cmd_start() {
 	done
 	check_deps
 	bins=$(bin_dir) || exit 3
+	for c in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
+		[ -x "$bins/$c" ] || { echo "kube-cluster: no $bins/$c (scripts/k8s-build.sh)" >&2; exit 3; }
+	done
 	[ ! -e "$DIR/server" ] || die "$DIR holds a cluster already (stop it first)"
 	t0=$(now)
 	# DIR/server marks a cluster to stop: the watchdog watches while it is there.
