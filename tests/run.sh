@@ -13,7 +13,8 @@
 # Every test's wall time is printed after it, and at the end a table of each tier's total
 # and its slowest tests, so that whoever adds a test sees where the time goes.
 # The integration tier's C tests share one Kafka cluster (kafka_up below): each binary that
-# uses Kafka (tests/lib/kafkatest.h) adopts it instead of starting and stopping its own.
+# uses Kafka (tests/lib/kafkatest.h) adopts it instead of starting and stopping its own;
+# likewise one Kubernetes cluster (kube_up below) for all of the tier's tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -167,7 +168,59 @@ kafka_down() {
 	echo "--- integration/kafka-cluster-stop: $took s"
 	timings+=("integration $took integration/kafka-cluster-stop")
 }
-trap kafka_down EXIT
+
+# ---- one Kubernetes cluster for the integration tier -------------------------------------
+# A one-node cluster (tests/lib/kube-cluster.sh: API server, scheduler, kubelet, containerd)
+# started once, like Kafka's, for the C tests (KUBETEST_CLUSTER(), tests/lib/kubetest.h) and
+# the scripts: FL_KUBE_CLUSTER is its directory; each test works in a Kubernetes namespace
+# of its own. A failed start exports FL_KUBE_START_ERROR.
+kube_dir=
+
+kube_up() {
+	local t0 took err rc=0
+	kube_dir=$(mktemp -d /tmp/fl-kube-tier-XXXXXX)
+	echo "=== kubernetes: one cluster for the tier, in $kube_dir"
+	t0=$(now_s)
+	err=$(mktemp /tmp/fl-kube-tier-err-XXXXXX)
+	bash tests/lib/kube-cluster.sh start "$kube_dir" --owner $$ 2>"$err" || rc=$?
+	cat "$err"
+	if [ "$rc" -eq 0 ]; then
+		export FL_KUBE_CLUSTER=$kube_dir
+	else
+		FL_KUBE_START_ERROR="tests/lib/kube-cluster.sh start failed (exit $rc): $(tail -c 300 "$err")"
+		export FL_KUBE_START_ERROR
+		echo "kubernetes: the tier has no cluster; its tests $(is_ci && echo fail || echo skip)"
+	fi
+	rm -f "$err"
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- integration/kube-cluster-start: $took s"
+	timings+=("integration $took integration/kube-cluster-start")
+}
+
+kube_down() {
+	local t0 took left link
+	[ -n "$kube_dir" ] || return 0
+	t0=$(now_s)
+	link=$(sed -n 's/^FL_KUBE_LINK=//p' "$kube_dir/env" 2>/dev/null)
+	bash tests/lib/kube-cluster.sh stop "$kube_dir" --purge
+	# Nothing of it may outlive the tier: its processes name its directory; its host link.
+	left=$(pgrep -f -- "$kube_dir")
+	[ -n "$link" ] && ip link show "$link" >/dev/null 2>&1 || link=
+	if [ -n "$left$link" ]; then
+		echo "FAIL integration/kube-cluster: outlived its stop:" \
+			"${left:+$(ps -o pid=,args= -p "$(echo $left)")}${link:+ host link $link}"
+		kill -KILL $left 2>/dev/null
+		failed=$((failed + 1))
+		failures+=("integration/kube-cluster (outlived its stop)")
+	fi
+	rm -rf "$kube_dir"
+	unset FL_KUBE_CLUSTER FL_KUBE_START_ERROR
+	kube_dir=
+	took=$(secs "$t0" "$(now_s)")
+	echo "--- integration/kube-cluster-stop: $took s"
+	timings+=("integration $took integration/kube-cluster-stop")
+}
+trap 'kafka_down; kube_down' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -207,10 +260,12 @@ run_tier() { # tier
 	integration)
 		need_root integration || return 0
 		k8s_binaries
+		kube_up
 		kafka_up
 		run_c_tests integration
 		kafka_down
-		run_scripts 'tests/integration/*.sh' ;;
+		run_scripts 'tests/integration/*.sh'
+		kube_down ;;
 	vm)
 		need_root vm || return 0
 		run_scripts 'tests/vm/test-*.sh' ;;
