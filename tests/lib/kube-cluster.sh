@@ -414,6 +414,8 @@ cmd_start() {
 		[ -x "$bins/$c" ] || { echo "kube-cluster: no $bins/$c (scripts/k8s-build.sh)" >&2; exit 3; }
 	done
 	[ ! -e "$DIR/server" ] || die "$DIR holds a cluster already (stop it first)"
+	# A stopped cluster's state would come back (old pods, an old node): a cold start.
+	rm -rf "${DIR:?}"/{etcd,certs,containerd,varlib,varlog,run,kubelet,images,sysctl}
 	t0=$(now)
 	# DIR/server marks a cluster to stop: the watchdog watches while it is there.
 	echo starting >"$DIR/server"
