@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka_internal.h"
 
@@ -53,16 +54,24 @@ static int leader_in(const struct rd_kafka_metadata *md, const char *topic, int3
 	return fl_diag_set(diag, -ENOENT, "kafka: no topic %s", topic);
 }
 
+/* A topic just made, or a partition between leaders (its broker just failed), is not in the
+ * metadata for a moment: asked again every 200 ms until timeout_ms. */
 int fl_kafka_leader(struct fl_kafka *kafka, const char *topic, int32_t partition, int timeout_ms,
 		    struct fl_kafka_leader *ret, struct fl_diag *diag)
 {
+	const struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
 	const struct rd_kafka_metadata *md = NULL;
-	int r;
+	int r, waited = 0;
 
-	memset(ret, 0, sizeof(*ret));
-	if ((r = fl_kafka_metadata(kafka, timeout_ms, &md, diag)) < 0)
-		return r;
-	r = leader_in(md, topic, partition, ret, diag);
-	rd_kafka_metadata_destroy(md);
-	return r;
+	for (;;) {
+		memset(ret, 0, sizeof(*ret));
+		if ((r = fl_kafka_metadata(kafka, timeout_ms - waited, &md, diag)) < 0)
+			return r;
+		r = leader_in(md, topic, partition, ret, diag);
+		rd_kafka_metadata_destroy(md);
+		if ((r != -ENOENT && r != -ENODATA) || waited + 200 > timeout_ms)
+			return r;
+		nanosleep(&pause, NULL);
+		waited += 200;
+	}
 }
