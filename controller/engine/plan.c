@@ -255,8 +255,7 @@ static bool plan_kube(FILE *out, const struct fl_experiment *exp,
 	if (!fl_kube_run_needed(exp))
 		return true;
 	if (fl_kube_run_open(opts, kube, &diag) < 0) {
-		fprintf(out, "  kubernetes: ERROR %s%s%s\n", diag.file ? diag.file : "",
-			diag.file ? ": " : "", diag.msg);
+		fprintf(out, "  kubernetes: ERROR %s\n", diag.msg);
 		return false;
 	}
 	fprintf(out, "  kubernetes: %s\n", fl_kube_run_describe(*kube));

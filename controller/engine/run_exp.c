@@ -295,8 +295,7 @@ static int setup(struct run_exp *x)
 	}
 	if (fl_kube_run_needed(x->exp) &&
 	    (r = fl_kube_run_open(x->kube_opts, &x->kube, &diag)) < 0) {
-		fl_run_set_error(x, "kubernetes: %s%s%s", diag.file ? diag.file : "",
-				 diag.file ? ": " : "", diag.msg);
+		fl_run_set_error(x, "kubernetes: %s", diag.msg);
 		return r;
 	}
 	fl_probe_ctx_set_hooks(x->pctx, x->hooks);

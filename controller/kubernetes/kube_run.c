@@ -48,6 +48,19 @@ static int load_conn(const struct fl_kube_run_opts *opts, struct fl_kube_conn **
 				  diag);
 }
 
+/* The kubeconfig's position into the message ("FILE:LINE:COL: field: ..."), once. */
+static int where(struct fl_diag *diag, int r)
+{
+	char file[256];
+
+	if (!diag || !diag->file || strncmp(diag->msg, diag->file, strlen(diag->file)) == 0)
+		return r;
+	(void)snprintf(file, sizeof(file), "%s", diag->file);
+	if (diag->line > 0)
+		return fl_diag_prefix(diag, r, "%s:%d:%d", file, diag->line, diag->col);
+	return fl_diag_prefix(diag, r, "%s", file);
+}
+
 int fl_kube_run_open(const struct fl_kube_run_opts *opts, struct fl_kube_run **ret,
 		     struct fl_diag *diag)
 {
@@ -56,7 +69,7 @@ int fl_kube_run_open(const struct fl_kube_run_opts *opts, struct fl_kube_run **r
 	int r;
 
 	if ((r = load_conn(opts, &conn, diag)) < 0)
-		return r;
+		return where(diag, r);
 	if (!(kr = calloc(1, sizeof(*kr)))) {
 		fl_kube_conn_free(conn);
 		return fl_diag_set(diag, -ENOMEM, "out of memory");

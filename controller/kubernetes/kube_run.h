@@ -40,7 +40,8 @@ bool fl_kube_run_needed(const struct fl_experiment *exp);
 
 /*
  * Load the connection (kubeconfig.h) and make a client; nothing is sent yet. Returns 0 and
- * *ret, or -errno with diag naming the file and field (the kubeconfig's errors).
+ * *ret, or -errno with diag; its message starts with the kubeconfig and, when known, the
+ * line and column ("/root/.kube/config:7:5: users[0].user.token: ...").
  */
 int fl_kube_run_open(const struct fl_kube_run_opts *opts, struct fl_kube_run **ret,
 		     struct fl_diag *diag) _wur_;
