@@ -25,6 +25,8 @@ FORBIDDEN=(
 	"fl_nl_fake_n_requests|t/libfltest.a"
 	"struct fl_nl_fake|../tests/lib/nlfake.h"          # its header's type ...
 	"nlfake|t/libfltest.a"                             # ... and file names (nlfake.h, .o)
+	"fl_kube_test_transport|t/libfl-controller.a"      # kubernetes/kube.c's fake transport
+	"fl_kube_test_sleep|t/libfl-controller.a"          # and its clock, test builds only
 )
 
 # scan FILE...: prints "FILE: NAME" for every forbidden name in a file's bytes, its symbol
