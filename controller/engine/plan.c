@@ -94,7 +94,9 @@ static bool plan_fault(FILE *out, struct fl_agents *agents, const struct fl_expe
 	for (unsigned i = 0; i < exp->n_targets; i++) {
 		if (strcmp(exp->targets[i].name, fault->target) != 0)
 			continue;
-		if (exp->targets[i].kind == FL_SELECT_KUBE) {
+		/* As run_faults.c: the fault's kind decides, not the target's. A pods target
+		 * with agents found per node takes agent faults too (t->agent is set). */
+		if (strcmp(fault->kind, "pod-delete") == 0) {
 			plan_pod_delete(out, &sets[i], fault);
 			continue;
 		}
@@ -279,11 +281,13 @@ bool fl_plan_experiment(FILE *out, const struct fl_experiment *exp, uint64_t see
 		goto out;
 	}
 	fl_probe_ctx_set_agents(pctx, agents, exp);
-	/* Every step runs, whatever the one before found: plan shows all that is wrong. */
-	ok &= plan_agents(out, agents, &diag);
+	/* Every step runs, whatever the one before found: plan shows all that is wrong.
+	 * The agents come after the targets: agents found per node (spec.agents.kubernetes)
+	 * are added while the targets are resolved. */
 	ok &= plan_kube(out, exp, kube_opts, &kube);
 	fl_probe_ctx_set_kube(pctx, kube);
 	ok &= plan_targets(out, agents, kube, exp, seed, sets, &diag);
+	ok &= plan_agents(out, agents, &diag);
 	plan_hooks(out, exp);
 	ok &= plan_method(out, agents, exp, sets);
 	ok &= plan_probes(out, pctx, exp);
