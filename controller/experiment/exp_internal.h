@@ -125,6 +125,10 @@ void fl_exp_kube_agents_free(struct fl_kube_agents *ka);
 /* spec.targets (exp_targets.c): every selector checked; agents must be parsed first. */
 int fl_exp_parse_targets(struct exp_ctx *c, const struct fl_ynode *spec, struct fl_experiment *e);
 void fl_exp_target_clear(struct fl_target_sel *t);
+/* A label selector (field: a field selector) at map[key] into *ret (absent: NULL), checked
+ * with Kubernetes' grammar (labelsel.h); a refusal points at the offending character. */
+int fl_exp_selector(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool field,
+		    char **ret);
 /* The Kubernetes pod fields of map n (namespace, selector, fieldSelector, names) into t,
  * whose kind becomes FL_SELECT_KUBE: a `pods` target, a kubernetes.* probe. */
 int fl_exp_parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *n, struct fl_target_sel *t);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "exp_internal.h"
-#include "labelsel.h"
 
 #define DEFAULT_AGENT_SELECTOR "app.kubernetes.io/name=faultline-agent"
 #define DEFAULT_AGENT_PORT     9443
@@ -67,24 +66,11 @@ static int parse_tls(struct exp_ctx *c, const struct fl_ynode *n, struct fl_kube
 
 static int parse_selector(struct exp_ctx *c, const struct fl_ynode *n, struct fl_kube_agents *ka)
 {
-	struct fl_labelsel_error le = { 0 };
-	struct fl_labelsel sel = { 0 };
-	const struct fl_ynode *v;
 	int r;
 
-	if ((r = fl_exp_str(c, n, "selector", FL_LABELSEL_MAX_LEN, false, &ka->selector)) < 0)
+	if ((r = fl_exp_selector(c, n, "selector", false, &ka->selector)) < 0 || ka->selector)
 		return r;
-	if (!ka->selector)
-		return fl_exp_strdup(DEFAULT_AGENT_SELECTOR, &ka->selector);
-	r = fl_labelsel_parse(ka->selector, &sel, &le);
-	fl_labelsel_clear(&sel);
-	if (r != -EINVAL)
-		return r;
-	v = fl_ynode_get(n, "selector");
-	r = fl_exp_err_key(c, v, "selector", "%s", le.msg);
-	if (c->diag && !strchr(v->text, '\n') && le.offset <= v->len)
-		c->diag->col += (int)le.offset + (v->plain ? 0 : 1);
-	return r;
+	return fl_exp_strdup(DEFAULT_AGENT_SELECTOR, &ka->selector);
 }
 
 int fl_exp_parse_kube_agents(struct exp_ctx *c, const struct fl_ynode *agents,

@@ -158,28 +158,32 @@ static int selector_error(struct exp_ctx *c, const struct fl_ynode *v, const cha
 	return r;
 }
 
-static int parse_kube_selectors(struct exp_ctx *c, const struct fl_ynode *n,
-				struct fl_target_sel *t)
+int fl_exp_selector(struct exp_ctx *c, const struct fl_ynode *map, const char *key, bool field,
+		    char **ret)
 {
 	struct fl_labelsel_error le = { 0 };
 	struct fl_labelsel sel = { 0 };
 	int r;
 
-	if ((r = fl_exp_str(c, n, "selector", FL_LABELSEL_MAX_LEN, false, &t->kube_labels)) < 0 ||
-	    (r = fl_exp_str(c, n, "fieldSelector", FL_LABELSEL_MAX_LEN, false, &t->kube_fields)) <
-		    0)
+	if ((r = fl_exp_str(c, map, key, FL_LABELSEL_MAX_LEN, false, ret)) < 0 || !*ret)
 		return r;
-	if (t->kube_labels) {
-		r = fl_labelsel_parse(t->kube_labels, &sel, &le);
+	if (field) {
+		r = fl_fieldsel_check(*ret, &le);
+	} else {
+		r = fl_labelsel_parse(*ret, &sel, &le);
 		fl_labelsel_clear(&sel);
-		if (r == -EINVAL)
-			return selector_error(c, fl_ynode_get(n, "selector"), "selector", &le);
-		if (r < 0)
-			return r;
 	}
-	if (t->kube_fields && fl_fieldsel_check(t->kube_fields, &le) < 0)
-		return selector_error(c, fl_ynode_get(n, "fieldSelector"), "fieldSelector", &le);
-	return 0;
+	return r == -EINVAL ? selector_error(c, fl_ynode_get(map, key), key, &le) : r;
+}
+
+static int parse_kube_selectors(struct exp_ctx *c, const struct fl_ynode *n,
+				struct fl_target_sel *t)
+{
+	int r;
+
+	if ((r = fl_exp_selector(c, n, "selector", false, &t->kube_labels)) < 0)
+		return r;
+	return fl_exp_selector(c, n, "fieldSelector", true, &t->kube_fields);
 }
 
 int fl_exp_parse_kube_pods(struct exp_ctx *c, const struct fl_ynode *n, struct fl_target_sel *t)
