@@ -22,71 +22,15 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/owner-watchdog.sh
 . "$HERE/owner-watchdog.sh"
+# shellcheck source=tests/lib/daemons.sh
+. "$HERE/daemons.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
+ME=kube-api
 
 die() { echo "kube-api: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-bin_dir() {
-	if [ -n "${FL_K8S_BIN:-}" ]; then echo "$FL_K8S_BIN"; return; fi
-	local d
-	d=$(bash "$ROOT/scripts/k8s-build.sh" --print-dir) || exit 3
-	echo "$d/bin"
-}
-
 port_taken() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
-
-# Processes of DIR: their PID files, checked against the command line (a PID may be reused).
-ours() { # name
-	local pid
-	pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR" &&
-		echo "$pid"
-}
-
-stop_one() { # name
-	local pid t=0
-	pid=$(ours "$1") || { rm -f "$DIR/$1.pid"; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ $t -lt 150 ]; do sleep 0.1; t=$((t + 1)); done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-	rm -f "$DIR/$1.pid"
-}
-
-
-write_kubeconfig() { # port
-	cat >"$DIR/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: faultline-test
-  cluster:
-    server: https://127.0.0.1:$1
-    certificate-authority: ca.crt
-users:
-- name: admin
-  user:
-    tokenFile: admin.token
-contexts:
-- name: faultline-test
-  context: {cluster: faultline-test, user: admin}
-current-context: faultline-test
-KC
-}
-
-# setsid: each server has a session of its own, so a test's process group being signalled
-# (timeout(1) does that) cannot take etcd away under a running API server; the shell writes
-# its own PID, then becomes the server (exec): the PID file is the server's.
-spawn() { # name program args...
-	local name=$1
-	shift
-	# shellcheck disable=SC2016
-	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$DIR/$name.pid" "$@" \
-		>"$DIR/$name.log" 2>&1 </dev/null &
-	local t=0
-	while [ ! -s "$DIR/$name.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
-}
 
 start_etcd() { # bins port
 	spawn etcd "$1/etcd" --name fl --data-dir "$DIR/etcd" \
@@ -111,7 +55,7 @@ start_apiserver() { # bins port
 }
 
 cmd_start() {
-	local port=16443 owner= bins t0 admin nobody
+	local port=16443 owner= bins t0 admin
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port) port=${2:?}; shift 2 ;;
@@ -125,16 +69,8 @@ cmd_start() {
 	bins=$(bin_dir) || exit 3
 	mkdir -p "$DIR/certs" || die "cannot create $DIR"
 	t0=$(date +%s.%N)
-	openssl genrsa -out "$DIR/sa.key" 2048 2>/dev/null &&
-		openssl rsa -in "$DIR/sa.key" -pubout -out "$DIR/sa.pub" 2>/dev/null ||
-		die "openssl could not make the service-account key pair"
-	admin=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	nobody=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	printf '%s\n' "$admin" >"$DIR/admin.token"
-	printf '%s\n' "$nobody" >"$DIR/nobody.token"
-	printf '%s,admin,admin-uid,"system:masters"\n%s,nobody,nobody-uid\n' "$admin" "$nobody" \
-		>"$DIR/tokens.csv"
-	chmod 600 "$DIR"/*.token "$DIR/tokens.csv" "$DIR/sa.key"
+	make_credentials
+	admin=$(cat "$DIR/admin.token")
 	# DIR/server marks a server to stop: the watchdog watches while it is there.
 	echo "https://127.0.0.1:$port" >"$DIR/server"
 	[ -n "$owner" ] && watch_owner "$owner" "$DIR" server "$HERE/kube-api.sh"
@@ -145,7 +81,7 @@ cmd_start() {
 			curl -sf --cacert "$DIR/certs/apiserver.crt" -H "Authorization: Bearer $admin" \
 				"https://127.0.0.1:$port/readyz" 2>/dev/null | grep -qx ok; then
 			cp "$DIR/certs/apiserver.crt" "$DIR/ca.crt"
-			write_kubeconfig "$port"
+			write_kubeconfig "https://127.0.0.1:$port"
 			awk -v p="$port" -v t="$(date +%s.%N)" -v t0="$t0" -v d="$DIR" 'BEGIN {
 				printf "kube-api: ready at https://127.0.0.1:%s in %.1f s (%s)\n",
 					p, t - t0, d }' >&2

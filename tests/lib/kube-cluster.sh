@@ -38,6 +38,9 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/owner-watchdog.sh
 . "$HERE/owner-watchdog.sh"
+# shellcheck source=tests/lib/daemons.sh
+. "$HERE/daemons.sh"
+ME=kube-cluster
 ROOT=$(cd "$HERE/../.." && pwd)
 CNI_BIN=${FL_CNI_BIN:-/usr/lib/cni}
 LOCK=/run/lock/faultline-kube-cluster.lock
@@ -49,40 +52,11 @@ usage() { sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-bin_dir() {
-	if [ -n "${FL_K8S_BIN:-}" ]; then echo "$FL_K8S_BIN"; return; fi
-	local d
-	d=$(bash "$ROOT/scripts/k8s-build.sh" --print-dir) || exit 3
-	echo "$d/bin"
-}
-
 # The slot's names and addresses (DIR/slot holds N once chosen).
 slot_vars() { # N
 	N=$1 LINK=flk8s$1 CGROUP=flk8s$1
 	NODE_IP=10.250.$1.1 HOST_IP=10.250.$1.254 POD_CIDR=10.244.$1.0/24 POD_GW=10.244.$1.1
 	SOCK=$DIR/containerd/containerd.sock
-}
-
-# Processes of DIR: their PID files, checked against the command line (a PID may be reused).
-ours() { # name
-	local pid
-	pid=$(cat "$DIR/$1.pid" 2>/dev/null) || return 1
-	[[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR" &&
-		echo "$pid"
-}
-
-gone() { # pid: exited (a zombie counts as exited: its parent reaps it, not us)
-	[ ! -r "/proc/$1/stat" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null
-}
-
-stop_one() { # name [tenths of a second before SIGKILL]
-	local pid t=0
-	pid=$(ours "$1") || { rm -f "$DIR/$1.pid"; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	while ! gone "$pid" && [ $t -lt "${2:-150}" ]; do sleep 0.1; t=$((t + 1)); done
-	gone "$pid" || { kill -KILL "$pid" 2>/dev/null; echo "kube-cluster: SIGKILLed $1" >&2; }
-	while ! gone "$pid"; do sleep 0.05; done
-	rm -f "$DIR/$1.pid"
 }
 
 kill_wait() { # pids...: SIGKILL, then wait until they are gone
@@ -92,21 +66,6 @@ kill_wait() { # pids...: SIGKILL, then wait until they are gone
 	for p in "$@"; do
 		while ! gone "$p"; do sleep 0.05; done
 	done
-}
-
-# setsid: each server has a session of its own, so a test's process group being signalled
-# (timeout(1) does that) cannot take etcd away under a running API server; the shell writes
-# its own PID, then becomes the program (exec, and nsenter execs too): the PID file is the
-# server's. Every server but the holder runs inside the holder's namespaces.
-spawn() { # name program args...
-	local name=$1 ns=()
-	shift
-	[ "$name" = holder ] || ns=(nsenter -t "$HOLDER" -m -n --)
-	# shellcheck disable=SC2016
-	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$DIR/$name.pid" "${ns[@]}" "$@" \
-		>"$DIR/$name.log" 2>&1 </dev/null &
-	local t=0
-	while [ ! -s "$DIR/$name.pid" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
 }
 
 in_node() { nsenter -t "$HOLDER" -m -n -- "$@"; }
@@ -136,6 +95,8 @@ start_holder() {
 	while [ ! -f "$DIR/holder.ready" ] && [ $t -lt 100 ]; do sleep 0.05; t=$((t + 1)); done
 	HOLDER=$(ours holder) && [ -f "$DIR/holder.ready" ] ||
 		{ cat "$DIR/holder.log" >&2; return 1; }
+	# Every server after the holder runs inside its namespaces.
+	SPAWN_IN=(nsenter -t "$HOLDER" -m -n --)
 }
 
 # The first free slot, and its veth, under a lock: two starts at once get two slots.
@@ -173,18 +134,9 @@ make_cgroups() {
 }
 
 start_control_plane() { # bins
-	local b=$1 admin nobody
+	local b=$1
 	mkdir -p "$DIR/certs"
-	openssl genrsa -out "$DIR/sa.key" 2048 2>/dev/null &&
-		openssl rsa -in "$DIR/sa.key" -pubout -out "$DIR/sa.pub" 2>/dev/null ||
-		die "openssl could not make the service-account key pair"
-	admin=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	nobody=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	printf '%s\n' "$admin" >"$DIR/admin.token"
-	printf '%s\n' "$nobody" >"$DIR/nobody.token"
-	printf '%s,admin,admin-uid,"system:masters"\n%s,nobody,nobody-uid\n' "$admin" "$nobody" \
-		>"$DIR/tokens.csv"
-	chmod 600 "$DIR"/*.token "$DIR/tokens.csv" "$DIR/sa.key"
+	make_credentials
 	# etcd on the node's loopback: every cluster has its own, no port to choose.
 	spawn etcd "$b/etcd" --name fl --data-dir "$DIR/etcd" \
 		--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
@@ -198,26 +150,6 @@ start_control_plane() { # bins
 		--service-account-signing-key-file="$DIR/sa.key" --token-auth-file="$DIR/tokens.csv" \
 		--authorization-mode=RBAC --endpoint-reconciler-type=none \
 		--kubelet-preferred-address-types=InternalIP
-}
-
-write_kubeconfig() {
-	cat >"$DIR/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: faultline-test
-  cluster:
-    server: https://$NODE_IP:6443
-    certificate-authority: ca.crt
-users:
-- name: admin
-  user:
-    tokenFile: admin.token
-contexts:
-- name: faultline-test
-  context: {cluster: faultline-test, user: admin}
-current-context: faultline-test
-KC
 }
 
 # From the host, through the veth: the same way the tests reach it. The API server indents
@@ -430,7 +362,7 @@ cmd_start() {
 	start_containerd
 	import_images || { cmd_stop; exit 1; }
 	wait_apiserver || { cmd_stop; exit 1; }
-	write_kubeconfig
+	write_kubeconfig "https://$NODE_IP:6443"
 	echo "https://$NODE_IP:6443" >"$DIR/server"
 	echo "$SOCK" >"$DIR/cri"
 	write_env
