@@ -26,26 +26,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
-KC=$ROOT/tests/lib/kube-cluster.sh
 FL=${FAULTLINE:-$ROOT/build/faultline}
 # shellcheck source=tests/lib/shtest.sh
 . tests/lib/shtest.sh
+# shellcheck source=tests/lib/kubetest.sh
+. tests/lib/kubetest.sh
 NS=fl-kube-agents-$$
 AGENT_SEL=app.kubernetes.io/name=faultline-agent
 own='' tmp=$(mktemp -d) D='' applied='' image_was_there=1 node_dirs=''
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-skip() {
-	if is_ci; then
-		fail "prerequisites" "$1 (CI=$CI: a missing component is a failure)"
-		summary
-		exit 1
-	fi
-	echo "skip kube-agents: $1"
-	echo "$passed passed, $failed failed, 1 skipped"
-	exit 0
-}
 kc() { "$KUBECTL" --kubeconfig "$D/kubeconfig" --request-timeout=20s "$@"; }
 ctr_node() { ctr --address "$(cat "$D/cri")" -n k8s.io "$@"; }
 
@@ -82,13 +73,7 @@ KUBECTL=$(bash scripts/k8s-build.sh --print-dir 2>/dev/null)/bin/kubectl
 [ -x "$KUBECTL" ] || skip "no kubectl in the Kubernetes cache (scripts/k8s-build.sh)"
 
 t_all=$(now)
-if [ -n "${FL_KUBE_CLUSTER:-}" ] && [ -s "$FL_KUBE_CLUSTER/server" ]; then
-	D=$FL_KUBE_CLUSTER
-else
-	own=$tmp/cluster
-	bash "$KC" start "$own" --owner $$ || skip "the cluster did not start"
-	D=$own
-fi
+kube_cluster "$tmp/cluster"
 # shellcheck disable=SC1091
 . "$D/env"
 NODE_IP=$FL_KUBE_NODE_IP HOST_IP=$FL_KUBE_HOST_IP

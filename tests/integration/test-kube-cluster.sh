@@ -12,22 +12,13 @@
 # and must see what it looks for. Under CI=true a cluster that cannot start is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-KC=$PWD/tests/lib/kube-cluster.sh
 # shellcheck source=tests/lib/shtest.sh
 . tests/lib/shtest.sh
+# shellcheck source=tests/lib/kubetest.sh
+. tests/lib/kubetest.sh
 SYSCTLS="vm/overcommit_memory kernel/panic kernel/panic_on_oops"
 own= own2=
 
-skip() {
-	if is_ci; then
-		fail "prerequisites" "$1 (CI=$CI: a missing component is a failure)"
-		summary
-		exit 1
-	fi
-	echo "skip kube-cluster: $1"
-	echo "$passed passed, $failed failed, 1 skipped"
-	exit 0
-}
 cleanup() {
 	[ -z "$own" ] || bash "$KC" stop "$own" --purge
 	[ -z "$own2" ] || bash "$KC" stop "$own2" --purge
@@ -44,11 +35,6 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- the API, with curl --------------------------------------------------------------
-api() { # METHOD PATH [JSON]: the body on stdout; fails on an HTTP error
-	curl -sS -f --max-time 10 -A test-kube-cluster --cacert "$D/ca.crt" \
-		-H "Authorization: Bearer $(cat "$D/admin.token")" -H 'Content-Type: application/json' \
-		-X "$1" ${3:+--data "$3"} "$(cat "$D/server")$2"
-}
 # Python reads the JSON: one line per pod "uid ready ip", pods being deleted left out.
 pods() { # selector
 	api GET "/api/v1/namespaces/$NS/pods?labelSelector=$1" | python3 -c '

@@ -16,23 +16,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-KC=$ROOT/tests/lib/kube-cluster.sh
 FL=${FAULTLINE:-$ROOT/build/faultline}
 # shellcheck source=tests/lib/shtest.sh
 . tests/lib/shtest.sh
+# shellcheck source=tests/lib/kubetest.sh
+. tests/lib/kubetest.sh
 NS=fl-pod-delete-$$
 own= tmp=$(mktemp -d)
 
-skip() {
-	if is_ci; then
-		fail "prerequisites" "$1 (CI=$CI: a missing component is a failure)"
-		summary
-		exit 1
-	fi
-	echo "skip kube-pod-delete: $1"
-	echo "$passed passed, $failed failed, 1 skipped"
-	exit 0
-}
 cleanup() {
 	[ -z "${D:-}" ] || api DELETE "/api/v1/namespaces/$NS" >/dev/null 2>&1
 	[ -z "$own" ] || bash "$KC" stop "$own" --purge
@@ -45,11 +36,6 @@ trap 'exit 143' TERM
 [ "$(id -u)" = 0 ] || skip "needs root (the cluster's namespaces)"
 [ -x "$FL" ] || skip "$FL is not built (make)"
 
-api() { # METHOD PATH [JSON]
-	curl -sS -f --max-time 10 --cacert "$D/ca.crt" \
-		-H "Authorization: Bearer $(cat "$D/admin.token")" -H 'Content-Type: application/json' \
-		-X "$1" ${3:+--data "$3"} "$(cat "$D/server")$2"
-}
 # "uid name ready" per pod not being deleted, sorted by name.
 pods() { # selector
 	api GET "/api/v1/namespaces/$NS/pods?labelSelector=$1" | python3 -c '
@@ -68,13 +54,7 @@ wait_ready() { # selector count
 	return 1
 }
 
-if [ -n "${FL_KUBE_CLUSTER:-}" ] && [ -s "$FL_KUBE_CLUSTER/server" ]; then
-	D=$FL_KUBE_CLUSTER
-else
-	own=$tmp/cluster
-	bash "$KC" start "$own" --owner $$ || skip "the cluster did not start"
-	D=$own
-fi
+kube_cluster "$tmp/cluster"
 
 POD_SPEC='"terminationGracePeriodSeconds": 1, "containers": [{"name": "c",
   "image": "localhost/faultline-test/busybox:1", "imagePullPolicy": "Never",
