@@ -109,6 +109,29 @@ time_table() {
 	printf '  %-18s %8s\n' total "$total"
 }
 
+# ---- the tier's fixtures (one Kafka and one Kubernetes cluster, below) ---------------------
+# A fixture's step timed: its "--- integration/NAME: S s" line and its entry in the timings.
+fixture_took() { # name t0
+	local took
+	took=$(secs "$2" "$(now_s)")
+	echo "--- integration/$1: $took s"
+	timings+=("integration $took integration/$1")
+}
+
+# `bash SCRIPT start DIR --owner $$` (its watchdog stops it once this script is gone), its
+# stderr shown after it. stderr goes into a file: the servers, whose stdout and stderr the
+# script sends to their logs, must not hold a pipe of ours open. The script's exit status;
+# when it failed, fixture_error holds the end of its stderr (why).
+fixture_start() { # script dir
+	local err rc=0
+	err=$(mktemp /tmp/fl-tier-err-XXXXXX)
+	bash "$1" start "$2" --owner $$ 2>"$err" || rc=$?
+	cat "$err"
+	fixture_error=$(tail -c 300 "$err")
+	rm -f "$err"
+	return "$rc"
+}
+
 # ---- one Kafka cluster for the integration tier's C tests --------------------------------
 # A 3-broker cluster (tests/lib/kafka-cluster.sh, or FL_KAFKA_CLUSTER_SH) started once; the
 # tests adopt it from FL_KAFKA_BOOTSTRAP and FL_KAFKA_DIR, leave it whole (kafkatest.h) and
@@ -121,7 +144,7 @@ KAFKA_SH=${FL_KAFKA_CLUSTER_SH:-tests/lib/kafka-cluster.sh}
 kafka_dir=
 
 kafka_up() {
-	local t0 took err rc=0
+	local t0 rc=0
 	if [ -n "${FL_KAFKA_BOOTSTRAP:-}" ] && [ -n "${FL_KAFKA_DIR:-}" ]; then
 		echo "=== kafka: the given cluster $FL_KAFKA_DIR at $FL_KAFKA_BOOTSTRAP"
 		return
@@ -129,27 +152,20 @@ kafka_up() {
 	kafka_dir=$(mktemp -d /tmp/fl-kafka-tier-XXXXXX)
 	echo "=== kafka: one cluster for the tier's Kafka tests, in $kafka_dir"
 	t0=$(now_s)
-	# stderr (why it failed) into a file: the brokers, whose stdout and stderr the script
-	# sends to their logs, must not hold a pipe of ours open.
-	err=$(mktemp /tmp/fl-kafka-tier-err-XXXXXX)
-	bash "$KAFKA_SH" start "$kafka_dir" --owner $$ 2>"$err" || rc=$?
-	cat "$err"
+	fixture_start "$KAFKA_SH" "$kafka_dir" || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		FL_KAFKA_BOOTSTRAP=$(cat "$kafka_dir/bootstrap") FL_KAFKA_DIR=$kafka_dir
 		export FL_KAFKA_BOOTSTRAP FL_KAFKA_DIR
 	else
-		FL_KAFKA_START_ERROR="$KAFKA_SH start $kafka_dir failed (exit $rc): $(tail -c 300 "$err")"
+		FL_KAFKA_START_ERROR="$KAFKA_SH start $kafka_dir failed (exit $rc): $fixture_error"
 		export FL_KAFKA_START_ERROR
 		echo "kafka: the tier has no cluster; its Kafka tests $(is_ci && echo fail || echo skip)"
 	fi
-	rm -f "$err"
-	took=$(secs "$t0" "$(now_s)")
-	echo "--- integration/kafka-cluster-start: $took s"
-	timings+=("integration $took integration/kafka-cluster-start")
+	fixture_took kafka-cluster-start "$t0"
 }
 
 kafka_down() {
-	local t0 took left
+	local t0 left
 	[ -n "$kafka_dir" ] || return 0
 	t0=$(now_s)
 	bash "$KAFKA_SH" stop "$kafka_dir" --purge
@@ -164,9 +180,7 @@ kafka_down() {
 	rm -rf "$kafka_dir"
 	unset FL_KAFKA_BOOTSTRAP FL_KAFKA_DIR FL_KAFKA_START_ERROR
 	kafka_dir=
-	took=$(secs "$t0" "$(now_s)")
-	echo "--- integration/kafka-cluster-stop: $took s"
-	timings+=("integration $took integration/kafka-cluster-stop")
+	fixture_took kafka-cluster-stop "$t0"
 }
 
 # ---- one Kubernetes cluster for the integration tier -------------------------------------
@@ -177,28 +191,23 @@ kafka_down() {
 kube_dir=
 
 kube_up() {
-	local t0 took err rc=0
+	local t0 rc=0
 	kube_dir=$(mktemp -d /tmp/fl-kube-tier-XXXXXX)
 	echo "=== kubernetes: one cluster for the tier, in $kube_dir"
 	t0=$(now_s)
-	err=$(mktemp /tmp/fl-kube-tier-err-XXXXXX)
-	bash tests/lib/kube-cluster.sh start "$kube_dir" --owner $$ 2>"$err" || rc=$?
-	cat "$err"
+	fixture_start tests/lib/kube-cluster.sh "$kube_dir" || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		export FL_KUBE_CLUSTER=$kube_dir
 	else
-		FL_KUBE_START_ERROR="tests/lib/kube-cluster.sh start failed (exit $rc): $(tail -c 300 "$err")"
+		FL_KUBE_START_ERROR="tests/lib/kube-cluster.sh start failed (exit $rc): $fixture_error"
 		export FL_KUBE_START_ERROR
 		echo "kubernetes: the tier has no cluster; its tests $(is_ci && echo fail || echo skip)"
 	fi
-	rm -f "$err"
-	took=$(secs "$t0" "$(now_s)")
-	echo "--- integration/kube-cluster-start: $took s"
-	timings+=("integration $took integration/kube-cluster-start")
+	fixture_took kube-cluster-start "$t0"
 }
 
 kube_down() {
-	local t0 took left link
+	local t0 left link
 	[ -n "$kube_dir" ] || return 0
 	t0=$(now_s)
 	link=$(sed -n 's/^FL_KUBE_LINK=//p' "$kube_dir/env" 2>/dev/null)
@@ -216,9 +225,7 @@ kube_down() {
 	rm -rf "$kube_dir"
 	unset FL_KUBE_CLUSTER FL_KUBE_START_ERROR
 	kube_dir=
-	took=$(secs "$t0" "$(now_s)")
-	echo "--- integration/kube-cluster-stop: $took s"
-	timings+=("integration $took integration/kube-cluster-stop")
+	fixture_took kube-cluster-stop "$t0"
 }
 trap 'kafka_down; kube_down' EXIT
 trap 'exit 130' INT
