@@ -44,23 +44,6 @@ static void close_kube(void *k)
 	fl_kube_close(k);
 }
 
-static struct fl_kube *open_admin(void)
-{
-	struct fl_kube_conn *conn = NULL;
-	struct fl_diag diag = { 0 };
-	struct fl_kube *k = NULL;
-	char path[256];
-
-	(void)snprintf(path, sizeof(path), "%s/kubeconfig", kubetest_dir());
-	if (fl_kubeconfig_load(path, NULL, false, &conn, &diag) < 0)
-		FL_FAIL("loading %s: %s", path, diag.msg);
-	if (fl_kube_open(conn, &k, &diag) < 0)
-		FL_FAIL("fl_kube_open: %s", diag.msg);
-	fl_kube_conn_free(conn);
-	fltest_defer(close_kube, k);
-	return k;
-}
-
 static void call_ok(struct fl_kube *k, const char *method, const char *path, const char *body)
 {
 	struct fl_diag diag = { 0 };
@@ -123,7 +106,7 @@ static const char *names(struct fl_kube *k, const char *ns, const char *labels, 
 
 FLTEST(version_and_pods_by_selector)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_diag diag = { 0 };
 	struct fl_kube_pods pods = { 0 };
 	json_t *v = NULL;
@@ -162,7 +145,7 @@ FLTEST(version_and_pods_by_selector)
 
 FLTEST(a_list_longer_than_a_page_comes_whole)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_kube_pods pods = { 0 };
 	struct fl_diag diag = { 0 };
 	char ns[64], name[32];
@@ -181,7 +164,7 @@ FLTEST(a_list_longer_than_a_page_comes_whole)
 
 FLTEST(api_errors_name_the_request_and_the_reason)
 {
-	struct fl_kube *k = open_admin(), *nobody = NULL;
+	struct fl_kube *k = kubetest_admin(), *nobody = NULL;
 	struct fl_kube_conn conn = { .server = (char *)kubetest_file("server") };
 	struct fl_kube_pods pods = { 0 };
 	struct fl_diag diag = { 0 };
@@ -277,7 +260,7 @@ static struct fl_kube *open_token(const char *token)
 
 FLTEST(errors_401_403_409_carry_who_and_what)
 {
-	struct fl_kube *k = open_admin(), *bad = open_token("not-a-token");
+	struct fl_kube *k = kubetest_admin(), *bad = open_token("not-a-token");
 	struct fl_kube *nobody = open_token(kubetest_file("nobody.token"));
 	struct fl_diag diag = { 0 };
 	char ns[64], path[256], body[256];
@@ -357,7 +340,7 @@ static void list_rv(struct fl_kube *k, const char *collection, char rv[FL_KUBE_R
 
 FLTEST(a_watch_sees_added_modified_deleted)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_diag diag = { 0 };
 	struct seen s = { .stop_on_deleted = 1 };
 	char ns[64], coll[128], path[256], rv[FL_KUBE_RV_MAX];
@@ -426,7 +409,7 @@ static void *do_later(void *opaque)
 
 FLTEST(bookmarks_move_the_resource_version_and_a_timeout_ends_the_watch)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_diag diag = { 0 };
 	struct seen s = { 0 };
 	struct later l = { .name = "p-later", .delay_ms = 300, .method = "POST" };
@@ -456,7 +439,7 @@ FLTEST(bookmarks_move_the_resource_version_and_a_timeout_ends_the_watch)
 
 FLTEST(wait_pods_sees_a_pod_gone_across_watch_timeouts)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_kube_pods pods = { 0 };
 	struct fl_diag diag = { 0 };
 	struct later l = { .name = "victim", .delay_ms = 2500, .method = "DELETE" };
@@ -526,7 +509,7 @@ static void etcd_post(const char *what, const char *body, char *out, size_t size
 
 FLTEST(a_watch_from_a_compacted_resource_version_is_410)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_diag diag = { 0 };
 	struct seen s = { 0 };
 	char ns[64], coll[128], rv[FL_KUBE_RV_MAX], old[FL_KUBE_RV_MAX], out[512], body[96];
@@ -711,7 +694,7 @@ FLTEST(a_429_from_apf_is_retried_after_its_retry_after)
 {
 	static struct jail jail;
 	static struct holder h;
-	struct fl_kube *k = open_admin(), *j;
+	struct fl_kube *k = kubetest_admin(), *j;
 	struct fl_diag diag = { 0 };
 	char ns[64], token[1024], path[256];
 	pthread_t hold, rel;
@@ -767,7 +750,7 @@ static void thaw(void *pid)
 
 FLTEST(a_frozen_etcd_is_an_error_within_the_deadline_not_a_hang)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_diag diag = { 0 };
 	json_t *v = NULL;
 	pid_t etcd = (pid_t)strtol(kubetest_file("etcd.pid"), NULL, 10);

@@ -21,28 +21,6 @@
 
 KUBETEST_CLUSTER()
 
-static void close_kube(void *k)
-{
-	fl_kube_close(k);
-}
-
-static struct fl_kube *open_admin(void)
-{
-	struct fl_kube_conn *conn = NULL;
-	struct fl_diag diag = { 0 };
-	struct fl_kube *k = NULL;
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/kubeconfig", kubetest_dir());
-	if (fl_kubeconfig_load(path, NULL, false, &conn, &diag) < 0)
-		FL_FAIL("loading %s: %s", path, diag.msg);
-	if (fl_kube_open(conn, &k, &diag) < 0)
-		FL_FAIL("fl_kube_open: %s", diag.msg);
-	fl_kube_conn_free(conn);
-	fltest_defer(close_kube, k);
-	return k;
-}
-
 static json_t *call(struct fl_kube *k, const char *method, const char *path, const char *body)
 {
 	struct fl_diag diag = { 0 };
@@ -92,7 +70,7 @@ static bool node_ready(json_t *node)
 
 FLTEST(node1_ready_through_the_clusters_kubeconfig)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	json_t *node = call(k, "GET", "/api/v1/nodes/node1", NULL);
 
 	FL_ASSERT_STREQ(fl_kube_server(k), kubetest_file("server"));
@@ -100,21 +78,7 @@ FLTEST(node1_ready_through_the_clusters_kubeconfig)
 	json_decref(node);
 }
 
-static struct fl_kube *ns_kube;
-static char ns[64];
-
-static void delete_namespace(void *unused)
-{
-	struct fl_diag diag = { 0 };
-	json_t *answer = NULL;
-	char path[128];
-
-	(void)unused;
-	(void)snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
-	if (fl_kube_call(ns_kube, "DELETE", path, NULL, NULL, &answer, &diag) < 0)
-		fprintf(stderr, "test_kube_cluster: deleting namespace %s: %s\n", ns, diag.msg);
-	json_decref(answer);
-}
+static const char *ns;
 
 /* Polls the pod every 100 ms for up to 60 s until it is Ready; its last listing in ret. */
 static void wait_ready(struct fl_kube *k, struct fl_kube_pods *ret)
@@ -134,15 +98,11 @@ static void wait_ready(struct fl_kube *k, struct fl_kube_pods *ret)
 
 FLTEST(a_pod_runs_on_node1_and_is_listed_with_its_ips)
 {
-	struct fl_kube *k = open_admin();
+	struct fl_kube *k = kubetest_admin();
 	struct fl_kube_pods pods = { 0 };
 	char body[1024], path[256], cidr[64];
 
-	(void)snprintf(ns, sizeof(ns), "fl-kcl-%d", (int)getpid());
-	(void)snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"%s\"}}", ns);
-	json_decref(call(k, "POST", "/api/v1/namespaces", body));
-	ns_kube = k;
-	fltest_defer(delete_namespace, NULL);
+	ns = kubetest_namespace(k, "fl-kcl");
 	(void)snprintf(body, sizeof(body),
 		       "{\"metadata\":{\"name\":\"sleeper\",\"labels\":{\"app\":\"sleeper\"}},"
 		       "\"spec\":{\"terminationGracePeriodSeconds\":1,\"containers\":[{"

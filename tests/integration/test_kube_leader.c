@@ -46,7 +46,7 @@ static void close_run(void *kr)
 }
 
 static struct fl_kube *admin;
-static char ns[64];
+static const char *ns;
 
 static void call(const char *method, const char *path, const char *body)
 {
@@ -58,37 +58,15 @@ static void call(const char *method, const char *path, const char *body)
 	json_decref(answer);
 }
 
-static void delete_namespace(void *unused)
-{
-	struct fl_diag diag = { 0 };
-	json_t *answer = NULL;
-	char path[128];
-
-	(void)unused;
-	(void)snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
-	if (fl_kube_call(admin, "DELETE", path, NULL, NULL, &answer, &diag) < 0)
-		fprintf(stderr, "test_kube_leader: deleting namespace %s: %s\n", ns, diag.msg);
-	json_decref(answer);
-	fl_kube_close(admin);
-}
-
 /* A namespace of this test with busybox pods named kafka-<id> for each id, all Running. */
 static void broker_pods(const int *ids, int n)
 {
-	struct fl_kube_conn *conn = NULL;
 	struct fl_kube_pods pods = { 0 };
 	struct fl_diag diag = { 0 };
 	char path[512], body[1024];
 
-	(void)snprintf(path, sizeof(path), "%s/kubeconfig", kubetest_dir());
-	if (fl_kubeconfig_load(path, NULL, false, &conn, &diag) < 0 ||
-	    fl_kube_open(conn, &admin, &diag) < 0)
-		FL_FAIL("admin client: %s", diag.msg);
-	fl_kube_conn_free(conn);
-	(void)snprintf(ns, sizeof(ns), "fl-leader-%d", (int)getpid());
-	(void)snprintf(body, sizeof(body), "{\"metadata\": {\"name\": \"%s\"}}", ns);
-	call("POST", "/api/v1/namespaces", body);
-	fltest_defer(delete_namespace, NULL);
+	admin = kubetest_admin();
+	ns = kubetest_namespace(admin, "fl-leader");
 	(void)snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
 	for (int i = 0; i < n; i++) {
 		(void)snprintf(
@@ -122,7 +100,7 @@ static int resolve(struct fl_kube_run *kr, const char *topic, char *label, size_
 {
 	struct fl_target_sel sel = { .name = (char *)"leader",
 				     .kind = FL_SELECT_KUBE,
-				     .pod_namespace = ns,
+				     .pod_namespace = (char *)ns,
 				     .kube_labels = (char *)"app=kafka",
 				     .leader_topic = (char *)topic,
 				     .leader_bootstrap = (char *)kafkatest_bootstrap(),

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The test binaries' API server or one-node cluster (kubetest.h). */
+/* The test binaries' API server or one-node cluster, and its admin client and test
+ * namespaces (kubetest.h). */
+#include <errno.h> /* program_invocation_short_name */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kube.h"
+#include "kubeconfig.h"
 #include "kubetest.h"
 
 static char dir[256], setup_error[512];
@@ -152,4 +156,67 @@ const char *kubetest_file(const char *name)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;
+}
+
+static void close_kube(void *k)
+{
+	fl_kube_close(k);
+}
+
+struct fl_kube *kubetest_admin(void)
+{
+	struct fl_kube_conn *conn = NULL;
+	struct fl_diag diag = { 0 };
+	struct fl_kube *k = NULL;
+	char path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/kubeconfig", kubetest_dir());
+	if (fl_kubeconfig_load(path, NULL, false, &conn, &diag) < 0)
+		FL_FAIL("loading %s: %s", path, diag.msg);
+	if (fl_kube_open(conn, &k, &diag) < 0)
+		FL_FAIL("fl_kube_open: %s", diag.msg);
+	fl_kube_conn_free(conn);
+	fltest_defer(close_kube, k);
+	return k;
+}
+
+struct test_namespace {
+	struct fl_kube *k;
+	char name[64];
+};
+
+static void delete_namespace(void *arg)
+{
+	struct test_namespace *t = arg;
+	struct fl_diag diag = { 0 };
+	json_t *answer = NULL;
+	char path[128];
+
+	(void)snprintf(path, sizeof(path), "/api/v1/namespaces/%s", t->name);
+	if (fl_kube_call(t->k, "DELETE", path, NULL, NULL, &answer, &diag) < 0)
+		fprintf(stderr, "%s: deleting namespace %s: %s\n", program_invocation_short_name,
+			t->name, diag.msg);
+	json_decref(answer);
+	free(t);
+}
+
+const char *kubetest_namespace(struct fl_kube *k, const char *prefix)
+{
+	struct test_namespace *t = calloc(1, sizeof(*t));
+	struct fl_diag diag = { 0 };
+	json_t *answer = NULL;
+	char body[256];
+
+	if (!t)
+		FL_FAIL("out of memory");
+	t->k = k;
+	(void)snprintf(t->name, sizeof(t->name), "%s-%d", prefix, (int)getpid());
+	(void)snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"%s\"}}", t->name);
+	if (fl_kube_call(k, "POST", "/api/v1/namespaces", body, NULL, &answer, &diag) < 0) {
+		free(t);
+		FL_FAIL("POST /api/v1/namespaces: %s", diag.msg);
+	}
+	json_decref(answer);
+	fltest_defer(delete_namespace, t);
+	return t->name;
 }

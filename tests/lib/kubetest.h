@@ -20,6 +20,8 @@
 
 #include "fltest.h"
 
+struct fl_kube;
+
 void kubetest_setup(void);
 void kubetest_cluster_setup(void);
 #define KUBETEST_SERVER()                                                  \
@@ -39,5 +41,12 @@ void kubetest_cluster_setup(void);
 const char *kubetest_dir(void);
 /* The content of DIR/NAME (a static buffer, trailing newline removed). */
 const char *kubetest_file(const char *name);
+
+/* The admin's client from DIR/kubeconfig (through kubeconfig.c, as the controller loads
+ * it), closed when the test ends; the test fails when it cannot be had. */
+struct fl_kube *kubetest_admin(void);
+/* A namespace "PREFIX-<pid>" made through k, deleted when the test ends (failed or not;
+ * registered after k's own close, so it runs before). Its name, valid until then. */
+const char *kubetest_namespace(struct fl_kube *k, const char *prefix);
 
 #endif
