@@ -4,6 +4,7 @@
 #
 #   bench/run.sh                    all
 #   FL_BENCH_CHANGES=500 bench/run.sh
+#   FL_BENCH_KUBE_PORT=19443 bench/run.sh   the API server's ports (P..P+3) of bench_kube_select
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -11,7 +12,7 @@ N=${FL_BENCH_CHANGES:-200}
 OUT=bench/RESULTS.md
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
 make -s "$BUILD/bench/bench_netem" "$BUILD/bench/bench_agent" "$BUILD/faultline-agent" \
-	"$BUILD/bench/bench_kafka_lag"
+	"$BUILD/bench/bench_kafka_lag" "$BUILD/bench/bench_kube_select"
 
 echo "== host kernel ($(uname -r)): tbf through libfl-netem vs spawning tc, $N changes"
 host=$("$BUILD/bench/bench_netem" --changes "$N" --kind tbf | tee /dev/stderr)
@@ -30,6 +31,10 @@ agent_vm=$(tests/vm/vm.sh --with-tc --timeout 1500 --bin "$BUILD/bench/bench_age
 echo "== Kafka (3 KRaft brokers, tests/lib/kafka-cluster.sh): lag of all groups vs kafka-consumer-groups"
 kafka_lag=$("$BUILD/bench/bench_kafka_lag" --sizes 1000,10000 --runs "${FL_BENCH_KAFKA_RUNS:-5}" |
 	tee /dev/stderr)
+
+echo "== Kubernetes (etcd + kube-apiserver, tests/lib/kube-api.sh): pods target over 10,000 pods vs kubectl"
+kube_select=$("$BUILD/bench/bench_kube_select" --pods 10000 --rounds "${FL_BENCH_KUBE_ROUNDS:-10}" \
+	--port "${FL_BENCH_KUBE_PORT:-16443}" | tee /dev/stderr)
 
 table() { # $1 = bench output
 	echo '```'
@@ -87,5 +92,17 @@ table() { # $1 = bench output
 	echo "setup (topics, records, commits) being done in a child process."
 	echo
 	table "$kafka_lag"
+	echo
+	echo "## Kubernetes pods target over 10,000 pods: faultline vs kubectl"
+	echo
+	echo "\`fl_kube_run_resolve\` (what a \`pods\` target runs at plan and inject time: the"
+	echo "server lists by label selector in pages of 500, the names glob is applied here, one"
+	echo "Running pod is chosen with the run's seed) against \`kubectl get pods -n NS [-l SEL]"
+	echo "-o name|json\` of the same v1.37.2 build, interleaved, on a bare etcd + kube-apiserver"
+	echo "holding 10,000 Running pod objects. RSS is each whole process's peak (ru_maxrss):"
+	echo "faultline's is this benchmark spawned again to resolve once; kubectl's discovery"
+	echo "cache is warm. Counts are checked to agree."
+	echo
+	table "$kube_select"
 } > "$OUT"
 echo "bench: wrote $OUT"
