@@ -22,8 +22,9 @@
  *
  * A benchmark: it prints figures and never fails on speed; it fails when the measurement is
  * not comparable (the server cannot start, the fill fails, the matched counts disagree).
- * Owns the temporary directory (the server's data, kubectl's cache, outputs) and the
- * server, stopped by its PID files and removed at exit.
+ * Owns the temporary directory and the server: the directory is the server's (kube-api.sh),
+ * kubectl's cache and the outputs are in it too, so that the server's watchdog removes all
+ * of it when this program is killed; at exit the server is stopped by its PID files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +69,10 @@ static void cleanup(void)
 	if (getpid() != owner)
 		return; /* a fill worker's exit */
 	if (server_up) {
-		(void)snprintf(cmd, sizeof(cmd), "bash tests/lib/kube-api.sh stop '%s/api' --purge",
+		(void)snprintf(cmd, sizeof(cmd), "bash tests/lib/kube-api.sh stop '%s' --purge",
 			       tmp);
 		if (system(cmd) != 0)
-			fprintf(stderr, "bench: stopping the API server in %s/api failed\n", tmp);
+			fprintf(stderr, "bench: stopping the API server in %s failed\n", tmp);
 	}
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
@@ -89,14 +90,14 @@ static void start_server(void)
 	owner = getpid();
 	atexit(cleanup);
 	(void)snprintf(cmd, sizeof(cmd),
-		       "bash tests/lib/kube-api.sh start '%s/api' --port %d --owner %d", tmp, port,
+		       "bash tests/lib/kube-api.sh start '%s' --port %d --owner %d", tmp, port,
 		       (int)owner);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "bench: cannot run: tests/lib/kube-api.sh start failed\n");
 		exit(1);
 	}
 	server_up = true;
-	(void)snprintf(kubeconfig, sizeof(kubeconfig), "%s/api/kubeconfig", tmp);
+	(void)snprintf(kubeconfig, sizeof(kubeconfig), "%s/kubeconfig", tmp);
 }
 
 static struct fl_kube *open_kube(void)
@@ -301,8 +302,10 @@ static unsigned expected(const char *labels, const char *glob)
 
 /* ---- one measurement of each side ---------------------------------------------------- */
 
-/* Spawn argv with stdout to out; its wall time and peak RSS (KiB). 0 when it exits 0. */
-static int spawn_measure(char *const argv[], const char *out, double *ret_ms, long *ret_rss)
+/* Spawn argv with stdout to out; its wall time, CPU time (user + system, all its threads)
+ * and peak RSS (KiB). 0 when it exits 0. */
+static int spawn_measure(char *const argv[], const char *out, double *ret_ms, double *ret_cpu,
+			 long *ret_rss)
 {
 	posix_spawn_file_actions_t fa;
 	struct rusage ru;
@@ -318,6 +321,8 @@ static int spawn_measure(char *const argv[], const char *out, double *ret_ms, lo
 	if (r != 0 || wait4(pid, &st, 0, &ru) < 0)
 		return -EIO;
 	*ret_ms = bench_now_ms() - t0;
+	*ret_cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	*ret_rss = ru.ru_maxrss;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
@@ -436,10 +441,49 @@ enum { S_RESOLVE, S_LIST, S_RAW, S_PROC, S_KNAME, S_KJSON, N_SERIES };
 struct measure {
 	const char *labels, *glob, *kubectl;
 	double ms[N_SERIES][MAX_ROUNDS], rss[N_SERIES][MAX_ROUNDS]; /* rss: MiB */
+	double cpu[N_SERIES][MAX_ROUNDS];			    /* ms of CPU, this side's */
 	unsigned n[N_SERIES];					    /* pods each side counted */
 	char chosen[192], proc_chosen[192];
 	long kjson_bytes;
+	double apiserver_cpu[MAX_ROUNDS], etcd_cpu[MAX_ROUNDS]; /* ms, during the resolve */
 };
+
+/* CPU time of this process (every thread), ms: the client's own share of a call. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CPU time of the server's process NAME ("apiserver", "etcd"; its PID file from
+ * kube-api.sh), ms, in clock ticks' resolution: what the list costs on the other side. */
+static double server_cpu_ms(const char *name)
+{
+	char path[256], buf[1024];
+	unsigned long ut = 0, st = 0;
+	const char *p;
+	long pid = 0;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.pid", tmp, name);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (pid <= 0 || !(f = fopen(path, "r")))
+		return 0;
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	/* after "(comm)": state is field 3, utime 14, stime 15 */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
 
 static void in_process(struct fl_kube_run *kr, struct fl_kube *k, struct measure *m, int r)
 {
@@ -447,27 +491,33 @@ static void in_process(struct fl_kube_run *kr, struct fl_kube *k, struct measure
 	struct fl_kube_pods pods = { 0 };
 	struct fl_target_set set = { 0 };
 	struct fl_diag diag = { 0 };
-	double t0 = bench_now_ms();
+	double a0 = server_cpu_ms("apiserver"), e0 = server_cpu_ms("etcd");
+	double t0 = bench_now_ms(), c0 = cpu_ms();
 
 	if (fl_kube_run_resolve(kr, &sel, SEED, false, &set, &diag) < 0) {
 		fprintf(stderr, "bench: resolve: %s\n", diag.msg);
 		exit(1);
 	}
 	m->ms[S_RESOLVE][r] = bench_now_ms() - t0;
+	m->cpu[S_RESOLVE][r] = cpu_ms() - c0;
+	m->apiserver_cpu[r] = server_cpu_ms("apiserver") - a0;
+	m->etcd_cpu[r] = server_cpu_ms("etcd") - e0;
 	m->n[S_RESOLVE] = set.n_matches;
 	(void)snprintf(m->chosen, sizeof(m->chosen), "%s", set.n ? set.t[0].label : "-");
 	fl_target_set_clear(&set);
-	t0 = bench_now_ms();
+	t0 = bench_now_ms(), c0 = cpu_ms();
 	if (fl_kube_run_list(kr, &sel, &pods, &diag) < 0) {
 		fprintf(stderr, "bench: list: %s\n", diag.msg);
 		exit(1);
 	}
 	m->ms[S_LIST][r] = bench_now_ms() - t0;
+	m->cpu[S_LIST][r] = cpu_ms() - c0;
 	m->n[S_LIST] = (unsigned)pods.n;
 	fl_kube_pods_clear(&pods);
-	t0 = bench_now_ms();
+	t0 = bench_now_ms(), c0 = cpu_ms();
 	m->n[S_RAW] = (unsigned)raw_pages(k, m->labels);
 	m->ms[S_RAW][r] = bench_now_ms() - t0;
+	m->cpu[S_RAW][r] = cpu_ms() - c0;
 }
 
 static void spawned(struct measure *m, int r)
@@ -484,7 +534,7 @@ static void spawned(struct measure *m, int r)
 	FILE *f;
 
 	(void)snprintf(out, sizeof(out), "%s/fl.out", tmp);
-	if (spawn_measure(argv, out, &m->ms[S_PROC][r], &rss) < 0) {
+	if (spawn_measure(argv, out, &m->ms[S_PROC][r], &m->cpu[S_PROC][r], &rss) < 0) {
 		fprintf(stderr, "bench: %s --resolve failed\n", self_exe);
 		exit(1);
 	}
@@ -521,7 +571,7 @@ static void kubectl(struct measure *m, int r, bool json)
 	argv[a++] = "--cache-dir";
 	argv[a++] = cache;
 	argv[a] = NULL;
-	if (spawn_measure(argv, out, &m->ms[s][r], &rss) < 0) {
+	if (spawn_measure(argv, out, &m->ms[s][r], &m->cpu[s][r], &rss) < 0) {
 		fprintf(stderr, "bench: kubectl get pods -o %s failed\n", json ? "json" : "name");
 		exit(1);
 	}
@@ -534,9 +584,10 @@ static void kubectl(struct measure *m, int r, bool json)
 	}
 }
 
-static void row(const char *what, double *ms, double *rss)
+static void row(const char *what, double *ms, double *cpu, double *rss)
 {
-	printf("%-54s %8.1f  %8.1f", what, bench_pct(ms, rounds, 50), bench_pct(ms, rounds, 90));
+	printf("%-54s %8.1f  %8.1f  %8.1f", what, bench_pct(ms, rounds, 50),
+	       bench_pct(ms, rounds, 90), bench_pct(cpu, rounds, 50));
 	if (rss)
 		printf("  %8.1f  %6.1f", bench_pct(rss, rounds, 50), bench_pct(rss, rounds, 100));
 	printf("\n");
@@ -544,9 +595,10 @@ static void row(const char *what, double *ms, double *rss)
 
 static void ratio(const char *what, struct measure *m, int tool, int ours, bool rss)
 {
-	printf("  ratio (%-44s %7.1fx  %7.1fx", what,
+	printf("  ratio (%-44s %7.1fx  %7.1fx  %7.1fx", what,
 	       bench_pct(m->ms[tool], rounds, 50) / bench_pct(m->ms[ours], rounds, 50),
-	       bench_pct(m->ms[tool], rounds, 90) / bench_pct(m->ms[ours], rounds, 90));
+	       bench_pct(m->ms[tool], rounds, 90) / bench_pct(m->ms[ours], rounds, 90),
+	       bench_pct(m->cpu[tool], rounds, 50) / bench_pct(m->cpu[ours], rounds, 50));
 	if (rss)
 		printf("  %7.1fx",
 		       bench_pct(m->rss[tool], rounds, 50) / bench_pct(m->rss[ours], rounds, 50));
@@ -558,17 +610,21 @@ static bool report(struct measure *m, unsigned listed, unsigned want)
 {
 	bool k = m->kubectl != NULL, same;
 
-	printf("                                                         p50 ms    p90 ms   "
-	       "RSS p50   max MiB\n");
-	row("faultline fl_kube_run_resolve, in process, warm client", m->ms[S_RESOLVE], NULL);
-	row("  its fl_kube_run_list (list + glob)", m->ms[S_LIST], NULL);
-	row("  its pages alone (GET + JSON parse, no decode)", m->ms[S_RAW], NULL);
-	row("faultline, a new process (kubeconfig, TLS, resolve)", m->ms[S_PROC], m->rss[S_PROC]);
+	printf("%-54s %8s  %8s  %8s  %8s  %6s\n", "", "p50 ms", "p90 ms", "CPU ms", "RSS MiB",
+	       "max");
+	row("faultline fl_kube_run_resolve, in process, warm client", m->ms[S_RESOLVE],
+	    m->cpu[S_RESOLVE], NULL);
+	printf("  the server's CPU meanwhile: kube-apiserver %.0f ms, etcd %.0f ms (p50)\n",
+	       bench_pct(m->apiserver_cpu, rounds, 50), bench_pct(m->etcd_cpu, rounds, 50));
+	row("  its fl_kube_run_list (list + glob)", m->ms[S_LIST], m->cpu[S_LIST], NULL);
+	row("  its pages alone (GET + JSON parse, no decode)", m->ms[S_RAW], m->cpu[S_RAW], NULL);
+	row("faultline, a new process (kubeconfig, TLS, resolve)", m->ms[S_PROC], m->cpu[S_PROC],
+	    m->rss[S_PROC]);
 	if (k) {
 		row(m->labels ? "kubectl get pods -l SEL -o name" : "kubectl get pods -o name",
-		    m->ms[S_KNAME], m->rss[S_KNAME]);
+		    m->ms[S_KNAME], m->cpu[S_KNAME], m->rss[S_KNAME]);
 		row(m->labels ? "kubectl get pods -l SEL -o json" : "kubectl get pods -o json",
-		    m->ms[S_KJSON], m->rss[S_KJSON]);
+		    m->ms[S_KJSON], m->cpu[S_KJSON], m->rss[S_KJSON]);
 		ratio("kubectl -o name / faultline process)", m, S_KNAME, S_PROC, true);
 		ratio("kubectl -o json / faultline process)", m, S_KJSON, S_PROC, true);
 		ratio("kubectl -o name / faultline in process)", m, S_KNAME, S_RESOLVE, false);
