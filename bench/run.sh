@@ -99,9 +99,9 @@ table() { # $1 = bench output
 	echo "server lists by label selector in pages of 500, the names glob is applied here, one"
 	echo "Running pod is chosen with the run's seed) against \`kubectl get pods -n NS [-l SEL]"
 	echo "-o name|json\` of the same v1.37.2 build, interleaved, on a bare etcd + kube-apiserver"
-	echo "holding 10,000 Running pod objects. RSS is each whole process's peak (ru_maxrss):"
-	echo "faultline's is this benchmark spawned again to resolve once; kubectl's discovery"
-	echo "cache is warm. Counts are checked to agree."
+	echo "holding 10,000 Running pod objects. CPU is the side's own user + system time; RSS"
+	echo "each whole process's peak (ru_maxrss): faultline's is this benchmark spawned again"
+	echo "to resolve once; kubectl's discovery cache is warm. Counts are checked to agree."
 	echo
 	table "$kube_select"
 } > "$OUT"
