@@ -10,6 +10,8 @@
 #   lab.sh tool   [--dir DIR] CLASS ARGS...               a Kafka CLI class in the lab netns
 #   lab.sh topics [--dir DIR] ARGS...                     kafka-topics.sh (adds the bootstrap)
 #   lab.sh exec   [--dir DIR] COMMAND...                  COMMAND in the lab's network namespace
+#   lab.sh VERB --kubernetes ...                          the lab on a Kubernetes cluster
+#                                                         (lab/lab-k8s.sh: up, down, status)
 #
 # DIR defaults to /var/lib/faultline/lab. Exit status: 0 ok, 1 failed, 2 usage, 3 a
 # dependency is missing. Environment: FL_LAB_BROKERS_TIMEOUT (readiness wait, default 150 s),
@@ -753,6 +755,14 @@ cmd_tool() {
 		-Dlog4j.configuration="file:$DIR/tools-log4j.properties" -cp "$LIBS/*" "$class" "$@"
 }
 
+# --kubernetes anywhere: the lab as a real one-node Kubernetes cluster (lab/lab-k8s.sh).
+for a in "$@"; do
+	if [ "$a" = --kubernetes ]; then
+		args=()
+		for a in "$@"; do [ "$a" = --kubernetes ] || args+=("$a"); done
+		exec "$HERE/lab-k8s.sh" "${args[@]}"
+	fi
+done
 set_dir /var/lib/faultline/lab
 verb=${1:-}
 [ -n "$verb" ] || usage
