@@ -442,8 +442,8 @@ wait_pipeline() {
 	local deadline
 	deadline=$(($(date +%s) + 90))
 	until [ -s "$DIR/pipeline/loader/acked" ] && [ -s "$DIR/pipeline/loader-unsafe/acked" ] &&
-		[ -n "$(ls -A "$DIR/pipeline/connector/sink" 2>/dev/null)" ] &&
-		[ -n "$(ls -A "$DIR/pipeline/connector-unsafe/sink" 2>/dev/null)" ]; do
+		compgen -G "$DIR/pipeline/connector/sink/blk-*" >/dev/null &&
+		compgen -G "$DIR/pipeline/connector-unsafe/sink/blk-*" >/dev/null; do
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			kc -n "$NS" get pods -o wide >&2 || true
 			die "the pipeline moves no records after 90 s"
