@@ -9,6 +9,8 @@
 #   lab-k8s.sh down   [--dir DIR]                   remove everything it made
 #   lab-k8s.sh status [--dir DIR]                   cluster, pods, brokers
 #   lab-k8s.sh kubectl [--dir DIR] ARGS...          kubectl against the lab's cluster
+#   lab-k8s.sh render  [--dir DIR] OUT_DIR          experiments/lab-k8s/*.yaml.in filled in
+#                                                   (@BOOTSTRAP@: the brokers' pod IPs now)
 #
 # DIR defaults to /var/tmp/faultline/lab-k8s (not under /run, /var/lib or /var/log: inside
 # the node those are the cluster's own, and the pods' hostPath volumes live under DIR).
@@ -101,8 +103,13 @@ echo "controller.quorum.voters=$CONTROLLER_ID@\$NODE_IP:9093" >>\$c
 exec $JAVA_HOME/bin/java \$JVM_OPTS -Dkafka.logs.dir=/tmp/logs \\
 	-Dlog4j.configuration=file:/config/log4j.properties -cp '/kafka/libs/*' kafka.Kafka \$c
 EOF
+	# /etc/hosts (kubelet's: the pod's name and IP) before DNS: without an nsswitch.conf glibc
+	# asks DNS first, and the JVM's look-up of its own name waited out two 5 s timeouts of a
+	# name server the pod cannot reach (there is no cluster DNS): 10 s of every broker start.
+	echo "hosts: files dns" >"$DIR/images/nsswitch.conf"
 	python3 "$MKIMAGE" "$DIR/images/kafka.tar" "$KAFKA_IMAGE" \
-		--file "$entry:/bin/kafka-entry" --cmd /bin/kafka-entry >/dev/null
+		--file "$entry:/bin/kafka-entry" --file "$DIR/images/nsswitch.conf:/etc/nsswitch.conf" \
+		--cmd /bin/kafka-entry >/dev/null
 }
 
 build_pipeline_image() {
@@ -557,6 +564,25 @@ cmd_status() {
 	return $rc
 }
 
+# The experiment templates with the brokers' pod IPs as they are now (a replaced broker
+# has a new one; DIR/bootstrap is rewritten too) and DIR. Prints the files written.
+cmd_render() {
+	local out t b="" name ip
+	if [ "${1:-}" = --dir ]; then set_dir "${2:?}"; shift 2; fi
+	out=${1:?lab-k8s: render OUT_DIR}
+	find_tools
+	while read -r name ip; do
+		[ -n "$ip" ] && b+="${b:+,}$ip:9092"
+	done < <(broker_ips)
+	[ -n "$b" ] || die "no broker pods in $DIR (lab.sh up --kubernetes)"
+	echo "$b" >"$DIR/bootstrap"
+	mkdir -p "$out"
+	for t in "$ROOT"/experiments/lab-k8s/*.yaml.in; do
+		sed -e "s|@BOOTSTRAP@|$b|g" -e "s|@DIR@|$DIR|g" "$t" >"$out/$(basename "$t" .in)"
+		echo "$out/$(basename "$t" .in)"
+	done
+}
+
 set_dir /var/tmp/faultline/lab-k8s
 verb=${1:-}
 [ -n "$verb" ] || usage
@@ -570,6 +596,7 @@ kubectl)
 	find_tools
 	exec "$KUBECTL" --kubeconfig "$DIR/kubeconfig" "$@"
 	;;
+render) cmd_render "$@" ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac
