@@ -5,7 +5,8 @@
 # connector as a Deployment, in namespace streamforge. lab/lab.sh execs this script when it
 # is given --kubernetes; the containerd lab (lab.sh alone) stays the default.
 #
-#   lab-k8s.sh up     [--dir DIR] [--no-pipeline]   bring it up (idempotent)
+#   lab-k8s.sh up     [--dir DIR] [--no-pipeline] [--no-agent]
+#                                                   bring it up (idempotent)
 #   lab-k8s.sh down   [--dir DIR]                   remove everything it made
 #   lab-k8s.sh status [--dir DIR]                   cluster, pods, brokers
 #   lab-k8s.sh kubectl [--dir DIR] ARGS...          kubectl against the lab's cluster
@@ -459,19 +460,78 @@ wait_pipeline() {
 	done
 }
 
+# ---- the agent: deploy/ as it is, with make image's images ---------------------------------
+# TLS as deploy/agent/README.md says: a CA, the agent's certificate for the node IP, the
+# controller's client certificate (DIR/agent-tls/client.{crt,key} and ca.crt, for an
+# experiment's agents: {kubernetes: {tls: ...}}).
+make_agent_certs() {
+	local c=$DIR/agent-tls k
+	mkdir -p "$c"
+	(
+		cd "$c" || exit 1
+		printf 'cn = "faultline lab CA"\nca\ncert_signing_key\nexpiration_days = 30\n' >ca.tmpl
+		printf 'cn = "faultline-agent"\nip_address = "%s"\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = 30\n' \
+			"$NODE_IP" >server.tmpl
+		printf 'cn = "faultline-controller"\ntls_www_client\nsigning_key\nexpiration_days = 30\n' >client.tmpl
+		for k in ca tls client; do
+			certtool --generate-privkey --key-type=ecdsa --outfile $k.key || exit 1
+		done
+		certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl --outfile ca.crt &&
+			certtool --generate-certificate --load-privkey tls.key --load-ca-certificate ca.crt \
+				--load-ca-privkey ca.key --template server.tmpl --outfile tls.crt &&
+			certtool --generate-certificate --load-privkey client.key --load-ca-certificate ca.crt \
+				--load-ca-privkey ca.key --template client.tmpl --outfile client.crt
+	) >"$DIR/certtool.log" 2>&1 || { tail -5 "$DIR/certtool.log" >&2; die "certtool failed"; }
+}
+
+# deploy/ rendered by kubectl's kustomize, two lines changed for this node: the CRI socket is
+# the node's containerd's (not /run/containerd/containerd.sock), and /run/netns loses its
+# HostToContainer propagation (the node's mounts are private: kubelet refuses it there).
+install_agent() {
+	local c=$DIR/agent-tls
+	make_agent_certs
+	kc kustomize "$ROOT/deploy" >"$DIR/manifests/40-deploy.rendered.yaml" ||
+		die "kubectl kustomize deploy/ failed"
+	sed -e "s|^\( *path:\) /run/containerd/containerd.sock$|\1 $(cat "$KDIR/cri")|" \
+		-e '/mountPropagation: HostToContainer/d' "$DIR/manifests/40-deploy.rendered.yaml" \
+		>"$DIR/manifests/40-deploy.yaml"
+	kc apply -f "$ROOT/deploy/namespace.yaml" >/dev/null
+	kc -n faultline create secret generic faultline-agent-tls --from-file="$c/tls.crt" \
+		--from-file="$c/tls.key" --from-file="$c/ca.crt" >/dev/null
+	kc -n faultline create secret generic faultline-controller-tls \
+		--from-file=tls.crt="$c/client.crt" --from-file=tls.key="$c/client.key" \
+		--from-file="$c/ca.crt" >/dev/null
+	kc apply -f "$DIR/manifests/40-deploy.yaml" >/dev/null
+}
+
+wait_agent() {
+	kc -n faultline rollout status daemonset/faultline-agent --timeout=60s >/dev/null ||
+		{ kc -n faultline get pods -o wide >&2; kc -n faultline logs ds/faultline-agent --tail=10 >&2 || true
+			die "the agent DaemonSet is not Ready after 60 s"; }
+}
+
 # ---- verbs ------------------------------------------------------------------------------
 cmd_up() {
-	local pipeline=1
+	local pipeline=1 agent=1
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dir) set_dir "${2:?}"; shift 2 ;;
 		--no-pipeline) pipeline=0; shift ;;
+		--no-agent) agent=0; shift ;;
 		*) usage ;;
 		esac
 	done
 	[ "$(id -u)" = 0 ] || { echo "lab-k8s: needs root" >&2; exit 3; }
 	need kcat java python3 ctr curl
 	[ $pipeline = 0 ] || need "$BUILD_DIR/lab/loader" "$BUILD_DIR/lab/connector"
+	if [ $agent = 1 ]; then
+		need certtool
+		eval "$(make -s -C "$ROOT" print-image-names)"
+		if ! [ -f "$ROOT/$AGENT_IMAGE_TAR" ] || ! [ -f "$ROOT/$FAULTLINE_IMAGE_TAR" ]; then
+			echo "lab-k8s: no $AGENT_IMAGE_TAR or $FAULTLINE_IMAGE_TAR (make image)" >&2
+			exit 3
+		fi
+	fi
 	find_tools
 	if [ -f "$DIR/lab.env" ] && "$CLUSTER_SH" status "$KDIR" >/dev/null 2>&1; then
 		say "already up in $DIR (bootstrap $(cat "$DIR/bootstrap" 2>/dev/null))"
@@ -484,7 +544,11 @@ cmd_up() {
 	trap 'echo "lab-k8s: up failed; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2;
 		[ -n "${FL_LAB_KEEP:-}" ] || cmd_down_dir' EXIT
 	mkdir -p "$DIR/images" "$KDIR"
-	echo "NS=$NS BROKERS=$BROKERS PIPELINE=$pipeline" >"$DIR/lab.env"
+	echo "NS=$NS BROKERS=$BROKERS PIPELINE=$pipeline AGENT=$agent" >"$DIR/lab.env"
+	if [ $agent = 1 ]; then
+		cp "$ROOT/$AGENT_IMAGE_TAR" "$DIR/images/faultline-agent.tar"
+		cp "$ROOT/$FAULTLINE_IMAGE_TAR" "$DIR/images/faultline.tar"
+	fi
 	# The images are built while the cluster starts.
 	build_kafka_image &
 	local img=$!
@@ -505,7 +569,8 @@ cmd_up() {
 	write_kafka_manifests
 	kc apply -f "$DIR/manifests/00-namespace.yaml" >/dev/null
 	kc apply -f "$DIR/manifests/10-kafka-controller.yaml" -f "$DIR/manifests/20-kafka.yaml" >/dev/null
-	say "Kafka controller and $BROKERS brokers applied; waiting for them"
+	[ $agent = 0 ] || install_agent
+	say "Kafka controller and $BROKERS brokers applied$([ $agent = 0 ] || echo ", the agent DaemonSet too"); waiting for them"
 	wait_brokers
 	say "Kafka ready: bootstrap $(cat "$DIR/bootstrap")"
 	if [ $pipeline = 1 ]; then
@@ -515,6 +580,10 @@ cmd_up() {
 		kc apply -f "$DIR/manifests/30-pipeline.yaml" >/dev/null
 		wait_pipeline
 		say "pipeline running: Job loader → workflow → Deployment connector (and the unsafe pair)"
+	fi
+	if [ $agent = 1 ]; then
+		wait_agent
+		say "agent DaemonSet Ready (https://$NODE_IP:9443; client certificate in $DIR/agent-tls)"
 	fi
 	trap - EXIT
 	say "lab up in $DIR; kubectl: lab.sh kubectl --kubernetes --dir $DIR ...; bootstrap $(cat "$DIR/bootstrap")"
