@@ -543,6 +543,10 @@ cmd_up() {
 	fi
 	trap 'echo "lab-k8s: up failed; removing the partial lab (FL_LAB_KEEP=1 keeps it)" >&2;
 		[ -n "${FL_LAB_KEEP:-}" ] || cmd_down_dir' EXIT
+	# A signal ends `up` through exit, so that the EXIT trap removes the partial lab.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 	mkdir -p "$DIR/images" "$KDIR"
 	echo "NS=$NS BROKERS=$BROKERS PIPELINE=$pipeline AGENT=$agent" >"$DIR/lab.env"
 	if [ $agent = 1 ]; then
