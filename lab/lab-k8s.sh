@@ -11,7 +11,8 @@
 #   lab-k8s.sh status [--dir DIR]                   cluster, pods, brokers
 #   lab-k8s.sh kubectl [--dir DIR] ARGS...          kubectl against the lab's cluster
 #   lab-k8s.sh render  [--dir DIR] OUT_DIR          experiments/lab-k8s/*.yaml.in filled in
-#                                                   (@BOOTSTRAP@: the brokers' pod IPs now)
+#                                                   (@BOOTSTRAP@, @KAFKA0@..: the brokers'
+#                                                   pod IPs now; @DIR@)
 #
 # DIR defaults to /var/tmp/faultline/lab-k8s (not under /run, /var/lib or /var/log: inside
 # the node those are the cluster's own, and the pods' hostPath volumes live under DIR).
@@ -640,18 +641,20 @@ cmd_status() {
 # The experiment templates with the brokers' pod IPs as they are now (a replaced broker
 # has a new one; DIR/bootstrap is rewritten too) and DIR. Prints the files written.
 cmd_render() {
-	local out t b="" name ip
+	local out t b="" name ip subst=()
 	if [ "${1:-}" = --dir ]; then set_dir "${2:?}"; shift 2; fi
 	out=${1:?lab-k8s: render OUT_DIR}
 	find_tools
 	while read -r name ip; do
-		[ -n "$ip" ] && b+="${b:+,}$ip:9092"
+		[ -n "$ip" ] || continue
+		b+="${b:+,}$ip:9092"
+		subst+=(-e "s|@KAFKA${name#kafka-}@|$ip|g") # @KAFKA0@..: broker N's pod IP
 	done < <(broker_ips)
-	[ -n "$b" ] || die "no broker pods in $DIR (lab.sh up --kubernetes)"
+	[ ${#subst[@]} = $((2 * BROKERS)) ] || die "not $BROKERS broker pods with an IP in $DIR (lab.sh up --kubernetes)"
 	echo "$b" >"$DIR/bootstrap"
 	mkdir -p "$out"
 	for t in "$ROOT"/experiments/lab-k8s/*.yaml.in; do
-		sed -e "s|@BOOTSTRAP@|$b|g" -e "s|@DIR@|$DIR|g" "$t" >"$out/$(basename "$t" .in)"
+		sed -e "s|@BOOTSTRAP@|$b|g" -e "s|@DIR@|$DIR|g" "${subst[@]}" "$t" >"$out/$(basename "$t" .in)"
 		echo "$out/$(basename "$t" .in)"
 	done
 }

@@ -4,10 +4,12 @@
 #     the node's network, 3 broker pods (kcat -L from the host lists 3 brokers at pod IPs),
 #     `workflow` with 3 replicas, the loader Job and the connector Deployment moving records,
 #     the agent DaemonSet answering /v1/health over mutual TLS.
-#  2. The suite experiments/lab-k8s/gameday.yaml.in through the API: pod-delete of a
-#     loader-*/connector-* pod (effect: the deleted uid gone, a replacement Ready) and
-#     kafka-broker-failure on the workflow leader's pod (kafkaLeader; effect: the leader
-#     changed); from the journal: both passed, each deleted the pod it names, integrity lost 0.
+#  2. The suite experiments/lab-k8s/gameday.yaml.in: pod-delete of a loader-*/connector-* pod
+#     through the API (effect: the deleted uid gone, a replacement Ready), network-latency on
+#     both pipeline pods through the agent DaemonSet found on their node (effect: the
+#     pipeline's p50 latency up by >= 160 ms), kafka-broker-failure on the workflow leader's
+#     pod (kafkaLeader; effect: the leader changed); from the journal: all passed, every fault
+#     where it says, integrity lost 0, nothing left.
 #  3. Negative: the broker-failure experiment aimed at a broker that does NOT lead the
 #     partition must deviate on its effect check (the leader did not change): the check can fail.
 #  4. `down`: nothing of the lab left — processes naming DIR, the host link and route of its
@@ -110,22 +112,26 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 out = []
 for e in d["experiments"]:
-    f = e["faults"][0] if e["faults"] else {}
-    pod = f.get("request", {}).get("pod", {})
+    fs = e["faults"]
     eff = [c for c in e["checks"] if c["phase"] == "effect"]
     lost = [c for c in e["checks"] if c["probe"] == "records-lost"]
-    ok = (e["outcome"] == "passed" and f.get("inject", {}).get("result") == "ok"
+    ok = (e["outcome"] == "passed" and fs and all(f["inject"]["result"] == "ok" for f in fs)
           and eff and all(c["verdict"] == "pass" for c in eff)
           and lost and lost[0]["verdict"] == "pass" and lost[0]["observed"] == 0
           and not e["leftovers"])
-    out.append("%s %s %s deleted=%s effects=[%s]" % ("OK" if ok else "BAD", e["name"], e["outcome"],
-               pod.get("name"), "; ".join(c["message"] for c in eff)))
+    # pod-delete: the API deleted the pod named; an agent fault: which agent, reverted.
+    how = ",".join(f["request"]["pod"]["name"] if f["agent"] == "kubernetes"
+                   else "%s@%s:%s" % (f["target"].split("/")[-1].split("-")[0], f["agent"],
+                                      f["revert"]["result"]) for f in fs)
+    out.append("%s %s %s %s effects=[%s]" % ("OK" if ok else "BAD", e["name"], e["outcome"], how,
+               "; ".join(c["message"] for c in eff)))
 print("\n".join(out))
 PY
 )
-if [ "$rc" = 0 ] && [ "$(grep -c '^OK ' <<<"$verdict")" = 2 ] &&
-	grep -q '^OK pod-delete passed deleted=\(loader-\|connector-\)' <<<"$verdict" &&
-	grep -q '^OK kafka-broker-failure passed deleted=kafka-[0-2] ' <<<"$verdict"; then
+if [ "$rc" = 0 ] && [ "$(grep -c '^OK ' <<<"$verdict")" = 3 ] &&
+	grep -q '^OK pod-delete passed \(loader-\|connector-\)' <<<"$verdict" &&
+	grep -Eq '^OK network-latency passed (connector|loader)@node/node1:ok,(connector|loader)@node/node1:ok ' <<<"$verdict" &&
+	grep -q '^OK kafka-broker-failure passed kafka-[0-2] ' <<<"$verdict"; then
 	ok "suite passed in $(secs "$t0") s, through the API:"$'\n'"     ${verdict//$'\n'/$'\n'     }"
 else
 	fail "suite" "exit $rc" "$verdict" "$(tail -30 "$tmp/run.log")"
