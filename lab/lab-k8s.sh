@@ -105,13 +105,8 @@ echo "controller.quorum.voters=$CONTROLLER_ID@\$NODE_IP:9093" >>\$c
 exec $JAVA_HOME/bin/java \$JVM_OPTS -Dkafka.logs.dir=/tmp/logs \\
 	-Dlog4j.configuration=file:/config/log4j.properties -cp '/kafka/libs/*' kafka.Kafka \$c
 EOF
-	# /etc/hosts (kubelet's: the pod's name and IP) before DNS: without an nsswitch.conf glibc
-	# asks DNS first, and the JVM's look-up of its own name waited out two 5 s timeouts of a
-	# name server the pod cannot reach (there is no cluster DNS): 10 s of every broker start.
-	echo "hosts: files dns" >"$DIR/images/nsswitch.conf"
 	python3 "$MKIMAGE" "$DIR/images/kafka.tar" "$KAFKA_IMAGE" \
-		--file "$entry:/bin/kafka-entry" --file "$DIR/images/nsswitch.conf:/etc/nsswitch.conf" \
-		--cmd /bin/kafka-entry >/dev/null
+		--file "$entry:/bin/kafka-entry" --cmd /bin/kafka-entry >/dev/null
 }
 
 build_pipeline_image() {
